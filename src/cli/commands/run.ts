@@ -1,0 +1,120 @@
+import cliProgress from 'cli-progress';
+import type { Command } from 'commander';
+import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { connectClient, startPurge } from '../../temporal.js';
+import { BATCH_SIZE, parsePurgeParams } from '../../jobs/params.js';
+import { findJob } from '../../jobs/registry.js';
+import type { Progress, PurgeParams, PurgeResult } from '../../jobs/types.js';
+import { parseIntFlag, resolveTemporal, type ConnectionFlags } from '../context.js';
+import { formatCounts, table } from '../format.js';
+
+interface RunFlags extends ConnectionFlags {
+  dryRun?: boolean;
+  batchSize?: number;
+  asOf?: string;
+  wait?: boolean;
+  json?: boolean;
+  workflowId?: string;
+}
+
+/** Waits for the result; on a terminal, draws a progress bar from the workflow's `progress` query. */
+async function watch(handle: WorkflowHandle, showBar: boolean): Promise<PurgeResult> {
+  const result = handle.result() as Promise<PurgeResult>;
+  if (!showBar) return result;
+  const bar = new cliProgress.SingleBar(
+    { format: ' {phase} |{bar}| {value}/{total} rows | {batches} batches | ETA {eta_formatted}', hideCursor: true, stream: process.stderr },
+    cliProgress.Presets.shades_classic,
+  );
+  bar.start(1, 0, { phase: 'starting', batches: 0 });
+  let finished = false;
+  const poll = (async () => {
+    while (!finished) {
+      try {
+        const p = await handle.query<Progress>('progress');
+        bar.setTotal(Math.max(p.matched ?? 1, p.deleted, 1));
+        bar.update(p.dryRun ? (p.matched ?? 0) : p.deleted, { phase: p.phase, batches: p.batches });
+      } catch {
+        // Between continue-as-new runs a query can miss; the next poll catches up.
+      }
+      await new Promise((r) => setTimeout(r, 300));
+    }
+  })();
+  try {
+    const r = await result;
+    bar.update(r.dryRun ? (r.matched ?? 0) : r.deleted, { phase: 'done', batches: r.batches });
+    return r;
+  } finally {
+    finished = true;
+    await poll;
+    bar.stop();
+  }
+}
+
+function printResult(r: PurgeResult): void {
+  process.stdout.write(
+    table(
+      ['field', 'value'],
+      [
+        ['job', r.job],
+        ['status', r.status + (r.dryRun ? ' (dry run: nothing deleted)' : '')],
+        ['cutoff', r.cutoff],
+        ['matched', r.matched],
+        [r.dryRun ? 'would delete' : 'deleted', r.dryRun ? r.matched : r.deleted],
+        [r.dryRun ? 'would delete dependents' : 'dependents deleted', formatCounts(r.children)],
+        ['batches', r.batches],
+        ['duration', `${(r.durationMs / 1000).toFixed(2)} s`],
+        ['rows/s', r.rowsPerSecond],
+      ],
+    ) + '\n',
+  );
+}
+
+export function registerRun(program: Command): void {
+  program
+    .command('run')
+    .description('start a maintenance job as a Temporal workflow')
+    .argument('<job>', 'job name (see `maint jobs`)')
+    .option('--dry-run', 'count what would be deleted; change nothing')
+    .option('--batch-size <n>', `rows per batch transaction (${BATCH_SIZE.min}-${BATCH_SIZE.max}, default ${BATCH_SIZE.default})`, parseIntFlag('--batch-size', BATCH_SIZE.min, BATCH_SIZE.max))
+    .option('--as-of <timestamp>', 'reference time (ISO 8601, not in the future); default: now')
+    .option('--wait', 'wait for the result, with a progress bar')
+    .option('--json', 'print the result as JSON')
+    .option('--workflow-id <id>', 'workflow id (default: maint-<job>-<timestamp>)')
+    .option('--address <host:port>', 'Temporal frontend address')
+    .option('--namespace <ns>', 'Temporal namespace')
+    .option('--task-queue <name>', 'task queue of the worker')
+    .action(async (jobName: string, flags: RunFlags) => {
+      // Everything is validated before anything is contacted.
+      const job = findJob(jobName);
+      const params: Partial<PurgeParams> = {
+        ...(flags.dryRun ? { dryRun: true } : {}),
+        ...(flags.batchSize !== undefined ? { batchSize: flags.batchSize } : {}),
+        ...(flags.asOf !== undefined ? { asOf: flags.asOf } : {}),
+      };
+      parsePurgeParams(params);
+      const target = await resolveTemporal(flags);
+      const client = await connectClient(target);
+      try {
+        const handle = await startPurge(client, { job: job.name, params, taskQueue: target.taskQueue, trigger: 'cli', workflowId: flags.workflowId });
+        if (!flags.wait) {
+          const info = { workflowId: handle.workflowId, runId: handle.firstExecutionRunId, job: job.name };
+          process.stdout.write(flags.json ? JSON.stringify(info) + '\n' : `started ${handle.workflowId} (run ${handle.firstExecutionRunId})\n`);
+          return;
+        }
+        try {
+          const result = await watch(handle, !flags.json && Boolean(process.stderr.isTTY));
+          if (flags.json) process.stdout.write(JSON.stringify(result) + '\n');
+          else printResult(result);
+        } catch (err) {
+          if (err instanceof WorkflowFailedError) {
+            process.stderr.write(`workflow ${handle.workflowId} did not complete: ${err.cause?.message ?? err.message}\n`);
+            process.exitCode = 1;
+            return;
+          }
+          throw err;
+        }
+      } finally {
+        await client.connection.close();
+      }
+    });
+}

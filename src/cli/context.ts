@@ -1,0 +1,38 @@
+import { InputError, loadConfig, parseAddress, parseDatabaseUrl } from '../config.js';
+import { readLocalEnvironment } from '../local/environment.js';
+
+export interface ConnectionFlags {
+  address?: string;
+  namespace?: string;
+  taskQueue?: string;
+}
+
+/** Flags first, then environment variables, then what `npm start` recorded, then defaults. */
+export async function resolveTemporal(flags: ConnectionFlags) {
+  const config = loadConfig();
+  const local = await readLocalEnvironment(config.dataDir);
+  const address = flags.address !== undefined ? parseAddress(flags.address, '--address').address : process.env.TEMPORAL_ADDRESS ? config.temporalAddress : (local?.temporalAddress ?? config.temporalAddress);
+  const namespace = flags.namespace ?? (process.env.TEMPORAL_NAMESPACE ? config.namespace : (local?.namespace ?? config.namespace));
+  if (!/^[A-Za-z0-9._-]{1,255}$/.test(namespace)) throw new InputError('--namespace', `"${namespace}" is not a namespace name`);
+  const taskQueue = flags.taskQueue ?? (process.env.TEMPORAL_TASK_QUEUE ? config.taskQueue : (local?.taskQueue ?? config.taskQueue));
+  return { address, namespace, taskQueue };
+}
+
+export async function resolveDatabaseUrl(flag?: string): Promise<string> {
+  if (flag) return parseDatabaseUrl(flag, '--database-url');
+  const config = loadConfig();
+  if (config.databaseUrl) return config.databaseUrl;
+  const local = await readLocalEnvironment(config.dataDir);
+  if (local) return local.databaseUrl;
+  throw new InputError('DATABASE_URL', 'is not set and no local environment was found; set it or run `npm start` first');
+}
+
+export function parseIntFlag(name: string, min: number, max: number) {
+  return (value: string): number => {
+    const n = /^\s*-?\d+\s*$/.test(value) ? Number(value) : NaN;
+    if (!Number.isInteger(n) || n < min || n > max) {
+      throw new InputError(name, `"${value}" is not allowed; expected an integer from ${min} to ${max}`);
+    }
+    return n;
+  };
+}

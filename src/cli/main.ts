@@ -1,0 +1,30 @@
+import { Command, CommanderError } from 'commander';
+import { InputError } from '../config.js';
+import { registerJobs } from './commands/jobs.js';
+import { registerRun } from './commands/run.js';
+import { registerRuns } from './commands/runs.js';
+
+const program = new Command('maint')
+  .description('Run and inspect the maintenance jobs of an auth database (Temporal workflows)')
+  .showHelpAfterError()
+  .exitOverride();
+
+registerRun(program);
+registerRuns(program);
+registerJobs(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) {
+    // Commander already printed the message (and help on usage errors).
+    process.exitCode = err.exitCode;
+  } else if (err instanceof InputError || (err instanceof Error && (err.cause as Error | undefined) instanceof InputError)) {
+    const e = err instanceof InputError ? err : (err.cause as InputError);
+    process.stderr.write(`error: ${e.message}\n`);
+    process.exitCode = 2;
+  } else {
+    process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  }
+}

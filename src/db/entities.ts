@@ -1,0 +1,119 @@
+import { EntitySchema } from '@mikro-orm/core';
+
+/** A refresh token as djangorestframework-simplejwt's token_blacklist app records it. */
+export interface OutstandingToken {
+  id: string;
+  jti: string;
+  userId?: string | null;
+  token: string;
+  createdAt?: Date | null;
+  expiresAt: Date;
+}
+
+export interface BlacklistedToken {
+  id: string;
+  token: OutstandingToken;
+  blacklistedAt: Date;
+}
+
+/** One run of a job: the audit record operators read with `maint runs`. */
+export interface MaintenanceRun {
+  id: string;
+  workflowId: string;
+  job: string;
+  parameters: Record<string, unknown>;
+  trigger: string;
+  dryRun: boolean;
+  status: 'running' | 'completed' | 'cancelled' | 'failed';
+  matched?: string | null;
+  deleted: string;
+  childrenDeleted: Record<string, number>;
+  batches: number;
+  cutoff?: Date | null;
+  startedAt: Date;
+  finishedAt?: Date | null;
+  durationMs?: string | null;
+  rowsPerSecond?: number | null;
+  error?: string | null;
+}
+
+/** Ledger of committed batches: written in the batch's own transaction so a retried batch is never counted twice. */
+export interface PurgeBatch {
+  runId: string;
+  batchNo: number;
+  deleted: number;
+  children: Record<string, number>;
+  durationMs: number;
+  committedAt: Date;
+}
+
+export const OutstandingTokenSchema = new EntitySchema<OutstandingToken>({
+  name: 'OutstandingToken',
+  tableName: 'outstanding_token',
+  properties: {
+    id: { type: 'bigint', primary: true, autoincrement: true },
+    jti: { type: 'string', length: 255, unique: 'outstanding_token_jti_key' },
+    userId: { type: 'bigint', nullable: true, fieldName: 'user_id', index: 'outstanding_token_user_id_idx' },
+    token: { type: 'text' },
+    createdAt: { type: 'Date', columnType: 'timestamptz', nullable: true, fieldName: 'created_at' },
+    expiresAt: { type: 'Date', columnType: 'timestamptz', fieldName: 'expires_at', index: 'outstanding_token_expires_at_idx' },
+  },
+});
+
+export const BlacklistedTokenSchema = new EntitySchema<BlacklistedToken>({
+  name: 'BlacklistedToken',
+  tableName: 'blacklisted_token',
+  properties: {
+    id: { type: 'bigint', primary: true, autoincrement: true },
+    token: {
+      kind: '1:1',
+      entity: () => 'OutstandingToken',
+      fieldName: 'token_id',
+      owner: true,
+      unique: 'blacklisted_token_token_id_key',
+      deleteRule: 'no action',
+      updateRule: 'no action',
+    },
+    blacklistedAt: { type: 'Date', columnType: 'timestamptz', fieldName: 'blacklisted_at', defaultRaw: 'now()' },
+  },
+});
+
+export const MaintenanceRunSchema = new EntitySchema<MaintenanceRun>({
+  name: 'MaintenanceRun',
+  tableName: 'maintenance_run',
+  indexes: [{ name: 'maintenance_run_job_started_idx', properties: ['job', 'startedAt'] }],
+  properties: {
+    id: { type: 'string', length: 64, primary: true },
+    workflowId: { type: 'string', length: 255, fieldName: 'workflow_id' },
+    job: { type: 'string', length: 100 },
+    parameters: { type: 'json', columnType: 'jsonb' },
+    trigger: { type: 'string', length: 255 },
+    dryRun: { type: 'boolean', fieldName: 'dry_run' },
+    status: { type: 'string', length: 20 },
+    matched: { type: 'bigint', nullable: true },
+    deleted: { type: 'bigint', default: 0 },
+    childrenDeleted: { type: 'json', columnType: 'jsonb', fieldName: 'children_deleted', defaultRaw: `'{}'` },
+    batches: { type: 'integer', default: 0 },
+    cutoff: { type: 'Date', columnType: 'timestamptz', nullable: true },
+    startedAt: { type: 'Date', columnType: 'timestamptz', fieldName: 'started_at' },
+    finishedAt: { type: 'Date', columnType: 'timestamptz', nullable: true, fieldName: 'finished_at' },
+    durationMs: { type: 'bigint', nullable: true, fieldName: 'duration_ms' },
+    rowsPerSecond: { type: 'double', nullable: true, fieldName: 'rows_per_second' },
+    error: { type: 'text', nullable: true },
+  },
+});
+
+export const PurgeBatchSchema = new EntitySchema<PurgeBatch>({
+  name: 'PurgeBatch',
+  tableName: 'purge_batch',
+  properties: {
+    runId: { type: 'string', length: 64, primary: true, fieldName: 'run_id' },
+    batchNo: { type: 'integer', primary: true, fieldName: 'batch_no' },
+    deleted: { type: 'integer' },
+    children: { type: 'json', columnType: 'jsonb', defaultRaw: `'{}'` },
+    durationMs: { type: 'integer', fieldName: 'duration_ms' },
+    committedAt: { type: 'Date', columnType: 'timestamptz', fieldName: 'committed_at', defaultRaw: 'now()' },
+  },
+});
+
+export const entities = [OutstandingTokenSchema, BlacklistedTokenSchema, MaintenanceRunSchema, PurgeBatchSchema];

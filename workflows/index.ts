@@ -1,0 +1,2 @@
+// Everything the worker's workflow bundle contains. Deterministic code only.
+export { batchedPurge, progressQuery } from './batched-purge.js';
