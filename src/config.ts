@@ -88,7 +88,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (format !== 'json' && format !== 'pretty') throw new InputError('LOG_FORMAT', `"${format}" is not one of json, pretty`);
   return {
     databaseUrl: env.DATABASE_URL ? parseDatabaseUrl(env.DATABASE_URL) : undefined,
-    temporalAddress: parseAddress(env.TEMPORAL_ADDRESS || '127.0.0.1:7233').address,
+    temporalAddress: parseAddress(env.TEMPORAL_ADDRESS || `127.0.0.1:${parsePort(env.TEMPORAL_PORT, 'TEMPORAL_PORT', 7233)}`).address,
     temporalAddressExplicit: Boolean(env.TEMPORAL_ADDRESS),
     namespace,
     taskQueue,

@@ -1,0 +1,139 @@
+import { randomBytes } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { Runtime, DefaultLogger, type Worker } from '@temporalio/worker';
+import { inject } from 'vitest';
+import pg from 'pg';
+import { openOrm, type Orm } from '../../src/db/orm.js';
+import { createLogger } from '../../src/logger.js';
+import { createWorker } from '../../src/worker.js';
+import type { FaultHooks } from '../../activities/index.js';
+import { adminQuery, dropDatabase } from './db.js';
+import { withDatabase } from './global-setup.js';
+
+let runtimeInstalled = false;
+function quietRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  Runtime.install({ logger: new DefaultLogger('ERROR'), shutdownSignals: [] });
+}
+
+export const testLogger = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+
+export function uniqueName(prefix: string): string {
+  return `${prefix}_${randomBytes(5).toString('hex')}`;
+}
+
+export interface TestDatabase {
+  name: string;
+  url: string;
+  orm: Orm;
+  pool: pg.Pool;
+  close(): Promise<void>;
+}
+
+/** A fresh, migrated database (a copy of the run's template), dropped on close. */
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const admin = inject('adminDbUrl');
+  const name = uniqueName('am_test');
+  await adminQuery(admin, `CREATE DATABASE "${name}" TEMPLATE "${inject('templateDb')}"`);
+  const url = withDatabase(admin, name);
+  const orm = await openOrm(url);
+  const pool = new pg.Pool({ connectionString: url, max: 4 });
+  return {
+    name,
+    url,
+    orm,
+    pool,
+    async close() {
+      await pool.end();
+      await orm.close();
+      await dropDatabase(admin, name);
+    },
+  };
+}
+
+export async function connectTestClient(): Promise<Client> {
+  const connection = await Connection.connect({ address: inject('temporalAddress') });
+  return new Client({ connection, namespace: 'default' });
+}
+
+export interface TestWorker {
+  worker: Worker;
+  taskQueue: string;
+  stop(): Promise<void>;
+}
+
+/** Runs an in-process worker on its own task queue against `db`, with optional fault hooks. */
+export async function startTestWorker(db: TestDatabase, opts: { faults?: FaultHooks; taskQueue?: string } = {}): Promise<TestWorker> {
+  quietRuntime();
+  const taskQueue = opts.taskQueue ?? uniqueName('tq');
+  const { worker, connection } = await createWorker({
+    address: inject('temporalAddress'),
+    namespace: 'default',
+    taskQueue,
+    orm: db.orm,
+    logger: testLogger,
+    workflowBundle: { codePath: inject('workflowBundlePath') },
+    faults: opts.faults,
+  });
+  const running = worker.run();
+  return {
+    worker,
+    taskQueue,
+    async stop() {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running;
+      await connection.close();
+    },
+  };
+}
+
+export interface SeedRow {
+  expiresAt: Date;
+  blacklisted?: boolean;
+  jti?: string;
+}
+
+/** Inserts tokens (and blacklist rows where asked); returns their ids in order. */
+export async function seedTokens(db: TestDatabase, rows: SeedRow[]): Promise<string[]> {
+  if (!rows.length) return [];
+  const { rows: inserted } = await db.pool.query<{ id: string }>(
+    `INSERT INTO outstanding_token (jti, user_id, token, created_at, expires_at)
+     SELECT coalesce(j, md5(random()::text || o::text)), (o % 50) + 1, 'token-' || o, e - interval '1 day', e
+       FROM unnest($1::timestamptz[], $2::text[]) WITH ORDINALITY AS t(e, j, o)
+     ORDER BY o RETURNING id`,
+    [rows.map((r) => r.expiresAt.toISOString()), rows.map((r) => r.jti ?? null)],
+  );
+  const ids = inserted.map((r) => String(r.id));
+  const black = ids.filter((_, i) => rows[i]!.blacklisted);
+  if (black.length) await db.pool.query('INSERT INTO blacklisted_token (token_id) SELECT unnest($1::bigint[])', [black]);
+  return ids;
+}
+
+/** Many tokens quickly: `expired` before `cutoff`, `valid` after it, every `blacklistEvery`-th blacklisted. */
+export async function seedBulk(db: TestDatabase, opts: { expired: number; valid: number; cutoff: Date; blacklistEvery?: number }): Promise<void> {
+  await db.pool.query(
+    `INSERT INTO outstanding_token (jti, user_id, token, created_at, expires_at)
+     SELECT 'bulk-' || g, g % 100, 'token-' || g, $1::timestamptz - interval '2 days',
+            CASE WHEN g <= $2::int THEN $1::timestamptz - (g || ' seconds')::interval ELSE $1::timestamptz + (g || ' seconds')::interval END
+       FROM generate_series(1, $2::int + $3::int) g`,
+    [opts.cutoff.toISOString(), opts.expired, opts.valid],
+  );
+  const every = opts.blacklistEvery ?? 10;
+  await db.pool.query(`INSERT INTO blacklisted_token (token_id) SELECT id FROM outstanding_token WHERE id % $1 = 0`, [every]);
+}
+
+export async function scalar(db: TestDatabase, sql: string, params: unknown[] = []): Promise<number> {
+  const { rows } = await db.pool.query(sql, params);
+  return Number(Object.values(rows[0] ?? { v: 0 })[0]);
+}
+
+export async function until<T>(fn: () => Promise<T | undefined | false>, what: string, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn().catch(() => undefined);
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

@@ -1,0 +1,75 @@
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { migrate, openOrm } from '../../src/db/orm.js';
+import { createLogger } from '../../src/logger.js';
+import { startDevServer } from '../../src/local/dev-server.js';
+import { freePort } from '../../src/local/ports.js';
+import { ensureDatabase, startEmbeddedPostgres } from '../../src/local/postgres.js';
+import { findOrBuildTemporalCli } from '../../src/local/temporal-cli.js';
+import { bundleWorkflows } from '../../src/worker.js';
+import { dropDatabase } from './db.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    temporalAddress: string;
+    temporalUiUrl: string;
+    temporalCliPath: string;
+    adminDbUrl: string;
+    templateDb: string;
+    workflowBundlePath: string;
+  }
+}
+
+/**
+ * One real Temporal dev server and one real PostgreSQL for the whole run. Each test file then gets its own
+ * database (a copy of a migrated template) and its own task queue.
+ */
+export default async function setup(project: TestProject) {
+  const logger = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'warn' });
+  const scratch = await mkdtemp(join(tmpdir(), 'auth-maintenance-test-'));
+  // The embedded server runs as the postgres user when tests run as root: it must reach its data dir.
+  await chmod(scratch, 0o755);
+  const stops: Array<() => Promise<unknown>> = [];
+
+  const cli = await findOrBuildTemporalCli({ explicitPath: process.env.TEMPORAL_CLI_PATH, logger });
+  if (!cli) throw new Error('the tests need the Temporal CLI: set TEMPORAL_CLI_PATH or install Go');
+  const server = await startDevServer({ cliPath: cli.path, port: await freePort(), uiPort: await freePort(), logger });
+  stops.push(() => server.stop());
+
+  let adminDbUrl = process.env.DATABASE_URL;
+  if (!adminDbUrl) {
+    const db = await startEmbeddedPostgres({ dir: join(scratch, 'postgres'), port: await freePort(), logger, persistent: false });
+    stops.push(() => db.stop());
+    adminDbUrl = db.serverUrl('postgres');
+  }
+  const templateDb = `am_test_template_${process.pid}`;
+  await ensureDatabase(adminDbUrl, templateDb);
+  stops.push(() => dropDatabase(adminDbUrl!, templateDb));
+  const orm = await openOrm(withDatabase(adminDbUrl, templateDb));
+  await migrate(orm);
+  await orm.close();
+
+  const bundle = await bundleWorkflows();
+  const workflowBundlePath = join(scratch, 'workflow-bundle.js');
+  await writeFile(workflowBundlePath, bundle.code);
+
+  project.provide('temporalAddress', server.address);
+  project.provide('temporalUiUrl', server.uiUrl!);
+  project.provide('temporalCliPath', cli.path);
+  project.provide('adminDbUrl', adminDbUrl);
+  project.provide('templateDb', templateDb);
+  project.provide('workflowBundlePath', workflowBundlePath);
+
+  return async () => {
+    for (const stop of stops.reverse()) await stop().catch((err) => console.error('teardown:', err));
+    await rm(scratch, { recursive: true, force: true });
+  };
+}
+
+export function withDatabase(url: string, database: string): string {
+  const u = new URL(url);
+  u.pathname = `/${database}`;
+  return u.toString();
+}
