@@ -1,0 +1,84 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, readFile, rm, chmod } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, expect, it } from 'vitest';
+import { inject } from 'vitest';
+import pg from 'pg';
+import { freePort, portInUse } from '../src/local/ports.js';
+import { maint } from './support/cli.js';
+
+const dirs: string[] = [];
+afterAll(async () => {
+  for (const d of dirs) await rm(d, { recursive: true, force: true });
+});
+
+interface Started {
+  child: ChildProcess;
+  output: () => string;
+}
+
+/** `npm start`'s entry point with its own ports and data dir, so it cannot collide with a running instance. */
+async function start(env: Record<string, string>): Promise<Started> {
+  const child = spawn(process.execPath, ['bin/run.mjs', 'src/start.ts'], { env: { ...process.env, LOG_FORMAT: 'json', ...env, DATABASE_URL: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const deadline = Date.now() + 120_000;
+  while (!out.includes('Temporal Web UI')) {
+    if (child.exitCode !== null) throw new Error(`start exited ${child.exitCode}:\n${out}`);
+    if (Date.now() > deadline) throw new Error(`start did not come up:\n${out}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return { child, output: () => out };
+}
+
+async function stop(s: Started): Promise<number | null> {
+  s.child.kill('SIGINT');
+  const [code] = await once(s.child, 'exit');
+  return code as number | null;
+}
+
+it('npm start brings up the dev server with its UI, embedded PostgreSQL and the worker; Ctrl-C stops all; a second start reuses the data', async () => {
+  const dataDir = await mkdtemp(join(tmpdir(), 'auth-maintenance-start-'));
+  await chmod(dataDir, 0o755);
+  dirs.push(dataDir);
+  const ports = { TEMPORAL_PORT: String(await freePort()), TEMPORAL_UI_PORT: String(await freePort()), MAINT_PG_PORT: String(await freePort()) };
+  const env = { ...ports, MAINT_DATA_DIR: dataDir, TEMPORAL_CLI_PATH: inject('temporalCliPath'), TEMPORAL_ADDRESS: '' };
+
+  const first = await start(env);
+  expect(first.output()).toContain(`Temporal Web UI   http://127.0.0.1:${ports.TEMPORAL_UI_PORT}`);
+  expect(first.output()).toMatch(/"msg":"migrations applied"/);
+  expect(first.output()).not.toMatch(/postgres:\/\/postgres:[^*@]+@/); // no password in the output
+  const ui = await fetch(`http://127.0.0.1:${ports.TEMPORAL_UI_PORT}/`);
+  expect(ui.status).toBe(200);
+
+  // Seed through the recorded local environment, then purge through the CLI as a user would.
+  const local = JSON.parse(await readFile(join(dataDir, 'local-env.json'), 'utf8'));
+  const client = new pg.Client({ connectionString: local.databaseUrl });
+  await client.connect();
+  await client.query(`INSERT INTO outstanding_token (jti, token, expires_at) SELECT 'j' || g, 't', now() + CASE WHEN g <= 40 THEN interval '-30 minutes' ELSE interval '1 hour' END FROM generate_series(1, 100) g`);
+  await client.end();
+  const r = await maint(['run', 'purge-expired-tokens', '--wait', '--json'], { MAINT_DATA_DIR: dataDir });
+  expect(r.code, r.stderr).toBe(0);
+  expect(JSON.parse(r.stdout)).toMatchObject({ status: 'completed', deleted: 40 });
+
+  expect(await stop(first)).toBe(0);
+  for (const p of Object.values(ports)) expect(await portInUse(Number(p)), `port ${p} released`).toBe(false);
+
+  const second = await start(env);
+  expect(second.output()).not.toContain('initialising embedded PostgreSQL');
+  expect(second.output()).toMatch(/"msg":"schema up to date"/);
+  const runs = await maint(['runs', '--json'], { MAINT_DATA_DIR: dataDir });
+  expect(JSON.parse(runs.stdout)).toHaveLength(1);
+  // The dev server's SQLite file kept the workflow too.
+  const show = await new Promise<string>((resolve) => {
+    const c = spawn(inject('temporalCliPath'), ['workflow', 'list', '--address', `127.0.0.1:${ports.TEMPORAL_PORT}`, '--output', 'json']);
+    let o = '';
+    c.stdout.on('data', (d) => (o += d));
+    c.on('close', () => resolve(o));
+  });
+  expect(show).toContain('maint-purge-expired-tokens-');
+  expect(await stop(second)).toBe(0);
+});

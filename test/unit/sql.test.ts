@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { buildBatchSql, buildCountSql, childCounts, ident } from '../../src/jobs/sql.js';
+import type { RetentionRule } from '../../src/jobs/types.js';
+
+const rule: RetentionRule = {
+  table: 'outstanding_token',
+  primaryKey: 'id',
+  timestampColumn: 'expires_at',
+  retentionMs: 0,
+  children: [{ table: 'blacklisted_token', foreignKey: 'token_id' }],
+};
+
+describe('batch SQL', () => {
+  it('locks the oldest matching rows by primary key, skipping locked ones, and deletes children with them', () => {
+    const { sql, children } = buildBatchSql(rule);
+    expect(sql).toContain('SELECT "id" FROM "outstanding_token" WHERE "expires_at" < ? ORDER BY "expires_at", "id" LIMIT ? FOR UPDATE SKIP LOCKED');
+    expect(sql).toContain('DELETE FROM "blacklisted_token" WHERE "token_id" IN (SELECT "id" FROM victims)');
+    expect(sql).toContain('DELETE FROM "outstanding_token" WHERE "id" IN (SELECT "id" FROM victims)');
+    expect(children).toEqual([{ name: 'c0', table: 'blacklisted_token' }]);
+  });
+
+  it('walks grandchildren through the columns they reference', () => {
+    const { sql, children } = buildBatchSql({
+      ...rule,
+      children: [{ table: 'grant', foreignKey: 'token_id', primaryKey: 'id', children: [{ table: 'grant_scope', foreignKey: 'grant_code', references: 'code' }] }],
+    });
+    expect(sql).toContain('c0 AS (DELETE FROM "grant" WHERE "token_id" IN (SELECT "id" FROM victims) RETURNING "code")');
+    expect(sql).toContain('c1 AS (DELETE FROM "grant_scope" WHERE "grant_code" IN (SELECT "code" FROM c0) RETURNING 1 AS one)');
+    expect(children.map((c) => c.table)).toEqual(['grant', 'grant_scope']);
+  });
+
+  it('counts without locking or deleting', () => {
+    const { sql } = buildCountSql(rule);
+    expect(sql).not.toMatch(/DELETE|FOR UPDATE/);
+    expect(sql).toContain('WHERE "expires_at" < ?');
+  });
+
+  it('refuses identifiers that are not plain names instead of escaping them', () => {
+    expect(() => ident('users; DROP TABLE x')).toThrow(/not a plain SQL identifier/);
+    expect(() => buildBatchSql({ ...rule, table: 'a"b' })).toThrow(/not a plain SQL identifier/);
+  });
+
+  it('sums counts of a table reached twice', () => {
+    expect(childCounts({ c0: 2, c1: 3 }, [{ name: 'c0', table: 't' }, { name: 'c1', table: 't' }])).toEqual({ t: 5 });
+  });
+});
