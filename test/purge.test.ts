@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WorkflowFailedError, type Client } from '@temporalio/client';
 import { startPurge } from '../src/temporal.js';
+import type { FaultHooks } from '../activities/index.js';
 import type { PurgeResult } from '../src/jobs/types.js';
 import { connectTestClient, createTestDatabase, scalar, seedBulk, seedTokens, startTestWorker, until, type TestDatabase, type TestWorker } from './support/env.js';
 
@@ -15,7 +16,7 @@ afterAll(async () => {
 });
 
 /** Each test gets its own database and worker so nothing leaks between them. */
-async function setup(faults?: Parameters<typeof startTestWorker>[1]['faults']) {
+async function setup(faults?: FaultHooks) {
   const db = await createTestDatabase();
   const worker = await startTestWorker(db, { faults });
   return {
@@ -118,7 +119,7 @@ describe('batched purge of expired tokens', () => {
   it('a batch retried after its transaction committed is not deleted or counted twice', async () => {
     const calls: Array<{ batchNo: number; attempt: number }> = [];
     const env = await setup({
-      afterBatchCommit: ({ batchNo, attempt }) => {
+      afterBatchCommit: ({ batchNo, attempt }: { batchNo: number; attempt: number }) => {
         calls.push({ batchNo, attempt });
         // The commit happened; the worker "crashes" before reporting it.
         if (batchNo === 1 && attempt === 1) throw new Error('simulated crash after commit');

@@ -48,8 +48,8 @@ it('replays freshly recorded histories (completed, dry run, continued-as-new, ca
     await handle.result();
     // Every run of the chain, not just the last: follow continue-as-new from the first run.
     for (let runId: string | undefined = handle.firstExecutionRunId; runId; ) {
-      const wf = { workflowId: handle.workflowId, runId };
-      const history = await client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory();
+      const wf: { workflowId: string; runId: string } = { workflowId: handle.workflowId, runId };
+      const history: Awaited<ReturnType<typeof handle.fetchHistory>> = await client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory();
       runId = history.events?.at(-1)?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined;
       await Worker.runReplayHistory(replayOptions(), history, `${r.name}-${wf.runId}`);
       if (process.env.RECORD_HISTORIES) {

@@ -25,14 +25,14 @@ describe('docker-compose.yml', () => {
     expect(env('temporal').POSTGRES_USER).toBe(env('postgres').POSTGRES_USER);
     expect(services.temporal!.depends_on.postgres.condition).toBe('service_healthy');
     const init = services.postgres!.volumes.find((v: string) => v.includes('docker-entrypoint-initdb.d'));
-    expect(existsSync(join(root, init.split(':')[0]))).toBe(true);
+    expect(existsSync(join(root, init.split(':')[0]!))).toBe(true);
   });
 
   it('points the UI and the worker at the Temporal service and the worker at the database', () => {
     const port = String(services.temporal!.ports[0]).split(':')[1];
     expect(env('temporal-ui').TEMPORAL_ADDRESS).toBe(`temporal:${port}`);
     expect(env('worker').TEMPORAL_ADDRESS).toBe(`temporal:${port}`);
-    const db = new URL(env('worker').DATABASE_URL.replace('${POSTGRES_PASSWORD:-auth}', 'auth'));
+    const db = new URL(env('worker').DATABASE_URL!.replace('${POSTGRES_PASSWORD:-auth}', 'auth'));
     expect(db.hostname).toBe('postgres');
     expect(db.pathname).toBe(`/${env('postgres').POSTGRES_DB}`);
   });
