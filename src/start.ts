@@ -10,7 +10,10 @@ import { ensureDatabase, startEmbeddedPostgres, type EmbeddedDb } from './local/
 import { writeLocalEnvironment } from './local/environment.js';
 import { createWorker } from './worker.js';
 import { portInUse } from './local/ports.js';
-import { temporalAnswers } from './temporal.js';
+import { connectClient, temporalAnswers } from './temporal.js';
+import { ensureSearchAttributes } from './search-attributes.js';
+import { effectiveSchedules } from '../temporal-schedules/config.js';
+import { describePlan, syncSchedules } from '../temporal-schedules/sync.js';
 
 /** Routes the Temporal SDK's own logs into our structured logger. */
 function installTemporalRuntime(logger: Logger): void {
@@ -28,6 +31,8 @@ function installTemporalRuntime(logger: Logger): void {
 async function main(): Promise<void> {
   const external = process.argv.includes('--external');
   const config = loadConfig();
+  // Validate the schedule declarations and overrides before anything is started.
+  const schedules = effectiveSchedules();
   const logger = createLogger({ level: config.logLevel, format: config.logFormat });
   installTemporalRuntime(logger);
   const started = Date.now();
@@ -98,6 +103,12 @@ async function main(): Promise<void> {
 
     const { worker, connection } = await createWorker({ address, namespace: config.namespace, taskQueue: config.taskQueue, orm, logger });
     const running = worker.run();
+    const client = await connectClient({ address, namespace: config.namespace });
+    stops.unshift(() => client.connection.close());
+    const registered = await ensureSearchAttributes(client.connection, config.namespace);
+    if (registered.length) logger.info({ searchAttributes: registered }, 'search attributes registered');
+    const plan = await syncSchedules(client, schedules, { taskQueue: config.taskQueue });
+    logger.info({ schedules: describePlan(plan) }, 'schedules synced');
     stops.unshift(async () => {
       worker.shutdown();
       await running;

@@ -1,8 +1,9 @@
 import { Client, Connection, WorkflowIdReusePolicy } from '@temporalio/client';
 import { InputError } from './config.js';
-import { findJob } from './jobs/registry.js';
+import { findJob, jobAction } from './jobs/registry.js';
+import { runSearchAttributes } from './search-attributes.js';
 import { parsePurgeParams } from './jobs/params.js';
-import type { PurgeInput, PurgeParams } from './jobs/types.js';
+import type { PurgeParams } from './jobs/types.js';
 
 export interface ClientOptions {
   address: string;
@@ -46,11 +47,13 @@ export async function startPurge(client: Client, opts: StartPurgeOptions) {
   findJob(opts.job);
   parsePurgeParams(opts.params);
   if (!opts.taskQueue) throw new InputError('taskQueue', 'must not be empty');
-  const input: PurgeInput = { job: opts.job, params: opts.params, trigger: opts.trigger };
-  return client.workflow.start('batchedPurge', {
+  const action = jobAction(opts.job, opts.params, opts.trigger);
+  return client.workflow.start(action.workflowType, {
     taskQueue: opts.taskQueue,
     workflowId: opts.workflowId ?? purgeWorkflowId(opts.job),
     workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-    args: [input],
+    args: action.args,
+    typedSearchAttributes: runSearchAttributes(opts.job, Boolean(opts.params.dryRun), opts.trigger),
+    memo: { parameters: opts.params },
   });
 }

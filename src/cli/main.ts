@@ -3,6 +3,7 @@ import { InputError } from '../config.js';
 import { registerJobs } from './commands/jobs.js';
 import { registerRun } from './commands/run.js';
 import { registerRuns } from './commands/runs.js';
+import { registerSchedules } from './commands/schedules.js';
 
 const program = new Command('maint')
   .description('Run and inspect the maintenance jobs of an auth database (Temporal workflows)')
@@ -12,6 +13,7 @@ const program = new Command('maint')
 registerRun(program);
 registerRuns(program);
 registerJobs(program);
+registerSchedules(program);
 
 try {
   await program.parseAsync(process.argv);

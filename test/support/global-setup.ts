@@ -9,6 +9,8 @@ import { freePort } from '../../src/local/ports.js';
 import { ensureDatabase, startEmbeddedPostgres } from '../../src/local/postgres.js';
 import { findOrBuildTemporalCli } from '../../src/local/temporal-cli.js';
 import { bundleWorkflows } from '../../src/worker.js';
+import { Connection } from '@temporalio/client';
+import { ensureSearchAttributes } from '../../src/search-attributes.js';
 import { dropDatabase } from './db.js';
 
 declare module 'vitest' {
@@ -37,6 +39,9 @@ export default async function setup(project: TestProject) {
   if (!cli) throw new Error('the tests need the Temporal CLI: set TEMPORAL_CLI_PATH or install Go');
   const server = await startDevServer({ cliPath: cli.path, port: await freePort(), uiPort: await freePort(), logger });
   stops.push(() => server.stop());
+  const connection = await Connection.connect({ address: server.address });
+  await ensureSearchAttributes(connection, 'default');
+  await connection.close();
 
   let adminDbUrl = process.env.DATABASE_URL;
   if (!adminDbUrl) {

@@ -1,0 +1,215 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inject } from 'vitest';
+import type { Client, ScheduleDescription } from '@temporalio/client';
+import type { ScheduleDeclaration } from '../temporal-schedules/declarations.js';
+import { syncSchedules } from '../temporal-schedules/sync.js';
+import { connectTestClient, createTestDatabase, seedBulk, startTestWorker, uniqueName, until, type TestDatabase, type TestWorker } from './support/env.js';
+import { maint } from './support/cli.js';
+
+const run = promisify(execFile);
+let client: Client;
+let db: TestDatabase;
+let worker: TestWorker;
+let slowWorker: TestWorker;
+let env: Record<string, string>;
+
+beforeAll(async () => {
+  client = await connectTestClient();
+  db = await createTestDatabase();
+  worker = await startTestWorker(db);
+  // Purges that take a few seconds, to exercise overlap policies.
+  slowWorker = await startTestWorker(db, { faults: { afterBatchCommit: () => new Promise((r) => setTimeout(r, 1_000)) } });
+  env = { TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_TASK_QUEUE: worker.taskQueue, DATABASE_URL: db.url };
+});
+afterAll(async () => {
+  for await (const s of client.schedule.list()) await client.schedule.getHandle(s.scheduleId).delete().catch(() => undefined);
+  await worker.stop();
+  await slowWorker.stop();
+  await client.connection.close();
+  await db.close();
+});
+
+/** The `temporal` CLI against the test server, as an operator would type it. */
+async function temporal(...args: string[]): Promise<string> {
+  const { stdout } = await run(inject('temporalCliPath'), [...args, '--address', inject('temporalAddress')]);
+  return stdout;
+}
+
+function decl(id: string, over: Partial<ScheduleDeclaration> = {}): ScheduleDeclaration {
+  return { id, job: 'purge-expired-tokens', cron: ['0 0 * * *'], timezone: 'UTC', overlap: 'SKIP', catchupWindow: '1h', pauseOnFailure: true, note: `declared ${id}`, ...over };
+}
+
+const describeSchedule = (id: string): Promise<ScheduleDescription> => client.schedule.getHandle(id).describe();
+const ops = (plan: Array<{ op: string; id: string }>) => plan.map((s) => `${s.op} ${s.id}`).sort();
+
+/** Waits until no run on the queue is still going, so the next test's data is its own. */
+async function drained(taskQueue: string): Promise<void> {
+  await new Promise((r) => setTimeout(r, 1_000));
+  await until(async () => {
+    for await (const _ of client.workflow.list({ query: `TaskQueue = '${taskQueue}' AND ExecutionStatus = 'Running'` })) return undefined;
+    return true;
+  }, `no running workflows on ${taskQueue}`);
+}
+
+async function actionsSettled(id: string, expected: number): Promise<ScheduleDescription> {
+  return until(async () => {
+    const d = await describeSchedule(id);
+    return d.info.numActionsTaken >= expected ? d : undefined;
+  }, `${expected} actions of ${id}`, 30_000);
+}
+
+describe('schedules as code', () => {
+  it('sync creates what is missing, is idempotent, keeps an operator pause, updates and deletes only its own', async () => {
+    const [a, b] = [uniqueName('sync-a'), uniqueName('sync-b')];
+    const foreign = uniqueName('foreign');
+    await client.schedule.create({ scheduleId: foreign, spec: { intervals: [{ every: '1 day' }] }, action: { type: 'startWorkflow', workflowType: 'someoneElses', taskQueue: 'elsewhere', args: [] } });
+
+    expect(ops(await syncSchedules(client, [decl(a), decl(b)], { taskQueue: worker.taskQueue }))).toEqual([`create ${a}`, `create ${b}`].sort());
+    expect((await describeSchedule(a)).state).toMatchObject({ paused: false, note: `declared ${a}` });
+    expect(ops(await syncSchedules(client, [decl(a), decl(b)], { taskQueue: worker.taskQueue }))).toEqual([`unchanged ${a}`, `unchanged ${b}`].sort());
+
+    // An operator pauses a from our CLI; a sync keeps it, even when a's cadence changes.
+    const paused = await maint(['schedules', 'pause', a, '--note', 'incident 42: database failover'], env);
+    expect(paused.code, paused.stderr).toBe(0);
+    expect(ops(await syncSchedules(client, [decl(a), decl(b)], { taskQueue: worker.taskQueue }))).toEqual([`unchanged ${a}`, `unchanged ${b}`].sort());
+    const plan = await syncSchedules(client, [decl(a, { cron: ['0 3 * * *'] }), decl(b)], { taskQueue: worker.taskQueue });
+    expect(plan.find((s) => s.id === a)).toEqual({ op: 'update', id: a, keepPause: true });
+    const afterUpdate = await describeSchedule(a);
+    expect(afterUpdate.state).toMatchObject({ paused: true, note: 'incident 42: database failover' });
+    expect(afterUpdate.spec.calendars?.[0]).toMatchObject({ hour: [{ start: 3, end: 3, step: 1 }] });
+
+    // Dry run prints the plan and changes nothing; --reset-pauses unpauses.
+    const dry = await syncSchedules(client, [decl(b)], { taskQueue: worker.taskQueue, dryRun: true });
+    expect(dry.find((s) => s.id === a)?.op).toBe('delete');
+    await describeSchedule(a);
+    expect(ops(await syncSchedules(client, [decl(a, { cron: ['0 3 * * *'] }), decl(b)], { taskQueue: worker.taskQueue, resetPauses: true }))).toEqual([`unchanged ${b}`, `unpause ${a}`].sort());
+    expect((await describeSchedule(a)).state.paused).toBe(false);
+
+    // a removed from code: deleted. The foreign schedule is never touched, even when a declaration takes its id.
+    await until(async () => (await syncSchedules(client, [decl(b)], { taskQueue: worker.taskQueue, dryRun: true })).some((s) => s.op === 'delete' && s.id === a), 'a listed');
+    const removal = await syncSchedules(client, [decl(b), decl(foreign)], { taskQueue: worker.taskQueue });
+    expect(removal.filter((s) => s.op !== 'unchanged')).toEqual(expect.arrayContaining([{ op: 'delete', id: a }, { op: 'skip-foreign', id: foreign }]));
+    await expect(describeSchedule(a)).rejects.toThrow();
+    expect((await describeSchedule(foreign)).action.workflowType).toBe('someoneElses');
+    await client.schedule.getHandle(foreign).delete();
+    await client.schedule.getHandle(b).delete();
+  });
+
+  it('a paused schedule fires nothing; unpaused it fires again', async () => {
+    const id = uniqueName('every2s');
+    await syncSchedules(client, [decl(id, { cron: undefined, every: '2s', overlap: 'ALLOW_ALL' })], { taskQueue: worker.taskQueue });
+    await actionsSettled(id, 1);
+    await maint(['schedules', 'pause', id, '--note', 'quiet please'], env);
+    const before = (await describeSchedule(id)).info.numActionsTaken;
+    await new Promise((r) => setTimeout(r, 6_000));
+    expect((await describeSchedule(id)).info.numActionsTaken).toBe(before);
+    await maint(['schedules', 'unpause', id], env);
+    await actionsSettled(id, before + 1);
+    await client.schedule.getHandle(id).delete();
+    await drained(worker.taskQueue);
+  });
+
+  it('trigger runs the job now under the overlap policy, and the run carries its search attributes and trigger', async () => {
+    const cutoff = new Date(Date.now() - 60_000);
+    await db.pool.query('DELETE FROM blacklisted_token; DELETE FROM outstanding_token');
+    await seedBulk(db, { expired: 80, valid: 5, cutoff });
+    const id = uniqueName('trigger');
+    await syncSchedules(client, [decl(id, { params: { batchSize: 10 } })], { taskQueue: slowWorker.taskQueue });
+    expect((await maint(['schedules', 'trigger', id], env)).code).toBe(0);
+    const first = await actionsSettled(id, 1);
+    // The purge is still running (9 batches of a second each): with SKIP a second trigger starts nothing.
+    expect((await maint(['schedules', 'trigger', id], env)).code).toBe(0);
+    await new Promise((r) => setTimeout(r, 1_500));
+    const d = await describeSchedule(id);
+    expect(d.info.numActionsTaken).toBe(1);
+    expect(d.info.numActionsSkippedOverlap).toBe(1);
+
+    const action = first.info.recentActions[0]!.action;
+    const wf = action.type === 'startWorkflow' ? action.workflow : undefined;
+    await client.workflow.getHandle(wf!.workflowId).result();
+    const { rows } = await db.pool.query('SELECT trigger, deleted FROM maintenance_run WHERE workflow_id = $1', [wf!.workflowId]);
+    expect(rows[0]).toEqual({ trigger: `schedule:${id}`, deleted: '80' });
+    const found = await until(async () => {
+      const ids: string[] = [];
+      for await (const w of client.workflow.list({ query: `MaintJob = 'purge-expired-tokens' AND MaintTrigger = 'schedule:${id}' AND MaintDryRun = false` })) ids.push(w.workflowId);
+      return ids.length ? ids : undefined;
+    }, 'visibility');
+    expect(found).toEqual([wf!.workflowId]);
+    await client.schedule.getHandle(id).delete();
+  });
+
+  it('backfill runs one action per missed tick with ALLOW_ALL, and only one at a time with SKIP', async () => {
+    const id = uniqueName('backfill');
+    await syncSchedules(client, [decl(id, { cron: ['*/10 * * * *'], overlap: 'ALLOW_ALL' })], { taskQueue: worker.taskQueue });
+    // 00:00 to 00:55 has ticks at :00 :10 :20 :30 :40 :50.
+    const r = await maint(['schedules', 'backfill', id, '--from', '2026-01-01T00:00:00Z', '--to', '2026-01-01T00:55:00Z'], env);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('overlap ALLOW_ALL');
+    const d = await actionsSettled(id, 6);
+    await new Promise((res) => setTimeout(res, 1_000));
+    expect((await describeSchedule(id)).info.numActionsTaken).toBe(6);
+    expect(d.info.recentActions.map((a) => a.scheduledAt.toISOString()).slice(0, 6)).toEqual(['00', '10', '20', '30', '40', '50'].map((m) => `2026-01-01T00:${m}:00.000Z`));
+
+    const cutoff = new Date(Date.now() - 60_000);
+    await db.pool.query('DELETE FROM blacklisted_token; DELETE FROM outstanding_token');
+    await seedBulk(db, { expired: 30, valid: 0, cutoff });
+    const skip = uniqueName('backfill-skip');
+    const skipDecl = decl(skip, { cron: ['*/10 * * * *'], overlap: 'SKIP', params: { batchSize: 10 } });
+    await client.schedule.getHandle(id).delete();
+    await syncSchedules(client, [skipDecl], { taskQueue: slowWorker.taskQueue });
+    expect((await maint(['schedules', 'backfill', skip, '--from', '2026-01-01T00:00:00Z', '--to', '2026-01-01T00:55:00Z'], env)).code).toBe(0);
+    await actionsSettled(skip, 1);
+    await new Promise((res) => setTimeout(res, 2_000));
+    const s = await describeSchedule(skip);
+    expect(s.info.numActionsTaken).toBe(1);
+    expect(s.info.numActionsSkippedOverlap).toBe(5);
+    await client.schedule.getHandle(skip).delete();
+  });
+
+  it('the temporal CLI pauses, unpauses, triggers, backfills and describes our schedules too', async () => {
+    const id = uniqueName('cli');
+    await syncSchedules(client, [decl(id, { overlap: 'ALLOW_ALL' })], { taskQueue: worker.taskQueue });
+
+    await temporal('schedule', 'toggle', '--schedule-id', id, '--pause', '--reason', 'paused from temporal CLI');
+    expect((await describeSchedule(id)).state).toMatchObject({ paused: true, note: 'paused from temporal CLI' });
+    const described = await maint(['schedules', 'describe', id], env);
+    expect(described.stdout).toMatch(/state\s+PAUSED — paused from temporal CLI/);
+    // Sync keeps a pause made outside our CLI as well.
+    expect((await syncSchedules(client, [decl(id, { overlap: 'ALLOW_ALL' })], { taskQueue: worker.taskQueue }))[0]).toMatchObject({ op: 'unchanged', paused: true });
+
+    await temporal('schedule', 'toggle', '--schedule-id', id, '--unpause', '--reason', 'back to normal');
+    expect((await describeSchedule(id)).state.paused).toBe(false);
+
+    await temporal('schedule', 'trigger', '--schedule-id', id);
+    await actionsSettled(id, 1);
+    await temporal('schedule', 'backfill', '--schedule-id', id, '--start-time', '2026-02-01T00:00:00Z', '--end-time', '2026-02-03T12:00:00Z', '--overlap-policy', 'AllowAll');
+    await actionsSettled(id, 4); // one trigger + daily ticks on Feb 1, 2 and 3
+
+    const json = JSON.parse(await temporal('schedule', 'describe', '--schedule-id', id, '--output', 'json'));
+    expect(JSON.stringify(json)).toContain('batchedPurge');
+    expect(await temporal('schedule', 'list')).toContain(id);
+    const ours = await maint(['schedules', 'describe', id, '--json'], env);
+    const out = JSON.parse(ours.stdout);
+    expect(out.actionsTaken).toBe(4);
+    expect(out.nextRuns).toHaveLength(5);
+    await until(async () => {
+      const d = JSON.parse((await maint(['schedules', 'describe', id, '--json'], env)).stdout);
+      return d.recentActions.every((a: { status: string }) => a.status === 'COMPLETED') ? true : undefined;
+    }, 'recent actions completed');
+    await client.schedule.getHandle(id).delete();
+  });
+
+  it('operator commands reject bad input by name before touching anything', async () => {
+    const missing = await maint(['schedules', 'pause', 'no-such-schedule', '--note', 'x'], env);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/schedule: "no-such-schedule" does not exist; known:/);
+    const noNote = await maint(['schedules', 'pause', 'x'], env);
+    expect(noNote.stderr).toContain("required option '--note <text>' not specified");
+    const badTime = await maint(['schedules', 'backfill', 'x', '--from', 'last tuesday', '--to', '2026-01-01T00:00:00Z'], env);
+    expect(badTime.stderr).toMatch(/--from: "last tuesday" is not an ISO 8601 timestamp/);
+    const badOverlap = await maint(['schedules', 'trigger', 'x', '--overlap', 'whenever'], env);
+    expect(badOverlap.stderr).toMatch(/--overlap: "whenever" is not one of SKIP, BUFFER_ONE, BUFFER_ALL, CANCEL_OTHER, TERMINATE_OTHER, ALLOW_ALL/);
+  });
+});

@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { effectiveSchedules } from '../../temporal-schedules/config.js';
+import { SCHEDULES } from '../../temporal-schedules/declarations.js';
+import { compileSchedule } from '../../temporal-schedules/sync.js';
+
+const ID = 'maint-purge-expired-tokens-daily';
+
+describe('schedule declarations and overrides', () => {
+  it('declares valid schedules for registered jobs, purges never overlapping', () => {
+    const all = effectiveSchedules({});
+    expect(all.map((s) => s.id)).toEqual(SCHEDULES.map((s) => s.id));
+    const purge = all.find((s) => s.id === ID)!;
+    expect(purge).toMatchObject({ cron: ['0 0 * * *'], timezone: 'UTC', overlap: 'SKIP', pauseOnFailure: true });
+  });
+
+  it('applies overrides from the config file and drops disabled schedules', () => {
+    expect(effectiveSchedules({ schedules: { [ID]: { cron: '30 1 * * *', timezone: 'Europe/Berlin' } } })[0]).toMatchObject({ cron: ['30 1 * * *'], timezone: 'Europe/Berlin' });
+    const every = effectiveSchedules({ schedules: { [ID]: { every: '12h' } } })[0]!;
+    expect(every.every).toBe('12h');
+    expect(every.cron).toBeUndefined();
+    expect(effectiveSchedules({ schedules: { [ID]: { enabled: false } } })).toEqual([]);
+  });
+
+  it.each([
+    [{ cron: '0 25 * * *' }, /^schedules\.maint-purge-expired-tokens-daily\.cron: "0 25 \* \* \*" is not a cron expression/],
+    [{ cron: 'every day' }, /^schedules\.maint-purge-expired-tokens-daily\.cron: "every day" is not a cron expression: expected 5 fields/],
+    [{ every: '0m' }, /^schedules\.maint-purge-expired-tokens-daily\.every: "0m" is not a duration/],
+    [{ every: 'daily' }, /\.every: "daily" is not a duration; expected a positive number with s, m, h or d/],
+    [{ timezone: 'Mars/Olympus' }, /\.timezone: "Mars\/Olympus" is not an IANA time zone/],
+    [{ overlap: 'sometimes' }, /\.overlap: "sometimes" is not one of SKIP, BUFFER_ONE/],
+    [{ params: { batchSize: 0 } }, /\.params: batchSize: 0 is not allowed/],
+    [{ enabled: 'no' }, /\.enabled: expected true or false/],
+    [{ owner: 'x' }, /\.owner: cannot be overridden; allowed: enabled, cron/],
+  ])('rejects override %j naming the schedule and the reason', (override, message) => {
+    expect(() => effectiveSchedules({ schedules: { [ID]: override } })).toThrow(message);
+  });
+
+  it('rejects an unknown schedule id', () => {
+    expect(() => effectiveSchedules({ schedules: { nightly: { cron: '0 0 * * *' } } })).toThrow(/^schedules\.nightly: unknown schedule; known: maint-purge-expired-tokens-daily/);
+  });
+
+  it('fingerprints what sync compares, so a changed cadence is an update and an unchanged one is not', () => {
+    const d = effectiveSchedules({})[0]!;
+    expect(compileSchedule(d, 'q').fingerprint).toBe(compileSchedule({ ...d }, 'q').fingerprint);
+    expect(compileSchedule({ ...d, cron: ['0 1 * * *'] }, 'q').fingerprint).not.toBe(compileSchedule(d, 'q').fingerprint);
+    expect(compileSchedule(d, 'other-queue').fingerprint).not.toBe(compileSchedule(d, 'q').fingerprint);
+    expect(compileSchedule(d, 'q').options.memo).toEqual({ managedBy: 'auth-maintenance', job: 'purge-expired-tokens' });
+  });
+});
