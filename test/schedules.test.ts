@@ -213,3 +213,46 @@ describe('schedules as code', () => {
     expect(badOverlap.stderr).toMatch(/--overlap: "whenever" is not one of SKIP, BUFFER_ONE, BUFFER_ALL, CANCEL_OTHER, TERMINATE_OTHER, ALLOW_ALL/);
   });
 });
+
+describe('the Web UI as the place to look', () => {
+  it('shows every declared schedule and a completed purge with its result (headless Chromium)', async () => {
+    if (process.env.MAINT_SKIP_BROWSER === '1') return;
+    const { chromium } = await import('playwright-core');
+    const { effectiveSchedules } = await import('../temporal-schedules/config.js');
+    const { mkdir } = await import('node:fs/promises');
+    const declared = effectiveSchedules({});
+    await syncSchedules(client, declared, { taskQueue: worker.taskQueue });
+    await db.pool.query('DELETE FROM blacklisted_token; DELETE FROM outstanding_token');
+    await seedBulk(db, { expired: 700, valid: 300, cutoff: new Date(Date.now() - 60_000) });
+    const purge = declared.find((d) => d.job === 'purge-expired-tokens')!;
+    await maint(['schedules', 'trigger', purge.id], env);
+    const d = await actionsSettled(purge.id, 1);
+    const started = d.info.recentActions[0]!.action;
+    const wf = started.type === 'startWorkflow' ? started.workflow : undefined;
+    const result = await client.workflow.getHandle(wf!.workflowId).result();
+    expect(result).toMatchObject({ status: 'completed', deleted: 700 });
+
+    const ui = inject('temporalUiUrl');
+    const shots = 'test/.artifacts/screenshots';
+    await mkdir(shots, { recursive: true });
+    const browser = await chromium.launch({
+      executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+    });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1400, height: 800 } });
+      await page.goto(`${ui}/namespaces/default/schedules`);
+      for (const s of declared) await page.getByText(s.id).first().waitFor({ timeout: 30_000 });
+      await page.screenshot({ path: `${shots}/schedules.png` });
+
+      await page.goto(`${ui}/namespaces/default/workflows/${encodeURIComponent(wf!.workflowId)}/${wf!.firstExecutionRunId}/history`);
+      await page.getByText('Completed').first().waitFor({ timeout: 30_000 });
+      await page.getByText('batchedPurge').first().waitFor({ timeout: 30_000 });
+      // The result panel shows the counts the purge returned.
+      await page.getByText(/"deleted":\s*700/).first().waitFor({ timeout: 30_000 });
+      await page.screenshot({ path: `${shots}/purge-completed.png`, fullPage: false });
+    } finally {
+      await browser.close();
+    }
+  });
+});
