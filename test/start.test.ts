@@ -8,6 +8,7 @@ import { inject } from 'vitest';
 import pg from 'pg';
 import { freePort, portInUse } from '../src/local/ports.js';
 import { maint } from './support/cli.js';
+import { SCHEDULES } from '../temporal-schedules/declarations.js';
 
 const dirs: string[] = [];
 afterAll(async () => {
@@ -63,6 +64,10 @@ it('npm start brings up the dev server with its UI, embedded PostgreSQL and the 
   const r = await maint(['run', 'purge-expired-tokens', '--wait', '--json'], { MAINT_DATA_DIR: dataDir });
   expect(r.code, r.stderr).toBe(0);
   expect(JSON.parse(r.stdout)).toMatchObject({ status: 'completed', deleted: 40 });
+
+  // The start synced every declared schedule.
+  const listed = JSON.parse((await maint(['schedules', 'list', '--json'], { MAINT_DATA_DIR: dataDir })).stdout);
+  expect(listed.map((l: { id: string }) => l.id).sort()).toEqual(SCHEDULES.map((d) => d.id).sort());
 
   expect(await stop(first)).toBe(0);
   for (const p of Object.values(ports)) expect(await portInUse(Number(p)), `port ${p} released`).toBe(false);
