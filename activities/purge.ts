@@ -2,7 +2,8 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Orm } from '../src/db/orm.js';
 import type { Logger } from '../src/logger.js';
 import { InputError } from '../src/config.js';
-import { findJob } from '../src/jobs/registry.js';
+import { applyJobParams, findJob } from '../src/jobs/registry.js';
+import { checkAgainstSchema } from '../src/jobs/schema-check.js';
 import { parsePurgeParams } from '../src/jobs/params.js';
 import { buildBatchSql, buildCountSql, childCounts } from '../src/jobs/sql.js';
 import type { BatchResult, MatchCount, PurgeResult, ResolvedJob, RetentionRule, RunStatus } from '../src/jobs/types.js';
@@ -25,6 +26,9 @@ export interface BatchInput {
   rule: RetentionRule;
   cutoff: string;
   batchSize: number;
+  /** The run's reference time, written by update steps that record when (e.g. revoked_at). */
+  runTime?: string;
+  step?: number;
 }
 
 export interface StartRunInput {
@@ -46,6 +50,18 @@ export interface FinishRunInput {
   /** Dry runs have no ledger; their would-be counts are recorded as matched. */
   finishedAt: string;
   error?: string;
+  /** Names of the steps of a multi-step job, to report counts per step. */
+  stepNames?: string[];
+}
+
+function withUpdated(r: BatchResult, updated: number, isUpdate: boolean): BatchResult {
+  return isUpdate ? { ...r, updated } : r;
+}
+
+function addCounts(a: Record<string, number>, b: Record<string, number>): Record<string, number> {
+  const out = { ...a };
+  for (const [k, v] of Object.entries(b)) out[k] = (out[k] ?? 0) + v;
+  return out;
 }
 
 function num(v: unknown): number {
@@ -60,7 +76,10 @@ export function createPurgeActivities({ orm, logger, faults }: PurgeActivityDeps
     async resolveJob(input: { job: string; params?: unknown }): Promise<ResolvedJob> {
       try {
         const job = findJob(input.job);
-        return { job: job.name, rule: job.rule, params: parsePurgeParams(input.params) };
+        const params = parsePurgeParams(input.params);
+        const steps = applyJobParams(job, params);
+        await checkAgainstSchema(conn(), job.name, steps);
+        return { job: job.name, steps, params };
       } catch (err) {
         if (err instanceof InputError) throw ApplicationFailure.nonRetryable(err.message, 'InvalidInput');
         throw err;
@@ -77,10 +96,18 @@ export function createPurgeActivities({ orm, logger, faults }: PurgeActivityDeps
     },
 
     /** Counts matching rows and their dependents: the dry run's answer and the progress bar's total. */
-    async countMatching(input: { rule: RetentionRule; cutoff: string }): Promise<MatchCount> {
-      const built = buildCountSql(input.rule);
-      const [row] = await conn().execute<Record<string, unknown>[]>(built.sql, [input.cutoff]);
-      return { matched: num(row?.matched), children: childCounts(row ?? {}, built.children) };
+    async countMatching(input: { rule: RetentionRule; cutoff: string; more?: Array<{ rule: RetentionRule; cutoff: string }> }): Promise<MatchCount> {
+      const all = [{ rule: input.rule, cutoff: input.cutoff }, ...(input.more ?? [])];
+      const perStep: number[] = [];
+      let children: Record<string, number> = {};
+      for (const { rule, cutoff } of all) {
+        const built = buildCountSql(rule);
+        const [row] = await conn().execute<Record<string, unknown>[]>(built.sql, built.bind({ cutoff }));
+        perStep.push(num(row?.matched));
+        children = addCounts(children, childCounts(row ?? {}, built.children));
+      }
+      const matched = perStep.reduce((a, b) => a + b, 0);
+      return input.more ? { matched, children, perStep } : { matched, children };
     },
 
     /**
@@ -90,30 +117,33 @@ export function createPurgeActivities({ orm, logger, faults }: PurgeActivityDeps
     async purgeBatch(input: BatchInput): Promise<BatchResult> {
       const attempt = Context.current().info.attempt;
       const built = buildBatchSql(input.rule);
+      const isUpdate = input.rule.action?.type === 'update';
       const result = await orm.em.getConnection().transactional(async (trx) => {
         const c = conn();
         const [done] = await c.execute<Record<string, unknown>[]>(
-          'SELECT deleted, children, duration_ms FROM purge_batch WHERE run_id = ? AND batch_no = ?',
+          'SELECT deleted, updated, children, duration_ms FROM purge_batch WHERE run_id = ? AND batch_no = ?',
           [input.runId, input.batchNo],
           'all',
           trx,
         );
         if (done) {
-          return { deleted: num(done.deleted), children: done.children as Record<string, number>, durationMs: num(done.duration_ms), fromLedger: true };
+          return withUpdated({ deleted: num(done.deleted), children: done.children as Record<string, number>, durationMs: num(done.duration_ms), fromLedger: true }, num(done.updated), isUpdate);
         }
         const started = performance.now();
-        const [row] = await c.execute<Record<string, unknown>[]>(built.sql, [input.cutoff, input.batchSize], 'all', trx);
-        const deleted = num(row?.deleted);
+        const [row] = await c.execute<Record<string, unknown>[]>(built.sql, built.bind({ cutoff: input.cutoff, limit: input.batchSize, runTime: input.runTime }), 'all', trx);
+        const affected = num(row?.affected);
+        const deleted = isUpdate ? 0 : affected;
+        const updated = isUpdate ? affected : 0;
         const children = childCounts(row ?? {}, built.children);
         const durationMs = Math.round(performance.now() - started);
-        // A concurrent attempt of the same batch fails here on the primary key and rolls its deletes back.
+        // A concurrent attempt of the same batch fails here on the primary key and rolls its changes back.
         await c.execute(
-          'INSERT INTO purge_batch (run_id, batch_no, deleted, children, duration_ms) VALUES (?, ?, ?, ?::jsonb, ?)',
-          [input.runId, input.batchNo, deleted, JSON.stringify(children), durationMs],
+          'INSERT INTO purge_batch (run_id, batch_no, step, deleted, updated, children, duration_ms) VALUES (?, ?, ?, ?, ?, ?::jsonb, ?)',
+          [input.runId, input.batchNo, input.step ?? 0, deleted, updated, JSON.stringify(children), durationMs],
           'run',
           trx,
         );
-        return { deleted, children, durationMs, fromLedger: false };
+        return withUpdated({ deleted, children, durationMs, fromLedger: false }, updated, isUpdate);
       });
       logger.debug({ runId: input.runId, batchNo: input.batchNo, attempt, ...result }, 'batch committed');
       await faults?.afterBatchCommit?.({ runId: input.runId, batchNo: input.batchNo, attempt });
@@ -131,17 +161,36 @@ export function createPurgeActivities({ orm, logger, faults }: PurgeActivityDeps
         [input.runId, input.runId],
       );
       const [run] = await c.execute<Record<string, unknown>[]>('SELECT started_at FROM maintenance_run WHERE id = ?', [input.runId]);
+      const perStep = await c.execute<Record<string, unknown>[]>(
+        'SELECT step, sum(deleted)::bigint AS deleted, sum(updated)::bigint AS updated FROM purge_batch WHERE run_id = ? GROUP BY step',
+        [input.runId],
+      );
+      const updated = perStep.reduce((a, r) => a + num(r.updated), 0);
+      const steps = input.stepNames
+        ? Object.fromEntries(input.stepNames.map((name, i) => { const r = perStep.find((p) => num(p.step) === i); return [name, num(r?.deleted) + num(r?.updated)]; }))
+        : undefined;
       const deleted = num(sums?.deleted);
       const children = Object.fromEntries(Object.entries((sums?.children ?? {}) as Record<string, unknown>).map(([k, v]) => [k, num(v)]));
       const startedAt = run ? new Date(run.started_at as string).getTime() : Date.parse(input.finishedAt);
       const durationMs = Math.max(0, Date.parse(input.finishedAt) - startedAt);
-      const rowsPerSecond = input.dryRun || durationMs === 0 ? null : Math.round((deleted / durationMs) * 1000 * 10) / 10;
+      const rowsPerSecond = input.dryRun || durationMs === 0 ? null : Math.round(((deleted + updated) / durationMs) * 1000 * 10) / 10;
       await c.execute(
-        `UPDATE maintenance_run SET status = ?, matched = ?, deleted = ?, children_deleted = ?::jsonb, batches = ?,
-                finished_at = ?, duration_ms = ?, rows_per_second = ?, error = ? WHERE id = ?`,
-        [input.status, input.matched, deleted, JSON.stringify(children), num(sums?.batches), input.finishedAt, durationMs, rowsPerSecond, input.error ?? null, input.runId],
+        `UPDATE maintenance_run SET status = ?, matched = ?, deleted = ?, updated = ?, children_deleted = ?::jsonb, steps = ?::jsonb,
+                batches = ?, finished_at = ?, duration_ms = ?, rows_per_second = ?, error = ? WHERE id = ?`,
+        [input.status, input.matched, deleted, updated, JSON.stringify(children), steps ? JSON.stringify(steps) : null, num(sums?.batches), input.finishedAt, durationMs, rowsPerSecond, input.error ?? null, input.runId],
       );
-      return { runId: input.runId, status: input.status, matched: input.matched, deleted, children, batches: num(sums?.batches), durationMs, rowsPerSecond };
+      return {
+        runId: input.runId,
+        status: input.status,
+        matched: input.matched,
+        deleted,
+        ...(updated || steps ? { updated } : {}),
+        children,
+        ...(steps ? { steps } : {}),
+        batches: num(sums?.batches),
+        durationMs,
+        rowsPerSecond,
+      };
     },
   };
 }

@@ -1,6 +1,6 @@
 import { Client, Connection, WorkflowIdReusePolicy } from '@temporalio/client';
 import { InputError } from './config.js';
-import { findJob, jobAction } from './jobs/registry.js';
+import { applyJobParams, findJob, jobAction } from './jobs/registry.js';
 import { runSearchAttributes } from './search-attributes.js';
 import { parsePurgeParams } from './jobs/params.js';
 import type { PurgeParams } from './jobs/types.js';
@@ -44,8 +44,7 @@ export interface StartPurgeOptions {
 
 /** Validates everything first (nothing is started on bad input), then starts the batched purge. */
 export async function startPurge(client: Client, opts: StartPurgeOptions) {
-  findJob(opts.job);
-  parsePurgeParams(opts.params);
+  applyJobParams(findJob(opts.job), parsePurgeParams(opts.params));
   if (!opts.taskQueue) throw new InputError('taskQueue', 'must not be empty');
   const action = jobAction(opts.job, opts.params, opts.trigger);
   return client.workflow.start(action.workflowType, {

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { CronExpressionParser } from 'cron-parser';
 import { parse } from 'yaml';
 import { InputError } from '../src/config.js';
-import { findJob } from '../src/jobs/registry.js';
+import { applyJobParams, findJob } from '../src/jobs/registry.js';
 import { parsePurgeParams } from '../src/jobs/params.js';
 import { OVERLAP_POLICIES, SCHEDULES, type OverlapPolicy, type ScheduleDeclaration } from './declarations.js';
 
@@ -54,7 +54,7 @@ export function validateDeclaration(d: ScheduleDeclaration): void {
   parseDuration(f('catchupWindow'), d.catchupWindow);
   if (d.jitter) parseDuration(f('jitter'), d.jitter);
   try {
-    parsePurgeParams(d.params);
+    applyJobParams(findJob(d.job), parsePurgeParams(d.params));
   } catch (err) {
     throw new InputError(f('params'), (err as Error).message);
   }

@@ -91,6 +91,9 @@ describe('maint CLI', () => {
 
   it('lists the jobs', async () => {
     const r = await maint(['jobs']);
-    expect(r.stdout).toMatch(/purge-expired-tokens\s+outstanding_token\s+expires_at < now\s+blacklisted_token\s+1000/);
+    expect(r.stdout).toContain('purge-expired-tokens\n');
+    expect(r.stdout).toContain('step 1: delete outstanding_token where expires_at < now (+ blacklisted_token)');
+    expect(r.stdout).toMatch(/purge-stale-unverified-accounts\n.*\n  step 1: delete account where created_at < now - 90d/);
+    expect(r.stdout).toContain('--days (90: accounts created longer ago than this and still unverified)');
   });
 });

@@ -11,7 +11,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
-import type { CarriedState, Progress, PurgeInput, PurgeResult, ResolvedJob } from '../src/jobs/types.js';
+import type { CarriedState, Progress, PurgeInput, PurgeResult, ResolvedJob, RetentionRule } from '../src/jobs/types.js';
 
 export const progressQuery = defineQuery<Progress>('progress');
 
@@ -38,10 +38,16 @@ function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/** The steps of a resolved job; histories of the single-rule form replay as one step. */
+function stepsOf(resolved: ResolvedJob): RetentionRule[] {
+  return resolved.steps ?? (resolved.rule ? [resolved.rule] : []);
+}
+
 /**
- * The one batched purge: every deleting job is a retention rule run by this loop. The cutoff is fixed once
- * (first run of the chain) and carried through continue-as-new; each batch is a retried activity whose
- * counts come from the ledger, so they are exact after any retry or crash.
+ * The one batched purge: every deleting job is a list of retention rules (steps) run by this loop. The
+ * reference time and each step's cutoff are fixed once (first run of the chain) and carried through
+ * continue-as-new; each batch is a retried activity whose counts come from the ledger, so they are exact
+ * after any retry or crash.
  */
 export async function batchedPurge(input: PurgeInput): Promise<PurgeResult> {
   const info = workflowInfo();
@@ -55,21 +61,38 @@ export async function batchedPurge(input: PurgeInput): Promise<PurgeResult> {
     phase,
     cutoff: state?.cutoff ?? null,
     matched: state?.matched ?? null,
-    deleted: state?.deleted ?? 0,
+    deleted: (state?.deleted ?? 0) + (state?.updated ?? 0),
     children: state?.children ?? {},
     batches: state?.nextBatchNo ?? 0,
+    step: state?.step ?? 0,
+    steps: state ? stepsOf(state.resolved).length : 0,
   }));
 
   if (!state) {
     const resolved: ResolvedJob = await bookkeeping.resolveJob({ job: input.job, params: input.params });
     const startedAtMs = Date.now();
     const reference = resolved.params.asOf ? Date.parse(resolved.params.asOf) : startedAtMs;
-    const cutoff = new Date(reference - resolved.rule.retentionMs).toISOString();
+    const cutoffs = stepsOf(resolved).map((r) => new Date(reference - r.retentionMs).toISOString());
     const trigger = input.trigger ?? scheduleTrigger() ?? 'manual';
-    state = { resolved, trigger, cutoff, startedAtMs, nextBatchNo: 0, deleted: 0, children: {}, matched: null };
+    state = {
+      resolved,
+      trigger,
+      cutoff: cutoffs[0]!,
+      cutoffs,
+      runTime: new Date(reference).toISOString(),
+      step: 0,
+      startedAtMs,
+      nextBatchNo: 0,
+      deleted: 0,
+      updated: 0,
+      children: {},
+      matched: null,
+    };
   }
   const s: CarriedState = state;
-  const { rule, params } = s.resolved;
+  const { params } = s.resolved;
+  const steps = stepsOf(s.resolved);
+  const cutoffs = s.cutoffs ?? [s.cutoff];
   const batches = proxyActivities<Activities>({
     startToCloseTimeout: `${params.batchTimeoutSeconds} seconds`,
     retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 20 },
@@ -78,7 +101,15 @@ export async function batchedPurge(input: PurgeInput): Promise<PurgeResult> {
   const finish = (status: PurgeResult['status'], error?: string) =>
     CancellationScope.nonCancellable(async () => {
       phase = 'finishing';
-      const done = await bookkeeping.finishRun({ runId, status, dryRun: params.dryRun, matched: s.matched, finishedAt: new Date().toISOString(), error });
+      const done = await bookkeeping.finishRun({
+        runId,
+        status,
+        dryRun: params.dryRun,
+        matched: s.matched,
+        finishedAt: new Date().toISOString(),
+        error,
+        ...(steps.length > 1 || steps[0]?.action?.type === 'update' ? { stepNames: steps.map(stepName) } : {}),
+      });
       phase = 'done';
       const result: PurgeResult = { ...done, job: s.resolved.job, dryRun: params.dryRun, cutoff: s.cutoff };
       // Dry runs delete nothing: report what would go.
@@ -99,7 +130,10 @@ export async function batchedPurge(input: PurgeInput): Promise<PurgeResult> {
         startedAt: new Date(s.startedAtMs).toISOString(),
       });
       phase = 'counting';
-      const count = await bookkeeping.countMatching({ rule, cutoff: s.cutoff });
+      const count =
+        steps.length === 1
+          ? await bookkeeping.countMatching({ rule: steps[0]!, cutoff: cutoffs[0]! })
+          : await bookkeeping.countMatching({ rule: steps[0]!, cutoff: cutoffs[0]!, more: steps.slice(1).map((rule, i) => ({ rule, cutoff: cutoffs[i + 1]! })) });
       s.matched = count.matched;
       if (params.dryRun) s.children = count.children;
     }
@@ -107,23 +141,28 @@ export async function batchedPurge(input: PurgeInput): Promise<PurgeResult> {
 
     phase = 'deleting';
     let batchesThisRun = 0;
-    for (;;) {
+    while ((s.step ?? 0) < steps.length) {
       if (CancellationScope.current().consideredCancelled) {
         throw new CancelledFailure('purge cancelled; the batches committed so far are recorded');
       }
+      const step = s.step ?? 0;
       // A batch that has started runs to its end even when cancellation arrives meanwhile.
       const res = await CancellationScope.nonCancellable(() =>
-        batches.purgeBatch({ runId, batchNo: s.nextBatchNo, rule, cutoff: s.cutoff, batchSize: params.batchSize }),
+        batches.purgeBatch({ runId, batchNo: s.nextBatchNo, rule: steps[step]!, cutoff: cutoffs[step]!, batchSize: params.batchSize, runTime: s.runTime, step }),
       );
       s.nextBatchNo += 1;
       s.deleted += res.deleted;
+      s.updated = (s.updated ?? 0) + (res.updated ?? 0);
       s.children = addCounts(s.children, res.children);
       batchesThisRun += 1;
-      // Fewer than a full batch: no unlocked matching rows are left.
-      if (res.deleted < params.batchSize) break;
+      // Fewer than a full batch: no unlocked matching rows are left in this step.
+      if (res.deleted + (res.updated ?? 0) < params.batchSize) {
+        if (steps.length === 1) break;
+        s.step = step + 1;
+      }
       if (batchesThisRun >= params.batchesPerRun || workflowInfo().continueAsNewSuggested) {
-        continueNow = true;
-        break;
+        continueNow = (s.step ?? 0) < steps.length;
+        if (continueNow) break;
       }
     }
   } catch (err) {
@@ -139,4 +178,8 @@ export async function batchedPurge(input: PurgeInput): Promise<PurgeResult> {
     return continueAsNew<typeof batchedPurge>({ job: input.job, trigger: s.trigger, carried: s });
   }
   return finish('completed');
+}
+
+function stepName(rule: RetentionRule): string {
+  return rule.name ?? rule.table;
 }

@@ -1,4 +1,5 @@
 import { EntitySchema } from '@mikro-orm/core';
+import { retentionEntities } from './retention-entities.js';
 
 /** A refresh token as djangorestframework-simplejwt's token_blacklist app records it. */
 export interface OutstandingToken {
@@ -27,6 +28,8 @@ export interface MaintenanceRun {
   status: 'running' | 'completed' | 'cancelled' | 'failed';
   matched?: string | null;
   deleted: string;
+  updated: string;
+  steps?: Record<string, number> | null;
   childrenDeleted: Record<string, number>;
   batches: number;
   cutoff?: Date | null;
@@ -41,7 +44,9 @@ export interface MaintenanceRun {
 export interface PurgeBatch {
   runId: string;
   batchNo: number;
+  step: number;
   deleted: number;
+  updated: number;
   children: Record<string, number>;
   durationMs: number;
   committedAt: Date;
@@ -92,6 +97,8 @@ export const MaintenanceRunSchema = new EntitySchema<MaintenanceRun>({
     status: { type: 'string', length: 20 },
     matched: { type: 'bigint', nullable: true },
     deleted: { type: 'bigint', default: 0 },
+    updated: { type: 'bigint', default: 0 },
+    steps: { type: 'json', columnType: 'jsonb', nullable: true },
     childrenDeleted: { type: 'json', columnType: 'jsonb', fieldName: 'children_deleted', defaultRaw: `'{}'` },
     batches: { type: 'integer', default: 0 },
     cutoff: { type: 'Date', columnType: 'timestamptz', nullable: true },
@@ -109,11 +116,13 @@ export const PurgeBatchSchema = new EntitySchema<PurgeBatch>({
   properties: {
     runId: { type: 'string', length: 64, primary: true, fieldName: 'run_id' },
     batchNo: { type: 'integer', primary: true, fieldName: 'batch_no' },
+    step: { type: 'integer', default: 0 },
     deleted: { type: 'integer' },
+    updated: { type: 'integer', default: 0 },
     children: { type: 'json', columnType: 'jsonb', defaultRaw: `'{}'` },
     durationMs: { type: 'integer', fieldName: 'duration_ms' },
     committedAt: { type: 'Date', columnType: 'timestamptz', fieldName: 'committed_at', defaultRaw: 'now()' },
   },
 });
 
-export const entities = [OutstandingTokenSchema, BlacklistedTokenSchema, MaintenanceRunSchema, PurgeBatchSchema];
+export const entities = [OutstandingTokenSchema, BlacklistedTokenSchema, MaintenanceRunSchema, PurgeBatchSchema, ...retentionEntities];

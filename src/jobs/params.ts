@@ -4,8 +4,9 @@ import type { PurgeParams } from './types.js';
 export const BATCH_SIZE = { min: 1, max: 100_000, default: 1_000 } as const;
 export const BATCH_TIMEOUT_SECONDS = { min: 1, max: 3_600, default: 120 } as const;
 export const BATCHES_PER_RUN = { min: 1, max: 10_000, default: 500 } as const;
+export const DAYS = { min: 1, max: 3_650, default: 0 } as const;
 
-const KNOWN = ['batchSize', 'dryRun', 'asOf', 'batchTimeoutSeconds', 'batchesPerRun'] as const;
+const KNOWN = ['batchSize', 'dryRun', 'asOf', 'batchTimeoutSeconds', 'batchesPerRun', 'days', 'types'] as const;
 
 function intInRange(field: string, value: unknown, range: { min: number; max: number; default: number }): number {
   if (value === undefined || value === null) return range.default;
@@ -39,11 +40,21 @@ export function parsePurgeParams(raw: unknown, now: Date = new Date()): PurgePar
     if (d.getTime() > now.getTime() + 1000) throw new InputError('asOf', `${input.asOf} is in the future; allowed: now or earlier`);
     asOf = d.toISOString();
   }
+  let types: string[] | undefined;
+  if (input.types !== undefined && input.types !== null) {
+    const list = typeof input.types === 'string' ? input.types.split(',') : input.types;
+    if (!Array.isArray(list) || list.some((t) => typeof t !== 'string' || !t.trim())) {
+      throw new InputError('types', `${JSON.stringify(input.types)} is not allowed; expected a comma-separated list of type names`);
+    }
+    types = [...new Set(list.map((t: string) => t.trim()))];
+  }
   return {
     batchSize: intInRange('batchSize', input.batchSize, BATCH_SIZE),
     dryRun,
     ...(asOf ? { asOf } : {}),
     batchTimeoutSeconds: intInRange('batchTimeoutSeconds', input.batchTimeoutSeconds, BATCH_TIMEOUT_SECONDS),
     batchesPerRun: intInRange('batchesPerRun', input.batchesPerRun, BATCHES_PER_RUN),
+    ...(input.days !== undefined && input.days !== null ? { days: intInRange('days', input.days, DAYS) } : {}),
+    ...(types ? { types } : {}),
   };
 }

@@ -1,4 +1,4 @@
-import type { ChildRule, RetentionRule } from './types.js';
+import type { ChildRule, Condition, RetentionRule, SetValue } from './types.js';
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 
@@ -10,7 +10,8 @@ export function ident(name: string): string {
 
 interface ChildCte {
   name: string;
-  table: string;
+  /** Key of the count in results: the table, or `table.column (set null)` for set-null children. */
+  label: string;
 }
 
 /** Column of `parent` each child references (the parent's key unless the rule says otherwise). */
@@ -27,11 +28,13 @@ type RenderChild = (child: ChildRule, parentCte: string, parentKey: string, cols
 function childCtes(children: ChildRule[] | undefined, parentCte: string, parentKey: string, out: string[], ctes: ChildCte[], render: RenderChild): void {
   for (const child of children ?? []) {
     const name = `c${ctes.length}`;
-    ctes.push({ name, table: child.table });
+    const setNull = child.onDelete === 'set-null';
+    ctes.push({ name, label: setNull ? `${child.table}.${child.foreignKey} (set null)` : child.table });
     const key = child.primaryKey ?? 'id';
     const cols = child.children?.length ? referencedColumns(child.children, key).map(ident).join(', ') : '1 AS one';
     out.push(`${name} AS ${render(child, parentCte, parentKey, cols)}`);
-    if (child.children?.length) childCtes(child.children, name, key, out, ctes, render);
+    // Rows that stay (set null) take no dependents with them.
+    if (child.children?.length && !setNull) childCtes(child.children, name, key, out, ctes, render);
   }
 }
 
@@ -41,7 +44,9 @@ function referencing(child: ChildRule, parentCte: string, parentKey: string): st
 
 // Postgres checks NO ACTION foreign keys at the end of the statement, so parent and children can go in one statement.
 const deleteChild: RenderChild = (child, parentCte, parentKey, cols) =>
-  `(DELETE FROM ${ident(child.table)} WHERE ${referencing(child, parentCte, parentKey)} RETURNING ${cols})`;
+  child.onDelete === 'set-null'
+    ? `(UPDATE ${ident(child.table)} SET ${ident(child.foreignKey)} = NULL WHERE ${referencing(child, parentCte, parentKey)} RETURNING 1 AS one)`
+    : `(DELETE FROM ${ident(child.table)} WHERE ${referencing(child, parentCte, parentKey)} RETURNING ${cols})`;
 const selectChild: RenderChild = (child, parentCte, parentKey, cols) =>
   `MATERIALIZED (SELECT ${cols} FROM ${ident(child.table)} WHERE ${referencing(child, parentCte, parentKey)})`;
 
@@ -53,41 +58,102 @@ function countColumns(ctes: ChildCte[]): string[] {
   return ctes.map((c) => `(SELECT count(*) FROM ${c.name})::int AS ${c.name}`);
 }
 
+/** SQL and bound values of the rule's extra conditions. */
+function conditions(where: Condition[] | undefined): { sql: string; values: unknown[] } {
+  const parts: string[] = [];
+  const values: unknown[] = [];
+  for (const c of where ?? []) {
+    const col = ident(c.column);
+    switch (c.op) {
+      case 'is_null':
+        parts.push(`${col} IS NULL`);
+        break;
+      case 'is_not_null':
+        parts.push(`${col} IS NOT NULL`);
+        break;
+      case 'is_true':
+        parts.push(`${col} IS TRUE`);
+        break;
+      case 'is_false':
+        parts.push(`${col} IS FALSE`);
+        break;
+      case 'eq':
+        parts.push(`${col} = ?`);
+        values.push(c.value);
+        break;
+      case 'ne':
+        parts.push(`${col} IS DISTINCT FROM ?`);
+        values.push(c.value);
+        break;
+      case 'in':
+        // An empty list matches nothing rather than being a syntax error.
+        if (c.values.length === 0) parts.push('FALSE');
+        else {
+          parts.push(`${col} IN (${c.values.map(() => '?').join(', ')})`);
+          values.push(...c.values);
+        }
+        break;
+    }
+  }
+  return { sql: parts.map((p) => ` AND ${p}`).join(''), values };
+}
+
 export interface BuiltSql {
   sql: string;
-  /** Child CTE names and the table each deletes from, in the order of the count columns. */
+  /** Child CTE names and what each counts, in the order of the count columns. */
   children: ChildCte[];
+  /** The bound values, in placeholder order. */
+  bind(args: { cutoff: string; limit?: number; runTime?: string }): unknown[];
 }
 
 /**
  * One batch as one statement: lock up to `limit` matching rows by primary key (skipping rows other
- * transactions hold), delete their dependents, delete them, and return the counts.
- * Parameters: 1 = cutoff, 2 = limit.
+ * transactions hold), take care of their dependents, then delete (or update) them, and return the counts.
  */
 export function buildBatchSql(rule: RetentionRule): BuiltSql {
   const t = ident(rule.table);
   const pk = ident(rule.primaryKey);
   const ts = ident(rule.timestampColumn);
-  const parts = [`victims AS (SELECT ${victimColumns(rule)} FROM ${t} WHERE ${ts} < ? ORDER BY ${ts}, ${pk} LIMIT ? FOR UPDATE SKIP LOCKED)`];
+  const where = conditions(rule.where);
+  const parts = [`victims AS (SELECT ${victimColumns(rule)} FROM ${t} WHERE ${ts} < ?${where.sql} ORDER BY ${ts}, ${pk} LIMIT ? FOR UPDATE SKIP LOCKED)`];
   const ctes: ChildCte[] = [];
-  childCtes(rule.children, 'victims', rule.primaryKey, parts, ctes, deleteChild);
-  parts.push(`parent AS (DELETE FROM ${t} WHERE ${pk} IN (SELECT ${pk} FROM victims) RETURNING 1 AS one)`);
-  const sql = `WITH ${parts.join(',\n  ')}\nSELECT ${['(SELECT count(*) FROM parent)::int AS deleted', ...countColumns(ctes)].join(', ')}`;
-  return { sql, children: ctes };
+  const action = rule.action ?? { type: 'delete' };
+  let setValues: Array<SetValue> = [];
+  if (action.type === 'delete') {
+    childCtes(rule.children, 'victims', rule.primaryKey, parts, ctes, deleteChild);
+    parts.push(`parent AS (DELETE FROM ${t} WHERE ${pk} IN (SELECT ${pk} FROM victims) RETURNING 1 AS one)`);
+  } else {
+    const entries = Object.entries(action.set);
+    setValues = entries.map(([, v]) => v);
+    const assignments = entries.map(([col]) => `${ident(col)} = ?`).join(', ');
+    parts.push(`parent AS (UPDATE ${t} SET ${assignments} WHERE ${pk} IN (SELECT ${pk} FROM victims) RETURNING 1 AS one)`);
+  }
+  const sql = `WITH ${parts.join(',\n  ')}\nSELECT ${['(SELECT count(*) FROM parent)::int AS affected', ...countColumns(ctes)].join(', ')}`;
+  return {
+    sql,
+    children: ctes,
+    bind: ({ cutoff, limit, runTime }) => [
+      cutoff,
+      ...where.values,
+      limit,
+      ...setValues.map((v) => (v !== null && typeof v === 'object' ? (runTime ?? cutoff) : v)),
+    ],
+  };
 }
 
-/** Counts what a batch loop would delete, without locking or deleting. Parameter: 1 = cutoff. */
+/** Counts what a batch loop would affect, without locking or changing anything. */
 export function buildCountSql(rule: RetentionRule): BuiltSql {
-  const parts = [`victims AS MATERIALIZED (SELECT ${victimColumns(rule)} FROM ${ident(rule.table)} WHERE ${ident(rule.timestampColumn)} < ?)`];
+  const where = conditions(rule.where);
+  const parts = [`victims AS MATERIALIZED (SELECT ${victimColumns(rule)} FROM ${ident(rule.table)} WHERE ${ident(rule.timestampColumn)} < ?${where.sql})`];
   const ctes: ChildCte[] = [];
-  childCtes(rule.children, 'victims', rule.primaryKey, parts, ctes, selectChild);
+  if ((rule.action ?? { type: 'delete' }).type === 'delete') childCtes(rule.children, 'victims', rule.primaryKey, parts, ctes, selectChild);
   const sql = `WITH ${parts.join(',\n  ')}\nSELECT ${['(SELECT count(*) FROM victims)::int AS matched', ...countColumns(ctes)].join(', ')}`;
-  return { sql, children: ctes };
+  return { sql, children: ctes, bind: ({ cutoff }) => [cutoff, ...where.values] };
 }
 
 /** Folds per-CTE counts into per-table counts (a table reached twice is summed). */
 export function childCounts(row: Record<string, unknown>, ctes: ChildCte[]): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const c of ctes) out[c.table] = (out[c.table] ?? 0) + Number(row[c.name] ?? 0);
+  for (const c of ctes) out[c.label] = (out[c.label] ?? 0) + Number(row[c.name] ?? 0);
   return out;
 }

@@ -12,7 +12,20 @@ export interface ChildRule {
   /** Primary key of this table; needed only when it has children of its own. */
   primaryKey?: string;
   children?: ChildRule[];
+  /** `delete` (default) removes the dependent rows; `set-null` keeps them and clears their reference. */
+  onDelete?: 'delete' | 'set-null';
 }
+
+/** Extra conditions a matching row must meet, ANDed with the timestamp test. Values are bound, never inlined. */
+export type Condition =
+  | { column: string; op: 'is_null' | 'is_not_null' | 'is_true' | 'is_false' }
+  | { column: string; op: 'eq' | 'ne'; value: string | number | boolean }
+  | { column: string; op: 'in'; values: Array<string | number> };
+
+/** A value an update action writes: a literal, or the run's reference time. */
+export type SetValue = string | number | boolean | null | { runTime: true };
+
+export type RuleAction = { type: 'delete' } | { type: 'update'; set: Record<string, SetValue> };
 
 /** A retention rule: which rows of which table a purge deletes, and which dependent rows go with them. */
 export interface RetentionRule {
@@ -22,7 +35,12 @@ export interface RetentionRule {
   timestampColumn: string;
   /** cutoff = the run's reference time minus this many milliseconds (0: "already expired"). */
   retentionMs: number;
+  where?: Condition[];
+  /** Delete (default), or update the matching rows (e.g. mark revoked) and keep them. */
+  action?: RuleAction;
   children: ChildRule[];
+  /** Label of this step in results; the table name when omitted. */
+  name?: string;
 }
 
 export interface PurgeParams {
@@ -34,6 +52,10 @@ export interface PurgeParams {
   batchTimeoutSeconds: number;
   /** Batches per workflow run before continue-as-new keeps the history small. */
   batchesPerRun: number;
+  /** Retention in days, for jobs that take one (replaces the default of the steps it applies to). */
+  days?: number;
+  /** Token types to purge, for jobs that select by type. */
+  types?: string[];
 }
 
 export interface PurgeInput {
@@ -47,14 +69,25 @@ export interface PurgeInput {
 
 export interface ResolvedJob {
   job: string;
-  rule: RetentionRule;
+  /** The steps, in order; each runs to its end before the next starts. */
+  steps?: RetentionRule[];
+  /** Single-step form recorded by earlier versions; kept so their histories replay. */
+  rule?: RetentionRule;
   params: PurgeParams;
 }
 
 export interface CarriedState {
   resolved: ResolvedJob;
   trigger: string;
+  /** Cutoff of the first step (and of single-step runs of earlier versions). */
   cutoff: string;
+  /** Cutoff of each step; absent in states carried by earlier versions (then: [cutoff]). */
+  cutoffs?: string[];
+  /** Reference time the run purges as of. */
+  runTime?: string;
+  /** Step in progress; absent means 0. */
+  step?: number;
+  updated?: number;
   startedAtMs: number;
   nextBatchNo: number;
   deleted: number;
@@ -64,6 +97,8 @@ export interface CarriedState {
 
 export interface BatchResult {
   deleted: number;
+  /** Rows an update step changed; absent for delete steps. */
+  updated?: number;
   children: Record<string, number>;
   durationMs: number;
   /** True when the ledger already held this batch: an earlier attempt committed it. */
@@ -73,6 +108,8 @@ export interface BatchResult {
 export interface MatchCount {
   matched: number;
   children: Record<string, number>;
+  /** Matched rows per step, when counted for several steps. */
+  perStep?: number[];
 }
 
 export type RunStatus = 'running' | 'completed' | 'cancelled' | 'failed';
@@ -86,6 +123,8 @@ export interface Progress {
   deleted: number;
   children: Record<string, number>;
   batches: number;
+  step?: number;
+  steps?: number;
 }
 
 export interface PurgeResult {
@@ -96,7 +135,11 @@ export interface PurgeResult {
   cutoff: string;
   matched: number | null;
   deleted: number;
+  /** Rows changed by update steps (e.g. tokens marked revoked). */
+  updated?: number;
   children: Record<string, number>;
+  /** Rows deleted or updated per step name. */
+  steps?: Record<string, number>;
   batches: number;
   durationMs: number;
   rowsPerSecond: number | null;

@@ -16,7 +16,7 @@ describe('batch SQL', () => {
     expect(sql).toContain('SELECT "id" FROM "outstanding_token" WHERE "expires_at" < ? ORDER BY "expires_at", "id" LIMIT ? FOR UPDATE SKIP LOCKED');
     expect(sql).toContain('DELETE FROM "blacklisted_token" WHERE "token_id" IN (SELECT "id" FROM victims)');
     expect(sql).toContain('DELETE FROM "outstanding_token" WHERE "id" IN (SELECT "id" FROM victims)');
-    expect(children).toEqual([{ name: 'c0', table: 'blacklisted_token' }]);
+    expect(children).toEqual([{ name: 'c0', label: 'blacklisted_token' }]);
   });
 
   it('walks grandchildren through the columns they reference', () => {
@@ -26,7 +26,7 @@ describe('batch SQL', () => {
     });
     expect(sql).toContain('c0 AS (DELETE FROM "grant" WHERE "token_id" IN (SELECT "id" FROM victims) RETURNING "code")');
     expect(sql).toContain('c1 AS (DELETE FROM "grant_scope" WHERE "grant_code" IN (SELECT "code" FROM c0) RETURNING 1 AS one)');
-    expect(children.map((c) => c.table)).toEqual(['grant', 'grant_scope']);
+    expect(children.map((c) => c.label)).toEqual(['grant', 'grant_scope']);
   });
 
   it('counts without locking or deleting', () => {
@@ -41,6 +41,6 @@ describe('batch SQL', () => {
   });
 
   it('sums counts of a table reached twice', () => {
-    expect(childCounts({ c0: 2, c1: 3 }, [{ name: 'c0', table: 't' }, { name: 'c1', table: 't' }])).toEqual({ t: 5 });
+    expect(childCounts({ c0: 2, c1: 3 }, [{ name: 'c0', label: 't' }, { name: 'c1', label: 't' }])).toEqual({ t: 5 });
   });
 });

@@ -2,8 +2,8 @@ import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { connectClient, startPurge } from '../../temporal.js';
-import { BATCH_SIZE, parsePurgeParams } from '../../jobs/params.js';
-import { findJob } from '../../jobs/registry.js';
+import { BATCH_SIZE, DAYS, parsePurgeParams } from '../../jobs/params.js';
+import { applyJobParams, findJob } from '../../jobs/registry.js';
 import type { Progress, PurgeParams, PurgeResult } from '../../jobs/types.js';
 import { parseIntFlag, resolveTemporal, type ConnectionFlags } from '../context.js';
 import { formatCounts, table } from '../format.js';
@@ -12,6 +12,8 @@ interface RunFlags extends ConnectionFlags {
   dryRun?: boolean;
   batchSize?: number;
   asOf?: string;
+  days?: number;
+  types?: string;
   wait?: boolean;
   json?: boolean;
   workflowId?: string;
@@ -61,6 +63,8 @@ function printResult(r: PurgeResult): void {
         ['matched', r.matched],
         [r.dryRun ? 'would delete' : 'deleted', r.dryRun ? r.matched : r.deleted],
         [r.dryRun ? 'would delete dependents' : 'dependents deleted', formatCounts(r.children)],
+        ...(r.updated ? [['updated', r.updated] as [string, number]] : []),
+        ...(r.steps ? [['per step', formatCounts(r.steps)] as [string, string]] : []),
         ['batches', r.batches],
         ['duration', `${(r.durationMs / 1000).toFixed(2)} s`],
         ['rows/s', r.rowsPerSecond],
@@ -77,6 +81,8 @@ export function registerRun(program: Command): void {
     .option('--dry-run', 'count what would be deleted; change nothing')
     .option('--batch-size <n>', `rows per batch transaction (${BATCH_SIZE.min}-${BATCH_SIZE.max}, default ${BATCH_SIZE.default})`, parseIntFlag('--batch-size', BATCH_SIZE.min, BATCH_SIZE.max))
     .option('--as-of <timestamp>', 'reference time (ISO 8601, not in the future); default: now')
+    .option('--days <n>', `retention in days, for jobs that take it (${DAYS.min}-${DAYS.max}; see \`maint jobs\`)`, parseIntFlag('--days', DAYS.min, DAYS.max))
+    .option('--types <a,b>', 'token types, for jobs that select by type (see `maint jobs`)')
     .option('--wait', 'wait for the result, with a progress bar')
     .option('--json', 'print the result as JSON')
     .option('--workflow-id <id>', 'workflow id (default: maint-<job>-<timestamp>)')
@@ -90,8 +96,10 @@ export function registerRun(program: Command): void {
         ...(flags.dryRun ? { dryRun: true } : {}),
         ...(flags.batchSize !== undefined ? { batchSize: flags.batchSize } : {}),
         ...(flags.asOf !== undefined ? { asOf: flags.asOf } : {}),
+        ...(flags.days !== undefined ? { days: flags.days } : {}),
+        ...(flags.types !== undefined ? { types: flags.types.split(',') } : {}),
       };
-      parsePurgeParams(params);
+      applyJobParams(job, parsePurgeParams(params));
       const target = await resolveTemporal(flags);
       const client = await connectClient(target);
       try {
