@@ -76,7 +76,7 @@ export function createPurgeActivities({ orm, logger, faults }: PurgeActivityDeps
     async resolveJob(input: { job: string; params?: unknown }): Promise<ResolvedJob> {
       try {
         const job = findJob(input.job);
-        const params = parsePurgeParams(input.params);
+        const params = parsePurgeParams({ ...(job.defaultBatchSize ? { batchSize: job.defaultBatchSize } : {}), ...(input.params as object | undefined) });
         const steps = applyJobParams(job, params);
         await checkAgainstSchema(conn(), job.name, steps);
         return { job: job.name, steps, params };

@@ -4,6 +4,8 @@ import { Runtime, DefaultLogger, type LogLevel } from '@temporalio/worker';
 import { InputError, loadConfig, redactUrl } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 import { migrate, openOrm } from './db/orm.js';
+import { allJobs } from './jobs/registry.js';
+import { checkAgainstSchema } from './jobs/schema-check.js';
 import { startDevServer, type DevServer } from './local/dev-server.js';
 import { findOrBuildTemporalCli } from './local/temporal-cli.js';
 import { ensureDatabase, startEmbeddedPostgres, type EmbeddedDb } from './local/postgres.js';
@@ -31,7 +33,8 @@ function installTemporalRuntime(logger: Logger): void {
 async function main(): Promise<void> {
   const external = process.argv.includes('--external');
   const config = loadConfig();
-  // Validate the schedule declarations and overrides before anything is started.
+  // Validate the custom rules, schedule declarations and overrides before anything is started.
+  allJobs();
   const schedules = effectiveSchedules();
   const logger = createLogger({ level: config.logLevel, format: config.logFormat });
   installTemporalRuntime(logger);
@@ -100,6 +103,8 @@ async function main(): Promise<void> {
     stops.push(() => orm.close());
     const applied = await migrate(orm);
     logger.info({ database: redactUrl(databaseUrl), applied }, applied.length ? 'migrations applied' : 'schema up to date');
+    // Custom rules from the config file must match the live schema before anything is scheduled.
+    for (const job of allJobs().filter((j) => j.custom)) await checkAgainstSchema(orm.em.getConnection(), job.name, job.steps);
 
     const { worker, connection } = await createWorker({ address, namespace: config.namespace, taskQueue: config.taskQueue, orm, logger });
     const running = worker.run();

@@ -1,7 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { CronExpressionParser } from 'cron-parser';
-import { parse } from 'yaml';
+import { loadConfigFile } from '../src/jobs/config-file.js';
 import { InputError } from '../src/config.js';
 import { applyJobParams, findJob } from '../src/jobs/registry.js';
 import { parsePurgeParams } from '../src/jobs/params.js';
@@ -98,17 +96,4 @@ export function effectiveSchedules(config: unknown = loadConfigFile(), base: rea
   return out;
 }
 
-/** `MAINT_CONFIG`, else ./maint.config.yaml when present; an explicitly named file must exist. */
-export function loadConfigFile(env: NodeJS.ProcessEnv = process.env): unknown {
-  const explicit = env.MAINT_CONFIG;
-  const path = resolve(explicit || 'maint.config.yaml');
-  if (!existsSync(path)) {
-    if (explicit) throw new InputError('MAINT_CONFIG', `${path} does not exist`);
-    return {};
-  }
-  try {
-    return parse(readFileSync(path, 'utf8')) ?? {};
-  } catch (err) {
-    throw new InputError('MAINT_CONFIG', `${path} is not valid YAML: ${(err as Error).message}`);
-  }
-}
+export { loadConfigFile };

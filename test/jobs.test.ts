@@ -282,3 +282,44 @@ describe('presets for databases that Django created', () => {
     }
   });
 });
+
+describe('custom rules from the config file', () => {
+  it('run end to end against the live schema, and a rule naming a missing column is rejected before anything runs', async () => {
+    const { mkdtemp, writeFile } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const dir = await mkdtemp(join(tmpdir(), 'maint-config-'));
+    const file = join(dir, 'maint.config.yaml');
+    await writeFile(
+      file,
+      [
+        'rules:',
+        '  purge-audit-log:',
+        '    table: audit_log',
+        '    timestampColumn: created_at',
+        '    retentionDays: 30',
+        '    where: [{ column: kind, op: eq, value: login }]',
+        '    children: [{ table: audit_detail, foreignKey: log_id }]',
+        '  purge-typo:',
+        '    table: audit_log',
+        '    timestampColumn: created_on',
+      ].join('\n'),
+    );
+    const previous = process.env.MAINT_CONFIG;
+    process.env.MAINT_CONFIG = file;
+    const e = await env(`CREATE TABLE audit_log (id bigserial primary key, kind text not null, created_at timestamptz not null);
+      CREATE TABLE audit_detail (id bigserial primary key, log_id bigint not null references audit_log (id), detail text);`);
+    try {
+      await e.q(`INSERT INTO audit_log (id, kind, created_at) VALUES (1, 'login', $1), (2, 'login', $2), (3, 'admin', $1)`, [at(-30 * DAY - 1), at(-30 * DAY)]);
+      await e.q(`INSERT INTO audit_detail (log_id, detail) VALUES (1, 'a'), (1, 'b'), (2, 'c'), (3, 'd')`);
+      const r = await dryRunThenRun(e, 'purge-audit-log', ['audit_log', 'audit_detail']);
+      expect(r).toMatchObject({ deleted: 1, children: { audit_detail: 2 } });
+      expect(await ids(e, 'audit_log')).toEqual(['2', '3']);
+      const err = await e.run('purge-typo').catch((x) => x);
+      expect(String(err.cause?.cause?.message)).toMatch(/purge-typo\.steps\[0\]: column "audit_log\.created_on" does not exist; the table has: created_at, id, kind/);
+    } finally {
+      await e.close();
+      if (previous === undefined) delete process.env.MAINT_CONFIG;
+      else process.env.MAINT_CONFIG = previous;
+    }
+  });
+});

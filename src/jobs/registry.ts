@@ -1,5 +1,7 @@
 import { InputError } from '../config.js';
 import type { PurgeParams, RetentionRule } from './types.js';
+import { customJobs } from './custom-rules.js';
+import { loadConfigFile } from './config-file.js';
 
 const DAY_MS = 86_400_000;
 
@@ -20,6 +22,9 @@ export interface JobDefinition {
   options?: JobOptions;
   /** Targets tables another application owns (Django): only reads and deletes, never migrates. */
   preset?: string;
+  /** Declared in the config file's `rules:` section. */
+  custom?: boolean;
+  defaultBatchSize?: number;
 }
 
 const blacklist = { table: 'blacklisted_token', foreignKey: 'token_id' };
@@ -195,12 +200,20 @@ export const JOBS: readonly JobDefinition[] = [
   },
 ];
 
+let custom: { source: unknown; jobs: JobDefinition[] } | undefined;
+
+/** Built-in jobs plus the custom rules of the config file (validated once per process). */
+export function allJobs(config: unknown = loadConfigFile()): JobDefinition[] {
+  if (!custom || custom.source !== config) custom = { source: config, jobs: customJobs(config, JOBS.map((j) => j.name)) };
+  return [...JOBS, ...custom.jobs];
+}
+
 export function jobNames(): string[] {
-  return JOBS.map((j) => j.name);
+  return allJobs().map((j) => j.name);
 }
 
 export function findJob(name: string): JobDefinition {
-  const job = JOBS.find((j) => j.name === name);
+  const job = allJobs().find((j) => j.name === name);
   if (!job) throw new InputError('job', `unknown job "${name}"; allowed: ${jobNames().join(', ')}`);
   return job;
 }
