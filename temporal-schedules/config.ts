@@ -77,7 +77,7 @@ export function effectiveSchedules(config: unknown = loadConfigFile(), base: rea
   for (const d of base) {
     const o = overrides[d.id] ?? {};
     if (o.enabled !== undefined && typeof o.enabled !== 'boolean') throw new InputError(`schedules.${d.id}.enabled`, 'expected true or false');
-    if (o.enabled === false) continue;
+    if (o.enabled === false || (o.enabled === undefined && d.enabledByDefault === false)) continue;
     const merged: ScheduleDeclaration = { ...d };
     if (o.cron !== undefined) {
       merged.cron = Array.isArray(o.cron) ? (o.cron as string[]) : [String(o.cron)];

@@ -67,7 +67,7 @@ it('npm start brings up the dev server with its UI, embedded PostgreSQL and the 
 
   // The start synced every declared schedule.
   const listed = JSON.parse((await maint(['schedules', 'list', '--json'], { MAINT_DATA_DIR: dataDir })).stdout);
-  expect(listed.map((l: { id: string }) => l.id).sort()).toEqual(SCHEDULES.map((d) => d.id).sort());
+  expect(listed.map((l: { id: string }) => l.id).sort()).toEqual(SCHEDULES.filter((d) => d.enabledByDefault !== false).map((d) => d.id).sort());
 
   expect(await stop(first)).toBe(0);
   for (const p of Object.values(ports)) expect(await portInUse(Number(p)), `port ${p} released`).toBe(false);

@@ -8,17 +8,18 @@ const ID = 'maint-purge-expired-tokens-daily';
 describe('schedule declarations and overrides', () => {
   it('declares valid schedules for registered jobs, purges never overlapping', () => {
     const all = effectiveSchedules({});
-    expect(all.map((s) => s.id)).toEqual(SCHEDULES.map((s) => s.id));
+    expect(all.map((s) => s.id)).toEqual(SCHEDULES.filter((s) => s.enabledByDefault !== false).map((s) => s.id));
+    expect(effectiveSchedules({ schedules: { 'maint-django-simplejwt-flush-expired-daily': { enabled: true } } }).map((s) => s.id)).toContain('maint-django-simplejwt-flush-expired-daily');
     const purge = all.find((s) => s.id === ID)!;
     expect(purge).toMatchObject({ cron: ['0 0 * * *'], timezone: 'UTC', overlap: 'SKIP', pauseOnFailure: true });
   });
 
   it('applies overrides from the config file and drops disabled schedules', () => {
-    expect(effectiveSchedules({ schedules: { [ID]: { cron: '30 1 * * *', timezone: 'Europe/Berlin' } } })[0]).toMatchObject({ cron: ['30 1 * * *'], timezone: 'Europe/Berlin' });
-    const every = effectiveSchedules({ schedules: { [ID]: { every: '12h' } } })[0]!;
+    expect(effectiveSchedules({ schedules: { [ID]: { cron: '30 1 * * *', timezone: 'Europe/Berlin' } } }).find((s) => s.id === ID)).toMatchObject({ cron: ['30 1 * * *'], timezone: 'Europe/Berlin' });
+    const every = effectiveSchedules({ schedules: { [ID]: { every: '12h' } } }).find((s) => s.id === ID)!;
     expect(every.every).toBe('12h');
     expect(every.cron).toBeUndefined();
-    expect(effectiveSchedules({ schedules: { [ID]: { enabled: false } } })).toEqual([]);
+    expect(effectiveSchedules({ schedules: { [ID]: { enabled: false } } }).map((s) => s.id)).not.toContain(ID);
   });
 
   it.each([
@@ -40,7 +41,7 @@ describe('schedule declarations and overrides', () => {
   });
 
   it('fingerprints what sync compares, so a changed cadence is an update and an unchanged one is not', () => {
-    const d = effectiveSchedules({})[0]!;
+    const d = effectiveSchedules({}).find((s) => s.id === ID)!;
     expect(compileSchedule(d, 'q').fingerprint).toBe(compileSchedule({ ...d }, 'q').fingerprint);
     expect(compileSchedule({ ...d, cron: ['0 1 * * *'] }, 'q').fingerprint).not.toBe(compileSchedule(d, 'q').fingerprint);
     expect(compileSchedule(d, 'other-queue').fingerprint).not.toBe(compileSchedule(d, 'q').fingerprint);
