@@ -26,121 +26,81 @@ export interface ScheduleDeclaration {
   enabledByDefault?: boolean;
 }
 
+/** A purge: never twice at once, a day's tick may still run 6 hours late, a failure pauses it for a human. */
+function purgeSchedule(d: Pick<ScheduleDeclaration, 'id' | 'job' | 'cron' | 'note'> & Partial<ScheduleDeclaration>): ScheduleDeclaration {
+  return { timezone: 'UTC', overlap: 'SKIP', catchupWindow: '6h', pauseOnFailure: true, jitter: '5m', ...d };
+}
+
 export const SCHEDULES: readonly ScheduleDeclaration[] = [
-  {
+  purgeSchedule({
     id: 'maint-purge-expired-tokens-daily',
     job: 'purge-expired-tokens',
     cron: ['0 0 * * *'],
-    timezone: 'UTC',
     // A purge never runs twice at once: a run still going at the next tick makes that tick a no-op.
-    overlap: 'SKIP',
-    catchupWindow: '6h',
-    pauseOnFailure: true,
-    jitter: '5m',
     note: 'Daily purge of expired refresh tokens and their blacklist rows (replaces flushexpiredtokens under cron).',
-  },
-  {
+  }),
+  purgeSchedule({
     id: 'maint-verification-tokens-hourly',
     job: 'purge-verification-tokens',
     params: { types: ['email_verification', 'password_reset'] },
     cron: ['15 * * * *'],
-    timezone: 'UTC',
-    overlap: 'SKIP',
     catchupWindow: '30m',
-    pauseOnFailure: true,
     jitter: '2m',
     note: 'Hourly: expired email-verification and password-reset tokens (the high-volume types).',
-  },
-  {
+  }),
+  purgeSchedule({
     id: 'maint-verification-tokens-daily',
     job: 'purge-verification-tokens',
     cron: ['0 2 * * *'],
-    timezone: 'UTC',
-    overlap: 'SKIP',
-    catchupWindow: '6h',
-    pauseOnFailure: true,
-    jitter: '5m',
     note: 'Daily 02:00 UTC full pass over every verification token type.',
-  },
-  {
+  }),
+  purgeSchedule({
     id: 'maint-revoke-then-delete-access-tokens-daily',
     job: 'revoke-then-delete-access-tokens',
     cron: ['30 0 * * *'],
-    timezone: 'UTC',
-    overlap: 'SKIP',
-    catchupWindow: '6h',
-    pauseOnFailure: true,
-    jitter: '5m',
     note: 'Daily: mark expired access tokens revoked, delete tokens revoked over 90 days ago.',
-  },
-  {
+  }),
+  purgeSchedule({
     id: 'maint-stale-unverified-accounts-daily',
     job: 'purge-stale-unverified-accounts',
     cron: ['0 1 * * *'],
-    timezone: 'UTC',
-    overlap: 'SKIP',
-    catchupWindow: '6h',
-    pauseOnFailure: true,
     jitter: '10m',
     note: 'Daily: accounts never verified within 90 days of sign-up, with everything that belongs to them.',
-  },
-  {
+  }),
+  purgeSchedule({
     id: 'maint-email-change-requests-daily',
     job: 'purge-email-change-requests',
     cron: ['10 1 * * *'],
-    timezone: 'UTC',
-    overlap: 'SKIP',
-    catchupWindow: '6h',
-    pauseOnFailure: true,
     jitter: '10m',
     note: 'Daily: completed email change requests, and incomplete ones older than 7 days.',
-  },
-  {
+  }),
+  purgeSchedule({
     id: 'maint-pending-registrations-daily',
     job: 'purge-pending-registrations',
     cron: ['20 1 * * *'],
-    timezone: 'UTC',
-    overlap: 'SKIP',
-    catchupWindow: '6h',
-    pauseOnFailure: true,
     jitter: '10m',
     note: 'Daily: expired pending registrations and one-time passwords.',
-  },
-  {
+  }),
+  purgeSchedule({
     id: 'maint-oauth-tokens-daily',
     job: 'purge-oauth-tokens',
     cron: ['40 0 * * *'],
-    timezone: 'UTC',
-    overlap: 'SKIP',
-    catchupWindow: '6h',
-    pauseOnFailure: true,
-    jitter: '5m',
     note: 'Daily: like cleartokens, revoked refresh tokens past their lifespan, expired access and ID tokens, grants.',
-  },
-  {
+  }),
+  purgeSchedule({
     id: 'maint-django-simplejwt-flush-expired-daily',
     job: 'django-simplejwt-flush-expired',
     cron: ['0 0 * * *'],
-    timezone: 'UTC',
-    overlap: 'SKIP',
-    catchupWindow: '6h',
-    pauseOnFailure: true,
-    jitter: '5m',
     note: 'Daily flushexpiredtokens on the tables of a Django app (enable in maint.config.yaml).',
     enabledByDefault: false,
-  },
-  {
+  }),
+  purgeSchedule({
     id: 'maint-django-oauth-toolkit-cleartokens-daily',
     job: 'django-oauth-toolkit-cleartokens',
     cron: ['40 0 * * *'],
-    timezone: 'UTC',
-    overlap: 'SKIP',
-    catchupWindow: '6h',
-    pauseOnFailure: true,
-    jitter: '5m',
     note: 'Daily cleartokens on the tables of a Django app (enable in maint.config.yaml).',
     enabledByDefault: false,
-  },
+  }),
 ];
 
 /** Marks the schedules this tool manages; sync never touches a schedule without it. */
