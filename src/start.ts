@@ -39,13 +39,20 @@ async function main(): Promise<void> {
   const logger = createLogger({ level: config.logLevel, format: config.logFormat });
   installTemporalRuntime(logger);
   const started = Date.now();
+  // In start order; stopped in reverse: the worker drains first, the servers it needs go last.
   const stops: Array<() => Promise<unknown>> = [];
 
   let stopping = false;
   const shutdown = async (code: number) => {
     if (stopping) return;
     stopping = true;
-    for (const stop of stops.reverse()) await stop().catch((err) => logger.error({ err }, 'error while stopping'));
+    // A server that died under us can make a graceful drain wait forever: bound it.
+    const deadline = setTimeout(() => {
+      logger.error('shutdown took longer than 45 s; exiting anyway');
+      process.exit(1);
+    }, 45_000);
+    for (const stop of [...stops].reverse()) await stop().catch((err) => logger.error({ err }, 'error while stopping'));
+    clearTimeout(deadline);
     logger.info('stopped');
     process.exit(code);
   };
@@ -108,17 +115,17 @@ async function main(): Promise<void> {
 
     const { worker, connection } = await createWorker({ address, namespace: config.namespace, taskQueue: config.taskQueue, orm, logger });
     const running = worker.run();
-    const client = await connectClient({ address, namespace: config.namespace });
-    stops.unshift(() => client.connection.close());
-    const registered = await ensureSearchAttributes(client.connection, config.namespace);
-    if (registered.length) logger.info({ searchAttributes: registered }, 'search attributes registered');
-    const plan = await syncSchedules(client, schedules, { taskQueue: config.taskQueue });
-    logger.info({ schedules: describePlan(plan) }, 'schedules synced');
-    stops.unshift(async () => {
+    stops.push(async () => {
       worker.shutdown();
       await running;
       await connection.close();
     });
+    const client = await connectClient({ address, namespace: config.namespace });
+    stops.push(() => client.connection.close());
+    const registered = await ensureSearchAttributes(client.connection, config.namespace);
+    if (registered.length) logger.info({ searchAttributes: registered }, 'search attributes registered');
+    const plan = await syncSchedules(client, schedules, { taskQueue: config.taskQueue });
+    logger.info({ schedules: describePlan(plan) }, 'schedules synced');
     if (!external) {
       await writeLocalEnvironment(config.dataDir, { databaseUrl, temporalAddress: address, namespace: config.namespace, taskQueue: config.taskQueue, uiUrl, pid: process.pid });
     }

@@ -11,7 +11,11 @@ import { maint } from './support/cli.js';
 import { SCHEDULES } from '../temporal-schedules/declarations.js';
 
 const dirs: string[] = [];
+const children: ChildProcess[] = [];
 afterAll(async () => {
+  // A failed assertion must not leave servers behind.
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGINT');
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) await once(c, 'exit');
   for (const d of dirs) await rm(d, { recursive: true, force: true });
 });
 
@@ -23,6 +27,7 @@ interface Started {
 /** `npm start`'s entry point with its own ports and data dir, so it cannot collide with a running instance. */
 async function start(env: Record<string, string>): Promise<Started> {
   const child = spawn(process.execPath, ['bin/run.mjs', 'src/start.ts'], { env: { ...process.env, LOG_FORMAT: 'json', ...env, DATABASE_URL: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));

@@ -35,6 +35,16 @@ export default async function setup(project: TestProject) {
   await chmod(scratch, 0o755);
   const stops: Array<() => Promise<unknown>> = [];
 
+  try {
+    return await startAll(project, logger, scratch, stops);
+  } catch (err) {
+    // Setup failed half way: stop what did start, or it outlives the run.
+    for (const stop of stops.reverse()) await stop().catch(() => undefined);
+    throw err;
+  }
+}
+
+async function startAll(project: TestProject, logger: ReturnType<typeof createLogger>, scratch: string, stops: Array<() => Promise<unknown>>) {
   const cli = await findOrBuildTemporalCli({ explicitPath: process.env.TEMPORAL_CLI_PATH, logger });
   if (!cli) throw new Error('the tests need the Temporal CLI: set TEMPORAL_CLI_PATH or install Go');
   const server = await startDevServer({ cliPath: cli.path, port: await freePort(), uiPort: await freePort(), logger });
