@@ -100,3 +100,20 @@ describe('maint CLI', () => {
     expect(r.stdout).toContain('--days (90: accounts created longer ago than this and still unverified)');
   });
 });
+
+describe('maint seed', () => {
+  it('inserts demo tokens with the asked shares and nothing else', async () => {
+    const before = await scalar(db, 'SELECT count(*) FROM outstanding_token');
+    const r = await maint(['seed', '--tokens', '1000', '--expired', '70', '--blacklisted', '100', '--database-url', db.url]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/seeded 1000 tokens \(700 expired, 700 of those blacklisted\)/);
+    expect(r.stdout).not.toContain(new URL(db.url).password || '\u0000');
+    expect(await scalar(db, 'SELECT count(*) FROM outstanding_token')).toBe(before + 1000);
+  });
+
+  it('refuses without a local environment or an explicit database', async () => {
+    const r = await maint(['seed']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--database-url: no local environment found/);
+  });
+});

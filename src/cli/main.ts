@@ -4,6 +4,7 @@ import { registerJobs } from './commands/jobs.js';
 import { registerRun } from './commands/run.js';
 import { registerRuns } from './commands/runs.js';
 import { registerSchedules } from './commands/schedules.js';
+import { registerSeed } from './commands/seed.js';
 
 const program = new Command('maint')
   .description('Run and inspect the maintenance jobs of an auth database (Temporal workflows)')
@@ -14,6 +15,7 @@ registerRun(program);
 registerRuns(program);
 registerJobs(program);
 registerSchedules(program);
+registerSeed(program);
 
 try {
   await program.parseAsync(process.argv);
