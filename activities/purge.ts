@@ -29,6 +29,8 @@ export interface BatchInput {
   /** The run's reference time, written by update steps that record when (e.g. revoked_at). */
   runTime?: string;
   step?: number;
+  /** Keyset start: the newest timestamp the previous batch of this step reached. */
+  after?: string | null;
 }
 
 export interface StartRunInput {
@@ -116,21 +118,23 @@ export function createPurgeActivities({ orm, logger, faults }: PurgeActivityDeps
      */
     async purgeBatch(input: BatchInput): Promise<BatchResult> {
       const attempt = Context.current().info.attempt;
-      const built = buildBatchSql(input.rule);
+      const built = buildBatchSql(input.rule, { keyset: Boolean(input.after) });
       const isUpdate = input.rule.action?.type === 'update';
       const result = await orm.em.getConnection().transactional(async (trx) => {
         const c = conn();
         const [done] = await c.execute<Record<string, unknown>[]>(
-          'SELECT deleted, updated, children, duration_ms FROM purge_batch WHERE run_id = ? AND batch_no = ?',
+          'SELECT deleted, updated, children, duration_ms, last_ts FROM purge_batch WHERE run_id = ? AND batch_no = ?',
           [input.runId, input.batchNo],
           'all',
           trx,
         );
         if (done) {
-          return withUpdated({ deleted: num(done.deleted), children: done.children as Record<string, number>, durationMs: num(done.duration_ms), fromLedger: true }, num(done.updated), isUpdate);
+          const lastTs = done.last_ts ? new Date(done.last_ts as string).toISOString() : null;
+          return withUpdated({ deleted: num(done.deleted), children: done.children as Record<string, number>, durationMs: num(done.duration_ms), fromLedger: true, lastTs }, num(done.updated), isUpdate);
         }
         const started = performance.now();
-        const [row] = await c.execute<Record<string, unknown>[]>(built.sql, built.bind({ cutoff: input.cutoff, limit: input.batchSize, runTime: input.runTime }), 'all', trx);
+        const [row] = await c.execute<Record<string, unknown>[]>(built.sql, built.bind({ cutoff: input.cutoff, limit: input.batchSize, runTime: input.runTime, after: input.after ?? undefined }), 'all', trx);
+        const lastTs = row?.last_ts ? new Date(row.last_ts as string).toISOString() : null;
         const affected = num(row?.affected);
         const deleted = isUpdate ? 0 : affected;
         const updated = isUpdate ? affected : 0;
@@ -138,12 +142,12 @@ export function createPurgeActivities({ orm, logger, faults }: PurgeActivityDeps
         const durationMs = Math.round(performance.now() - started);
         // A concurrent attempt of the same batch fails here on the primary key and rolls its changes back.
         await c.execute(
-          'INSERT INTO purge_batch (run_id, batch_no, step, deleted, updated, children, duration_ms) VALUES (?, ?, ?, ?, ?, ?::jsonb, ?)',
-          [input.runId, input.batchNo, input.step ?? 0, deleted, updated, JSON.stringify(children), durationMs],
+          'INSERT INTO purge_batch (run_id, batch_no, step, deleted, updated, children, duration_ms, last_ts) VALUES (?, ?, ?, ?, ?, ?::jsonb, ?, ?)',
+          [input.runId, input.batchNo, input.step ?? 0, deleted, updated, JSON.stringify(children), durationMs, lastTs],
           'run',
           trx,
         );
-        return withUpdated({ deleted, children, durationMs, fromLedger: false }, updated, isUpdate);
+        return withUpdated({ deleted, children, durationMs, fromLedger: false, lastTs }, updated, isUpdate);
       });
       logger.debug({ runId: input.runId, batchNo: input.batchNo, attempt, ...result }, 'batch committed');
       await faults?.afterBatchCommit?.({ runId: input.runId, batchNo: input.batchNo, attempt });

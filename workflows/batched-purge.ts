@@ -6,11 +6,13 @@ import {
   continueAsNew,
   defineQuery,
   isCancellation,
+  patched,
   proxyActivities,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
+import { nextBatchSize } from '../src/jobs/batch-size.js';
 import type { CarriedState, Progress, PurgeInput, PurgeResult, ResolvedJob, RetentionRule } from '../src/jobs/types.js';
 
 export const progressQuery = defineQuery<Progress>('progress');
@@ -141,24 +143,45 @@ export async function batchedPurge(input: PurgeInput): Promise<PurgeResult> {
 
     phase = 'deleting';
     let batchesThisRun = 0;
+    // Runs recorded before keyset batches replay without them.
+    const keyset = patched('keyset-batches');
     while ((s.step ?? 0) < steps.length) {
       if (CancellationScope.current().consideredCancelled) {
         throw new CancelledFailure('purge cancelled; the batches committed so far are recorded');
       }
       const step = s.step ?? 0;
+      const size = s.size ?? params.batchSize;
       // A batch that has started runs to its end even when cancellation arrives meanwhile.
       const res = await CancellationScope.nonCancellable(() =>
-        batches.purgeBatch({ runId, batchNo: s.nextBatchNo, rule: steps[step]!, cutoff: cutoffs[step]!, batchSize: params.batchSize, runTime: s.runTime, step }),
+        batches.purgeBatch({
+          runId,
+          batchNo: s.nextBatchNo,
+          rule: steps[step]!,
+          cutoff: cutoffs[step]!,
+          batchSize: size,
+          runTime: s.runTime,
+          step,
+          ...(keyset ? { after: s.after ?? null } : {}),
+        }),
       );
       s.nextBatchNo += 1;
       s.deleted += res.deleted;
       s.updated = (s.updated ?? 0) + (res.updated ?? 0);
       s.children = addCounts(s.children, res.children);
       batchesThisRun += 1;
-      // Fewer than a full batch: no unlocked matching rows are left in this step.
-      if (res.deleted + (res.updated ?? 0) < params.batchSize) {
-        if (steps.length === 1) break;
-        s.step = step + 1;
+      if (params.targetBatchMs) s.size = nextBatchSize(size, res.durationMs, params.targetBatchMs);
+      // Fewer than a full batch: no unlocked matching rows are left in this step (from the keyset position on).
+      if (res.deleted + (res.updated ?? 0) < size) {
+        if (keyset && s.after) {
+          // One pass from the start picks up rows that were locked (skipped) when their turn came.
+          s.after = null;
+        } else {
+          if (steps.length === 1) break;
+          s.step = step + 1;
+          s.after = null;
+        }
+      } else if (keyset) {
+        s.after = res.lastTs ?? null;
       }
       if (batchesThisRun >= params.batchesPerRun || workflowInfo().continueAsNewSuggested) {
         continueNow = (s.step ?? 0) < steps.length;

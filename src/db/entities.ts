@@ -49,6 +49,7 @@ export interface PurgeBatch {
   updated: number;
   children: Record<string, number>;
   durationMs: number;
+  lastTs?: Date | null;
   committedAt: Date;
 }
 
@@ -121,6 +122,7 @@ export const PurgeBatchSchema = new EntitySchema<PurgeBatch>({
     updated: { type: 'integer', default: 0 },
     children: { type: 'json', columnType: 'jsonb', defaultRaw: `'{}'` },
     durationMs: { type: 'integer', fieldName: 'duration_ms' },
+    lastTs: { type: 'Date', columnType: 'timestamptz', nullable: true, fieldName: 'last_ts' },
     committedAt: { type: 'Date', columnType: 'timestamptz', fieldName: 'committed_at', defaultRaw: 'now()' },
   },
 });

@@ -5,8 +5,11 @@ export const BATCH_SIZE = { min: 1, max: 100_000, default: 1_000 } as const;
 export const BATCH_TIMEOUT_SECONDS = { min: 1, max: 3_600, default: 120 } as const;
 export const BATCHES_PER_RUN = { min: 1, max: 10_000, default: 500 } as const;
 export const DAYS = { min: 1, max: 3_650, default: 0 } as const;
+/** Default target duration of a batch transaction when the batch size adapts (well under the 250 ms budget). */
+export const TARGET_BATCH_MS = { min: 0, max: 5_000, default: 100 } as const;
 
-const KNOWN = ['batchSize', 'dryRun', 'asOf', 'batchTimeoutSeconds', 'batchesPerRun', 'days', 'types'] as const;
+
+const KNOWN = ['batchSize', 'dryRun', 'asOf', 'batchTimeoutSeconds', 'batchesPerRun', 'days', 'types', 'targetBatchMs'] as const;
 
 function intInRange(field: string, value: unknown, range: { min: number; max: number; default: number }): number {
   if (value === undefined || value === null) return range.default;
@@ -56,5 +59,7 @@ export function parsePurgeParams(raw: unknown, now: Date = new Date()): PurgePar
     batchesPerRun: intInRange('batchesPerRun', input.batchesPerRun, BATCHES_PER_RUN),
     ...(input.days !== undefined && input.days !== null ? { days: intInRange('days', input.days, DAYS) } : {}),
     ...(types ? { types } : {}),
+    // An explicit batch size is used as is; otherwise the size adapts to the target duration.
+    targetBatchMs: intInRange('targetBatchMs', input.targetBatchMs, { ...TARGET_BATCH_MS, default: input.batchSize === undefined || input.batchSize === null ? TARGET_BATCH_MS.default : 0 }),
   };
 }

@@ -50,8 +50,9 @@ const deleteChild: RenderChild = (child, parentCte, parentKey, cols) =>
 const selectChild: RenderChild = (child, parentCte, parentKey, cols) =>
   `MATERIALIZED (SELECT ${cols} FROM ${ident(child.table)} WHERE ${referencing(child, parentCte, parentKey)})`;
 
-function victimColumns(rule: RetentionRule): string {
-  return [...new Set([rule.primaryKey, ...referencedColumns(rule.children, rule.primaryKey)])].map(ident).join(', ');
+function victimColumns(rule: RetentionRule, withTimestamp = false): string {
+  const cols = [rule.primaryKey, ...referencedColumns(rule.children, rule.primaryKey), ...(withTimestamp ? [rule.timestampColumn] : [])];
+  return [...new Set(cols)].map(ident).join(', ');
 }
 
 function countColumns(ctes: ChildCte[]): string[] {
@@ -103,19 +104,22 @@ export interface BuiltSql {
   /** Child CTE names and what each counts, in the order of the count columns. */
   children: ChildCte[];
   /** The bound values, in placeholder order. */
-  bind(args: { cutoff: string; limit?: number; runTime?: string }): unknown[];
+  bind(args: { cutoff: string; limit?: number; runTime?: string; after?: string }): unknown[];
 }
 
 /**
  * One batch as one statement: lock up to `limit` matching rows by primary key (skipping rows other
  * transactions hold), take care of their dependents, then delete (or update) them, and return the counts.
  */
-export function buildBatchSql(rule: RetentionRule): BuiltSql {
+export function buildBatchSql(rule: RetentionRule, opts: { keyset?: boolean } = {}): BuiltSql {
   const t = ident(rule.table);
   const pk = ident(rule.primaryKey);
   const ts = ident(rule.timestampColumn);
   const where = conditions(rule.where);
-  const parts = [`victims AS (SELECT ${victimColumns(rule)} FROM ${t} WHERE ${ts} < ?${where.sql} ORDER BY ${ts}, ${pk} LIMIT ? FOR UPDATE SKIP LOCKED)`];
+  // Keyset: start where the previous batch ended, so the index scan does not wade through the dead
+  // entries of every row deleted so far.
+  const keyset = opts.keyset ? ` AND ${ts} >= ?` : '';
+  const parts = [`victims AS (SELECT ${victimColumns(rule, true)} FROM ${t} WHERE ${ts} < ?${keyset}${where.sql} ORDER BY ${ts}, ${pk} LIMIT ? FOR UPDATE SKIP LOCKED)`];
   const ctes: ChildCte[] = [];
   const action = rule.action ?? { type: 'delete' };
   let setValues: Array<SetValue> = [];
@@ -128,12 +132,13 @@ export function buildBatchSql(rule: RetentionRule): BuiltSql {
     const assignments = entries.map(([col]) => `${ident(col)} = ?`).join(', ');
     parts.push(`parent AS (UPDATE ${t} SET ${assignments} WHERE ${pk} IN (SELECT ${pk} FROM victims) RETURNING 1 AS one)`);
   }
-  const sql = `WITH ${parts.join(',\n  ')}\nSELECT ${['(SELECT count(*) FROM parent)::int AS affected', ...countColumns(ctes)].join(', ')}`;
+  const sql = `WITH ${parts.join(',\n  ')}\nSELECT ${['(SELECT count(*) FROM parent)::int AS affected', `(SELECT max(${ts}) FROM victims) AS last_ts`, ...countColumns(ctes)].join(', ')}`;
   return {
     sql,
     children: ctes,
-    bind: ({ cutoff, limit, runTime }) => [
+    bind: ({ cutoff, limit, runTime, after }) => [
       cutoff,
+      ...(opts.keyset ? [after] : []),
       ...where.values,
       limit,
       ...setValues.map((v) => (v !== null && typeof v === 'object' ? (runTime ?? cutoff) : v)),

@@ -56,6 +56,11 @@ export interface PurgeParams {
   days?: number;
   /** Token types to purge, for jobs that select by type. */
   types?: string[];
+  /**
+   * Adapt the batch size so a batch transaction takes about this long (0: fixed size). On by default when
+   * no batch size is given; an explicit batch size is used as is.
+   */
+  targetBatchMs?: number;
 }
 
 export interface PurgeInput {
@@ -88,6 +93,10 @@ export interface CarriedState {
   /** Step in progress; absent means 0. */
   step?: number;
   updated?: number;
+  /** Keyset start of the current step (null: from the beginning). */
+  after?: string | null;
+  /** Current batch size when it adapts to the target batch duration. */
+  size?: number;
   startedAtMs: number;
   nextBatchNo: number;
   deleted: number;
@@ -103,6 +112,8 @@ export interface BatchResult {
   durationMs: number;
   /** True when the ledger already held this batch: an earlier attempt committed it. */
   fromLedger: boolean;
+  /** Newest timestamp among the rows of this batch: where the next batch of the step starts. */
+  lastTs?: string | null;
 }
 
 export interface MatchCount {

@@ -4,7 +4,9 @@ import { findJob } from '../../src/jobs/registry.js';
 
 describe('purge parameters', () => {
   it('fills defaults', () => {
-    expect(parsePurgeParams(undefined)).toEqual({ batchSize: 1000, dryRun: false, batchTimeoutSeconds: 120, batchesPerRun: 500 });
+    expect(parsePurgeParams(undefined)).toEqual({ batchSize: 1000, dryRun: false, batchTimeoutSeconds: 120, batchesPerRun: 500, targetBatchMs: 100 });
+    // An explicit batch size is used as is.
+    expect(parsePurgeParams({ batchSize: 50 }).targetBatchMs).toBe(0);
   });
 
   it.each([

@@ -13,10 +13,17 @@ const rule: RetentionRule = {
 describe('batch SQL', () => {
   it('locks the oldest matching rows by primary key, skipping locked ones, and deletes children with them', () => {
     const { sql, children } = buildBatchSql(rule);
-    expect(sql).toContain('SELECT "id" FROM "outstanding_token" WHERE "expires_at" < ? ORDER BY "expires_at", "id" LIMIT ? FOR UPDATE SKIP LOCKED');
+    expect(sql).toContain('SELECT "id", "expires_at" FROM "outstanding_token" WHERE "expires_at" < ? ORDER BY "expires_at", "id" LIMIT ? FOR UPDATE SKIP LOCKED');
     expect(sql).toContain('DELETE FROM "blacklisted_token" WHERE "token_id" IN (SELECT "id" FROM victims)');
     expect(sql).toContain('DELETE FROM "outstanding_token" WHERE "id" IN (SELECT "id" FROM victims)');
     expect(children).toEqual([{ name: 'c0', label: 'blacklisted_token' }]);
+  });
+
+  it('starts at the keyset position when asked, binding it after the cutoff', () => {
+    const built = buildBatchSql({ ...rule, where: [{ column: 'kind', op: 'eq', value: 'x' }] }, { keyset: true });
+    expect(built.sql).toContain('WHERE "expires_at" < ? AND "expires_at" >= ? AND "kind" = ? ORDER BY');
+    expect(built.bind({ cutoff: 'C', after: 'A', limit: 5 })).toEqual(['C', 'A', 'x', 5]);
+    expect(buildBatchSql(rule).bind({ cutoff: 'C', limit: 5 })).toEqual(['C', 5]);
   });
 
   it('walks grandchildren through the columns they reference', () => {
