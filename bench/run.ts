@@ -1,0 +1,260 @@
+// `npm run bench`: purge throughput against a single DELETE, and what each does to live traffic.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdir, mkdtemp, chmod, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import pg from 'pg';
+import { Client, Connection } from '@temporalio/client';
+import { createLogger } from '../src/logger.js';
+import { migrate, openOrm } from '../src/db/orm.js';
+import { startDevServer } from '../src/local/dev-server.js';
+import { freePort } from '../src/local/ports.js';
+import { startEmbeddedPostgres } from '../src/local/postgres.js';
+import { findOrBuildTemporalCli } from '../src/local/temporal-cli.js';
+import { ensureSearchAttributes } from '../src/search-attributes.js';
+import { startPurge } from '../src/temporal.js';
+import { SCHEDULES } from '../temporal-schedules/declarations.js';
+import type { PurgeResult } from '../src/jobs/types.js';
+import { seedTokens } from './seed.js';
+
+const program = new Command('bench')
+  .option('--rows <n>', 'tokens in the first size (the second is 4x)', (v) => Number(v), 1_000_000)
+  .option('--no-growth', 'measure N only, not 4N')
+  .option('--rate <ops>', 'live traffic operations per second', (v) => Number(v), 200)
+  .option('--idle-seconds <s>', 'length of the no-purge traffic sample', (v) => Number(v), 10)
+  .option('--out <dir>', 'where results go', 'bench/results')
+  .parse();
+const opts = program.opts<{ rows: number; growth: boolean; rate: number; idleSeconds: number; out: string }>();
+if (!Number.isInteger(opts.rows) || opts.rows < 1_000 || opts.rows > 50_000_000) {
+  console.error('error: --rows: expected an integer from 1000 to 50000000');
+  process.exit(2);
+}
+
+const logger = createLogger({ level: 'warn' });
+const say = (m: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${m}\n`);
+
+interface Latency {
+  p50: number;
+  p99: number;
+  max: number;
+  n: number;
+}
+function stats(samples: number[]): Latency {
+  const s = [...samples].sort((a, b) => a - b);
+  const q = (p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))] ?? 0;
+  return { p50: round(q(0.5)), p99: round(q(0.99)), max: round(s.at(-1) ?? 0), n: s.length };
+}
+const round = (x: number) => Math.round(x * 100) / 100;
+
+function withDb(url: string, db: string): string {
+  const u = new URL(url);
+  u.pathname = `/${db}`;
+  return u.toString();
+}
+
+async function admin(url: string, sql: string): Promise<void> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    await c.query(sql);
+  } finally {
+    await c.end();
+  }
+}
+
+/** Runs the load generator against `url` while `during` runs; returns the latencies. */
+async function underLoad<T>(url: string, rows: number, during: () => Promise<T>): Promise<{ result: T; lookups: Latency; logouts: Latency; errors: number }> {
+  const child = spawn(process.execPath, ['bin/run.mjs', 'bench/load.ts'], {
+    env: { ...process.env, LOAD_DATABASE_URL: url, LOAD_ROWS: String(rows), LOAD_RATE: String(opts.rate) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  while (!out.includes('ready')) await new Promise((r) => setTimeout(r, 50));
+  await new Promise((r) => setTimeout(r, 1_000));
+  const result = await during();
+  await new Promise((r) => setTimeout(r, 1_000));
+  child.kill('SIGTERM');
+  await once(child, 'exit');
+  const samples = JSON.parse(out.slice(out.indexOf('{'))) as { lookups: number[]; logouts: number[]; errors: number };
+  return { result, lookups: stats(samples.lookups), logouts: stats(samples.logouts), errors: samples.errors };
+}
+
+
+async function measureSize(n: number, ctx: { adminUrl: string; address: string; client: Client; configFile: string }) {
+  const template = `bench_tpl_${n}`;
+  await admin(ctx.adminUrl, `DROP DATABASE IF EXISTS ${template} WITH (FORCE)`);
+  await admin(ctx.adminUrl, `CREATE DATABASE ${template}`);
+  const orm = await openOrm(withDb(ctx.adminUrl, template));
+  await migrate(orm);
+  await orm.close();
+  const now = new Date();
+  say(`seeding ${n.toLocaleString()} tokens with COPY`);
+  const seedClient = new pg.Client({ connectionString: withDb(ctx.adminUrl, template) });
+  await seedClient.connect();
+  const seedStart = performance.now();
+  let lastReport = 0;
+  const seeded = await seedTokens(seedClient, n, now, (done) => {
+    if (done - lastReport >= n / 10) {
+      lastReport = done;
+      say(`  ${Math.round((done / n) * 100)}%`);
+    }
+  });
+  const seedSeconds = (performance.now() - seedStart) / 1000;
+  await seedClient.end();
+  say(`seeded in ${seedSeconds.toFixed(1)} s (${Math.round(n / seedSeconds).toLocaleString()} rows/s)`);
+
+  const copy = async (name: string) => {
+    await admin(ctx.adminUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin(ctx.adminUrl, `CREATE DATABASE ${name} TEMPLATE ${template}`);
+    return withDb(ctx.adminUrl, name);
+  };
+
+  // Idle: the same traffic with nothing else running.
+  const idleUrl = await copy(`bench_idle_${n}`);
+  say(`idle traffic for ${opts.idleSeconds} s`);
+  const idle = await underLoad(idleUrl, n, () => new Promise((r) => setTimeout(r, opts.idleSeconds * 1000)));
+
+  // Baseline: one DELETE in one transaction, children first.
+  const baseUrl = await copy(`bench_base_${n}`);
+  say('baseline: single DELETE transaction');
+  const base = await underLoad(baseUrl, n, async () => {
+    const c = new pg.Client({ connectionString: baseUrl });
+    await c.connect();
+    const t0 = performance.now();
+    await c.query('BEGIN');
+    const children = await c.query('DELETE FROM blacklisted_token b USING outstanding_token t WHERE t.id = b.token_id AND t.expires_at < $1', [now]);
+    const parents = await c.query('DELETE FROM outstanding_token WHERE expires_at < $1', [now]);
+    await c.query('COMMIT');
+    const seconds = (performance.now() - t0) / 1000;
+    await c.end();
+    return { deleted: parents.rowCount ?? 0, children: children.rowCount ?? 0, seconds };
+  });
+  say(`baseline deleted ${base.result.deleted.toLocaleString()} in ${base.result.seconds.toFixed(1)} s`);
+
+  // Ours: the real workflow, a worker in its own process, default settings.
+  const oursUrl = await copy(`bench_ours_${n}`);
+  const taskQueue = `bench-${n}`;
+  const worker = spawn(process.execPath, ['bin/run.mjs', 'src/start.ts', '--external'], {
+    env: { ...process.env, TEMPORAL_ADDRESS: ctx.address, DATABASE_URL: oursUrl, TEMPORAL_TASK_QUEUE: taskQueue, MAINT_CONFIG: ctx.configFile, LOG_FORMAT: 'json', LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let wout = '';
+  worker.stdout!.on('data', (d) => (wout += d));
+  while (!wout.includes('Temporal Web UI')) {
+    if (worker.exitCode !== null) throw new Error(`worker exited:\n${wout}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  let rssPeak = 0;
+  const rssSampler = setInterval(async () => {
+    const status = await readFile(`/proc/${worker.pid}/status`, 'utf8').catch(() => '');
+    const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+    rssPeak = Math.max(rssPeak, kb);
+  }, 200);
+  say('our purge through Temporal');
+  const ours = await underLoad(oursUrl, n, async () => {
+    const t0 = performance.now();
+    const handle = await startPurge(ctx.client, { job: 'purge-expired-tokens', params: { asOf: now.toISOString() }, taskQueue, trigger: 'bench' });
+    const result = (await handle.result()) as PurgeResult;
+    return { result, seconds: (performance.now() - t0) / 1000, workflowId: handle.workflowId, runId: handle.firstExecutionRunId };
+  });
+  clearInterval(rssSampler);
+  const hwm = Number(/VmHWM:\s+(\d+)/.exec(await readFile(`/proc/${worker.pid}/status`, 'utf8').catch(() => ''))?.[1] ?? 0);
+  worker.kill('SIGTERM');
+  await once(worker, 'exit');
+  const c = new pg.Client({ connectionString: oursUrl });
+  await c.connect();
+  const { rows: [batch] } = await c.query('SELECT max(duration_ms)::int AS longest, percentile_disc(0.99) WITHIN GROUP (ORDER BY duration_ms) AS p99, count(*)::int AS batches, max(deleted)::int AS biggest FROM purge_batch WHERE run_id = $1', [ours.result.runId]);
+  await c.end();
+  await new Promise((r) => setTimeout(r, 1_500));
+  const histories: number[] = [];
+  for await (const wf of ctx.client.workflow.list({ query: `WorkflowId = '${ours.result.workflowId}'` })) histories.push(wf.historyLength);
+  say(`ours deleted ${ours.result.result.deleted.toLocaleString()} in ${ours.result.seconds.toFixed(1)} s`);
+
+  for (const db of [`bench_idle_${n}`, `bench_base_${n}`, `bench_ours_${n}`, template]) await admin(ctx.adminUrl, `DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
+
+  const baseRate = base.result.deleted / base.result.seconds;
+  const oursRate = ours.result.result.deleted / ours.result.seconds;
+  return {
+    rows: n,
+    seeded: { ...seeded, seconds: round(seedSeconds), rowsPerSecond: Math.round(n / seedSeconds) },
+    baseline: { deleted: base.result.deleted, children: base.result.children, seconds: round(base.result.seconds), rowsPerSecond: Math.round(baseRate), lookups: base.lookups, logouts: base.logouts, failedOps: base.errors },
+    ours: {
+      deleted: ours.result.result.deleted,
+      children: ours.result.result.children,
+      seconds: round(ours.result.seconds),
+      rowsPerSecond: Math.round(oursRate),
+      ratioToBaseline: round(oursRate / baseRate),
+      batches: batch.batches,
+      biggestBatch: batch.biggest,
+      longestBatchMs: batch.longest,
+      p99BatchMs: Number(batch.p99),
+      workflowRuns: histories.length,
+      maxHistoryLength: Math.max(...histories),
+      // Sampled while the purge ran; the start-up high-water mark includes bundling the workflow code.
+      workerPeakRssMb: round(rssPeak / 1024),
+      workerStartupHwmMb: round(hwm / 1024),
+      lookups: ours.lookups,
+      logouts: ours.logouts,
+      failedOps: ours.errors,
+    },
+    idle: { lookups: idle.lookups, logouts: idle.logouts, failedOps: idle.errors },
+  };
+}
+
+function table(results: Awaited<ReturnType<typeof measureSize>>[]): string {
+  const lines = [
+    '| rows | seed (COPY) | baseline DELETE rows/s | our purge rows/s | ratio | batches (biggest) | longest batch | history (runs × max events) | worker RSS during purge (start-up peak) | lookup p50/p99/max idle | lookup p99/max baseline | lookup p99/max ours | logout p50/p99/max idle | logout p99/max baseline | logout p99/max ours |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const r of results) {
+    const l = (x: Latency) => `${x.p99} / ${x.max} ms`;
+    lines.push(
+      `| ${r.rows.toLocaleString('en')} | ${r.seeded.seconds} s | ${r.baseline.rowsPerSecond.toLocaleString('en')} | ${r.ours.rowsPerSecond.toLocaleString('en')} | ${r.ours.ratioToBaseline} | ${r.ours.batches} (${r.ours.biggestBatch}) | ${r.ours.longestBatchMs} ms | ${r.ours.workflowRuns} × ${r.ours.maxHistoryLength} | ${r.ours.workerPeakRssMb} MB (${r.ours.workerStartupHwmMb} MB) | ${r.idle.lookups.p50} / ${r.idle.lookups.p99} / ${r.idle.lookups.max} ms | ${l(r.baseline.lookups)} | ${l(r.ours.lookups)} | ${r.idle.logouts.p50} / ${r.idle.logouts.p99} / ${r.idle.logouts.max} ms | ${l(r.baseline.logouts)} | ${l(r.ours.logouts)} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+async function main() {
+  const started = Date.now();
+  const scratch = await mkdtemp(join(tmpdir(), 'auth-maintenance-bench-'));
+  await chmod(scratch, 0o755);
+  const stops: Array<() => Promise<unknown>> = [];
+  try {
+    const cli = await findOrBuildTemporalCli({ explicitPath: process.env.TEMPORAL_CLI_PATH, logger });
+    if (!cli) throw new Error('the benchmark needs the Temporal CLI');
+    const server = await startDevServer({ cliPath: cli.path, port: await freePort(), logger });
+    stops.push(() => server.stop());
+    let adminUrl = process.env.DATABASE_URL;
+    if (!adminUrl) {
+      const db = await startEmbeddedPostgres({ dir: join(scratch, 'postgres'), port: await freePort(), logger, persistent: false });
+      stops.push(() => db.stop());
+      adminUrl = db.serverUrl('postgres');
+    }
+    const connection = await Connection.connect({ address: server.address });
+    stops.push(() => connection.close());
+    await ensureSearchAttributes(connection, 'default');
+    const client = new Client({ connection });
+    // The worker must not sync real schedules onto the benchmark's server.
+    const configFile = join(scratch, 'maint.config.yaml');
+    await writeFile(configFile, `schedules:\n${SCHEDULES.map((s) => `  ${s.id}: { enabled: false }`).join('\n')}\n`);
+    const sizes = opts.growth ? [opts.rows, opts.rows * 4] : [opts.rows];
+    const results = [];
+    for (const n of sizes) results.push(await measureSize(n, { adminUrl, address: server.address, client, configFile }));
+    const md = table(results);
+    const meta = { date: new Date().toISOString(), command: `npm run bench -- --rows ${opts.rows}${opts.growth ? '' : ' --no-growth'}`, rate: opts.rate, machine: '2 cores, 24 GiB', postgres: process.env.DATABASE_URL ? 'DATABASE_URL' : 'embedded', totalSeconds: Math.round((Date.now() - started) / 1000) };
+    await mkdir(opts.out, { recursive: true });
+    const file = join(opts.out, `${meta.date.replace(/[:.]/g, '-')}.json`);
+    await writeFile(file, JSON.stringify({ ...meta, results }, null, 2));
+    await writeFile(join(opts.out, 'latest.md'), `${meta.command} (${meta.date}, ${meta.totalSeconds} s)\n\n${md}\n`);
+    process.stdout.write(`${md}\n\nwritten: ${file}\n`);
+  } finally {
+    for (const stop of stops.reverse()) await stop().catch(() => undefined);
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+await main();
