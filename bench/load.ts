@@ -2,6 +2,7 @@
 // expired ones included), at a steady open-loop rate. Prints latency samples as JSON when told to stop.
 import pg from 'pg';
 import { jtiOf } from './seed.js';
+import { latency } from './stats.js';
 
 const url = process.env.LOAD_DATABASE_URL!;
 const rows = Number(process.env.LOAD_ROWS);
@@ -43,7 +44,7 @@ process.on('SIGTERM', async () => {
   clearInterval(tick);
   await Promise.all(inflight);
   await pool.end();
-  process.stdout.write(JSON.stringify({ lookups, logouts, errors }) + '\n');
-  process.exit(0);
+  // Exit only once the line is flushed: a pipe write is asynchronous.
+  process.stdout.write(JSON.stringify({ lookups: latency(lookups), logouts: latency(logouts), errors }) + '\n', () => process.exit(0));
 });
 process.stdout.write('ready\n');

@@ -18,6 +18,7 @@ import { startPurge } from '../src/temporal.js';
 import { SCHEDULES } from '../temporal-schedules/declarations.js';
 import type { PurgeResult } from '../src/jobs/types.js';
 import { seedTokens } from './seed.js';
+import type { Latency } from './stats.js';
 
 const program = new Command('bench')
   .option('--rows <n>', 'tokens in the first size (the second is 4x)', (v) => Number(v), 1_000_000)
@@ -35,17 +36,6 @@ if (!Number.isInteger(opts.rows) || opts.rows < 1_000 || opts.rows > 50_000_000)
 const logger = createLogger({ level: 'warn' });
 const say = (m: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${m}\n`);
 
-interface Latency {
-  p50: number;
-  p99: number;
-  max: number;
-  n: number;
-}
-function stats(samples: number[]): Latency {
-  const s = [...samples].sort((a, b) => a - b);
-  const q = (p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))] ?? 0;
-  return { p50: round(q(0.5)), p99: round(q(0.99)), max: round(s.at(-1) ?? 0), n: s.length };
-}
 const round = (x: number) => Math.round(x * 100) / 100;
 
 function withDb(url: string, db: string): string {
@@ -54,8 +44,15 @@ function withDb(url: string, db: string): string {
   return u.toString();
 }
 
-async function admin(url: string, sql: string): Promise<void> {
+/** A client whose connection errors reject the query in flight instead of crashing the process. */
+function client(url: string): pg.Client {
   const c = new pg.Client({ connectionString: url });
+  c.on('error', (err) => say(`database connection error: ${err.message}`));
+  return c;
+}
+
+async function admin(url: string, sql: string): Promise<void> {
+  const c = client(url);
   await c.connect();
   try {
     await c.query(sql);
@@ -78,8 +75,8 @@ async function underLoad<T>(url: string, rows: number, during: () => Promise<T>)
   await new Promise((r) => setTimeout(r, 1_000));
   child.kill('SIGTERM');
   await once(child, 'exit');
-  const samples = JSON.parse(out.slice(out.indexOf('{'))) as { lookups: number[]; logouts: number[]; errors: number };
-  return { result, lookups: stats(samples.lookups), logouts: stats(samples.logouts), errors: samples.errors };
+  const samples = JSON.parse(out.slice(out.indexOf('{'))) as { lookups: Latency; logouts: Latency; errors: number };
+  return { result, ...samples };
 }
 
 
@@ -92,7 +89,7 @@ async function measureSize(n: number, ctx: { adminUrl: string; address: string; 
   await orm.close();
   const now = new Date();
   say(`seeding ${n.toLocaleString()} tokens with COPY`);
-  const seedClient = new pg.Client({ connectionString: withDb(ctx.adminUrl, template) });
+  const seedClient = client(withDb(ctx.adminUrl, template));
   await seedClient.connect();
   const seedStart = performance.now();
   let lastReport = 0;
@@ -121,10 +118,13 @@ async function measureSize(n: number, ctx: { adminUrl: string; address: string; 
   const baseUrl = await copy(`bench_base_${n}`);
   say('baseline: single DELETE transaction');
   const base = await underLoad(baseUrl, n, async () => {
-    const c = new pg.Client({ connectionString: baseUrl });
+    const c = client(baseUrl);
     await c.connect();
     const t0 = performance.now();
     await c.query('BEGIN');
+    // Without this lock a logout that blacklists an expired token between the two DELETEs makes the second
+    // fail on the foreign key (seen in a first run): a single-transaction purge must hold off inserts.
+    await c.query('LOCK TABLE blacklisted_token IN SHARE ROW EXCLUSIVE MODE');
     const children = await c.query('DELETE FROM blacklisted_token b USING outstanding_token t WHERE t.id = b.token_id AND t.expires_at < $1', [now]);
     const parents = await c.query('DELETE FROM outstanding_token WHERE expires_at < $1', [now]);
     await c.query('COMMIT');
@@ -164,7 +164,7 @@ async function measureSize(n: number, ctx: { adminUrl: string; address: string; 
   const hwm = Number(/VmHWM:\s+(\d+)/.exec(await readFile(`/proc/${worker.pid}/status`, 'utf8').catch(() => ''))?.[1] ?? 0);
   worker.kill('SIGTERM');
   await once(worker, 'exit');
-  const c = new pg.Client({ connectionString: oursUrl });
+  const c = client(oursUrl);
   await c.connect();
   const { rows: [batch] } = await c.query('SELECT max(duration_ms)::int AS longest, percentile_disc(0.99) WITHIN GROUP (ORDER BY duration_ms) AS p99, count(*)::int AS batches, max(deleted)::int AS biggest FROM purge_batch WHERE run_id = $1', [ours.result.runId]);
   await c.end();
