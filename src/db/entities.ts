@@ -1,4 +1,5 @@
 import { EntitySchema } from '@mikro-orm/core';
+import { keyEntities } from './entities-keys.js';
 
 /** A refresh token as djangorestframework-simplejwt's token_blacklist app records it. */
 export interface OutstandingToken {
@@ -116,4 +117,4 @@ export const PurgeBatchSchema = new EntitySchema<PurgeBatch>({
   },
 });
 
-export const entities = [OutstandingTokenSchema, BlacklistedTokenSchema, MaintenanceRunSchema, PurgeBatchSchema];
+export const entities = [OutstandingTokenSchema, BlacklistedTokenSchema, MaintenanceRunSchema, PurgeBatchSchema, ...keyEntities];

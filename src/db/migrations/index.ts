@@ -1,7 +1,9 @@
 import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261122000000_initial } from './Migration20261122000000_initial.js';
+import { Migration20261122010000_keys } from './Migration20261122010000_keys.js';
 
 /** Listed explicitly so migrations run the same from tsx, tests and a bundled worker. */
 export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261122000000_initial', class: Migration20261122000000_initial },
+  { name: 'Migration20261122010000_keys', class: Migration20261122010000_keys },
 ];
