@@ -72,8 +72,8 @@ export function createKeyActivities({ orm, logger, faults, keys }: KeyActivityDe
 
     /** Whether to rotate now, from the keys as they are (pure rules in src/keys/decide.ts). */
     async planRotation(input: { policy: ResolvedRotation }): Promise<RotationPlan> {
-      const rows = await db.query<{ kid: string; state: KeyState; activated_at: string | null; now: string }>(
-        `SELECT kid, state, activated_at, now() AS now FROM signing_key WHERE state IN ('pending', 'published', 'active', 'retired')`,
+      const rows = await db.query<{ kid: string; state: KeyState; activated_at: string | null }>(
+        `SELECT kid, state, activated_at FROM signing_key WHERE state IN ('pending', 'published', 'active', 'retired')`,
       );
       const active = rows.find((r) => r.state === 'active');
       const next = rows.find((r) => r.state === 'pending' || r.state === 'published');
@@ -180,7 +180,7 @@ export function createKeyActivities({ orm, logger, faults, keys }: KeyActivityDe
           return { activatedAt: iso(row.activated_at), previousKid: prev?.kid ?? null, retiredAt: prev ? iso(prev.retired_at) : null, tokensExpireBy: prev ? iso(prev.tokens_expire_by) : null };
         }
         if (row?.state !== 'published') keyLost(input.kid, row?.state, 'activate');
-        if (row.since !== null && row.since + 1 < input.jwksCacheSeconds) {
+        if (row.since !== null && row.since < input.jwksCacheSeconds) {
           // The workflow's timer makes this impossible; the database refuses it anyway, by its own clock.
           throw ApplicationFailure.retryable(`${input.kid} was published ${row.since.toFixed(1)} s ago; verifiers cache the JWKS for ${input.jwksCacheSeconds} s`, 'NotPropagated');
         }
@@ -228,7 +228,10 @@ export function createKeyActivities({ orm, logger, faults, keys }: KeyActivityDe
       return out;
     },
 
-    /** Step 6. Deletes an inactive key past its retention that no unexpired token names; the row stays, its private key goes. */
+    /**
+     * Step 6. Deletes an inactive key past its retention that no unexpired token names; the row stays, its private
+     * key goes. A key found deleted (an earlier attempt whose answer was lost, or keypair-cleanup) is done.
+     */
     async deleteSigningKey(input: { kid: string; retentionSeconds: number }): Promise<StepOutcome & { alreadyDeleted: boolean }> {
       const out = await db.transaction(async (tx) => {
         const [row] = await tx.query<{ state: KeyState; retired_at: string | null; deleted_at: string | null }>(

@@ -51,8 +51,8 @@ export async function signingKeyRetirement(input: RetirementInput): Promise<Reti
     status: 'completed',
     startedAt,
     matched: 1,
-    deleted: deleted.alreadyDeleted ? 0 : 1,
+    deleted: 1,
     counts: { withdrawn: 1 },
   });
-  return { kid: input.kid, withdrawnAt: withdrawn.at!, deletedAt: deleted.at, alreadyDeleted: deleted.alreadyDeleted };
+  return { kid: input.kid, withdrawnAt: withdrawn.at!, deletedAt: deleted.at! };
 }

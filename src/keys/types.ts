@@ -89,9 +89,7 @@ export interface RetirementProgress {
 export interface RetirementResult {
   kid: string;
   withdrawnAt: string;
-  deletedAt: string | null;
-  /** Deletion was skipped because the key was already deleted (e.g. by keypair-cleanup). */
-  alreadyDeleted: boolean;
+  deletedAt: string;
 }
 
 /** The answer of a step that may have to wait because tokens still need the key. */

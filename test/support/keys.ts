@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import type { KeysRuntime } from '../../activities/index.js';
-import { signWithSealedKey } from '../../src/keys/keypair.js';
+import { kekId } from '../../src/keys/crypto.js';
+import { generateSealedKeypair, signWithSealedKey } from '../../src/keys/keypair.js';
 import { startRotation } from '../../src/keys/client.js';
 import type { KeyAlg, KeyPolicy, KeyState, RotationParams, RotationResult } from '../../src/keys/types.js';
 import { uniqueName, type TestDatabase } from './env.js';
@@ -56,4 +57,15 @@ export async function signWithActive(db: TestDatabase, kek: Buffer, ttlSeconds: 
   if (!row) throw new Error('no active signing key');
   const token = await signWithSealedKey({ kid: row.kid, alg: row.alg, sealed: row.private_key_enc }, kek, { sub: 'user', ...claims }, ttlSeconds);
   return { token, kid: row.kid };
+}
+
+/** A signing key as a finished earlier rotation would have left it (faster than running one). */
+export async function seedActiveKey(db: TestDatabase, kek: Buffer, alg: KeyAlg = 'ES256'): Promise<string> {
+  const pair = await generateSealedKeypair(alg, kek);
+  await db.pool.query(
+    `INSERT INTO signing_key (kid, alg, state, public_jwk, private_key_enc, kek_id, created_at, published_at, activated_at)
+     VALUES ($1, $2, 'active', $3, $4, $5, now() - interval '1 day', now() - interval '1 day', now() - interval '1 day')`,
+    [pair.kid, alg, pair.publicJwk, pair.sealed, kekId(kek)],
+  );
+  return pair.kid;
 }
