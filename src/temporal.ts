@@ -3,6 +3,7 @@ import { InputError } from './config.js';
 import { findJob } from './jobs/registry.js';
 import { parsePurgeParams } from './jobs/params.js';
 import type { PurgeInput, PurgeParams } from './jobs/types.js';
+import { checkFlags, findRunnableJob, jobWorkflowId, type RunFlags } from './jobs/runnable.js';
 
 export interface ClientOptions {
   address: string;
@@ -52,5 +53,38 @@ export async function startPurge(client: Client, opts: StartPurgeOptions) {
     workflowId: opts.workflowId ?? purgeWorkflowId(opts.job),
     workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
     args: [input],
+  });
+}
+
+export interface StartJobOptions {
+  job: string;
+  flags: RunFlags;
+  taskQueue: string;
+  trigger: string;
+  workflowId?: string;
+}
+
+/** Starts any job of `maint run` through its entry in the dispatch table, after validating everything. */
+export async function startJob(client: Client, opts: StartJobOptions) {
+  const job = findRunnableJob(opts.job);
+  checkFlags(job, opts.flags);
+  const input = job.input(opts.flags, opts.trigger);
+  if (!opts.taskQueue) throw new InputError('taskQueue', 'must not be empty');
+  const handle = await client.workflow.start(job.workflowType, {
+    taskQueue: opts.taskQueue,
+    workflowId: opts.workflowId ?? jobWorkflowId(job.name),
+    workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+    args: [input],
+  });
+  return { job, handle };
+}
+
+/** Starts the health report; its result is the report. */
+export async function startReport(client: Client, opts: { taskQueue: string; trigger: string; workflowId?: string }) {
+  if (!opts.taskQueue) throw new InputError('taskQueue', 'must not be empty');
+  return client.workflow.start('healthReport', {
+    taskQueue: opts.taskQueue,
+    workflowId: opts.workflowId ?? jobWorkflowId('health-report'),
+    args: [{ trigger: opts.trigger }],
   });
 }

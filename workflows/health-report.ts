@@ -1,6 +1,6 @@
 import { assessHealth } from '../src/health/assess.js';
 import type { HealthReport } from '../src/health/types.js';
-import { audit, bookkeeping, triggerOf } from './common.js';
+import { bookkeeping, runJob } from './common.js';
 
 export interface HealthReportInput {
   trigger?: string;
@@ -8,20 +8,9 @@ export interface HealthReportInput {
 
 /** Gathers the statistics (an activity) and assesses them (pure code, here): the report is the result. */
 export async function healthReport(input: HealthReportInput = {}): Promise<HealthReport> {
-  const startedAt = new Date().toISOString();
-  const { stats, thresholds } = await bookkeeping.gatherHealthStats();
-  const report = assessHealth(stats, thresholds);
-  await audit({
-    job: 'health-report',
-    parameters: {},
-    trigger: triggerOf(input.trigger),
-    dryRun: false,
-    status: 'completed',
-    startedAt,
-    matched: null,
-    deleted: 0,
-    counts: { reasons: report.reasons.length },
-    error: report.status === 'ok' ? null : `${report.status}: ${report.reasons.join('; ')}`,
+  return runJob({ job: 'health-report', parameters: {}, trigger: input.trigger }, async () => {
+    const { stats, thresholds } = await bookkeeping.gatherHealthStats();
+    const report = assessHealth(stats, thresholds);
+    return { result: report, matched: null, deleted: 0, counts: {}, problem: report.status === 'ok' ? null : `${report.status}: ${report.reasons.join('; ')}` };
   });
-  return report;
 }

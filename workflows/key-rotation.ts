@@ -12,6 +12,7 @@ import {
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities } from '../activities/index.js';
+import type { ResolvedRotation } from '../activities/keys.js';
 import type { RotationInput, RotationProgress, RotationResult, RotationStep } from '../src/keys/types.js';
 import { audit, bookkeeping, errorMessage, sleepUntil, triggerOf } from './common.js';
 import { signingKeyRetirement } from './key-retirement.js';
@@ -41,12 +42,6 @@ export async function keyRotation(input: RotationInput = {}): Promise<RotationRe
     setCurrentDetails(`**${step}**: ${details}`);
   };
 
-  const policy = await bookkeeping.resolveRotation({ params: input.params });
-  // Steps retry until they succeed or fail for good: giving up half-way would strand a published key.
-  const steps = proxyActivities<Activities>({
-    startToCloseTimeout: `${policy.stepTimeoutSeconds} seconds`,
-    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
-  });
   const result: RotationResult = {
     status: 'rotated',
     reason: '',
@@ -58,11 +53,12 @@ export async function keyRotation(input: RotationInput = {}): Promise<RotationRe
     tokensExpireBy: null,
     retirementWorkflowId: null,
   };
+  let policy: ResolvedRotation | undefined;
   const record = (status: 'completed' | 'failed' | 'cancelled', error?: string) =>
     CancellationScope.nonCancellable(() =>
       audit({
         job: 'key-rotation',
-        parameters: { ...policy },
+        parameters: policy ? { ...policy } : { ...input.params },
         trigger,
         dryRun: false,
         status,
@@ -76,7 +72,14 @@ export async function keyRotation(input: RotationInput = {}): Promise<RotationRe
 
   try {
     enter('planning', 'is a rotation due?');
-    const plan = await steps.planRotation({ policy });
+    const pol = await bookkeeping.resolveRotation({ params: input.params });
+    policy = pol;
+    // Steps retry until they succeed or fail for good: giving up half-way would strand a published key.
+    const steps = proxyActivities<Activities>({
+      startToCloseTimeout: `${pol.stepTimeoutSeconds} seconds`,
+      retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+    });
+    const plan = await steps.planRotation({ policy: pol });
     if (!plan.rotate) {
       Object.assign(result, { status: plan.status === 'refused' ? 'refused' : 'not-due', reason: plan.reason });
       enter('done', plan.reason);
@@ -85,8 +88,8 @@ export async function keyRotation(input: RotationInput = {}): Promise<RotationRe
     }
     result.reason = plan.reason;
 
-    enter('generate', `a new ${policy.alg} keypair`);
-    const gen = await steps.generateSigningKey({ rotationId: `${info.workflowId}/${info.firstExecutionRunId}`, alg: policy.alg });
+    enter('generate', `a new ${pol.alg} keypair`);
+    const gen = await steps.generateSigningKey({ rotationId: `${info.workflowId}/${info.firstExecutionRunId}`, alg: pol.alg });
     Object.assign(result, { kid: gen.kid, alg: gen.alg });
     progress.kid = gen.kid;
 
@@ -94,10 +97,10 @@ export async function keyRotation(input: RotationInput = {}): Promise<RotationRe
     const pub = await steps.publishSigningKey({ kid: gen.kid });
     result.publishedAt = pub.publishedAt;
 
-    const propagated = Date.parse(pub.publishedAt) + policy.jwksCacheSeconds * 1000;
-    enter('propagate', `verifiers' JWKS caches expire (${policy.jwksCacheSeconds} s)`);
+    const propagated = Date.parse(pub.publishedAt) + pol.jwksCacheSeconds * 1000;
+    enter('propagate', `verifiers' JWKS caches expire (${pol.jwksCacheSeconds} s)`);
     progress.waitingUntil = new Date(propagated).toISOString();
-    await sleepUntil(propagated, `verifiers refresh their JWKS (cache ${policy.jwksCacheSeconds} s)`);
+    await sleepUntil(propagated, `verifiers refresh their JWKS (cache ${pol.jwksCacheSeconds} s)`);
 
     enter('test', `sign and verify a probe token with ${gen.kid}`);
     try {
@@ -111,7 +114,7 @@ export async function keyRotation(input: RotationInput = {}): Promise<RotationRe
     enter('activate', `${gen.kid} becomes the signing key`);
     // Once activation started it runs to its end: a half-handled cancellation must not leave two stories.
     const act = await CancellationScope.nonCancellable(() =>
-      steps.activateSigningKey({ kid: gen.kid, jwksCacheSeconds: policy.jwksCacheSeconds, maxTokenLifetimeSeconds: policy.maxTokenLifetimeSeconds }),
+      steps.activateSigningKey({ kid: gen.kid, jwksCacheSeconds: pol.jwksCacheSeconds, maxTokenLifetimeSeconds: pol.maxTokenLifetimeSeconds }),
     );
     Object.assign(result, { activatedAt: act.activatedAt, previousKid: act.previousKid, tokensExpireBy: act.tokensExpireBy });
     progress.previousKid = act.previousKid;
@@ -125,7 +128,7 @@ export async function keyRotation(input: RotationInput = {}): Promise<RotationRe
             workflowId: retirementWorkflowId(act.previousKid!),
             // The old key's retirement outlives this rotation by design (token lifetime, then retention).
             parentClosePolicy: ParentClosePolicy.ABANDON,
-            args: [{ kid: act.previousKid!, retiredAt: act.retiredAt!, tokensExpireBy: act.tokensExpireBy!, retentionSeconds: policy.retentionSeconds, stepTimeoutSeconds: policy.stepTimeoutSeconds }],
+            args: [{ kid: act.previousKid!, retiredAt: act.retiredAt!, tokensExpireBy: act.tokensExpireBy!, retentionSeconds: pol.retentionSeconds, stepTimeoutSeconds: pol.stepTimeoutSeconds }],
           }),
         );
       } catch (err) {

@@ -1,5 +1,5 @@
 import type { SweepResult } from '../src/keys/types.js';
-import { audit, bookkeeping, triggerOf } from './common.js';
+import { bookkeeping, runJob } from './common.js';
 
 export interface KeypairCleanupInput {
   params?: { dryRun?: boolean; retentionSeconds?: number };
@@ -12,20 +12,14 @@ export interface KeypairCleanupInput {
  * workflow never ran (keys from before this service, a terminated rotation); idempotent, so it may run any time.
  */
 export async function keypairCleanup(input: KeypairCleanupInput = {}): Promise<SweepResult> {
-  const startedAt = new Date().toISOString();
-  const trigger = triggerOf(input.trigger);
-  const params = await bookkeeping.resolveCleanup({ params: input.params });
-  const result = await bookkeeping.sweepSigningKeys(params);
-  await audit({
-    job: 'keypair-cleanup',
-    parameters: { ...params },
-    trigger,
-    dryRun: params.dryRun,
-    status: 'completed',
-    startedAt,
-    matched: result.withdrawn.length + result.deleted.length + result.kept.length,
-    deleted: params.dryRun ? 0 : result.deleted.length,
-    counts: { withdrawn: result.withdrawn.length, deleted: result.deleted.length, kept: result.kept.length },
+  return runJob({ job: 'keypair-cleanup', parameters: { ...input.params }, trigger: input.trigger, dryRun: Boolean(input.params?.dryRun) }, async () => {
+    const params = await bookkeeping.resolveCleanup({ params: input.params });
+    const result = await bookkeeping.sweepSigningKeys(params);
+    return {
+      result,
+      matched: result.withdrawn.length + result.deleted.length + result.kept.length,
+      deleted: params.dryRun ? 0 : result.deleted.length,
+      counts: { withdrawn: result.withdrawn.length, deleted: result.deleted.length, kept: result.kept.length },
+    };
   });
-  return result;
 }

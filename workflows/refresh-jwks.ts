@@ -2,7 +2,7 @@ import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import type { RefreshParams } from '../src/oidc/config.js';
 import type { ProviderRefresh, RefreshResult } from '../src/oidc/types.js';
-import { audit, bookkeeping, errorMessage, triggerOf } from './common.js';
+import { bookkeeping, errorMessage, runJob } from './common.js';
 
 export interface RefreshJwksInput {
   params?: RefreshParams;
@@ -15,37 +15,33 @@ export interface RefreshJwksInput {
  * its last good copy and is reported, and does not hold the others back.
  */
 export async function refreshOidcJwks(input: RefreshJwksInput = {}): Promise<RefreshResult> {
-  const startedAt = new Date().toISOString();
-  const plan = await bookkeeping.resolveOidcRefresh({ params: input.params });
-  const fetches = proxyActivities<Activities>({
-    // The fetch bounds itself; this only catches a worker that died mid-attempt.
-    startToCloseTimeout: plan.timeoutMs + 10_000,
-    retry: { initialInterval: plan.retryInitialMs, backoffCoefficient: 2, maximumInterval: '5 minutes', maximumAttempts: plan.attempts },
+  return runJob({ job: 'refresh-jwks', parameters: { ...input.params }, trigger: input.trigger }, async () => {
+    const plan = await bookkeeping.resolveOidcRefresh({ params: input.params });
+    const fetches = proxyActivities<Activities>({
+      // The fetch bounds itself; this only catches a worker that died mid-attempt.
+      startToCloseTimeout: plan.timeoutMs + 10_000,
+      retry: { initialInterval: plan.retryInitialMs, backoffCoefficient: 2, maximumInterval: '5 minutes', maximumAttempts: plan.attempts },
+    });
+    const providers = await Promise.all(
+      plan.providers.map(
+        (p): Promise<ProviderRefresh> =>
+          fetches.fetchProviderJwks({ name: p.name, jwksUri: p.jwksUri, timeoutMs: plan.timeoutMs }).catch((err: unknown) => ({
+            name: p.name,
+            status: 'failed',
+            keys: 0,
+            error: errorMessage(err),
+            lastGoodKept: p.hasLastGood,
+          })),
+      ),
+    );
+    const failed = providers.filter((p) => p.status === 'failed').map((p) => p.name);
+    const count = (s: ProviderRefresh['status']) => providers.filter((p) => p.status === s).length;
+    return {
+      result: { providers, failed },
+      matched: providers.length,
+      deleted: 0,
+      counts: { updated: count('updated'), notModified: count('not-modified'), failed: failed.length },
+      problem: failed.length ? `failed providers: ${failed.join(', ')}` : null,
+    };
   });
-  const providers = await Promise.all(
-    plan.providers.map(
-      (p): Promise<ProviderRefresh> =>
-        fetches.fetchProviderJwks({ name: p.name, jwksUri: p.jwksUri, timeoutMs: plan.timeoutMs }).catch((err: unknown) => ({
-          name: p.name,
-          status: 'failed',
-          keys: 0,
-          error: errorMessage(err),
-          lastGoodKept: p.hasLastGood,
-        })),
-    ),
-  );
-  const failed = providers.filter((p) => p.status === 'failed').map((p) => p.name);
-  await audit({
-    job: 'refresh-jwks',
-    parameters: { ...input.params },
-    trigger: triggerOf(input.trigger),
-    dryRun: false,
-    status: 'completed',
-    startedAt,
-    matched: providers.length,
-    deleted: 0,
-    counts: { updated: providers.filter((p) => p.status === 'updated').length, notModified: providers.filter((p) => p.status === 'not-modified').length, failed: failed.length },
-    error: failed.length ? `failed providers: ${failed.join(', ')}` : null,
-  });
-  return { providers, failed };
 }

@@ -1,5 +1,5 @@
 import type { ScopesResult } from '../src/scopes.js';
-import { audit, bookkeeping, triggerOf } from './common.js';
+import { bookkeeping, runJob } from './common.js';
 
 export interface ScopesInput {
   params?: { dryRun?: boolean };
@@ -8,18 +8,8 @@ export interface ScopesInput {
 
 /** Ensures the default scopes exist (the seeds' initialize_jwt_scopes); safe to run any number of times. */
 export async function ensureScopes(input: ScopesInput = {}): Promise<ScopesResult> {
-  const startedAt = new Date().toISOString();
-  const result = await bookkeeping.ensureDefaultScopes({ params: input.params });
-  await audit({
-    job: 'scopes',
-    parameters: { ...input.params },
-    trigger: triggerOf(input.trigger),
-    dryRun: result.dryRun,
-    status: 'completed',
-    startedAt,
-    matched: result.created.length + result.existing.length,
-    deleted: 0,
-    counts: { created: result.created.length, existing: result.existing.length },
+  return runJob({ job: 'scopes', parameters: { ...input.params }, trigger: input.trigger, dryRun: Boolean(input.params?.dryRun) }, async () => {
+    const result = await bookkeeping.ensureDefaultScopes({ params: input.params });
+    return { result, matched: result.created.length + result.existing.length, deleted: 0, counts: { created: result.created.length, existing: result.existing.length } };
   });
-  return result;
 }
