@@ -11,6 +11,7 @@ import { writeLocalEnvironment } from './local/environment.js';
 import { createWorker } from './worker.js';
 import { portInUse } from './local/ports.js';
 import { temporalAnswers } from './temporal.js';
+import { loadWorkerExtras, serveJwksIfAsked } from './keys/runtime.js';
 
 /** Routes the Temporal SDK's own logs into our structured logger. */
 function installTemporalRuntime(logger: Logger): void {
@@ -53,6 +54,7 @@ async function main(): Promise<void> {
   }
 
   try {
+    const extras = await loadWorkerExtras(process.env, { dataDir: config.dataDir, external });
     // Temporal: an explicit address must answer; otherwise reuse a local server or start the dev server.
     let address = config.temporalAddress;
     let uiUrl: string | undefined;
@@ -96,7 +98,9 @@ async function main(): Promise<void> {
     const applied = await migrate(orm);
     logger.info({ database: redactUrl(databaseUrl), applied }, applied.length ? 'migrations applied' : 'schema up to date');
 
-    const { worker, connection } = await createWorker({ address, namespace: config.namespace, taskQueue: config.taskQueue, orm, logger });
+    const { worker, connection } = await createWorker({ address, namespace: config.namespace, taskQueue: config.taskQueue, orm, logger, keys: extras.keys, oidc: extras.oidc });
+    const jwks = await serveJwksIfAsked(orm, extras, logger);
+    if (jwks) stops.push(() => jwks.close());
     const running = worker.run();
     stops.unshift(async () => {
       worker.shutdown();
@@ -107,7 +111,7 @@ async function main(): Promise<void> {
       await writeLocalEnvironment(config.dataDir, { databaseUrl, temporalAddress: address, namespace: config.namespace, taskQueue: config.taskQueue, uiUrl, pid: process.pid });
     }
     logger.info(
-      { temporal: address, namespace: config.namespace, taskQueue: config.taskQueue, webUi: uiUrl, database: redactUrl(databaseUrl), startupMs: Date.now() - started },
+      { temporal: address, namespace: config.namespace, taskQueue: config.taskQueue, webUi: uiUrl, database: redactUrl(databaseUrl), kekFrom: extras.keys.kekSource, oidcProviders: extras.oidc.providers.length, jwks: jwks?.url, startupMs: Date.now() - started },
       'auth-maintenance is running',
     );
     process.stdout.write(
@@ -116,6 +120,7 @@ async function main(): Promise<void> {
         `  Temporal Web UI   ${uiUrl ?? '(served by your Temporal deployment)'}`,
         `  Temporal server   ${address}  namespace=${config.namespace}  task queue=${config.taskQueue}`,
         `  Database          ${redactUrl(databaseUrl)}`,
+        ...(jwks ? [`  JWKS              ${jwks.url}`] : []),
         `  Try               npx maint run purge-expired-tokens --dry-run --wait`,
         '  Ctrl-C stops everything this command started.',
         '',

@@ -1,6 +1,8 @@
 import { Command, CommanderError } from 'commander';
 import { InputError } from '../config.js';
 import { registerJobs } from './commands/jobs.js';
+import { registerKeys } from './commands/keys.js';
+import { registerReport } from './commands/report.js';
 import { registerRun } from './commands/run.js';
 import { registerRuns } from './commands/runs.js';
 
@@ -12,6 +14,8 @@ const program = new Command('maint')
 registerRun(program);
 registerRuns(program);
 registerJobs(program);
+registerKeys(program);
+registerReport(program);
 
 try {
   await program.parseAsync(process.argv);
