@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WorkflowFailedError, type Client } from '@temporalio/client';
 import { loadJwks } from '../src/keys/store.js';
 import { dbFromPool } from '../src/db/query.js';
-import type { RetirementResult, RotationResult } from '../src/keys/types.js';
+import type { RetirementResult, RotationProgress, RotationResult } from '../src/keys/types.js';
 import { connectTestClient, createTestDatabase, startTestWorker, until, type TestWorkerOptions } from './support/env.js';
 import { keyRows, rotate, rotateAndWait, signWithActive, statesByKid, testKeys } from './support/keys.js';
 
@@ -94,6 +94,26 @@ describe('key rotation', () => {
       expect(ra).toEqual(rb);
       expect(ra!.alg).toBe('ES256'); // the joiner's parameters were not applied
       expect(Object.values(await statesByKid(env.db)).sort()).toEqual(['active', 'retired']);
+    } finally {
+      await env.close();
+    }
+  });
+
+  it('a rotation terminated mid-way leaves its key published; the next rotation adopts it instead of making another', async () => {
+    const env = await setup();
+    try {
+      const first = await rotateAndWait(client, env.worker.taskQueue);
+      const { handle } = await rotate(client, env.worker.taskQueue, { force: true, jwksCacheSeconds: 60 });
+      const progress = await until(async () => {
+        const p = await handle.query<RotationProgress>('rotationProgress');
+        return p.step === 'propagate' ? p : undefined;
+      }, 'the propagation wait');
+      await handle.terminate('operator gave up');
+      expect(await statesByKid(env.db)).toEqual({ [first.kid!]: 'active', [progress.kid!]: 'published' });
+
+      const next = await rotateAndWait(client, env.worker.taskQueue, { force: true });
+      expect(next).toMatchObject({ status: 'rotated', kid: progress.kid, previousKid: first.kid });
+      expect(await statesByKid(env.db)).toEqual({ [first.kid!]: 'retired', [progress.kid!]: 'active' });
     } finally {
       await env.close();
     }

@@ -89,7 +89,8 @@ export async function keyRotation(input: RotationInput = {}): Promise<RotationRe
     result.reason = plan.reason;
 
     enter('generate', `a new ${pol.alg} keypair`);
-    const gen = await steps.generateSigningKey({ rotationId: `${info.workflowId}/${info.firstExecutionRunId}`, alg: pol.alg });
+    // The first run id names this rotation uniquely across retries (and it always fits the column).
+    const gen = await steps.generateSigningKey({ rotationId: info.firstExecutionRunId, alg: pol.alg });
     Object.assign(result, { kid: gen.kid, alg: gen.alg });
     progress.kid = gen.kid;
 
