@@ -154,6 +154,22 @@ describe('key rotation', () => {
     }
   });
 
+  it('a worker without MAINT_KEK fails the rotation saying so, before generating anything', async () => {
+    const db = await createTestDatabase();
+    const worker = await startTestWorker(db);
+    try {
+      const { handle } = await rotate(client, worker.taskQueue, { force: true });
+      const err = await handle.result().catch((e: unknown) => e);
+      expect((err as WorkflowFailedError).cause?.message).toBe('key rotation failed: MAINT_KEK is not set on the worker: private keys cannot be sealed or opened');
+      expect(await keyRows(db)).toEqual([]);
+      const { rows } = await db.pool.query(`SELECT job, status, error FROM maintenance_run`);
+      expect(rows).toEqual([{ job: 'key-rotation', status: 'failed', error: 'MAINT_KEK is not set on the worker: private keys cannot be sealed or opened' }]);
+    } finally {
+      await worker.stop();
+      await db.close();
+    }
+  });
+
   it('a new key that fails its test is discarded and the signing key stays', async () => {
     let tamper = false;
     // Between generate and test, the new row gets another key's ciphertext: it must not open (the kid is bound in).
