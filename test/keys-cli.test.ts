@@ -54,19 +54,23 @@ describe('maint keys, report and the non-purge jobs', () => {
     expect(first.stdout).toMatch(/reason\s+there is no signing key yet/);
     const kid1 = /new signing key\s+(\S+) \(RS256\)/.exec(first.stdout)![1]!;
 
-    // Two requests at once: one starts the rotation, the other joins it (its --alg is not applied).
-    const pair = await Promise.all([maint(['keys', 'rotate', '--force', '--json'], env), maint(['keys', 'rotate', '--force', '--alg', 'ES256', '--json'], env)]);
-    const [a, b] = pair.map((r) => JSON.parse(r.stdout));
-    expect([a.workflowId, b.workflowId]).toEqual(['maint-key-rotation', 'maint-key-rotation']);
-    expect([a.joined, b.joined].sort()).toEqual([false, true]);
-    expect(a.runId).toBe(b.runId);
-    const started = a;
-    // And one more, waiting: the propagation wait (5 s) keeps the rotation running, so it joins too.
-    const waited = JSON.parse((await maint(['keys', 'rotate', '--force', '--wait', '--json'], env)).stdout);
-    expect(waited).toMatchObject({ runId: started.runId, joined: true, status: 'rotated', previousKid: kid1, alg: 'RS256' });
+    // Three requests at once: one starts the rotation, the others join it (the joiner's --alg is not applied).
+    const three = await Promise.all([
+      maint(['keys', 'rotate', '--force', '--json'], env),
+      maint(['keys', 'rotate', '--force', '--alg', 'ES256', '--json'], env),
+      maint(['keys', 'rotate', '--force', '--wait', '--json'], env),
+    ]);
+    const answers = three.map((r) => JSON.parse(r.stdout));
+    expect(answers.map((a) => a.workflowId)).toEqual(['maint-key-rotation', 'maint-key-rotation', 'maint-key-rotation']);
+    expect(answers.filter((a) => !a.joined)).toHaveLength(1);
+    expect(new Set(answers.map((a) => a.runId)).size).toBe(1);
+    const waited = answers[2];
+    expect(waited).toMatchObject({ status: 'rotated', previousKid: kid1 });
+    // Whichever request started it, the key's algorithm is the starter's: RS256 unless the --alg ES256 one won.
+    expect(waited.alg).toBe(answers[1].joined ? 'RS256' : 'ES256');
 
     const list = await maint(['keys', 'list'], env);
-    expect(list.stdout).toMatch(new RegExp(`${waited.kid}\\s+RS256\\s+active`));
+    expect(list.stdout).toMatch(new RegExp(`${waited.kid}\\s+${waited.alg}\\s+active`));
     expect(list.stdout).toMatch(new RegExp(`${kid1}\\s+RS256\\s+retired`));
     const rows = JSON.parse((await maint(['keys', 'list', '--json'], env)).stdout);
     expect(rows.map((r: { state: string }) => r.state)).toEqual(['active', 'retired']);
@@ -74,7 +78,7 @@ describe('maint keys, report and the non-purge jobs', () => {
     const jwks = await maint(['keys', 'jwks'], env);
     const doc = JSON.parse(jwks.stdout);
     expect(doc.keys.map((k: { kid: string }) => k.kid)).toEqual([waited.kid, kid1]);
-    expect(doc.keys.every((k: Record<string, unknown>) => k.kty === 'RSA' && k.n && !('d' in k))).toBe(true);
+    expect(doc.keys.every((k: Record<string, unknown>) => (k.kty === 'RSA' || k.kty === 'EC') && !('d' in k))).toBe(true);
   });
 
   it('serves the JWKS read-only with Cache-Control and an ETag', async () => {
@@ -123,7 +127,7 @@ describe('maint keys, report and the non-purge jobs', () => {
     const report = await maint(['report'], env);
     expect(report.code, report.stderr).toBe(0);
     expect(report.stdout).toMatch(/^status: OK/);
-    expect(report.stdout).toMatch(/signing\s+1\s+0\s+1\s+0\s+\S+\s+RS256/);
+    expect(report.stdout).toMatch(/signing\s+1\s+0\s+1\s+0\s+\S+\s+(RS256|ES256)\s/);
     expect(report.stdout).toMatch(/missing scopes\s+-/);
     const json = JSON.parse((await maint(['report', '--json'], env)).stdout);
     expect(json).toMatchObject({ status: 'ok', stats: { keys: { active: 1, retired: 1 }, scopes: { missing: [] } } });
