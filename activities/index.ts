@@ -1,11 +1,31 @@
+import type { OidcConfig } from '../src/oidc/config.js';
+import { createAuditActivities } from './audit.js';
+import { createHealthActivities } from './health.js';
+import { createKeyActivities, type KeysRuntime } from './keys.js';
+import { createOidcActivities } from './oidc.js';
 import { createPurgeActivities, type PurgeActivityDeps } from './purge.js';
+import { createScopeActivities } from './scopes.js';
 
-export type { FaultHooks } from './purge.js';
-export type ActivityDeps = PurgeActivityDeps;
+export type { FaultHooks } from './faults.js';
+export type { KeysRuntime } from './keys.js';
+
+export interface ActivityDeps extends PurgeActivityDeps {
+  /** The key-encryption key and lifecycle defaults; key rotation fails clearly without a KEK. */
+  keys?: KeysRuntime;
+  /** Configured OIDC providers and fetch settings; none configured means nothing to refresh. */
+  oidc?: OidcConfig;
+}
 
 /** Every activity the worker registers, built from injected dependencies (no globals). */
 export function createActivities(deps: ActivityDeps) {
-  return { ...createPurgeActivities(deps) };
+  return {
+    ...createPurgeActivities(deps),
+    ...createKeyActivities(deps),
+    ...createAuditActivities(deps),
+    ...createScopeActivities(deps),
+    ...createOidcActivities(deps),
+    ...createHealthActivities(deps),
+  };
 }
 
 export type Activities = ReturnType<typeof createActivities>;

@@ -7,12 +7,9 @@ import { checkAgainstSchema } from '../src/jobs/schema-check.js';
 import { parsePurgeParams } from '../src/jobs/params.js';
 import { buildBatchSql, buildCountSql, childCounts } from '../src/jobs/sql.js';
 import type { BatchResult, MatchCount, PurgeResult, ResolvedJob, RetentionRule, RunStatus } from '../src/jobs/types.js';
+import type { FaultHooks } from './faults.js';
 
-/** Test hooks that simulate crashes at exact points; never set in production. */
-export interface FaultHooks {
-  /** Called after a batch's transaction committed, before the activity returns. */
-  afterBatchCommit?: (info: { runId: string; batchNo: number; attempt: number }) => void | Promise<void>;
-}
+export type { FaultHooks };
 
 export interface PurgeActivityDeps {
   orm: Orm;

@@ -16,6 +16,7 @@ import { connectClient, temporalAnswers } from './temporal.js';
 import { ensureSearchAttributes } from './search-attributes.js';
 import { effectiveSchedules } from '../temporal-schedules/config.js';
 import { describePlan, syncSchedules } from '../temporal-schedules/sync.js';
+import { loadWorkerExtras, serveJwksIfAsked } from './keys/runtime.js';
 
 /** Routes the Temporal SDK's own logs into our structured logger. */
 function installTemporalRuntime(logger: Logger): void {
@@ -68,6 +69,7 @@ async function main(): Promise<void> {
   }
 
   try {
+    const extras = await loadWorkerExtras(process.env, { dataDir: config.dataDir, external });
     // Temporal: an explicit address must answer; otherwise reuse a local server or start the dev server.
     let address = config.temporalAddress;
     let uiUrl: string | undefined;
@@ -113,7 +115,9 @@ async function main(): Promise<void> {
     // Custom rules from the config file must match the live schema before anything is scheduled.
     for (const job of allJobs().filter((j) => j.custom)) await checkAgainstSchema(orm.em.getConnection(), job.name, job.steps);
 
-    const { worker, connection } = await createWorker({ address, namespace: config.namespace, taskQueue: config.taskQueue, orm, logger });
+    const { worker, connection } = await createWorker({ address, namespace: config.namespace, taskQueue: config.taskQueue, orm, logger, keys: extras.keys, oidc: extras.oidc });
+    const jwks = await serveJwksIfAsked(orm, extras, logger);
+    if (jwks) stops.push(() => jwks.close());
     const running = worker.run();
     stops.push(async () => {
       worker.shutdown();
@@ -130,7 +134,7 @@ async function main(): Promise<void> {
       await writeLocalEnvironment(config.dataDir, { databaseUrl, temporalAddress: address, namespace: config.namespace, taskQueue: config.taskQueue, uiUrl, pid: process.pid });
     }
     logger.info(
-      { temporal: address, namespace: config.namespace, taskQueue: config.taskQueue, webUi: uiUrl, database: redactUrl(databaseUrl), startupMs: Date.now() - started },
+      { temporal: address, namespace: config.namespace, taskQueue: config.taskQueue, webUi: uiUrl, database: redactUrl(databaseUrl), kekFrom: extras.keys.kekSource, oidcProviders: extras.oidc.providers.length, jwks: jwks?.url, startupMs: Date.now() - started },
       'auth-maintenance is running',
     );
     process.stdout.write(
@@ -139,6 +143,7 @@ async function main(): Promise<void> {
         `  Temporal Web UI   ${uiUrl ?? '(served by your Temporal deployment)'}`,
         `  Temporal server   ${address}  namespace=${config.namespace}  task queue=${config.taskQueue}`,
         `  Database          ${redactUrl(databaseUrl)}`,
+        ...(jwks ? [`  JWKS              ${jwks.url}`] : []),
         `  Try               npx maint run purge-expired-tokens --dry-run --wait`,
         '  Ctrl-C stops everything this command started.',
         '',

@@ -1,9 +1,10 @@
 import { Client, Connection, WorkflowIdReusePolicy } from '@temporalio/client';
 import { InputError } from './config.js';
-import { applyJobParams, findJob, jobAction } from './jobs/registry.js';
+import { applyJobParams, findJob } from './jobs/registry.js';
 import { runSearchAttributes } from './search-attributes.js';
 import { parsePurgeParams } from './jobs/params.js';
 import type { PurgeParams } from './jobs/types.js';
+import { checkFlags, findRunnableJob, jobAction, jobWorkflowId, type RunFlags } from './jobs/runnable.js';
 
 export interface ClientOptions {
   address: string;
@@ -54,5 +55,41 @@ export async function startPurge(client: Client, opts: StartPurgeOptions) {
     args: action.args,
     typedSearchAttributes: runSearchAttributes(opts.job, Boolean(opts.params.dryRun), opts.trigger),
     memo: { parameters: opts.params },
+  });
+}
+
+export interface StartJobOptions {
+  job: string;
+  flags: RunFlags;
+  taskQueue: string;
+  trigger: string;
+  workflowId?: string;
+}
+
+/** Starts any job of `maint run` through its entry in the dispatch table, after validating everything. */
+export async function startJob(client: Client, opts: StartJobOptions) {
+  const job = findRunnableJob(opts.job);
+  checkFlags(job, opts.flags);
+  const input = job.input(opts.flags, opts.trigger);
+  if (!opts.taskQueue) throw new InputError('taskQueue', 'must not be empty');
+  const handle = await client.workflow.start(job.workflowType, {
+    taskQueue: opts.taskQueue,
+    workflowId: opts.workflowId ?? jobWorkflowId(job.name),
+    workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+    args: [input],
+    typedSearchAttributes: runSearchAttributes(job.name, Boolean(opts.flags.dryRun), opts.trigger),
+    memo: { parameters: (input as { params?: unknown }).params ?? {} },
+  });
+  return { job, handle };
+}
+
+/** Starts the health report; its result is the report. */
+export async function startReport(client: Client, opts: { taskQueue: string; trigger: string; workflowId?: string }) {
+  if (!opts.taskQueue) throw new InputError('taskQueue', 'must not be empty');
+  return client.workflow.start('healthReport', {
+    taskQueue: opts.taskQueue,
+    workflowId: opts.workflowId ?? jobWorkflowId('health-report'),
+    args: [{ trigger: opts.trigger }],
+    typedSearchAttributes: runSearchAttributes('health-report', false, opts.trigger),
   });
 }

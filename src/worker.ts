@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundleOption } from '@temporalio/worker';
-import { createActivities, type FaultHooks } from '../activities/index.js';
+import { createActivities, type FaultHooks, type KeysRuntime } from '../activities/index.js';
+import type { OidcConfig } from './oidc/config.js';
 import type { Orm } from './db/orm.js';
 import type { Logger } from './logger.js';
 
@@ -15,6 +16,10 @@ export interface WorkerOptions {
   /** A prebuilt bundle (tests build it once); otherwise the workflows are bundled at start. */
   workflowBundle?: WorkflowBundleOption;
   faults?: FaultHooks;
+  keys?: KeysRuntime;
+  oidc?: OidcConfig;
+  /** Tests that kill workers turn sticky execution off so a dead worker's sticky queue does not delay them. */
+  maxCachedWorkflows?: number;
 }
 
 export async function bundleWorkflows(): Promise<{ code: string }> {
@@ -31,7 +36,8 @@ export async function createWorker(opts: WorkerOptions): Promise<{ worker: Worke
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowBundle: await bundleWorkflows() }),
-    activities: createActivities({ orm: opts.orm, logger: opts.logger, faults: opts.faults }),
+    activities: createActivities({ orm: opts.orm, logger: opts.logger, faults: opts.faults, keys: opts.keys, oidc: opts.oidc }),
+    ...(opts.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: opts.maxCachedWorkflows } : {}),
     shutdownGraceTime: '30 seconds',
   });
   return { worker, connection };

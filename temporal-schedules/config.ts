@@ -1,8 +1,7 @@
 import { CronExpressionParser } from 'cron-parser';
 import { loadConfigFile } from '../src/jobs/config-file.js';
 import { InputError } from '../src/config.js';
-import { applyJobParams, findJob } from '../src/jobs/registry.js';
-import { parsePurgeParams } from '../src/jobs/params.js';
+import { jobAction, schedulableJobNames } from '../src/jobs/runnable.js';
 import { OVERLAP_POLICIES, SCHEDULES, type OverlapPolicy, type ScheduleDeclaration } from './declarations.js';
 
 const DURATION = /^(\d+)(s|m|h|d)$/;
@@ -39,11 +38,7 @@ export function validateTimezone(field: string, value: string): void {
 export function validateDeclaration(d: ScheduleDeclaration): void {
   const f = (name: string) => `schedules.${d.id}.${name}`;
   if (!/^[A-Za-z0-9._-]{1,200}$/.test(d.id)) throw new InputError(`schedules.${d.id}`, 'id may contain letters, digits, ".", "_" and "-" only');
-  try {
-    findJob(d.job);
-  } catch (err) {
-    throw new InputError(f('job'), (err as Error).message);
-  }
+  if (!schedulableJobNames().includes(d.job)) throw new InputError(f('job'), `unknown job "${d.job}"; allowed: ${schedulableJobNames().join(', ')}`);
   if (!d.cron?.length === !d.every) throw new InputError(f('cron'), 'give either cron or every, not both and not neither');
   for (const c of d.cron ?? []) validateCron(f('cron'), c);
   if (d.every) parseDuration(f('every'), d.every);
@@ -52,7 +47,7 @@ export function validateDeclaration(d: ScheduleDeclaration): void {
   parseDuration(f('catchupWindow'), d.catchupWindow);
   if (d.jitter) parseDuration(f('jitter'), d.jitter);
   try {
-    applyJobParams(findJob(d.job), parsePurgeParams(d.params));
+    jobAction(d.job, d.params ?? {});
   } catch (err) {
     throw new InputError(f('params'), (err as Error).message);
   }

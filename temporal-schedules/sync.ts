@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ScheduleNotFoundError, type Client, type ScheduleDescription, type ScheduleOptions } from '@temporalio/client';
-import { jobAction } from '../src/jobs/registry.js';
+import { jobAction } from '../src/jobs/runnable.js';
 import { runSearchAttributes } from '../src/search-attributes.js';
 import { parseDuration } from './config.js';
 import { MANAGED_BY, type ScheduleDeclaration } from './declarations.js';

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, readFile, rm, chmod } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, chmod, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
@@ -50,8 +50,8 @@ it('npm start brings up the dev server with its UI, embedded PostgreSQL and the 
   const dataDir = await mkdtemp(join(tmpdir(), 'auth-maintenance-start-'));
   await chmod(dataDir, 0o755);
   dirs.push(dataDir);
-  const ports = { TEMPORAL_PORT: String(await freePort()), TEMPORAL_UI_PORT: String(await freePort()), MAINT_PG_PORT: String(await freePort()) };
-  const env = { ...ports, MAINT_DATA_DIR: dataDir, TEMPORAL_CLI_PATH: inject('temporalCliPath'), TEMPORAL_ADDRESS: '' };
+  const ports = { TEMPORAL_PORT: String(await freePort()), TEMPORAL_UI_PORT: String(await freePort()), MAINT_PG_PORT: String(await freePort()), JWKS_PORT: String(await freePort()) };
+  const env = { ...ports, MAINT_DATA_DIR: dataDir, TEMPORAL_CLI_PATH: inject('temporalCliPath'), TEMPORAL_ADDRESS: '', JWKS_CACHE_SECONDS: '1' };
 
   const first = await start(env);
   expect(first.output()).toContain(`Temporal Web UI   http://127.0.0.1:${ports.TEMPORAL_UI_PORT}`);
@@ -74,6 +74,15 @@ it('npm start brings up the dev server with its UI, embedded PostgreSQL and the 
   const listed = JSON.parse((await maint(['schedules', 'list', '--json'], { MAINT_DATA_DIR: dataDir })).stdout);
   expect(listed.map((l: { id: string }) => l.id).sort()).toEqual(SCHEDULES.filter((d) => d.enabledByDefault !== false).map((d) => d.id).sort());
 
+  // A signing key sealed under the KEK generated into the data dir (0600), served on JWKS_PORT.
+  const rotated = await maint(['keys', 'rotate', '--wait', '--json'], { MAINT_DATA_DIR: dataDir });
+  expect(rotated.code, rotated.stderr).toBe(0);
+  const { kid } = JSON.parse(rotated.stdout);
+  const jwks = await (await fetch(`http://127.0.0.1:${ports.JWKS_PORT}/.well-known/jwks.json`)).json();
+  expect(jwks.keys.map((k: { kid: string }) => k.kid)).toEqual([kid]);
+  expect((await stat(join(dataDir, 'kek'))).mode & 0o777).toBe(0o600);
+  const kek = await readFile(join(dataDir, 'kek'), 'utf8');
+
   expect(await stop(first)).toBe(0);
   for (const p of Object.values(ports)) expect(await portInUse(Number(p)), `port ${p} released`).toBe(false);
 
@@ -81,7 +90,11 @@ it('npm start brings up the dev server with its UI, embedded PostgreSQL and the 
   expect(second.output()).not.toContain('initialising embedded PostgreSQL');
   expect(second.output()).toMatch(/"msg":"schema up to date"/);
   const runs = await maint(['runs', '--json'], { MAINT_DATA_DIR: dataDir });
-  expect(JSON.parse(runs.stdout)).toHaveLength(1);
+  expect(JSON.parse(runs.stdout).map((x: { job: string }) => x.job)).toEqual(['key-rotation', 'purge-expired-tokens']);
+  // The same KEK after a restart (a new one would leave the stored private keys unreadable); rotation still works.
+  expect(await readFile(join(dataDir, 'kek'), 'utf8')).toBe(kek);
+  const again = await maint(['keys', 'rotate', '--force', '--wait', '--json'], { MAINT_DATA_DIR: dataDir });
+  expect(JSON.parse(again.stdout)).toMatchObject({ status: 'rotated', previousKid: kid });
   // The dev server's SQLite file kept the workflow too.
   const show = await new Promise<string>((resolve) => {
     const c = spawn(inject('temporalCliPath'), ['workflow', 'list', '--address', `127.0.0.1:${ports.TEMPORAL_PORT}`, '--output', 'json']);

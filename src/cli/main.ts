@@ -1,6 +1,8 @@
 import { Command, CommanderError } from 'commander';
 import { InputError } from '../config.js';
 import { registerJobs } from './commands/jobs.js';
+import { registerKeys } from './commands/keys.js';
+import { registerReport } from './commands/report.js';
 import { registerRun } from './commands/run.js';
 import { registerRuns } from './commands/runs.js';
 import { registerSchedules } from './commands/schedules.js';
@@ -16,6 +18,8 @@ registerRuns(program);
 registerJobs(program);
 registerSchedules(program);
 registerSeed(program);
+registerKeys(program);
+registerReport(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,5 +1,6 @@
 import { EntitySchema } from '@mikro-orm/core';
 import { retentionEntities } from './retention-entities.js';
+import { keyEntities } from './entities-keys.js';
 
 /** A refresh token as djangorestframework-simplejwt's token_blacklist app records it. */
 export interface OutstandingToken {
@@ -127,4 +128,4 @@ export const PurgeBatchSchema = new EntitySchema<PurgeBatch>({
   },
 });
 
-export const entities = [OutstandingTokenSchema, BlacklistedTokenSchema, MaintenanceRunSchema, PurgeBatchSchema, ...retentionEntities];
+export const entities = [OutstandingTokenSchema, BlacklistedTokenSchema, MaintenanceRunSchema, PurgeBatchSchema, ...retentionEntities, ...keyEntities];

@@ -234,9 +234,3 @@ export function applyJobParams(job: JobDefinition, params: PurgeParams): Retenti
   }
   return steps.map(({ where, ...rest }) => (where.length ? { ...rest, where } : rest));
 }
-
-/** What starting `job` means for Temporal: the workflow type and its arguments. */
-export function jobAction(name: string, params: Record<string, unknown>, trigger?: string): { workflowType: string; args: unknown[] } {
-  const job = findJob(name);
-  return { workflowType: job.workflowType, args: [{ job: job.name, params, ...(trigger ? { trigger } : {}) }] };
-}

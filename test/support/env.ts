@@ -6,7 +6,9 @@ import pg from 'pg';
 import { openOrm, type Orm } from '../../src/db/orm.js';
 import { createLogger } from '../../src/logger.js';
 import { createWorker } from '../../src/worker.js';
-import type { FaultHooks } from '../../activities/index.js';
+import type { FaultHooks, KeysRuntime } from '../../activities/index.js';
+import type { Logger } from '../../src/logger.js';
+import type { OidcConfig } from '../../src/oidc/config.js';
 import { adminQuery, dropDatabase } from './db.js';
 import { withDatabase } from './global-setup.js';
 
@@ -64,7 +66,15 @@ export interface TestWorker {
 }
 
 /** Runs an in-process worker on its own task queue against `db`, with optional fault hooks. */
-export async function startTestWorker(db: TestDatabase, opts: { faults?: FaultHooks; taskQueue?: string } = {}): Promise<TestWorker> {
+export interface TestWorkerOptions {
+  faults?: FaultHooks;
+  taskQueue?: string;
+  keys?: KeysRuntime;
+  oidc?: OidcConfig;
+  logger?: Logger;
+}
+
+export async function startTestWorker(db: TestDatabase, opts: TestWorkerOptions = {}): Promise<TestWorker> {
   quietRuntime();
   const taskQueue = opts.taskQueue ?? uniqueName('tq');
   const { worker, connection } = await createWorker({
@@ -72,9 +82,11 @@ export async function startTestWorker(db: TestDatabase, opts: { faults?: FaultHo
     namespace: 'default',
     taskQueue,
     orm: db.orm,
-    logger: testLogger,
+    logger: opts.logger ?? testLogger,
     workflowBundle: { codePath: inject('workflowBundlePath') },
     faults: opts.faults,
+    keys: opts.keys,
+    oidc: opts.oidc,
   });
   const running = worker.run();
   return {

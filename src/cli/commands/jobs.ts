@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { BATCH_SIZE } from '../../jobs/params.js';
-import { JOBS, type JobDefinition } from '../../jobs/registry.js';
+import type { JobDefinition } from '../../jobs/registry.js';
+import { runnableJobs, type RunnableJob } from '../../jobs/runnable.js';
 import type { RetentionRule } from '../../jobs/types.js';
 
 function describeStep(r: RetentionRule): string {
@@ -15,11 +16,18 @@ function describeStep(r: RetentionRule): string {
   return `${what} ${r.table} where ${[`${r.timestampColumn} < now${age}`, ...conds].join(' and ')}${deps}`;
 }
 
-function flags(j: JobDefinition): string {
-  const out = ['--dry-run', `--batch-size (${BATCH_SIZE.default})`];
-  if (j.options?.days) out.push(`--days (${j.options.days.default}: ${j.options.days.meaning})`);
-  if (j.options?.types) out.push(`--types (${j.options.types.allowed.join(',')})`);
-  return out.join(' ');
+function flags(j: RunnableJob): string {
+  const p: JobDefinition | undefined = j.purge;
+  return j.flags
+    .map((f) => {
+      if (f === 'dryRun') return '--dry-run';
+      if (f === 'batchSize') return `--batch-size (${p?.defaultBatchSize ?? BATCH_SIZE.default})`;
+      if (f === 'asOf') return '--as-of';
+      if (f === 'days') return `--days (${p?.options?.days?.default}: ${p?.options?.days?.meaning})`;
+      if (f === 'types') return `--types (${p?.options?.types?.allowed.join(',')})`;
+      return '--provider NAME';
+    })
+    .join(' ');
 }
 
 export function registerJobs(program: Command): void {
@@ -28,18 +36,21 @@ export function registerJobs(program: Command): void {
     .description('list the jobs this service can run, with their steps, defaults and flags')
     .option('--json', 'print JSON')
     .action((opts: { json?: boolean }) => {
+      const jobs = runnableJobs();
       if (opts.json) {
-        process.stdout.write(JSON.stringify(JOBS) + '\n');
+        const list = jobs.map((j) => ({ ...(j.purge ?? { name: j.name, description: j.description }), workflowType: j.workflowType, flags: j.flags }));
+        process.stdout.write(JSON.stringify(list) + '\n');
         return;
       }
-      const blocks = JOBS.map((j) =>
+      const blocks = jobs.map((j) =>
         [
-          j.name + (j.preset ? `  [preset: ${j.preset}]` : ''),
+          j.name + (j.purge?.preset ? `  [preset: ${j.purge.preset}]` : '') + (j.purge?.custom ? '  [custom rule]' : ''),
           `  ${j.description}`,
-          ...j.steps.map((r, i) => `  step ${i + 1}: ${describeStep(r)}`),
-          `  flags: ${flags(j)}`,
+          ...(j.purge?.steps ?? []).map((r, i) => `  step ${i + 1}: ${describeStep(r)}`),
+          ...(j.purge ? [] : [`  workflow: ${j.workflowType}`]),
+          `  flags: ${flags(j) || '-'}`,
         ].join('\n'),
       );
-      process.stdout.write(blocks.join('\n\n') + '\n');
+      process.stdout.write(blocks.join('\n\n') + '\n\nalso: maint keys rotate (key rotation), maint report (health report)\n');
     });
 }

@@ -1,12 +1,13 @@
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
-import { connectClient, startPurge } from '../../temporal.js';
-import { BATCH_SIZE, DAYS, parsePurgeParams } from '../../jobs/params.js';
-import { applyJobParams, findJob } from '../../jobs/registry.js';
-import type { Progress, PurgeParams, PurgeResult } from '../../jobs/types.js';
+import { connectClient, startJob } from '../../temporal.js';
+import { BATCH_SIZE, DAYS } from '../../jobs/params.js';
+import { checkFlags, findRunnableJob, type RunFlags as JobFlags } from '../../jobs/runnable.js';
+import type { Progress, PurgeResult } from '../../jobs/types.js';
 import { parseIntFlag, resolveTemporal, type ConnectionFlags } from '../context.js';
 import { formatCounts, table } from '../format.js';
+import { renderJobResult, jobResultFailed } from '../render.js';
 
 interface RunFlags extends ConnectionFlags {
   dryRun?: boolean;
@@ -14,6 +15,7 @@ interface RunFlags extends ConnectionFlags {
   asOf?: string;
   days?: number;
   types?: string;
+  provider?: string[];
   wait?: boolean;
   json?: boolean;
   workflowId?: string;
@@ -52,8 +54,8 @@ async function watch(handle: WorkflowHandle, showBar: boolean): Promise<PurgeRes
   }
 }
 
-function printResult(r: PurgeResult): void {
-  process.stdout.write(
+export function renderPurgeResult(r: PurgeResult): string {
+  return (
     table(
       ['field', 'value'],
       [
@@ -69,7 +71,7 @@ function printResult(r: PurgeResult): void {
         ['duration', `${(r.durationMs / 1000).toFixed(2)} s`],
         ['rows/s', r.rowsPerSecond],
       ],
-    ) + '\n',
+    ) + '\n'
   );
 }
 
@@ -78,12 +80,13 @@ export function registerRun(program: Command): void {
     .command('run')
     .description('start a maintenance job as a Temporal workflow')
     .argument('<job>', 'job name (see `maint jobs`)')
-    .option('--dry-run', 'count what would be deleted; change nothing')
-    .option('--batch-size <n>', `rows per batch transaction (${BATCH_SIZE.min}-${BATCH_SIZE.max}, default ${BATCH_SIZE.default})`, parseIntFlag('--batch-size', BATCH_SIZE.min, BATCH_SIZE.max))
-    .option('--as-of <timestamp>', 'reference time (ISO 8601, not in the future); default: now')
-    .option('--days <n>', `retention in days, for jobs that take it (${DAYS.min}-${DAYS.max}; see \`maint jobs\`)`, parseIntFlag('--days', DAYS.min, DAYS.max))
-    .option('--types <a,b>', 'token types, for jobs that select by type (see `maint jobs`)')
-    .option('--wait', 'wait for the result, with a progress bar')
+    .option('--dry-run', 'report what would change (purges, keypair-cleanup, scopes); change nothing')
+    .option('--batch-size <n>', `purges: rows per batch transaction (${BATCH_SIZE.min}-${BATCH_SIZE.max}, default ${BATCH_SIZE.default})`, parseIntFlag('--batch-size', BATCH_SIZE.min, BATCH_SIZE.max))
+    .option('--as-of <timestamp>', 'purges: reference time (ISO 8601, not in the future); default: now')
+    .option('--days <n>', `purges that take it: retention in days (${DAYS.min}-${DAYS.max}; see \`maint jobs\`)`, parseIntFlag('--days', DAYS.min, DAYS.max))
+    .option('--types <a,b>', 'purges that select by type: the token types (see `maint jobs`)')
+    .option('--provider <name>', 'refresh-jwks: only this provider (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--wait', 'wait for the result (purges show a progress bar)')
     .option('--json', 'print the result as JSON')
     .option('--workflow-id <id>', 'workflow id (default: maint-<job>-<timestamp>)')
     .option('--address <host:port>', 'Temporal frontend address')
@@ -91,28 +94,33 @@ export function registerRun(program: Command): void {
     .option('--task-queue <name>', 'task queue of the worker')
     .action(async (jobName: string, flags: RunFlags) => {
       // Everything is validated before anything is contacted.
-      const job = findJob(jobName);
-      const params: Partial<PurgeParams> = {
-        ...(flags.dryRun ? { dryRun: true } : {}),
-        ...(flags.batchSize !== undefined ? { batchSize: flags.batchSize } : {}),
-        ...(flags.asOf !== undefined ? { asOf: flags.asOf } : {}),
-        ...(flags.days !== undefined ? { days: flags.days } : {}),
-        ...(flags.types !== undefined ? { types: flags.types.split(',') } : {}),
+      const job = findRunnableJob(jobName);
+      const jobFlags: JobFlags = {
+        dryRun: flags.dryRun,
+        batchSize: flags.batchSize,
+        asOf: flags.asOf,
+        days: flags.days,
+        types: flags.types?.split(','),
+        provider: flags.provider,
       };
-      applyJobParams(job, parsePurgeParams(params));
+      checkFlags(job, jobFlags);
+      job.input(jobFlags, 'cli');
       const target = await resolveTemporal(flags);
       const client = await connectClient(target);
       try {
-        const handle = await startPurge(client, { job: job.name, params, taskQueue: target.taskQueue, trigger: 'cli', workflowId: flags.workflowId });
+        const { handle } = await startJob(client, { job: job.name, flags: jobFlags, taskQueue: target.taskQueue, trigger: 'cli', workflowId: flags.workflowId });
         if (!flags.wait) {
           const info = { workflowId: handle.workflowId, runId: handle.firstExecutionRunId, job: job.name };
           process.stdout.write(flags.json ? JSON.stringify(info) + '\n' : `started ${handle.workflowId} (run ${handle.firstExecutionRunId})\n`);
           return;
         }
         try {
-          const result = await watch(handle, !flags.json && Boolean(process.stderr.isTTY));
+          const result =
+            job.workflowType === 'batchedPurge' ? await watch(handle, !flags.json && Boolean(process.stderr.isTTY)) : await handle.result();
           if (flags.json) process.stdout.write(JSON.stringify(result) + '\n');
-          else printResult(result);
+          else process.stdout.write(job.workflowType === 'batchedPurge' ? renderPurgeResult(result as PurgeResult) : renderJobResult(job.workflowType, result));
+          // A job that completed but could not do all it should (a provider down) fails the command for cron.
+          if (jobResultFailed(job.workflowType, result)) process.exitCode = 1;
         } catch (err) {
           if (err instanceof WorkflowFailedError) {
             process.stderr.write(`workflow ${handle.workflowId} did not complete: ${err.cause?.message ?? err.message}\n`);

@@ -1,11 +1,13 @@
 import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261122000000_initial } from './Migration20261122000000_initial.js';
+import { Migration20261122010000_keys } from './Migration20261122010000_keys.js';
 import { Migration20261122020000_retention } from './Migration20261122020000_retention.js';
 import { Migration20261122030000_batch_last_ts } from './Migration20261122030000_batch_last_ts.js';
 
 /** Listed explicitly so migrations run the same from tsx, tests and a bundled worker. */
 export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261122000000_initial', class: Migration20261122000000_initial },
+  { name: 'Migration20261122010000_keys', class: Migration20261122010000_keys },
   { name: 'Migration20261122020000_retention', class: Migration20261122020000_retention },
   { name: 'Migration20261122030000_batch_last_ts', class: Migration20261122030000_batch_last_ts },
 ];

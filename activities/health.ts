@@ -1,0 +1,63 @@
+import type { Orm } from '../src/db/orm.js';
+import type { HealthStats, HealthThresholds } from '../src/health/types.js';
+import { DEFAULT_POLICY } from '../src/keys/policy.js';
+import type { KeyPolicy } from '../src/keys/types.js';
+import { DEFAULT_SCOPES } from '../src/scopes.js';
+
+const n = (v: unknown) => Number(v ?? 0);
+
+export function createHealthActivities({ orm, keys }: { orm: Orm; keys?: { policy: KeyPolicy } }) {
+  const q = <T = Record<string, unknown>>(sql: string, params: unknown[] = []) => orm.em.getConnection().execute<T[]>(sql, params);
+  return {
+    /** Token, key, scope, provider and run statistics, read-only, all relative to the database's clock. */
+    async gatherHealthStats(): Promise<{ stats: HealthStats; thresholds: HealthThresholds }> {
+      const policy = keys?.policy ?? DEFAULT_POLICY;
+      const thresholds = { rotateAfterSeconds: policy.rotateAfterSeconds, maxActiveKeys: policy.maxActiveKeys };
+      const [tokens] = await q(
+        `SELECT count(*) AS total,
+                count(*) FILTER (WHERE t.expires_at > now() AND b.id IS NULL) AS active,
+                count(*) FILTER (WHERE t.expires_at <= now()) AS expired,
+                count(b.id) AS revoked,
+                count(*) FILTER (WHERE t.created_at > now() - interval '24 hours') AS created_24h,
+                count(*) FILTER (WHERE b.blacklisted_at > now() - interval '24 hours') AS revoked_24h,
+                now() AS now
+           FROM outstanding_token t LEFT JOIN blacklisted_token b ON b.token_id = t.id`,
+      );
+      const states = await q<{ state: string; n: number }>(`SELECT state, count(*)::int AS n FROM signing_key GROUP BY state`);
+      const count = (s: string) => n(states.find((r) => r.state === s)?.n);
+      const [active] = await q<{ kid: string; alg: string; activated_at: string; age: number }>(
+        `SELECT kid, alg, activated_at, extract(epoch FROM now() - activated_at)::float8 AS age FROM signing_key WHERE state = 'active'`,
+      );
+      const [activated] = await q(`SELECT count(*)::int AS n FROM signing_key WHERE activated_at > now() - interval '24 hours'`);
+      const runs = await q<{ status: string; n: number; jobs: string[] }>(
+        `SELECT status, count(*)::int AS n, array_agg(DISTINCT job) AS jobs FROM maintenance_run WHERE started_at > now() - interval '24 hours' GROUP BY status`,
+      );
+      const scopes = await q<{ name: string }>(`SELECT name FROM scope`);
+      const providers = await q<{ name: string; last_error: string | null }>(`SELECT name, last_error FROM oidc_provider ORDER BY name`);
+      const stats: HealthStats = {
+        generatedAt: new Date(tokens!.now as string).toISOString(),
+        tokens: { total: n(tokens!.total), active: n(tokens!.active), expired: n(tokens!.expired), revoked: n(tokens!.revoked) },
+        keys: {
+          active: count('active'),
+          published: count('published'),
+          retired: count('retired'),
+          inactive: count('inactive'),
+          activeKid: active?.kid ?? null,
+          activeAlg: active?.alg ?? null,
+          activeSince: active ? new Date(active.activated_at).toISOString() : null,
+          activeAgeSeconds: active ? Math.round(n(active.age)) : null,
+        },
+        last24h: {
+          tokensCreated: n(tokens!.created_24h),
+          tokensRevoked: n(tokens!.revoked_24h),
+          keysActivated: n(activated?.n),
+          runs: Object.fromEntries(runs.map((r) => [r.status, n(r.n)])),
+          failedJobs: runs.find((r) => r.status === 'failed')?.jobs ?? [],
+        },
+        scopes: { missing: DEFAULT_SCOPES.map((s) => s.name).filter((name) => !scopes.some((r) => r.name === name)) },
+        oidc: { providers: providers.length, failing: providers.filter((p) => p.last_error).map((p) => p.name) },
+      };
+      return { stats, thresholds };
+    },
+  };
+}

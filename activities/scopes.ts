@@ -1,0 +1,46 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import type { Orm } from '../src/db/orm.js';
+import type { Logger } from '../src/logger.js';
+import { InputError } from '../src/config.js';
+import { DEFAULT_SCOPES, type ScopesResult } from '../src/scopes.js';
+import { boolField, paramsObject } from '../src/validate.js';
+
+export function parseScopesParams(raw: unknown): { dryRun: boolean } {
+  const input = paramsObject(raw, ['dryRun']);
+  return { dryRun: boolField('dryRun', input.dryRun, false) };
+}
+
+export function createScopeActivities({ orm, logger }: { orm: Orm; logger: Logger }) {
+  return {
+    /**
+     * Ensures the default scopes exist. Idempotent: existing scopes (and their descriptions, which an operator
+     * may have edited) are left alone; concurrent runs cannot create a scope twice (primary key + DO NOTHING).
+     */
+    async ensureDefaultScopes(input: { params?: unknown }): Promise<ScopesResult> {
+      let dryRun: boolean;
+      try {
+        dryRun = parseScopesParams(input.params).dryRun;
+      } catch (err) {
+        if (err instanceof InputError) throw ApplicationFailure.nonRetryable(err.message, 'InvalidInput');
+        throw err;
+      }
+      const conn = orm.em.getConnection();
+      const names = DEFAULT_SCOPES.map((s) => s.name);
+      let created: string[];
+      if (dryRun) {
+        const rows = await conn.execute<{ name: string }[]>(`SELECT name FROM scope WHERE name IN (${names.map(() => '?').join(', ')})`, names);
+        const have = new Set(rows.map((r) => r.name));
+        created = names.filter((n) => !have.has(n));
+      } else {
+        const rows = await conn.execute<{ name: string }[]>(
+          `INSERT INTO scope (name, description) VALUES ${DEFAULT_SCOPES.map(() => '(?, ?)').join(', ')} ON CONFLICT (name) DO NOTHING RETURNING name`,
+          DEFAULT_SCOPES.flatMap((s) => [s.name, s.description]),
+        );
+        created = names.filter((n) => rows.some((r) => r.name === n));
+      }
+      const result = { dryRun, created, existing: names.filter((n) => !created.includes(n)) };
+      logger.info(result, dryRun ? 'default scopes checked (dry run)' : 'default scopes ensured');
+      return result;
+    },
+  };
+}

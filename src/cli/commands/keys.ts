@@ -1,0 +1,146 @@
+import type { Command } from 'commander';
+import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import pg from 'pg';
+import { parsePort } from '../../config.js';
+import { dbFromPool } from '../../db/query.js';
+import { ROTATION_WORKFLOW_ID, startRotation } from '../../keys/client.js';
+import { loadKeyPolicy, parseRotationParams, RANGES } from '../../keys/policy.js';
+import { startJwksServer } from '../../keys/server.js';
+import { listKeys, loadJwks } from '../../keys/store.js';
+import { KEY_ALGS, type RotationParams, type RotationProgress, type RotationResult } from '../../keys/types.js';
+import { createLogger } from '../../logger.js';
+import { enumField } from '../../validate.js';
+import { connectClient } from '../../temporal.js';
+import { parseIntFlag, resolveDatabaseUrl, resolveTemporal, type ConnectionFlags } from '../context.js';
+import { renderKeys, renderRotation } from '../render.js';
+
+interface RotateFlags extends ConnectionFlags {
+  force?: boolean;
+  alg?: string;
+  wait?: boolean;
+  json?: boolean;
+}
+
+async function withPool<T>(databaseUrl: string | undefined, fn: (pool: pg.Pool) => Promise<T>): Promise<T> {
+  const pool = new pg.Pool({ connectionString: await resolveDatabaseUrl(databaseUrl), max: 2 });
+  try {
+    return await fn(pool);
+  } finally {
+    await pool.end();
+  }
+}
+
+/** Reports each step as the rotation reaches it (on a terminal), then returns the result. */
+async function follow(handle: WorkflowHandle, show: boolean): Promise<RotationResult> {
+  const result = handle.result() as Promise<RotationResult>;
+  if (!show) return result;
+  let done = false;
+  let last = '';
+  const poll = (async () => {
+    while (!done) {
+      const p = await handle.query<RotationProgress>('rotationProgress').catch(() => undefined);
+      const line = p ? `${p.step}${p.kid ? ` ${p.kid}` : ''}${p.waitingUntil ? ` (waiting until ${p.waitingUntil})` : ''}` : '';
+      if (line && line !== last) process.stderr.write(`  ${line}\n`);
+      last = line || last;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  })();
+  try {
+    return await result;
+  } finally {
+    done = true;
+    await poll;
+  }
+}
+
+export function registerKeys(program: Command): void {
+  const keys = program.command('keys').description('JWT signing keys: rotate, list, print or serve the JWKS');
+
+  keys
+    .command('rotate')
+    .description(`rotate the signing key if it is due (joins a rotation already running: workflow id ${ROTATION_WORKFLOW_ID})`)
+    .option('--force', 'rotate now even if the signing key is not due')
+    .option('--alg <alg>', `algorithm of the new key: ${KEY_ALGS.join(', ')} (default: KEY_ALG on the worker, else RS256)`)
+    .option('--wait', 'wait for the new key to become the signing key (at least the JWKS cache lifetime)')
+    .option('--json', 'print JSON')
+    .option('--address <host:port>', 'Temporal frontend address')
+    .option('--namespace <ns>', 'Temporal namespace')
+    .option('--task-queue <name>', 'task queue of the worker')
+    .action(async (flags: RotateFlags) => {
+      const alg = flags.alg !== undefined ? enumField('--alg', flags.alg, KEY_ALGS, 'RS256') : undefined;
+      const params: RotationParams = parseRotationParams({ ...(flags.force ? { force: true } : {}), ...(alg ? { alg } : {}) });
+      const target = await resolveTemporal(flags);
+      const client = await connectClient(target);
+      try {
+        const { handle, runId, joined } = await startRotation(client, { params, taskQueue: target.taskQueue, trigger: 'cli' });
+        const info = { workflowId: handle.workflowId, runId, joined };
+        if (!flags.wait) {
+          process.stdout.write(
+            flags.json
+              ? JSON.stringify(info) + '\n'
+              : joined
+                ? `joined the rotation already running: ${handle.workflowId} (run ${runId}); its own parameters apply\n`
+                : `started ${handle.workflowId} (run ${runId})\n`,
+          );
+          return;
+        }
+        if (joined && !flags.json) process.stderr.write(`joined the rotation already running (run ${runId}); its own parameters apply\n`);
+        try {
+          const result = await follow(handle, !flags.json && Boolean(process.stderr.isTTY));
+          process.stdout.write(flags.json ? JSON.stringify({ ...info, ...result }) + '\n' : renderRotation(result));
+          if (result.status === 'refused') process.exitCode = 1;
+        } catch (err) {
+          if (err instanceof WorkflowFailedError) {
+            process.stderr.write(`rotation ${handle.workflowId} did not complete: ${err.cause?.message ?? err.message}\n`);
+            process.exitCode = 1;
+            return;
+          }
+          throw err;
+        }
+      } finally {
+        await client.connection.close();
+      }
+    });
+
+  keys
+    .command('list')
+    .description('list the signing keys and where each is in its lifecycle (never private keys)')
+    .option('--all', 'include deleted keys')
+    .option('--json', 'print JSON')
+    .option('--database-url <url>', 'database (default: DATABASE_URL, else the local environment)')
+    .action(async (flags: { all?: boolean; json?: boolean; databaseUrl?: string }) => {
+      const rows = await withPool(flags.databaseUrl, (pool) => listKeys(dbFromPool(pool), { includeDeleted: flags.all }));
+      process.stdout.write(flags.json ? JSON.stringify(rows) + '\n' : renderKeys(rows));
+    });
+
+  keys
+    .command('jwks')
+    .description('print the JWKS verifiers fetch: the signing key, the next key, and retired keys still verifying')
+    .option('--database-url <url>', 'database (default: DATABASE_URL, else the local environment)')
+    .action(async (flags: { databaseUrl?: string }) => {
+      const jwks = await withPool(flags.databaseUrl, (pool) => loadJwks(dbFromPool(pool)));
+      process.stdout.write(JSON.stringify(jwks, null, 2) + '\n');
+    });
+
+  keys
+    .command('serve')
+    .description('serve the JWKS read-only over HTTP at /.well-known/jwks.json until interrupted')
+    .option('--port <n>', 'port (default: JWKS_PORT, else 8234)')
+    .option('--host <ip>', 'address to listen on', '127.0.0.1')
+    .option('--cache-seconds <n>', 'Cache-Control max-age (default: JWKS_CACHE_SECONDS, else 3600); must match the workers', parseIntFlag('--cache-seconds', RANGES.jwksCacheSeconds.min, RANGES.jwksCacheSeconds.max))
+    .option('--database-url <url>', 'database (default: DATABASE_URL, else the local environment)')
+    .action(async (flags: { port?: string; host: string; cacheSeconds?: number; databaseUrl?: string }) => {
+      const port = flags.port !== undefined ? parsePort(flags.port, '--port', 8234) : parsePort(process.env.JWKS_PORT, 'JWKS_PORT', 8234);
+      const cacheSeconds = flags.cacheSeconds ?? loadKeyPolicy().jwksCacheSeconds;
+      const pool = new pg.Pool({ connectionString: await resolveDatabaseUrl(flags.databaseUrl), max: 4 });
+      const logger = createLogger({ level: process.env.LOG_LEVEL || 'info', format: process.stdout.isTTY ? 'pretty' : 'json' });
+      const server = await startJwksServer({ db: dbFromPool(pool), port, host: flags.host, cacheSeconds, logger });
+      process.stdout.write(`serving ${server.url} (Cache-Control max-age=${cacheSeconds}); Ctrl-C stops\n`);
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+      await server.close();
+      await pool.end();
+    });
+}

@@ -1,0 +1,36 @@
+import type { Command } from 'commander';
+import { WorkflowFailedError } from '@temporalio/client';
+import type { HealthReport } from '../../health/types.js';
+import { connectClient, startReport } from '../../temporal.js';
+import { resolveTemporal, type ConnectionFlags } from '../context.js';
+import { renderReport } from '../render.js';
+
+export function registerReport(program: Command): void {
+  program
+    .command('report')
+    .description('run the health report workflow and print it: tokens, keys, last 24 hours, status and recommendations')
+    .option('--json', 'print the report as JSON')
+    .option('--address <host:port>', 'Temporal frontend address')
+    .option('--namespace <ns>', 'Temporal namespace')
+    .option('--task-queue <name>', 'task queue of the worker')
+    .action(async (flags: ConnectionFlags & { json?: boolean }) => {
+      const target = await resolveTemporal(flags);
+      const client = await connectClient(target);
+      try {
+        const handle = await startReport(client, { taskQueue: target.taskQueue, trigger: 'cli' });
+        try {
+          const report = (await handle.result()) as HealthReport;
+          process.stdout.write(flags.json ? JSON.stringify(report) + '\n' : renderReport(report));
+        } catch (err) {
+          if (err instanceof WorkflowFailedError) {
+            process.stderr.write(`report ${handle.workflowId} did not complete: ${err.cause?.message ?? err.message}\n`);
+            process.exitCode = 1;
+            return;
+          }
+          throw err;
+        }
+      } finally {
+        await client.connection.close();
+      }
+    });
+}

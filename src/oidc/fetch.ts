@@ -1,0 +1,77 @@
+import { InvalidJwksError, validateJwks } from './jwks.js';
+
+export type FetchFailureKind = 'timeout' | 'network' | 'http' | 'invalid';
+
+/** Why a fetch failed, and whether trying again may help (it does not for a 404 or a 403). */
+export class JwksFetchError extends Error {
+  constructor(
+    readonly kind: FetchFailureKind,
+    message: string,
+    readonly retryable: boolean,
+  ) {
+    super(message);
+    this.name = 'JwksFetchError';
+  }
+}
+
+export type FetchOutcome =
+  | { status: 'not-modified' }
+  | { status: 'ok'; jwks: { keys: Array<Record<string, unknown>> }; etag: string | null };
+
+const MAX_BYTES = 1 << 20;
+
+async function readCapped(res: Response): Promise<string> {
+  const reader = res.body?.getReader();
+  if (!reader) return '';
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > MAX_BYTES) {
+      await reader.cancel();
+      throw new JwksFetchError('invalid', `response is larger than ${MAX_BYTES} bytes`, true);
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * One conditional GET of a JWKS, bounded by `timeoutMs` for headers and body together. Retries and backoff are
+ * the caller's (a Temporal retry policy), so each attempt is visible and durable.
+ */
+export async function fetchJwks(uri: string, opts: { etag?: string | null; timeoutMs: number }): Promise<FetchOutcome> {
+  const headers: Record<string, string> = { accept: 'application/jwk-set+json, application/json' };
+  if (opts.etag) headers['if-none-match'] = opts.etag;
+  try {
+    const res = await fetch(uri, { headers, signal: AbortSignal.timeout(opts.timeoutMs), redirect: 'follow' });
+    if (res.status === 304) {
+      await res.body?.cancel();
+      return { status: 'not-modified' };
+    }
+    if (!res.ok) {
+      await res.body?.cancel();
+      // Server trouble and rate limits pass; other client errors (404, 403, ...) are a configuration problem.
+      const retryable = res.status >= 500 || res.status === 429 || res.status === 408;
+      throw new JwksFetchError('http', `HTTP ${res.status} from ${uri}`, retryable);
+    }
+    const text = await readCapped(res);
+    let doc: unknown;
+    try {
+      doc = JSON.parse(text);
+    } catch {
+      throw new InvalidJwksError('the body is not JSON');
+    }
+    return { status: 'ok', jwks: validateJwks(doc), etag: res.headers.get('etag') };
+  } catch (err) {
+    if (err instanceof JwksFetchError) throw err;
+    // A provider in the middle of a deploy may serve garbage for a moment: worth another try.
+    if (err instanceof InvalidJwksError) throw new JwksFetchError('invalid', `${uri}: ${err.message}`, true);
+    const name = (err as Error).name;
+    if (name === 'TimeoutError' || name === 'AbortError') throw new JwksFetchError('timeout', `no complete answer from ${uri} within ${opts.timeoutMs} ms`, true);
+    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+    throw new JwksFetchError('network', `cannot reach ${uri}: ${cause?.code ?? cause?.message ?? (err as Error).message}`, true);
+  }
+}

@@ -1,0 +1,14 @@
+/** The scopes every deployment has (from the seeds' initialize_jwt_scopes). Pure data: workflows import it. */
+export const DEFAULT_SCOPES: ReadonlyArray<{ name: string; description: string }> = [
+  { name: 'base', description: 'Basic access to authenticated endpoints' },
+  { name: 'image_upload', description: 'Permission to upload images and media files' },
+  { name: 'event_management', description: 'Permission to create and manage events' },
+  { name: 'admin', description: 'Full administrative access' },
+];
+
+export interface ScopesResult {
+  dryRun: boolean;
+  /** Created by this run (or, in a dry run, that would be). */
+  created: string[];
+  existing: string[];
+}

@@ -1,0 +1,143 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inject } from 'vitest';
+import type { Client } from '@temporalio/client';
+import { freePort } from '../src/local/ports.js';
+import { connectTestClient, createTestDatabase, startTestWorker, until, type TestDatabase, type TestWorker } from './support/env.js';
+import { maint } from './support/cli.js';
+import { testKeys } from './support/keys.js';
+
+let client: Client;
+let db: TestDatabase;
+let worker: TestWorker;
+let env: Record<string, string>;
+
+beforeAll(async () => {
+  client = await connectTestClient();
+  db = await createTestDatabase();
+  // Operators' rotations use the fixed workflow id: this file is the only one that does, on its own queue.
+  worker = await startTestWorker(db, { keys: testKeys({ jwksCacheSeconds: 5, maxTokenLifetimeSeconds: 600, alg: 'RS256' }) });
+  env = { TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_TASK_QUEUE: worker.taskQueue, DATABASE_URL: db.url };
+});
+afterAll(async () => {
+  await worker.stop();
+  await client.connection.close();
+  await db.close();
+});
+
+async function workflowsOnQueue(): Promise<number> {
+  let n = 0;
+  for await (const _ of client.workflow.list({ query: `TaskQueue = '${worker.taskQueue}'` })) n += 1;
+  return n;
+}
+
+describe('maint keys, report and the non-purge jobs', () => {
+  it.each([
+    [['keys', 'rotate', '--alg', 'HS256'], /--alg: "HS256" is not allowed; expected one of RS256, ES256, EdDSA/],
+    [['run', 'scopes', '--batch-size', '5'], /--batch-size: not accepted by scopes; accepted by: purge-expired-tokens/],
+    [['run', 'refresh-jwks', '--dry-run'], /--dry-run: not accepted by refresh-jwks; accepted by: purge-expired-tokens, keypair-cleanup, scopes/],
+    [['run', 'rotate-keys'], /job: unknown job "rotate-keys"; allowed: purge-expired-tokens, keypair-cleanup, scopes, refresh-jwks/],
+    [['keys', 'serve', '--cache-seconds', 'soon'], /--cache-seconds: "soon" is not allowed; expected an integer from 0 to 604800/],
+  ])('rejects %j with a clear error and starts nothing', async (args, message) => {
+    const before = await workflowsOnQueue();
+    const r = await maint(args, env);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(await workflowsOnQueue()).toBe(before);
+  });
+
+  it('rotates with --wait, joins a running rotation, lists the keys and prints the JWKS', async () => {
+    const first = await maint(['keys', 'rotate', '--wait'], env);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toMatch(/status\s+rotated/);
+    expect(first.stdout).toMatch(/reason\s+there is no signing key yet/);
+    const kid1 = /new signing key\s+(\S+) \(RS256\)/.exec(first.stdout)![1]!;
+
+    // Three requests at once: one starts the rotation, the others join it (the joiner's --alg is not applied).
+    const three = await Promise.all([
+      maint(['keys', 'rotate', '--force', '--json'], env),
+      maint(['keys', 'rotate', '--force', '--alg', 'ES256', '--json'], env),
+      maint(['keys', 'rotate', '--force', '--wait', '--json'], env),
+    ]);
+    const answers = three.map((r) => JSON.parse(r.stdout));
+    expect(answers.map((a) => a.workflowId)).toEqual(['maint-key-rotation', 'maint-key-rotation', 'maint-key-rotation']);
+    expect(answers.filter((a) => !a.joined)).toHaveLength(1);
+    expect(new Set(answers.map((a) => a.runId)).size).toBe(1);
+    const waited = answers[2];
+    expect(waited).toMatchObject({ status: 'rotated', previousKid: kid1 });
+    // Whichever request started it, the key's algorithm is the starter's: RS256 unless the --alg ES256 one won.
+    expect(waited.alg).toBe(answers[1].joined ? 'RS256' : 'ES256');
+
+    const list = await maint(['keys', 'list'], env);
+    expect(list.stdout).toMatch(new RegExp(`${waited.kid}\\s+${waited.alg}\\s+active`));
+    expect(list.stdout).toMatch(new RegExp(`${kid1}\\s+RS256\\s+retired`));
+    const rows = JSON.parse((await maint(['keys', 'list', '--json'], env)).stdout);
+    expect(rows.map((r: { state: string }) => r.state)).toEqual(['active', 'retired']);
+
+    const jwks = await maint(['keys', 'jwks'], env);
+    const doc = JSON.parse(jwks.stdout);
+    expect(doc.keys.map((k: { kid: string }) => k.kid)).toEqual([waited.kid, kid1]);
+    expect(doc.keys.every((k: Record<string, unknown>) => (k.kty === 'RSA' || k.kty === 'EC') && !('d' in k))).toBe(true);
+  });
+
+  it('serves the JWKS read-only with Cache-Control and an ETag', async () => {
+    const port = await freePort();
+    const child = spawn(process.execPath, ['bin/maint.mjs', 'keys', 'serve', '--port', String(port), '--cache-seconds', '120'], {
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, MAINT_DATA_DIR: '/nonexistent-maint-data', LOG_LEVEL: 'silent', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout!.on('data', (d) => (out += d));
+    try {
+      await until(async () => out.includes('serving'), 'the JWKS server', 30_000);
+      const url = `http://127.0.0.1:${port}/.well-known/jwks.json`;
+      const res = await fetch(url);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('cache-control')).toBe('public, max-age=120');
+      expect(res.headers.get('content-type')).toBe('application/jwk-set+json');
+      const etag = res.headers.get('etag')!;
+      expect((await res.json()).keys.length).toBeGreaterThan(0);
+      expect((await fetch(url, { headers: { 'if-none-match': etag } })).status).toBe(304);
+      const post = await fetch(url, { method: 'POST', body: '{}' });
+      expect([post.status, post.headers.get('allow')]).toEqual([405, 'GET, HEAD']);
+      expect((await fetch(`http://127.0.0.1:${port}/admin`)).status).toBe(404);
+    } finally {
+      child.kill('SIGINT');
+      const [code] = await once(child, 'exit');
+      expect(code).toBe(0);
+    }
+  });
+
+  it('runs scopes, keypair-cleanup and refresh-jwks, and prints the health report as a table and as JSON', async () => {
+    const scopes = await maint(['run', 'scopes', '--wait'], env);
+    expect(scopes.code, scopes.stderr).toBe(0);
+    expect(scopes.stdout).toMatch(/base\s+created/);
+    expect(scopes.stdout).toMatch(/admin\s+created/);
+
+    const cleanup = await maint(['run', 'keypair-cleanup', '--dry-run', '--wait'], env);
+    expect(cleanup.code, cleanup.stderr).toBe(0);
+    expect(cleanup.stdout).toMatch(/dry run: nothing changed/);
+    expect(cleanup.stdout).toMatch(/kept \(retired\)\s+in the JWKS until/);
+
+    const refresh = await maint(['run', 'refresh-jwks', '--wait'], env);
+    expect(refresh.code, refresh.stderr).toBe(0);
+    expect(refresh.stdout).toContain('no OIDC providers configured (OIDC_PROVIDERS)');
+
+    const report = await maint(['report'], env);
+    expect(report.code, report.stderr).toBe(0);
+    expect(report.stdout).toMatch(/^status: OK/);
+    expect(report.stdout).toMatch(/signing\s+1\s+0\s+1\s+0\s+\S+\s+(RS256|ES256)\s/);
+    expect(report.stdout).toMatch(/missing scopes\s+-/);
+    const json = JSON.parse((await maint(['report', '--json'], env)).stdout);
+    expect(json).toMatchObject({ status: 'ok', stats: { keys: { active: 1, retired: 1 }, scopes: { missing: [] } } });
+
+    const runs = JSON.parse((await maint(['runs', '--json'], env)).stdout);
+    expect(new Set(runs.map((r: { job: string }) => r.job))).toEqual(new Set(['key-rotation', 'scopes', 'keypair-cleanup', 'refresh-jwks', 'health-report']));
+  });
+
+  it('lists every job', async () => {
+    const r = await maint(['jobs']);
+    for (const job of ['purge-expired-tokens', 'keypair-cleanup', 'scopes', 'refresh-jwks']) expect(r.stdout).toMatch(new RegExp(`^${job}\\s`, 'm'));
+  });
+});
