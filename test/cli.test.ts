@@ -37,7 +37,7 @@ describe('maint CLI', () => {
     [['run', 'purge-expired-tokens', '--as-of', 'tomorrow'], /asOf: "tomorrow" is not an ISO 8601 timestamp/],
     [['runs', '--limit', '0'], /--limit: "0" is not allowed; expected an integer from 1 to 1000/],
     [['run', 'purge-verification-tokens', '--types', 'email_verification,sms'], /types: unknown type "sms"; allowed: email_verification, password_reset/],
-    [['run', 'purge-expired-tokens', '--days', '5'], /days: job purge-expired-tokens takes no --days; jobs that do: revoke-then-delete-access-tokens/],
+    [['run', 'purge-expired-tokens', '--days', '5'], /--days: not accepted by purge-expired-tokens; accepted by: revoke-then-delete-access-tokens, purge-stale-unverified-accounts/],
     [['run', 'purge-stale-unverified-accounts', '--days', '0'], /--days: "0" is not allowed; expected an integer from 1 to 3650/],
   ])('rejects %j with a clear error and starts nothing', async (args, message) => {
     const before = await workflowsOnQueue();

@@ -36,8 +36,8 @@ describe('maint keys, report and the non-purge jobs', () => {
   it.each([
     [['keys', 'rotate', '--alg', 'HS256'], /--alg: "HS256" is not allowed; expected one of RS256, ES256, EdDSA/],
     [['run', 'scopes', '--batch-size', '5'], /--batch-size: not accepted by scopes; accepted by: purge-expired-tokens/],
-    [['run', 'refresh-jwks', '--dry-run'], /--dry-run: not accepted by refresh-jwks; accepted by: purge-expired-tokens, keypair-cleanup, scopes/],
-    [['run', 'rotate-keys'], /job: unknown job "rotate-keys"; allowed: purge-expired-tokens, keypair-cleanup, scopes, refresh-jwks/],
+    [['run', 'refresh-jwks', '--dry-run'], /--dry-run: not accepted by refresh-jwks; accepted by: purge-expired-tokens, .*, keypair-cleanup, scopes$/m],
+    [['run', 'rotate-keys'], /job: unknown job "rotate-keys"; allowed: purge-expired-tokens, .*, keypair-cleanup, scopes, refresh-jwks$/m],
     [['keys', 'serve', '--cache-seconds', 'soon'], /--cache-seconds: "soon" is not allowed; expected an integer from 0 to 604800/],
   ])('rejects %j with a clear error and starts nothing', async (args, message) => {
     const before = await workflowsOnQueue();
