@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import type { Client } from '@temporalio/client';
-import { connectTestClient, createTestDatabase, scalar, seedBulk, startTestWorker, type TestDatabase, type TestWorker } from './support/env.js';
+import { connectTestClient, createTestDatabase, scalar, seedBulk, startTestWorker, type TestDatabase, type TestWorker, workflowsOnQueue } from './support/env.js';
 import { maint } from './support/cli.js';
 
 let client: Client;
@@ -21,11 +21,7 @@ afterAll(async () => {
   await db.close();
 });
 
-async function workflowsOnQueue(): Promise<number> {
-  let n = 0;
-  for await (const _ of client.workflow.list({ query: `TaskQueue = '${worker.taskQueue}'` })) n += 1;
-  return n;
-}
+const onQueue = () => workflowsOnQueue(client, worker.taskQueue);
 
 describe('maint CLI', () => {
   it.each([
@@ -40,11 +36,11 @@ describe('maint CLI', () => {
     [['run', 'purge-expired-tokens', '--days', '5'], /--days: not accepted by purge-expired-tokens; accepted by: revoke-then-delete-access-tokens, purge-stale-unverified-accounts/],
     [['run', 'purge-stale-unverified-accounts', '--days', '0'], /--days: "0" is not allowed; expected an integer from 1 to 3650/],
   ])('rejects %j with a clear error and starts nothing', async (args, message) => {
-    const before = await workflowsOnQueue();
+    const before = await onQueue();
     const r = await maint(args, env);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(message);
-    expect(await workflowsOnQueue()).toBe(before);
+    expect(await onQueue()).toBe(before);
   });
 
   it('rejects an unknown flag by name', async () => {

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import type { Client } from '@temporalio/client';
 import { freePort } from '../src/local/ports.js';
-import { connectTestClient, createTestDatabase, startTestWorker, until, type TestDatabase, type TestWorker } from './support/env.js';
+import { connectTestClient, createTestDatabase, startTestWorker, until, type TestDatabase, type TestWorker, workflowsOnQueue } from './support/env.js';
 import { maint } from './support/cli.js';
 import { testKeys } from './support/keys.js';
 
@@ -26,11 +26,7 @@ afterAll(async () => {
   await db.close();
 });
 
-async function workflowsOnQueue(): Promise<number> {
-  let n = 0;
-  for await (const _ of client.workflow.list({ query: `TaskQueue = '${worker.taskQueue}'` })) n += 1;
-  return n;
-}
+const onQueue = () => workflowsOnQueue(client, worker.taskQueue);
 
 describe('maint keys, report and the non-purge jobs', () => {
   it.each([
@@ -40,11 +36,11 @@ describe('maint keys, report and the non-purge jobs', () => {
     [['run', 'rotate-keys'], /job: unknown job "rotate-keys"; allowed: purge-expired-tokens, .*, keypair-cleanup, scopes, refresh-jwks$/m],
     [['keys', 'serve', '--cache-seconds', 'soon'], /--cache-seconds: "soon" is not allowed; expected an integer from 0 to 604800/],
   ])('rejects %j with a clear error and starts nothing', async (args, message) => {
-    const before = await workflowsOnQueue();
+    const before = await onQueue();
     const r = await maint(args, env);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(message);
-    expect(await workflowsOnQueue()).toBe(before);
+    expect(await onQueue()).toBe(before);
   });
 
   it('rotates with --wait, joins a running rotation, lists the keys and prints the JWKS', async () => {

@@ -149,3 +149,10 @@ export async function until<T>(fn: () => Promise<T | undefined | false>, what: s
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+/** How many workflows the server lists on a task queue (to prove a rejected command started nothing). */
+export async function workflowsOnQueue(client: Client, taskQueue: string): Promise<number> {
+  let n = 0;
+  for await (const _ of client.workflow.list({ query: `TaskQueue = '${taskQueue}'` })) n += 1;
+  return n;
+}
