@@ -1,3 +1,4 @@
+import { WorkflowFailedError } from '@temporalio/client';
 import { InputError, loadConfig, parseAddress, parseDatabaseUrl } from '../config.js';
 import { readLocalEnvironment } from '../local/environment.js';
 
@@ -35,4 +36,15 @@ export function parseIntFlag(name: string, min: number, max: number) {
     }
     return n;
   };
+}
+
+/** Runs `fn`; a workflow that failed becomes one line on stderr and exit code 1, not a stack trace. */
+export async function reportingWorkflowFailure(label: string, workflowId: string, fn: () => Promise<void>): Promise<void> {
+  try {
+    await fn();
+  } catch (err) {
+    if (!(err instanceof WorkflowFailedError)) throw err;
+    process.stderr.write(`${label} ${workflowId} did not complete: ${err.cause?.message ?? err.message}\n`);
+    process.exitCode = 1;
+  }
 }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import type { WorkflowHandle } from '@temporalio/client';
 import pg from 'pg';
 import { parsePort } from '../../config.js';
 import { dbFromPool } from '../../db/query.js';
@@ -11,7 +11,7 @@ import { KEY_ALGS, type RotationParams, type RotationProgress, type RotationResu
 import { createLogger } from '../../logger.js';
 import { enumField } from '../../validate.js';
 import { connectClient } from '../../temporal.js';
-import { parseIntFlag, resolveDatabaseUrl, resolveTemporal, type ConnectionFlags } from '../context.js';
+import { parseIntFlag, resolveDatabaseUrl, resolveTemporal, type ConnectionFlags, reportingWorkflowFailure } from '../context.js';
 import { renderKeys, renderRotation } from '../render.js';
 
 interface RotateFlags extends ConnectionFlags {
@@ -85,18 +85,11 @@ export function registerKeys(program: Command): void {
           return;
         }
         if (joined && !flags.json) process.stderr.write(`joined the rotation already running (run ${runId}); its own parameters apply\n`);
-        try {
+        await reportingWorkflowFailure('rotation', handle.workflowId, async () => {
           const result = await follow(handle, !flags.json && Boolean(process.stderr.isTTY));
           process.stdout.write(flags.json ? JSON.stringify({ ...info, ...result }) + '\n' : renderRotation(result));
           if (result.status === 'refused') process.exitCode = 1;
-        } catch (err) {
-          if (err instanceof WorkflowFailedError) {
-            process.stderr.write(`rotation ${handle.workflowId} did not complete: ${err.cause?.message ?? err.message}\n`);
-            process.exitCode = 1;
-            return;
-          }
-          throw err;
-        }
+        });
       } finally {
         await client.connection.close();
       }

@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
-import { WorkflowFailedError } from '@temporalio/client';
 import type { HealthReport } from '../../health/types.js';
 import { connectClient, startReport } from '../../temporal.js';
-import { resolveTemporal, type ConnectionFlags } from '../context.js';
+import { reportingWorkflowFailure, resolveTemporal, type ConnectionFlags } from '../context.js';
 import { renderReport } from '../render.js';
 
 export function registerReport(program: Command): void {
@@ -18,17 +17,10 @@ export function registerReport(program: Command): void {
       const client = await connectClient(target);
       try {
         const handle = await startReport(client, { taskQueue: target.taskQueue, trigger: 'cli' });
-        try {
+        await reportingWorkflowFailure('report', handle.workflowId, async () => {
           const report = (await handle.result()) as HealthReport;
           process.stdout.write(flags.json ? JSON.stringify(report) + '\n' : renderReport(report));
-        } catch (err) {
-          if (err instanceof WorkflowFailedError) {
-            process.stderr.write(`report ${handle.workflowId} did not complete: ${err.cause?.message ?? err.message}\n`);
-            process.exitCode = 1;
-            return;
-          }
-          throw err;
-        }
+        });
       } finally {
         await client.connection.close();
       }

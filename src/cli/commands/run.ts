@@ -1,11 +1,11 @@
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
-import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import type { WorkflowHandle } from '@temporalio/client';
 import { connectClient, startJob } from '../../temporal.js';
 import { BATCH_SIZE, DAYS } from '../../jobs/params.js';
 import { checkFlags, findRunnableJob, type RunFlags as JobFlags } from '../../jobs/runnable.js';
 import type { Progress, PurgeResult } from '../../jobs/types.js';
-import { parseIntFlag, resolveTemporal, type ConnectionFlags } from '../context.js';
+import { parseIntFlag, resolveTemporal, type ConnectionFlags, reportingWorkflowFailure } from '../context.js';
 import { formatCounts, table } from '../format.js';
 import { renderJobResult, jobResultFailed } from '../render.js';
 
@@ -114,21 +114,14 @@ export function registerRun(program: Command): void {
           process.stdout.write(flags.json ? JSON.stringify(info) + '\n' : `started ${handle.workflowId} (run ${handle.firstExecutionRunId})\n`);
           return;
         }
-        try {
+        await reportingWorkflowFailure('workflow', handle.workflowId, async () => {
           const result =
             job.workflowType === 'batchedPurge' ? await watch(handle, !flags.json && Boolean(process.stderr.isTTY)) : await handle.result();
           if (flags.json) process.stdout.write(JSON.stringify(result) + '\n');
           else process.stdout.write(job.workflowType === 'batchedPurge' ? renderPurgeResult(result as PurgeResult) : renderJobResult(job.workflowType, result));
           // A job that completed but could not do all it should (a provider down) fails the command for cron.
           if (jobResultFailed(job.workflowType, result)) process.exitCode = 1;
-        } catch (err) {
-          if (err instanceof WorkflowFailedError) {
-            process.stderr.write(`workflow ${handle.workflowId} did not complete: ${err.cause?.message ?? err.message}\n`);
-            process.exitCode = 1;
-            return;
-          }
-          throw err;
-        }
+        });
       } finally {
         await client.connection.close();
       }
