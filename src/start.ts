@@ -6,8 +6,8 @@ import { createLogger, type Logger } from './logger.js';
 import { migrate, openOrm } from './db/orm.js';
 import { allJobs } from './jobs/registry.js';
 import { checkAgainstSchema } from './jobs/schema-check.js';
-import { startDevServer, type DevServer } from './local/dev-server.js';
-import { findOrBuildTemporalCli } from './local/temporal-cli.js';
+import { startDevServer, startDevServerFromSdkDownload, type DevServer } from './local/dev-server.js';
+import { findOrBuildTemporalCli, TEMPORAL_CLI_VERSION } from './local/temporal-cli.js';
 import { ensureDatabase, startEmbeddedPostgres, type EmbeddedDb } from './local/postgres.js';
 import { writeLocalEnvironment } from './local/environment.js';
 import { createWorker } from './worker.js';
@@ -80,17 +80,16 @@ async function main(): Promise<void> {
     } else {
       await mkdir(config.dataDir, { recursive: true });
       const cli = await findOrBuildTemporalCli({ explicitPath: config.temporalCliPath, logger });
-      if (!cli) throw new Error('no Temporal CLI: set TEMPORAL_CLI_PATH, put `temporal` on PATH, or install Go so it can be built');
-      logger.info({ cli: cli.path, source: cli.source }, 'starting the Temporal dev server');
       const port = Number(address.split(':').pop());
-      const server: DevServer = await startDevServer({
-        cliPath: cli.path,
-        port,
-        uiPort: config.temporalUiPort,
-        dbFile: join(config.dataDir, 'temporal.sqlite'),
-        namespace: config.namespace,
-        logger,
-      });
+      const serverOptions = { port, uiPort: config.temporalUiPort, dbFile: join(config.dataDir, 'temporal.sqlite'), namespace: config.namespace, logger };
+      let server: DevServer;
+      if (cli) {
+        logger.info({ cli: cli.path, source: cli.source }, 'starting the Temporal dev server');
+        server = await startDevServer({ cliPath: cli.path, ...serverOptions });
+      } else {
+        logger.warn(`no Temporal CLI and no Go to build it: falling back to the SDK's download of the Temporal CLI v${TEMPORAL_CLI_VERSION} (needs internet)`);
+        server = await startDevServerFromSdkDownload({ ...serverOptions, version: TEMPORAL_CLI_VERSION });
+      }
       stops.push(() => server.stop());
       address = server.address;
       uiUrl = server.uiUrl;

@@ -105,3 +105,22 @@ it('npm start brings up the dev server with its UI, embedded PostgreSQL and the 
   expect(show).toContain('maint-purge-expired-tokens-');
   expect(await stop(second)).toBe(0);
 });
+
+it('without a Temporal CLI or Go, npm start falls back to the SDK download and says so (this machine has no internet: it fails clearly)', async () => {
+  const dataDir = await mkdtemp(join(tmpdir(), 'auth-maintenance-nocli-'));
+  const cache = await mkdtemp(join(tmpdir(), 'auth-maintenance-nocache-'));
+  dirs.push(dataDir, cache);
+  const child = spawn(process.execPath, ['bin/run.mjs', 'src/start.ts'], {
+    // No temporal and no go on PATH, an empty cache, free ports.
+    env: { PATH: '/usr/bin:/bin', HOME: process.env.HOME, XDG_CACHE_HOME: cache, MAINT_DATA_DIR: dataDir, LOG_FORMAT: 'json', TEMPORAL_PORT: String(await freePort()), TEMPORAL_UI_PORT: String(await freePort()), MAINT_PG_PORT: String(await freePort()) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const [code] = await once(child, 'exit');
+  expect(out).toContain("falling back to the SDK's download of the Temporal CLI v1.5.1 (needs internet)");
+  expect(code).toBe(1);
+  expect(out).toMatch(/"msg":"start failed"/);
+}, 180_000);

@@ -21,8 +21,30 @@ export interface DevServerOptions {
 export interface DevServer {
   address: string;
   uiUrl?: string;
-  process: ChildProcess;
+  /** The `temporal` process, when we started it ourselves. */
+  process?: ChildProcess;
   stop(): Promise<void>;
+}
+
+/**
+ * The last resort when there is no Temporal CLI and no Go to build it: the SDK downloads the pinned CLI (needs
+ * internet) and runs its dev server.
+ */
+export async function startDevServerFromSdkDownload(opts: Omit<DevServerOptions, 'cliPath'> & { version: string }): Promise<DevServer> {
+  const { TestWorkflowEnvironment } = await import('@temporalio/testing');
+  const ip = opts.ip ?? '127.0.0.1';
+  const env = await TestWorkflowEnvironment.createLocal({
+    server: {
+      executable: { type: 'cached-download', version: `v${opts.version}` },
+      ip,
+      port: opts.port,
+      ui: Boolean(opts.uiPort),
+      ...(opts.uiPort ? { uiPort: opts.uiPort } : {}),
+      ...(opts.dbFile ? { dbFilename: opts.dbFile } : {}),
+      ...(opts.namespace ? { namespace: opts.namespace } : {}),
+    },
+  });
+  return { address: env.address, uiUrl: opts.uiPort ? `http://${ip}:${opts.uiPort}` : undefined, stop: () => env.teardown() };
 }
 
 /** Starts `temporal server start-dev` and waits until its frontend answers. */
