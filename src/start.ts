@@ -16,6 +16,8 @@ import { connectClient, temporalAnswers } from './temporal.js';
 import { ensureSearchAttributes } from './search-attributes.js';
 import { effectiveSchedules } from '../temporal-schedules/config.js';
 import { describePlan, syncSchedules } from '../temporal-schedules/sync.js';
+import type { ScheduleDeclaration } from '../temporal-schedules/declarations.js';
+import type { Client } from '@temporalio/client';
 import { loadWorkerExtras, serveJwksIfAsked } from './keys/runtime.js';
 
 /** Routes the Temporal SDK's own logs into our structured logger. */
@@ -29,6 +31,28 @@ function installTemporalRuntime(logger: Logger): void {
       sdk[method](meta ?? {}, message);
     }),
   });
+}
+
+/**
+ * A dev server restarted from its SQLite file answers before its schedulers are loaded: describing a schedule
+ * can time out for a while. Retry; if it never works, keep running and say how to sync later.
+ */
+async function syncSchedulesPatiently(client: Client, schedules: ScheduleDeclaration[], taskQueue: string, logger: Logger): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const plan = await syncSchedules(client, schedules, { taskQueue });
+      logger.info({ schedules: describePlan(plan) }, 'schedules synced');
+      return;
+    } catch (err) {
+      const transient = /DEADLINE_EXCEEDED|UNAVAILABLE/.test(String((err as Error)?.message) + String((err as { cause?: Error })?.cause?.message));
+      if (!transient || attempt >= 8) {
+        logger.warn({ err }, 'schedules not synced; the worker runs anyway: run `npx maint schedules sync` once the server settles');
+        return;
+      }
+      logger.info({ attempt }, 'the Temporal server is not ready for schedules yet; retrying');
+      await new Promise((r) => setTimeout(r, 2_000 * attempt));
+    }
+  }
 }
 
 async function main(): Promise<void> {
@@ -127,8 +151,7 @@ async function main(): Promise<void> {
     stops.push(() => client.connection.close());
     const registered = await ensureSearchAttributes(client.connection, config.namespace);
     if (registered.length) logger.info({ searchAttributes: registered }, 'search attributes registered');
-    const plan = await syncSchedules(client, schedules, { taskQueue: config.taskQueue });
-    logger.info({ schedules: describePlan(plan) }, 'schedules synced');
+    await syncSchedulesPatiently(client, schedules, config.taskQueue, logger);
     if (!external) {
       await writeLocalEnvironment(config.dataDir, { databaseUrl, temporalAddress: address, namespace: config.namespace, taskQueue: config.taskQueue, uiUrl, pid: process.pid });
     }
