@@ -7,7 +7,7 @@ import { checkAgainstSchema } from '../src/jobs/schema-check.js';
 import { parsePurgeParams } from '../src/jobs/params.js';
 import { createHash } from 'node:crypto';
 import { buildBatchSql, buildCountSql, buildWalkSql, childCounts, type Walk } from '../src/jobs/sql.js';
-import { explainFirstBatch, planStep } from '../src/jobs/plan.js';
+import { explainFirstBatch, keyOf, planStep } from '../src/jobs/plan.js';
 import type { BatchResult, MatchCount, PurgeResult, ResolvedJob, RetentionRule, RunStatus, StepPlanSummary } from '../src/jobs/types.js';
 import type { FaultHooks } from './faults.js';
 
@@ -120,6 +120,8 @@ export function createPurgeActivities({ orm, logger, faults, maxParallel = 8 }: 
         const params = parsePurgeParams({ ...(job.defaultBatchSize ? { batchSize: job.defaultBatchSize } : {}), ...(input.params as object | undefined) });
         const steps = applyJobParams(job, params);
         await checkAgainstSchema(conn(), job.name, steps);
+        // Every step deletes by key: a table without a usable one is refused before anything runs.
+        for (const step of steps) await keyOf(conn(), step);
         if (params.parallel !== undefined && params.parallel > maxParallel) {
           throw new InputError('parallel', `${params.parallel} is not allowed on this worker; expected an integer from 1 to ${maxParallel} (MAINT_MAX_PARALLEL)`);
         }

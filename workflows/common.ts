@@ -2,6 +2,8 @@ import { ActivityFailure, ApplicationFailure, CancellationScope, defineQuery, is
 import type { Activities } from '../activities/index.js';
 import type { JobRunRecord } from '../activities/audit.js';
 import type { Progress } from '../src/jobs/types.js';
+import { InputError } from '../src/errors.js';
+import { checkWorkflowId } from '../src/workflow-input.js';
 
 export const progressQuery = defineQuery<Progress>('progress');
 
@@ -79,4 +81,18 @@ export async function runJob<T>(
   }
   await audit({ ...base, status: 'completed', matched: outcome.matched, deleted: outcome.deleted, counts: outcome.counts, error: outcome.problem ?? null });
   return outcome.result;
+}
+
+/**
+ * A workflow's first step: its id and input checked strictly. A bad input fails the run at once and for good,
+ * naming the field and what is allowed, before anything is touched (and never as a TypeError that retries).
+ */
+export function parseInput<T>(raw: unknown, parse: (raw: unknown) => T): T {
+  try {
+    checkWorkflowId(workflowInfo().workflowId);
+    return parse(raw);
+  } catch (err) {
+    if (err instanceof InputError) throw ApplicationFailure.nonRetryable(err.message, 'InvalidInput');
+    throw err;
+  }
 }

@@ -42,28 +42,9 @@ export async function planStep(
   rule: RetentionRule,
   opts: { cutoff: string; parallel?: number; maxParallel: number; batchSize: number; adaptive: boolean },
 ): Promise<StepPlan> {
-  const [rel] = await query<{ oid: number; reltuples: number }>(db, 
-    `SELECT c.oid::int AS oid, c.reltuples::float8 AS reltuples FROM pg_class c WHERE c.oid = to_regclass(quote_ident(?))`,
-    [rule.table],
-  );
-  if (!rel) throw new InputError('table', `table "${rule.table}" does not exist in this database`);
-  const keys = await query<{ index: string; type: string }>(db, 
-    `SELECT i.relname AS index, format_type(a.atttypid, a.atttypmod) AS type
-       FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_am am ON am.oid = i.relam
-       JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = x.indkey[0]
-      WHERE x.indrelid = ? AND x.indisunique AND x.indnkeyatts = 1 AND x.indisvalid AND x.indpred IS NULL
-        AND am.amname = 'btree' AND a.attnotnull AND a.attname = ?
-      ORDER BY x.indisprimary DESC, i.relname LIMIT 1`,
-    [rel.oid, rule.primaryKey],
-  );
-  const key = keys[0];
-  if (!key) {
-    throw new InputError(
-      `${rule.table}.${rule.primaryKey}`,
-      `table "${rule.table}" has no primary key or unique not-null key on "${rule.primaryKey}"; a purge needs one to delete rows by key`,
-    );
-  }
-  const [tsIndex] = await query<{ index: string }>(db, 
+  const { rel, key } = await keyOf(db, rule);
+  const [tsIndex] = await query<{ index: string }>(
+    db,
     `SELECT i.relname AS index
        FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_am am ON am.oid = i.relam
        JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = x.indkey[0]
@@ -89,6 +70,33 @@ export async function planStep(
     lanes,
     estimatedRows,
   };
+}
+
+/** The rule's table and its key: a primary key or unique not-null single-column key, or an error naming it. */
+export async function keyOf(db: Executor, rule: RetentionRule): Promise<{ rel: { oid: number; reltuples: number }; key: { index: string; type: string } }> {
+  const [rel] = await query<{ oid: number; reltuples: number }>(
+    db,
+    `SELECT c.oid::int AS oid, c.reltuples::float8 AS reltuples FROM pg_class c WHERE c.oid = to_regclass(quote_ident(?))`,
+    [rule.table],
+  );
+  if (!rel) throw new InputError('table', `table "${rule.table}" does not exist in this database`);
+  const [key] = await query<{ index: string; type: string }>(
+    db,
+    `SELECT i.relname AS index, format_type(a.atttypid, a.atttypmod) AS type
+       FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_am am ON am.oid = i.relam
+       JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = x.indkey[0]
+      WHERE x.indrelid = ? AND x.indisunique AND x.indnkeyatts = 1 AND x.indisvalid AND x.indpred IS NULL
+        AND am.amname = 'btree' AND a.attnotnull AND a.attname = ?
+      ORDER BY x.indisprimary DESC, i.relname LIMIT 1`,
+    [rel.oid, rule.primaryKey],
+  );
+  if (!key) {
+    throw new InputError(
+      `${rule.table}.${rule.primaryKey}`,
+      `table "${rule.table}" has no primary key or unique not-null key on "${rule.primaryKey}"; a purge needs one to delete rows by key`,
+    );
+  }
+  return { rel, key };
 }
 
 /** Rows of a never-analysed table, counted up to the point where the answer no longer matters. */
