@@ -22,21 +22,21 @@ function describe(value: unknown): string {
 }
 
 /** The input object itself: a missing, null, array or scalar input is refused before any field is read. */
-export function inputObject(workflow: string, raw: unknown, known: Record<string, FieldCheck>, required: string[] = []): Record<string, unknown> {
+export function inputObject(workflow: string, raw: unknown, known: Record<string, FieldCheck>, required: string[] = [], path = 'input'): Record<string, unknown> {
   const shape = `{ ${Object.keys(known).map((k) => (required.includes(k) ? k : `${k}?`)).join(', ')} }`;
-  if (raw === undefined) throw new InputError('input', `${workflow} needs an input object ${shape}; none was given`);
+  if (raw === undefined) throw new InputError(path, `${workflow} needs an input object ${shape}; none was given`);
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new InputError('input', `${describe(raw)} is not allowed; ${workflow} takes an object ${shape}`);
+    throw new InputError(path, `${describe(raw)} is not allowed; ${workflow} takes an object ${shape}`);
   }
   const input = raw as Record<string, unknown>;
   for (const key of Object.keys(input)) {
-    if (!Object.hasOwn(known, key)) throw new InputError(`input.${key}`, `unknown field; allowed: ${Object.keys(known).join(', ')}`);
+    if (!Object.hasOwn(known, key)) throw new InputError(`${path}.${key}`, `unknown field; allowed: ${Object.keys(known).join(', ')}`);
   }
   for (const key of required) {
-    if (input[key] === undefined || input[key] === null) throw new InputError(`input.${key}`, `is required; ${workflow} takes ${shape}`);
+    if (input[key] === undefined || input[key] === null) throw new InputError(`${path}.${key}`, `is required; ${workflow} takes ${shape}`);
   }
   for (const [key, check] of Object.entries(known)) {
-    if (input[key] !== undefined) check(`input.${key}`, input[key]);
+    if (input[key] !== undefined) check(`${path}.${key}`, input[key]);
   }
   return input;
 }

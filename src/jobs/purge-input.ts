@@ -1,6 +1,6 @@
 import { InputError } from '../errors.js';
 import { inputObject, isInt, isJobName, isObject, isTrigger, type FieldCheck } from '../workflow-input.js';
-import type { CarriedState, LaneState, PurgeContinuation } from './types.js';
+import type { CarriedState, PurgeContinuation } from './types.js';
 
 /**
  * The batched purge's input, checked before anything else happens (workflow code: pure). `params` are checked
@@ -22,13 +22,11 @@ const nullableString: FieldCheck = (field, v) => {
 };
 
 function position(field: string, v: unknown): void {
-  if (v === null) return;
-  inputObject('a lane position', v, { key: nullableString, ts: nullableString });
-  void field;
+  if (v !== null) inputObject('a lane position', v, { key: nullableString, ts: nullableString }, [], field);
 }
 
 function lane(field: string, v: unknown): void {
-  const l = inputObject('a lane', v, {
+  inputObject('a lane', v, {
     from: nullableString,
     to: nullableString,
     after: position,
@@ -36,13 +34,10 @@ function lane(field: string, v: unknown): void {
     done: bool,
     skipped: count,
     revisit: (f, r) => {
-      if (r !== null) inputObject('a revisit range', r, { after: position, to: nullableString });
-      void f;
+      if (r !== null) inputObject('a revisit range', r, { after: position, to: nullableString }, [], f);
     },
     revisiting: bool,
-  }, ['size']) as unknown as LaneState;
-  void l;
-  void field;
+  }, ['size'], field);
 }
 
 const bool: FieldCheck = (field, v) => {
@@ -70,8 +65,7 @@ function continuation(field: string, v: unknown): void {
       x.forEach((l, i) => lane(`${f}[${i}]`, l));
     },
     leftLocked: count,
-  }, ['v', 'startedAtMs', 'nextBatchNo', 'step', 'plans', 'lanes']);
-  void field;
+  }, ['v', 'startedAtMs', 'nextBatchNo', 'step', 'plans', 'lanes'], field);
 }
 
 export function parsePurgeInput(raw: unknown): ParsedPurgeInput {
