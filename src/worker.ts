@@ -43,7 +43,7 @@ export async function createWorker(opts: WorkerOptions): Promise<{ worker: Worke
     interceptors: { activity: [() => ({ inbound: new DatabaseErrorsWithoutValues() })] },
     ...(opts.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: opts.maxCachedWorkflows } : {}),
     // A worker that dies leaves its workflows' tasks on its sticky queue: hand them to another worker soon.
-    stickyQueueScheduleToStartTimeout: '3 seconds',
+    stickyQueueScheduleToStartTimeout: '2 seconds',
     shutdownGraceTime: '30 seconds',
   });
   return { worker, connection };

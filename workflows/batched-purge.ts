@@ -153,7 +153,7 @@ export async function batchedPurge(raw: unknown): Promise<PurgeResult> {
       // A batch is meant to take a fraction of a second; its statement timeout bounds it, and its heartbeat
       // tells within seconds when its worker died, so another worker retries it at once.
       startToCloseTimeout: `${params.batchTimeoutSeconds + 10} seconds`,
-      heartbeatTimeout: '4 seconds',
+      heartbeatTimeout: '3 seconds',
       retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 20 },
     });
     let batchesThisRun = 0;
