@@ -25,7 +25,7 @@ export interface WorkerWatchOptions {
  * function.
  */
 export function warnWhenNoWorker(client: Client, handle: WorkflowHandle, opts: WorkerWatchOptions): () => void {
-  const afterMs = opts.afterMs ?? Number(process.env.MAINT_NO_WORKER_WARN_MS || 5_000);
+  const afterMs = opts.afterMs ?? 5_000;
   const write = opts.write ?? ((line: string) => process.stderr.write(line));
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
