@@ -2,16 +2,9 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { TASK_QUEUE_MAX_LENGTH } from './limits.js';
 
-/** Thrown for any bad input (flag, env var, rule): names the field and what is allowed. */
-export class InputError extends Error {
-  constructor(
-    readonly field: string,
-    message: string,
-  ) {
-    super(`${field}: ${message}`);
-    this.name = 'InputError';
-  }
-}
+import { InputError } from './errors.js';
+
+export { InputError };
 
 const HOST_PORT = /^(?<host>[A-Za-z0-9.-]+|\[[0-9A-Fa-f:]+\]):(?<port>\d{1,5})$/;
 

@@ -1,4 +1,4 @@
-import { InputError } from './config.js';
+import { InputError } from './errors.js';
 import { ISO_8601_EXPECTED, parseIso8601 } from './iso-time.js';
 import { TASK_QUEUE_MAX_LENGTH, TRIGGER_MAX_LENGTH, WORKFLOW_ID_MAX_LENGTH } from './limits.js';
 
