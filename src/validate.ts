@@ -51,7 +51,7 @@ export function paramsObject(raw: unknown, known: readonly string[]): Record<str
 /** Like parseIso8601, but a value in another form is an InputError naming `field` and the allowed forms. */
 export function isoTimeField(field: string, value: unknown): Date {
   const at = parseIso8601(value);
-  if (!at) throw new InputError(field, `${JSON.stringify(value)} is not allowed; ${ISO_8601_EXPECTED}`);
+  if (!at) throw new InputError(field, `${JSON.stringify(value)} is not an ISO 8601 timestamp; ${ISO_8601_EXPECTED}`);
   return at;
 }
 
