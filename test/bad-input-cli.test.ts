@@ -80,6 +80,8 @@ const CASES: Case[] = [
   ['as-of without a time zone', ['run', 'purge-expired-tokens', '--as-of', '2026-03-07T10:00:00'], {}, /--as-of: "2026-03-07T10:00:00" is not an ISO 8601 timestamp; expected a date/],
   ['as-of not a calendar date', ['run', 'purge-expired-tokens', '--as-of', '2026-02-30'], {}, /--as-of: "2026-02-30" is not an ISO 8601 timestamp/],
   ['as-of in the future', ['run', 'purge-expired-tokens', '--as-of', '2999-01-01T00:00:00Z'], {}, /--as-of: 2999-01-01T00:00:00Z is in the future; allowed: now or earlier/],
+  ['parallel lanes 0', ['run', 'purge-expired-tokens', '--parallel', '0'], {}, /--parallel: "0" is not allowed; expected an integer from 1 to /],
+  ['parallel on a job without lanes', ['run', 'scopes', '--parallel', '2'], {}, /--parallel: not accepted by scopes/],
   ['unknown token type', ['run', 'purge-verification-tokens', '--types', 'email_verification,sms'], {}, /types: unknown type "sms"; allowed: email_verification/],
   ['empty token type', ['run', 'purge-verification-tokens', '--types', ','], {}, /types: .* is not allowed; expected a comma-separated list of type names/],
   ['workflow id over 255 characters', ['run', 'purge-expired-tokens', '--workflow-id', long(256)], {}, /--workflow-id: is 256 characters long; a workflow id has at most 255/],
