@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { TASK_QUEUE_MAX_LENGTH } from './limits.js';
 
 import { InputError } from './errors.js';
 
@@ -75,6 +76,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new InputError('TEMPORAL_NAMESPACE', `"${namespace}" is not a namespace name; allowed: letters, digits, ".", "_", "-"`);
   }
   const taskQueue = env.TEMPORAL_TASK_QUEUE || 'auth-maintenance';
+  if (taskQueue.length > TASK_QUEUE_MAX_LENGTH || /[\u0000-\u001f\u007f]/.test(taskQueue)) {
+    throw new InputError('TEMPORAL_TASK_QUEUE', `is not a task queue name; expected 1 to ${TASK_QUEUE_MAX_LENGTH} printable characters`);
+  }
   const logLevel = z.enum(LOG_LEVELS).safeParse(env.LOG_LEVEL || 'info');
   if (!logLevel.success) throw new InputError('LOG_LEVEL', `"${env.LOG_LEVEL}" is not one of ${LOG_LEVELS.join(', ')}`);
   const format = env.LOG_FORMAT || (process.stdout.isTTY ? 'pretty' : 'json');

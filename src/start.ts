@@ -1,4 +1,3 @@
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Runtime, DefaultLogger, type LogLevel } from '@temporalio/worker';
 import { InputError, loadConfig, redactUrl } from './config.js';
@@ -10,6 +9,7 @@ import { startDevServer, startDevServerFromSdkDownload, type DevServer } from '.
 import { findOrBuildTemporalCli, TEMPORAL_CLI_VERSION } from './local/temporal-cli.js';
 import { ensureDatabase, startEmbeddedPostgres, type EmbeddedDb } from './local/postgres.js';
 import { writeLocalEnvironment } from './local/environment.js';
+import { securePrivateDir, secureSqliteFile } from './local/data-dir.js';
 import { createWorker } from './worker.js';
 import { portInUse } from './local/ports.js';
 import { connectClient, temporalAnswers } from './temporal.js';
@@ -93,6 +93,7 @@ async function main(): Promise<void> {
   }
 
   try {
+    if (!external) await securePrivateDir(config.dataDir);
     const extras = await loadWorkerExtras(process.env, { dataDir: config.dataDir, external });
     // Temporal: an explicit address must answer; otherwise reuse a local server or start the dev server.
     let address = config.temporalAddress;
@@ -102,7 +103,7 @@ async function main(): Promise<void> {
     } else if (await temporalAnswers(address)) {
       logger.info({ address }, 'a Temporal server already answers here; using it');
     } else {
-      await mkdir(config.dataDir, { recursive: true });
+      await secureSqliteFile(join(config.dataDir, 'temporal.sqlite'));
       const cli = await findOrBuildTemporalCli({ explicitPath: config.temporalCliPath, logger });
       const port = Number(address.split(':').pop());
       const serverOptions = { port, uiPort: config.temporalUiPort, dbFile: join(config.dataDir, 'temporal.sqlite'), namespace: config.namespace, logger };

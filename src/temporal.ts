@@ -1,10 +1,10 @@
 import { Client, Connection, WorkflowIdReusePolicy } from '@temporalio/client';
-import { InputError } from './config.js';
 import { applyJobParams, findJob } from './jobs/registry.js';
 import { runSearchAttributes } from './search-attributes.js';
 import { parsePurgeParams } from './jobs/params.js';
 import type { PurgeParams } from './jobs/types.js';
 import { checkFlags, findRunnableJob, jobAction, jobWorkflowId, type RunFlags } from './jobs/runnable.js';
+import { checkTaskQueue, checkTrigger, checkWorkflowId } from './validate.js';
 
 export interface ClientOptions {
   address: string;
@@ -43,10 +43,17 @@ export interface StartPurgeOptions {
   workflowId?: string;
 }
 
+/** The fields every start shares, bounded before anything is sent (the audit row's columns are varchar(255)). */
+export function checkStartFields(opts: { taskQueue: string; trigger: string; workflowId?: string }): void {
+  checkTaskQueue('taskQueue', opts.taskQueue);
+  checkTrigger('trigger', opts.trigger);
+  if (opts.workflowId !== undefined) checkWorkflowId('workflowId', opts.workflowId);
+}
+
 /** Validates everything first (nothing is started on bad input), then starts the batched purge. */
 export async function startPurge(client: Client, opts: StartPurgeOptions) {
   applyJobParams(findJob(opts.job), parsePurgeParams(opts.params));
-  if (!opts.taskQueue) throw new InputError('taskQueue', 'must not be empty');
+  checkStartFields(opts);
   const action = jobAction(opts.job, opts.params, opts.trigger);
   return client.workflow.start(action.workflowType, {
     taskQueue: opts.taskQueue,
@@ -71,7 +78,7 @@ export async function startJob(client: Client, opts: StartJobOptions) {
   const job = findRunnableJob(opts.job);
   checkFlags(job, opts.flags);
   const input = job.input(opts.flags, opts.trigger);
-  if (!opts.taskQueue) throw new InputError('taskQueue', 'must not be empty');
+  checkStartFields(opts);
   const handle = await client.workflow.start(job.workflowType, {
     taskQueue: opts.taskQueue,
     workflowId: opts.workflowId ?? jobWorkflowId(job.name),
@@ -85,7 +92,7 @@ export async function startJob(client: Client, opts: StartJobOptions) {
 
 /** Starts the health report; its result is the report. */
 export async function startReport(client: Client, opts: { taskQueue: string; trigger: string; workflowId?: string }) {
-  if (!opts.taskQueue) throw new InputError('taskQueue', 'must not be empty');
+  checkStartFields(opts);
   return client.workflow.start('healthReport', {
     taskQueue: opts.taskQueue,
     workflowId: opts.workflowId ?? jobWorkflowId('health-report'),

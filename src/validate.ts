@@ -1,4 +1,6 @@
 import { InputError } from './errors.js';
+import { ISO_8601_EXPECTED, parseIso8601 } from './iso-time.js';
+import { TASK_QUEUE_MAX_LENGTH, TRIGGER_MAX_LENGTH, WORKFLOW_ID_MAX_LENGTH } from './limits.js';
 
 /**
  * Small validators for workflow parameters and environment variables: each names the field and what is
@@ -44,4 +46,33 @@ export function paramsObject(raw: unknown, known: readonly string[]): Record<str
     if (!known.includes(key)) throw new InputError(`params.${key}`, `unknown parameter; allowed: ${known.join(', ')}`);
   }
   return input;
+}
+
+/** Like parseIso8601, but a value in another form is an InputError naming `field` and the allowed forms. */
+export function isoTimeField(field: string, value: unknown): Date {
+  const at = parseIso8601(value);
+  if (!at) throw new InputError(field, `${JSON.stringify(value)} is not an ISO 8601 timestamp; ${ISO_8601_EXPECTED}`);
+  return at;
+}
+
+/** Control characters (newlines included) have no business in an id and would forge lines in logs. */
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+function boundedName(field: string, value: unknown, max: number, what: string): string {
+  if (typeof value !== 'string' || value.length === 0) throw new InputError(field, `${JSON.stringify(value)} is not allowed; expected a ${what} of 1 to ${max} characters`);
+  if (value.length > max) throw new InputError(field, `is ${value.length} characters long; a ${what} has at most ${max}`);
+  if (CONTROL.test(value)) throw new InputError(field, `contains a control character; a ${what} is printable text of 1 to ${max} characters`);
+  return value;
+}
+
+export function checkWorkflowId(field: string, value: unknown): string {
+  return boundedName(field, value, WORKFLOW_ID_MAX_LENGTH, 'workflow id');
+}
+
+export function checkTrigger(field: string, value: unknown): string {
+  return boundedName(field, value, TRIGGER_MAX_LENGTH, 'trigger');
+}
+
+export function checkTaskQueue(field: string, value: unknown): string {
+  return boundedName(field, value, TASK_QUEUE_MAX_LENGTH, 'task queue name');
 }

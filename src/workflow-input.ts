@@ -1,4 +1,5 @@
 import { InputError } from './errors.js';
+import { TRIGGER_MAX_LENGTH, WORKFLOW_ID_MAX_LENGTH } from './limits.js';
 
 /**
  * Strict checks of a workflow's input, run as the workflow's first step. Any client of the namespace can start
@@ -7,8 +8,8 @@ import { InputError } from './errors.js';
  */
 
 /** Longest workflow id and trigger we accept: the audit table's columns, and a sane bound for the UI. */
-export const MAX_WORKFLOW_ID = 255;
-export const MAX_TRIGGER = 255;
+export const MAX_WORKFLOW_ID = WORKFLOW_ID_MAX_LENGTH;
+export const MAX_TRIGGER = TRIGGER_MAX_LENGTH;
 /** Job names: the registry's names and custom rules' names, never free text. */
 export const JOB_NAME = /^[a-z0-9][a-z0-9._-]{0,99}$/;
 

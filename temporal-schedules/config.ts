@@ -64,6 +64,7 @@ export function effectiveSchedules(config: unknown = loadConfigFile(), base: rea
   if (typeof overrides !== 'object' || Array.isArray(overrides)) throw new InputError('schedules', 'must be a mapping of schedule id to overrides');
   for (const [id, o] of Object.entries(overrides)) {
     if (!base.some((d) => d.id === id)) throw new InputError(`schedules.${id}`, `unknown schedule; known: ${base.map((d) => d.id).join(', ')}`);
+    if (o !== null && (typeof o !== 'object' || Array.isArray(o))) throw new InputError(`schedules.${id}`, `must be a mapping of overrides (${OVERRIDABLE.join(', ')})`);
     for (const key of Object.keys(o ?? {})) {
       if (!(OVERRIDABLE as readonly string[]).includes(key)) throw new InputError(`schedules.${id}.${key}`, `cannot be overridden; allowed: ${OVERRIDABLE.join(', ')}`);
     }

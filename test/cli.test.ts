@@ -30,7 +30,7 @@ describe('maint CLI', () => {
     [['run', 'purge-expired-tokens', '--batch-size', '5000000'], /--batch-size: .*from 1 to 100000/],
     [['run', 'purge-expired-tokens', '--batch-size', 'ten'], /--batch-size: "ten" is not allowed/],
     [['run', 'purge-expired-tokens', '--address', 'not an address'], /--address: "not an address" is not an address; expected host:port/],
-    [['run', 'purge-expired-tokens', '--as-of', 'tomorrow'], /asOf: "tomorrow" is not an ISO 8601 timestamp/],
+    [['run', 'purge-expired-tokens', '--as-of', 'tomorrow'], /--as-of: "tomorrow" is not an ISO 8601 timestamp; expected a date/],
     [['runs', '--limit', '0'], /--limit: "0" is not allowed; expected an integer from 1 to 1000/],
     [['run', 'purge-verification-tokens', '--types', 'email_verification,sms'], /types: unknown type "sms"; allowed: email_verification, password_reset/],
     [['run', 'purge-expired-tokens', '--days', '5'], /--days: not accepted by purge-expired-tokens; accepted by: revoke-then-delete-access-tokens, purge-stale-unverified-accounts/],

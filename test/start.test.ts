@@ -81,6 +81,13 @@ it('npm start brings up the dev server with its UI, embedded PostgreSQL and the 
   const jwks = await (await fetch(`http://127.0.0.1:${ports.JWKS_PORT}/.well-known/jwks.json`)).json();
   expect(jwks.keys.map((k: { kid: string }) => k.kid)).toEqual([kid]);
   expect((await stat(join(dataDir, 'kek'))).mode & 0o777).toBe(0o600);
+  // Every workflow input sits in the SQLite file, the database password beside the data: nobody else reads them.
+  for (const file of ['temporal.sqlite', 'local-env.json', 'postgres/credentials.json']) {
+    expect((await stat(join(dataDir, file))).mode & 0o777, file).toBe(0o600);
+  }
+  // 0700; as root, the embedded PostgreSQL's user may only pass through (0710, group postgres) to its own data.
+  const dirMode = (await stat(dataDir)).mode & 0o777;
+  expect(dirMode).toBe(process.getuid?.() === 0 ? 0o710 : 0o700);
   const kek = await readFile(join(dataDir, 'kek'), 'utf8');
 
   expect(await stop(first)).toBe(0);

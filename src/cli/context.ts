@@ -1,6 +1,9 @@
-import { WorkflowFailedError } from '@temporalio/client';
+import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { InputError, loadConfig, parseAddress, parseDatabaseUrl } from '../config.js';
 import { readLocalEnvironment } from '../local/environment.js';
+import { checkTaskQueue, checkWorkflowId, isoTimeField } from '../validate.js';
+import { failureReason } from './errors.js';
+import { warnWhenNoWorker } from './worker-watch.js';
 
 export interface ConnectionFlags {
   address?: string;
@@ -38,13 +41,38 @@ export function parseIntFlag(name: string, min: number, max: number) {
   };
 }
 
-/** Runs `fn`; a workflow that failed becomes one line on stderr and exit code 1, not a stack trace. */
-export async function reportingWorkflowFailure(label: string, workflowId: string, fn: () => Promise<void>): Promise<void> {
+/** `--as-of`: ISO 8601 only (a date, or a date-time with its time zone), not in the future. */
+export function parseAsOfFlag(value: string): string {
+  const at = isoTimeField('--as-of', value);
+  // A reference time in the future would delete rows that are still valid.
+  if (at.getTime() > Date.now() + 1000) throw new InputError('--as-of', `${value} is in the future; allowed: now or earlier`);
+  return at.toISOString();
+}
+
+export const parseWorkflowIdFlag = (value: string): string => checkWorkflowId('--workflow-id', value);
+export const parseTaskQueueFlag = (value: string): string => checkTaskQueue('--task-queue', value);
+
+export interface WaitingOn {
+  client: Client;
+  handle: WorkflowHandle;
+  taskQueue: string;
+  namespace: string;
+}
+
+/**
+ * Runs `fn`; a workflow that failed becomes one line on stderr with its reason (the activity's own message, not
+ * "Activity task failed") and exit code 1, not a stack trace. With `waitingOn`, says on stderr when no worker
+ * picks the workflow up.
+ */
+export async function reportingWorkflowFailure(label: string, workflowId: string, fn: () => Promise<void>, waitingOn?: WaitingOn): Promise<void> {
+  const stopWatch = waitingOn ? warnWhenNoWorker(waitingOn.client, waitingOn.handle, waitingOn) : undefined;
   try {
     await fn();
   } catch (err) {
     if (!(err instanceof WorkflowFailedError)) throw err;
-    process.stderr.write(`${label} ${workflowId} did not complete: ${err.cause?.message ?? err.message}\n`);
+    process.stderr.write(`${label} ${workflowId} did not complete: ${failureReason(err.cause ?? err)}\n`);
     process.exitCode = 1;
+  } finally {
+    stopWatch?.();
   }
 }

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { InputError } from '../config.js';
+import { describeError } from './errors.js';
 import { registerJobs } from './commands/jobs.js';
 import { registerKeys } from './commands/keys.js';
 import { registerReport } from './commands/report.js';
@@ -32,7 +33,7 @@ try {
     process.stderr.write(`error: ${e.message}\n`);
     process.exitCode = 2;
   } else {
-    process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(`error: ${describeError(err)}\n`);
     process.exitCode = 1;
   }
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import { InputError } from '../config.js';
+import { checkStartFields } from '../temporal.js';
 import { parseRotationParams } from './policy.js';
 import type { RotationParams } from './types.js';
 
@@ -25,7 +25,7 @@ export interface StartedRotation {
 /** Validates the parameters (nothing starts on bad input), then starts the rotation or joins the running one. */
 export async function startRotation(client: Client, opts: StartRotationOptions): Promise<StartedRotation> {
   const params = parseRotationParams(opts.params);
-  if (!opts.taskQueue) throw new InputError('taskQueue', 'must not be empty');
+  checkStartFields(opts);
   const request = randomUUID();
   const handle = await client.workflow.start('keyRotation', {
     taskQueue: opts.taskQueue,

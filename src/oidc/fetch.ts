@@ -1,3 +1,4 @@
+import { parseJwksUri } from './config.js';
 import { InvalidJwksError, validateJwks } from './jwks.js';
 
 export type FetchFailureKind = 'timeout' | 'network' | 'http' | 'invalid';
@@ -19,6 +20,28 @@ export type FetchOutcome =
   | { status: 'ok'; jwks: { keys: Array<Record<string, unknown>> }; etag: string | null };
 
 const MAX_BYTES = 1 << 20;
+const MAX_REDIRECTS = 5;
+
+/**
+ * Where a redirect may lead: the rule of the configured URI (https, plain http only to this machine) applied to
+ * every hop, and never from https down to http.
+ */
+export function checkRedirect(from: URL, location: string | null): URL {
+  if (!location) throw new JwksFetchError('http', `redirect from ${from} without a Location`, false);
+  let to: URL;
+  try {
+    to = new URL(location, from);
+  } catch {
+    throw new JwksFetchError('http', `redirect from ${from} to an invalid URL`, false);
+  }
+  try {
+    parseJwksUri(to.toString(), 'redirect');
+  } catch {
+    throw new JwksFetchError('http', `redirect from ${from} to ${to.protocol}//${to.host} refused: only https:// (http:// only for localhost)`, false);
+  }
+  if (from.protocol === 'https:' && to.protocol !== 'https:') throw new JwksFetchError('http', `redirect from ${from} to plain http refused`, false);
+  return to;
+}
 
 async function readCapped(res: Response): Promise<string> {
   const reader = res.body?.getReader();
@@ -46,7 +69,16 @@ export async function fetchJwks(uri: string, opts: { etag?: string | null; timeo
   const headers: Record<string, string> = { accept: 'application/jwk-set+json, application/json' };
   if (opts.etag) headers['if-none-match'] = opts.etag;
   try {
-    const res = await fetch(uri, { headers, signal: AbortSignal.timeout(opts.timeoutMs), redirect: 'follow' });
+    const signal = AbortSignal.timeout(opts.timeoutMs);
+    // Redirects are followed here, not by fetch, so that each target is checked before it is contacted.
+    let url = new URL(uri);
+    let res = await fetch(url, { headers, signal, redirect: 'manual' });
+    for (let hops = 0; res.status >= 300 && res.status < 400 && res.status !== 304; hops++) {
+      await res.body?.cancel();
+      if (hops >= MAX_REDIRECTS) throw new JwksFetchError('http', `more than ${MAX_REDIRECTS} redirects from ${uri}`, false);
+      url = checkRedirect(url, res.headers.get('location'));
+      res = await fetch(url, { headers, signal, redirect: 'manual' });
+    }
     if (res.status === 304) {
       await res.body?.cancel();
       return { status: 'not-modified' };

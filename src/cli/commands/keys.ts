@@ -11,7 +11,7 @@ import { KEY_ALGS, type RotationParams, type RotationProgress, type RotationResu
 import { createLogger } from '../../logger.js';
 import { enumField } from '../../validate.js';
 import { connectClient } from '../../temporal.js';
-import { parseIntFlag, resolveDatabaseUrl, resolveTemporal, type ConnectionFlags, reportingWorkflowFailure } from '../context.js';
+import { parseIntFlag, parseTaskQueueFlag, resolveDatabaseUrl, resolveTemporal, type ConnectionFlags, reportingWorkflowFailure } from '../context.js';
 import { renderKeys, renderRotation } from '../render.js';
 
 interface RotateFlags extends ConnectionFlags {
@@ -65,7 +65,7 @@ export function registerKeys(program: Command): void {
     .option('--json', 'print JSON')
     .option('--address <host:port>', 'Temporal frontend address')
     .option('--namespace <ns>', 'Temporal namespace')
-    .option('--task-queue <name>', 'task queue of the worker')
+    .option('--task-queue <name>', 'task queue of the worker', parseTaskQueueFlag)
     .action(async (flags: RotateFlags) => {
       const alg = flags.alg !== undefined ? enumField('--alg', flags.alg, KEY_ALGS, 'RS256') : undefined;
       const params: RotationParams = parseRotationParams({ ...(flags.force ? { force: true } : {}), ...(alg ? { alg } : {}) });
@@ -89,7 +89,7 @@ export function registerKeys(program: Command): void {
           const result = await follow(handle, !flags.json && Boolean(process.stderr.isTTY));
           process.stdout.write(flags.json ? JSON.stringify({ ...info, ...result }) + '\n' : renderRotation(result));
           if (result.status === 'refused') process.exitCode = 1;
-        });
+        }, { client, handle, taskQueue: target.taskQueue, namespace: target.namespace });
       } finally {
         await client.connection.close();
       }

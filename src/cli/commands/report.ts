@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { HealthReport } from '../../health/types.js';
 import { connectClient, startReport } from '../../temporal.js';
-import { reportingWorkflowFailure, resolveTemporal, type ConnectionFlags } from '../context.js';
+import { parseTaskQueueFlag, reportingWorkflowFailure, resolveTemporal, type ConnectionFlags } from '../context.js';
 import { renderReport } from '../render.js';
 
 export function registerReport(program: Command): void {
@@ -11,7 +11,7 @@ export function registerReport(program: Command): void {
     .option('--json', 'print the report as JSON')
     .option('--address <host:port>', 'Temporal frontend address')
     .option('--namespace <ns>', 'Temporal namespace')
-    .option('--task-queue <name>', 'task queue of the worker')
+    .option('--task-queue <name>', 'task queue of the worker', parseTaskQueueFlag)
     .action(async (flags: ConnectionFlags & { json?: boolean }) => {
       const target = await resolveTemporal(flags);
       const client = await connectClient(target);
@@ -20,7 +20,7 @@ export function registerReport(program: Command): void {
         await reportingWorkflowFailure('report', handle.workflowId, async () => {
           const report = (await handle.result()) as HealthReport;
           process.stdout.write(flags.json ? JSON.stringify(report) + '\n' : renderReport(report));
-        });
+        }, { client, handle, taskQueue: target.taskQueue, namespace: target.namespace });
       } finally {
         await client.connection.close();
       }

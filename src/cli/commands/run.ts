@@ -5,7 +5,8 @@ import { connectClient, startJob } from '../../temporal.js';
 import { BATCH_SIZE, DAYS, PARALLEL } from '../../jobs/params.js';
 import { checkFlags, findRunnableJob, type RunFlags as JobFlags } from '../../jobs/runnable.js';
 import type { Progress, PurgeResult } from '../../jobs/types.js';
-import { parseIntFlag, resolveTemporal, type ConnectionFlags, reportingWorkflowFailure } from '../context.js';
+import { parseAsOfFlag, parseIntFlag, parseTaskQueueFlag, parseWorkflowIdFlag, resolveTemporal, type ConnectionFlags, reportingWorkflowFailure } from '../context.js';
+import { WORKFLOW_ID_MAX_LENGTH } from '../../limits.js';
 import { formatCounts, table } from '../format.js';
 import { renderJobResult, jobResultFailed } from '../render.js';
 
@@ -99,17 +100,17 @@ export function registerRun(program: Command): void {
     .argument('<job>', 'job name (see `maint jobs`)')
     .option('--dry-run', 'report what would change (purges, keypair-cleanup, scopes); change nothing')
     .option('--batch-size <n>', `purges: rows per batch transaction (${BATCH_SIZE.min}-${BATCH_SIZE.max}, default ${BATCH_SIZE.default})`, parseIntFlag('--batch-size', BATCH_SIZE.min, BATCH_SIZE.max))
-    .option('--as-of <timestamp>', 'purges: reference time (ISO 8601, not in the future); default: now')
+    .option('--as-of <timestamp>', 'purges: reference time, ISO 8601 with a time zone (2026-03-07T10:00:00Z) or a date (UTC midnight), not in the future; default: now', parseAsOfFlag)
     .option('--days <n>', `purges that take it: retention in days (${DAYS.min}-${DAYS.max}; see \`maint jobs\`)`, parseIntFlag('--days', DAYS.min, DAYS.max))
     .option('--types <a,b>', 'purges that select by type: the token types (see `maint jobs`)')
     .option('--parallel <n>', `purges: lanes worked at once, on any workers of the queue (${PARALLEL.min}-${PARALLEL.max}; default ${PARALLEL.default} on large tables, 1 on small ones)`, parseIntFlag('--parallel', PARALLEL.min, PARALLEL.max))
     .option('--provider <name>', 'refresh-jwks: only this provider (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--wait', 'wait for the result (purges show a progress bar)')
     .option('--json', 'print the result as JSON')
-    .option('--workflow-id <id>', 'workflow id (default: maint-<job>-<timestamp>)')
+    .option('--workflow-id <id>', `workflow id, at most ${WORKFLOW_ID_MAX_LENGTH} characters (default: maint-<job>-<timestamp>)`, parseWorkflowIdFlag)
     .option('--address <host:port>', 'Temporal frontend address')
     .option('--namespace <ns>', 'Temporal namespace')
-    .option('--task-queue <name>', 'task queue of the worker')
+    .option('--task-queue <name>', 'task queue of the worker', parseTaskQueueFlag)
     .action(async (jobName: string, flags: RunFlags) => {
       // Everything is validated before anything is contacted.
       const job = findRunnableJob(jobName);
@@ -140,7 +141,7 @@ export function registerRun(program: Command): void {
           else process.stdout.write(job.workflowType === 'batchedPurge' ? renderPurgeResult(result as PurgeResult) : renderJobResult(job.workflowType, result));
           // A job that completed but could not do all it should (a provider down) fails the command for cron.
           if (jobResultFailed(job.workflowType, result)) process.exitCode = 1;
-        });
+        }, { client, handle, taskQueue: target.taskQueue, namespace: target.namespace });
       } finally {
         await client.connection.close();
       }

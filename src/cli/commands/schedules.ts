@@ -2,10 +2,11 @@ import type { Command } from 'commander';
 import { ScheduleNotFoundError, type Client, type ScheduleHandle } from '@temporalio/client';
 import { InputError } from '../../config.js';
 import { connectClient } from '../../temporal.js';
+import { isoTimeField } from '../../validate.js';
 import { effectiveSchedules } from '../../../temporal-schedules/config.js';
 import { OVERLAP_POLICIES, MANAGED_BY, type OverlapPolicy } from '../../../temporal-schedules/declarations.js';
 import { describePlan, syncSchedules } from '../../../temporal-schedules/sync.js';
-import { resolveTemporal, type ConnectionFlags } from '../context.js';
+import { parseTaskQueueFlag, resolveTemporal, type ConnectionFlags } from '../context.js';
 import { table } from '../format.js';
 
 function parseOverlap(value: string): OverlapPolicy {
@@ -15,11 +16,7 @@ function parseOverlap(value: string): OverlapPolicy {
 }
 
 function parseTime(flag: string) {
-  return (value: string): Date => {
-    const d = new Date(value);
-    if (Number.isNaN(d.getTime())) throw new InputError(flag, `"${value}" is not an ISO 8601 timestamp, e.g. 2026-11-01T00:00:00Z`);
-    return d;
-  };
+  return (value: string): Date => isoTimeField(flag, value);
 }
 
 function withConnection(cmd: Command): Command {
@@ -62,7 +59,7 @@ export function registerSchedules(program: Command): void {
   withConnection(schedules.command('sync').description('make the server match temporal-schedules/ (and the config file)'))
     .option('--dry-run', 'print the plan; change nothing')
     .option('--reset-pauses', "unpause schedules an operator paused (default: keep the pause and its note)")
-    .option('--task-queue <name>', 'task queue the scheduled runs go to')
+    .option('--task-queue <name>', 'task queue the scheduled runs go to', parseTaskQueueFlag)
     .action(async (flags: Flags & { dryRun?: boolean; resetPauses?: boolean }) => {
       const declarations = effectiveSchedules();
       await withClient(flags, async (client, taskQueue) => {
