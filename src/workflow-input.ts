@@ -1,4 +1,5 @@
 import { InputError } from './errors.js';
+import { ISO_8601_EXPECTED, parseIso8601 } from './iso-time.js';
 import { TRIGGER_MAX_LENGTH, WORKFLOW_ID_MAX_LENGTH } from './limits.js';
 
 /**
@@ -68,13 +69,11 @@ export function isInt(range: { min: number; max: number }): FieldCheck {
 }
 
 export const isIsoTime: FieldCheck = (field, value) => {
-  if (typeof value !== 'string' || !ISO_8601.test(value) || Number.isNaN(Date.parse(value))) {
-    throw new InputError(field, `${describe(value)} is not allowed; expected an ISO 8601 timestamp such as 2026-03-07T00:00:00Z`);
+  if (!parseIso8601(value)) {
+    throw new InputError(field, `${describe(value)} is not allowed; expected an ISO 8601 timestamp: ${ISO_8601_EXPECTED}`);
   }
 };
 
-/** ISO 8601 as we accept it: a date, or a date-time with a zone (Z or ±hh:mm); a zone-less time is ambiguous. */
-export const ISO_8601 = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2}))?$/;
 
 /** Our workflow ids (and anyone's) must fit the audit table; checked in every workflow. */
 export function checkWorkflowId(workflowId: string): void {

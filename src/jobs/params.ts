@@ -1,6 +1,6 @@
 import { InputError } from '../errors.js';
 import type { PurgeParams } from './types.js';
-import { ISO_8601 } from '../workflow-input.js';
+import { ISO_8601_EXPECTED, parseIso8601 } from '../iso-time.js';
 
 export const BATCH_SIZE = { min: 1, max: 100_000, default: 1_000 } as const;
 /** Longest a batch statement may run (its statement_timeout); a batch is meant to take a fraction of a second. */
@@ -43,8 +43,8 @@ export function parsePurgeParams(raw: unknown, now: Date = new Date()): PurgePar
   let asOf: string | undefined;
   if (input.asOf !== undefined && input.asOf !== null) {
     // Only ISO 8601: Date's own parser reads "March 7" as some March 7th of 2001.
-    const d = typeof input.asOf === 'string' && ISO_8601.test(input.asOf) ? new Date(input.asOf) : new Date(NaN);
-    if (Number.isNaN(d.getTime())) throw new InputError('asOf', `${JSON.stringify(input.asOf)} is not an ISO 8601 timestamp; expected e.g. 2026-03-07 or 2026-03-07T10:00:00Z`);
+    const d = parseIso8601(input.asOf);
+    if (!d) throw new InputError('asOf', `${JSON.stringify(input.asOf)} is not an ISO 8601 timestamp; ${ISO_8601_EXPECTED}`);
     // A reference time in the future would delete rows that are still valid.
     if (d.getTime() > now.getTime() + 1000) throw new InputError('asOf', `${input.asOf} is in the future; allowed: now or earlier`);
     asOf = d.toISOString();

@@ -4,7 +4,7 @@ import { findJob } from '../../src/jobs/registry.js';
 
 describe('purge parameters', () => {
   it('fills defaults', () => {
-    expect(parsePurgeParams(undefined)).toEqual({ batchSize: 1000, dryRun: false, batchTimeoutSeconds: 120, batchesPerRun: 500, targetBatchMs: 100 });
+    expect(parsePurgeParams(undefined)).toEqual({ batchSize: 1000, dryRun: false, batchTimeoutSeconds: 10, batchesPerRun: 500, targetBatchMs: 70 });
     // An explicit batch size is used as is.
     expect(parsePurgeParams({ batchSize: 50 }).targetBatchMs).toBe(0);
   });
