@@ -19,6 +19,7 @@ import { SCHEDULES } from '../temporal-schedules/declarations.js';
 import type { PurgeResult } from '../src/jobs/types.js';
 import { seedTokens } from './seed.js';
 import type { Latency } from './stats.js';
+import { startAndMemoryReport, workerCommand } from './cli-start.js';
 
 const program = new Command('bench')
   .option('--rows <n>', 'tokens in the first size (the second is 4x)', (v) => Number(v), 1_000_000)
@@ -137,8 +138,8 @@ async function measureSize(n: number, ctx: { adminUrl: string; address: string; 
   // Ours: the real workflow, a worker in its own process, default settings.
   const oursUrl = await copy(`bench_ours_${n}`);
   const taskQueue = `bench-${n}`;
-  const worker = spawn(process.execPath, ['bin/run.mjs', 'src/start.ts', '--external'], {
-    env: { ...process.env, TEMPORAL_ADDRESS: ctx.address, DATABASE_URL: oursUrl, TEMPORAL_TASK_QUEUE: taskQueue, MAINT_CONFIG: ctx.configFile, LOG_FORMAT: 'json', LOG_LEVEL: 'warn' },
+  const worker = spawn(process.execPath, workerCommand().args, {
+    env: { ...process.env, ...workerCommand().env, TEMPORAL_ADDRESS: ctx.address, DATABASE_URL: oursUrl, TEMPORAL_TASK_QUEUE: taskQueue, MAINT_CONFIG: ctx.configFile, LOG_FORMAT: 'json', LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let wout = '';
@@ -251,6 +252,7 @@ async function main() {
     await writeFile(file, JSON.stringify({ ...meta, results }, null, 2));
     await writeFile(join(opts.out, 'latest.md'), `${meta.command} (${meta.date}, ${meta.totalSeconds} s)\n\n${md}\n`);
     process.stdout.write(`${md}\n\nwritten: ${file}\n`);
+    process.stdout.write(await startAndMemoryReport(results.map((r) => ({ rows: r.rows, rssMb: r.ours.workerPeakRssMb }))));
   } finally {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
     await rm(scratch, { recursive: true, force: true });
