@@ -20,6 +20,7 @@ import type { PurgeResult } from '../src/jobs/types.js';
 import { seedTokens } from './seed.js';
 import { SHAPES, type Shape } from './shapes.js';
 import type { Latency } from './stats.js';
+import { startAndMemoryReport, workerCommand } from './cli-start.js';
 
 const program = new Command('bench')
   .option('--rows <n>', 'tokens in the first size (the second is 4x)', (v) => Number(v), 1_000_000)
@@ -100,8 +101,8 @@ interface Ctx {
 
 /** A worker in its own process (as deployed), on its own task queue, with its RSS sampled. */
 async function startWorker(ctx: Ctx, url: string, taskQueue: string, extraEnv: Record<string, string> = {}) {
-  const worker = spawn(process.execPath, ['bin/run.mjs', 'src/start.ts', '--external'], {
-    env: { ...process.env, TEMPORAL_ADDRESS: ctx.address, DATABASE_URL: url, TEMPORAL_TASK_QUEUE: taskQueue, MAINT_CONFIG: ctx.configFile, LOG_FORMAT: 'json', LOG_LEVEL: 'warn', ...extraEnv },
+  const worker = spawn(process.execPath, workerCommand().args, {
+    env: { ...process.env, ...workerCommand().env, TEMPORAL_ADDRESS: ctx.address, DATABASE_URL: url, TEMPORAL_TASK_QUEUE: taskQueue, MAINT_CONFIG: ctx.configFile, LOG_FORMAT: 'json', LOG_LEVEL: 'warn', ...extraEnv },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let wout = '';
@@ -325,6 +326,7 @@ async function main() {
     await writeFile(file, JSON.stringify({ ...meta, results }, null, 2));
     await writeFile(join(opts.out, 'latest.md'), `${meta.command} (${meta.date}, ${meta.totalSeconds} s)\n\n${md}\n`);
     process.stdout.write(`${md}\n\nwritten: ${file}\n`);
+    process.stdout.write(await startAndMemoryReport(results.map((r) => ({ rows: r.rows, rssMb: r.ours.workerPeakRssMb }))));
   } finally {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
     await rm(scratch, { recursive: true, force: true });

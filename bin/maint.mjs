@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The `maint` command: registers tsx so the TypeScript CLI runs without a build step.
-import { register } from 'tsx/esm/api';
-register();
-await import('../src/cli/main.ts');
+// The `maint` command: runs the compiled CLI, building dist/ first when the sources are newer.
+import { ensureBuiltOrExit } from './ensure-build.mjs';
+await ensureBuiltOrExit();
+await import('../dist/src/cli/main.js');

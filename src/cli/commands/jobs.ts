@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { BATCH_SIZE } from '../../jobs/params.js';
 import type { JobDefinition } from '../../jobs/registry.js';
-import { runnableJobs, type RunnableJob } from '../../jobs/runnable.js';
+import type { RunnableJob } from '../../jobs/runnable.js';
 import type { RetentionRule } from '../../jobs/types.js';
 
 function describeStep(r: RetentionRule): string {
@@ -35,7 +35,8 @@ export function registerJobs(program: Command): void {
     .command('jobs')
     .description('list the jobs this service can run, with their steps, defaults and flags')
     .option('--json', 'print JSON')
-    .action((opts: { json?: boolean }) => {
+    .action(async (opts: { json?: boolean }) => {
+      const { runnableJobs } = await import('../../jobs/runnable.js');
       const jobs = runnableJobs();
       if (opts.json) {
         const list = jobs.map((j) => ({ ...(j.purge ?? { name: j.name, description: j.description }), workflowType: j.workflowType, flags: j.flags }));

@@ -1,16 +1,11 @@
 import type { Command } from 'commander';
 import type { WorkflowHandle } from '@temporalio/client';
-import pg from 'pg';
+import type pg from 'pg';
 import { parsePort } from '../../config.js';
-import { dbFromPool } from '../../db/query.js';
-import { ROTATION_WORKFLOW_ID, startRotation } from '../../keys/client.js';
+import { ROTATION_WORKFLOW_ID } from '../../keys/client.js';
 import { loadKeyPolicy, parseRotationParams, RANGES } from '../../keys/policy.js';
-import { startJwksServer } from '../../keys/server.js';
-import { listKeys, loadJwks } from '../../keys/store.js';
 import { KEY_ALGS, type RotationParams, type RotationProgress, type RotationResult } from '../../keys/types.js';
-import { createLogger } from '../../logger.js';
 import { enumField } from '../../validate.js';
-import { connectClient } from '../../temporal.js';
 import { parseIntFlag, parseTaskQueueFlag, resolveDatabaseUrl, resolveTemporal, type ConnectionFlags, reportingWorkflowFailure } from '../context.js';
 import { renderKeys, renderRotation } from '../render.js';
 
@@ -22,6 +17,7 @@ interface RotateFlags extends ConnectionFlags {
 }
 
 async function withPool<T>(databaseUrl: string | undefined, fn: (pool: pg.Pool) => Promise<T>): Promise<T> {
+  const { default: pg } = await import('pg');
   const pool = new pg.Pool({ connectionString: await resolveDatabaseUrl(databaseUrl), max: 2 });
   try {
     return await fn(pool);
@@ -67,6 +63,8 @@ export function registerKeys(program: Command): void {
     .option('--namespace <ns>', 'Temporal namespace')
     .option('--task-queue <name>', 'task queue of the worker', parseTaskQueueFlag)
     .action(async (flags: RotateFlags) => {
+      const { startRotation } = await import('../../keys/client.js');
+      const { connectClient } = await import('../../temporal.js');
       const alg = flags.alg !== undefined ? enumField('--alg', flags.alg, KEY_ALGS, 'RS256') : undefined;
       const params: RotationParams = parseRotationParams({ ...(flags.force ? { force: true } : {}), ...(alg ? { alg } : {}) });
       const target = await resolveTemporal(flags);
@@ -102,6 +100,7 @@ export function registerKeys(program: Command): void {
     .option('--json', 'print JSON')
     .option('--database-url <url>', 'database (default: DATABASE_URL, else the local environment)')
     .action(async (flags: { all?: boolean; json?: boolean; databaseUrl?: string }) => {
+      const [{ dbFromPool }, { listKeys }] = await Promise.all([import('../../db/query.js'), import('../../keys/store.js')]);
       const rows = await withPool(flags.databaseUrl, (pool) => listKeys(dbFromPool(pool), { includeDeleted: flags.all }));
       process.stdout.write(flags.json ? JSON.stringify(rows) + '\n' : renderKeys(rows));
     });
@@ -111,6 +110,7 @@ export function registerKeys(program: Command): void {
     .description('print the JWKS verifiers fetch: the signing key, the next key, and retired keys still verifying')
     .option('--database-url <url>', 'database (default: DATABASE_URL, else the local environment)')
     .action(async (flags: { databaseUrl?: string }) => {
+      const [{ dbFromPool }, { loadJwks }] = await Promise.all([import('../../db/query.js'), import('../../keys/store.js')]);
       const jwks = await withPool(flags.databaseUrl, (pool) => loadJwks(dbFromPool(pool)));
       process.stdout.write(JSON.stringify(jwks, null, 2) + '\n');
     });
@@ -123,6 +123,8 @@ export function registerKeys(program: Command): void {
     .option('--cache-seconds <n>', 'Cache-Control max-age (default: JWKS_CACHE_SECONDS, else 3600); must match the workers', parseIntFlag('--cache-seconds', RANGES.jwksCacheSeconds.min, RANGES.jwksCacheSeconds.max))
     .option('--database-url <url>', 'database (default: DATABASE_URL, else the local environment)')
     .action(async (flags: { port?: string; host: string; cacheSeconds?: number; databaseUrl?: string }) => {
+      const { default: pg } = await import('pg');
+      const [{ dbFromPool }, { startJwksServer }, { createLogger }] = await Promise.all([import('../../db/query.js'), import('../../keys/server.js'), import('../../logger.js')]);
       const port = flags.port !== undefined ? parsePort(flags.port, '--port', 8234) : parsePort(process.env.JWKS_PORT, 'JWKS_PORT', 8234);
       const cacheSeconds = flags.cacheSeconds ?? loadKeyPolicy().jwksCacheSeconds;
       const pool = new pg.Pool({ connectionString: await resolveDatabaseUrl(flags.databaseUrl), max: 4 });

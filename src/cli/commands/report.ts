@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import type { HealthReport } from '../../health/types.js';
-import { connectClient, startReport } from '../../temporal.js';
 import { parseTaskQueueFlag, reportingWorkflowFailure, resolveTemporal, type ConnectionFlags } from '../context.js';
 import { renderReport } from '../render.js';
 
@@ -13,6 +12,7 @@ export function registerReport(program: Command): void {
     .option('--namespace <ns>', 'Temporal namespace')
     .option('--task-queue <name>', 'task queue of the worker', parseTaskQueueFlag)
     .action(async (flags: ConnectionFlags & { json?: boolean }) => {
+      const { connectClient, startReport } = await import('../../temporal.js');
       const target = await resolveTemporal(flags);
       const client = await connectClient(target);
       try {

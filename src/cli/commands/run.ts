@@ -1,9 +1,7 @@
-import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import type { WorkflowHandle } from '@temporalio/client';
-import { connectClient, startJob } from '../../temporal.js';
 import { BATCH_SIZE, DAYS, PARALLEL } from '../../jobs/params.js';
-import { checkFlags, findRunnableJob, type RunFlags as JobFlags } from '../../jobs/runnable.js';
+import type { RunFlags as JobFlags } from '../../jobs/runnable.js';
 import type { Progress, PurgeResult } from '../../jobs/types.js';
 import { parseAsOfFlag, parseIntFlag, parseTaskQueueFlag, parseWorkflowIdFlag, resolveTemporal, type ConnectionFlags, reportingWorkflowFailure } from '../context.js';
 import { WORKFLOW_ID_MAX_LENGTH } from '../../limits.js';
@@ -27,6 +25,7 @@ interface RunFlags extends ConnectionFlags {
 async function watch(handle: WorkflowHandle, showBar: boolean): Promise<PurgeResult> {
   const result = handle.result() as Promise<PurgeResult>;
   if (!showBar) return result;
+  const { default: cliProgress } = await import('cli-progress');
   const bar = new cliProgress.SingleBar(
     { format: ' {phase} |{bar}| {value}/{total} rows | {batches} batches | ETA {eta_formatted}', hideCursor: true, stream: process.stderr },
     cliProgress.Presets.shades_classic,
@@ -112,6 +111,9 @@ export function registerRun(program: Command): void {
     .option('--namespace <ns>', 'Temporal namespace')
     .option('--task-queue <name>', 'task queue of the worker', parseTaskQueueFlag)
     .action(async (jobName: string, flags: RunFlags) => {
+      // Loaded here, not at start, so `maint --help` answers at once.
+      const { checkFlags, findRunnableJob } = await import('../../jobs/runnable.js');
+      const { connectClient, startJob } = await import('../../temporal.js');
       // Everything is validated before anything is contacted.
       const job = findRunnableJob(jobName);
       const jobFlags: JobFlags = {

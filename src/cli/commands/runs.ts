@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import pg from 'pg';
 import { resolveDatabaseUrl, parseIntFlag } from '../context.js';
 import { formatCounts, table } from '../format.js';
 
@@ -19,6 +18,7 @@ export function registerRuns(program: Command): void {
     .option('--json', 'print JSON')
     .option('--database-url <url>', 'database (default: DATABASE_URL, else the local environment)')
     .action(async (flags: RunsFlags) => {
+      const { default: pg } = await import('pg');
       const client = new pg.Client({ connectionString: await resolveDatabaseUrl(flags.databaseUrl) });
       await client.connect();
       try {

@@ -1,11 +1,8 @@
 import type { Command } from 'commander';
-import { ScheduleNotFoundError, type Client, type ScheduleHandle } from '@temporalio/client';
+import type { Client, ScheduleHandle } from '@temporalio/client';
 import { InputError } from '../../config.js';
-import { connectClient } from '../../temporal.js';
 import { isoTimeField } from '../../validate.js';
-import { effectiveSchedules } from '../../../temporal-schedules/config.js';
 import { OVERLAP_POLICIES, MANAGED_BY, type OverlapPolicy } from '../../../temporal-schedules/declarations.js';
-import { describePlan, syncSchedules } from '../../../temporal-schedules/sync.js';
 import { parseTaskQueueFlag, resolveTemporal, type ConnectionFlags } from '../context.js';
 import { table } from '../format.js';
 
@@ -25,6 +22,7 @@ function withConnection(cmd: Command): Command {
 
 async function withClient<T>(flags: ConnectionFlags, fn: (client: Client, taskQueue: string) => Promise<T>): Promise<T> {
   const target = await resolveTemporal(flags);
+  const { connectClient } = await import('../../temporal.js');
   const client = await connectClient(target);
   try {
     return await fn(client, target.taskQueue);
@@ -40,6 +38,7 @@ async function existing(client: Client, id: string): Promise<ScheduleHandle> {
     await handle.describe();
     return handle;
   } catch (err) {
+    const { ScheduleNotFoundError } = await import('@temporalio/client');
     if (!(err instanceof ScheduleNotFoundError)) throw err;
     const known: string[] = [];
     for await (const s of client.schedule.list()) known.push(s.scheduleId);
@@ -61,6 +60,7 @@ export function registerSchedules(program: Command): void {
     .option('--reset-pauses', "unpause schedules an operator paused (default: keep the pause and its note)")
     .option('--task-queue <name>', 'task queue the scheduled runs go to', parseTaskQueueFlag)
     .action(async (flags: Flags & { dryRun?: boolean; resetPauses?: boolean }) => {
+      const [{ effectiveSchedules }, { describePlan, syncSchedules }] = await Promise.all([import('../../../temporal-schedules/config.js'), import('../../../temporal-schedules/sync.js')]);
       const declarations = effectiveSchedules();
       await withClient(flags, async (client, taskQueue) => {
         const plan = await syncSchedules(client, declarations, { taskQueue, dryRun: flags.dryRun, resetPauses: flags.resetPauses });

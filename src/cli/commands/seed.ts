@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import pg from 'pg';
 import { InputError, loadConfig, redactUrl } from '../../config.js';
 import { readLocalEnvironment } from '../../local/environment.js';
 import { parseIntFlag } from '../context.js';
@@ -20,6 +19,7 @@ export function registerSeed(program: Command): void {
     .option('--blacklisted <percent>', 'share of the expired ones that are blacklisted (0-100)', parseIntFlag('--blacklisted', 0, 100), 10)
     .option('--database-url <url>', 'database to seed (default: the local environment of `npm start`)')
     .action(async (flags: SeedFlags) => {
+      const { default: pg } = await import('pg');
       // Demo rows belong in the local environment; another database must be named explicitly.
       const local = await readLocalEnvironment(loadConfig().dataDir);
       const url = flags.databaseUrl ?? local?.databaseUrl;
