@@ -8,6 +8,7 @@ import { parsePurgeParams } from '../src/jobs/params.js';
 import { buildBatchSql, buildCountSql, childCounts } from '../src/jobs/sql.js';
 import type { BatchResult, MatchCount, PurgeResult, ResolvedJob, RetentionRule, RunStatus } from '../src/jobs/types.js';
 import type { FaultHooks } from './faults.js';
+import type { JobMetrics } from '../src/metrics/metrics.js';
 
 export type { FaultHooks };
 
@@ -15,6 +16,7 @@ export interface PurgeActivityDeps {
   orm: Orm;
   logger: Logger;
   faults?: FaultHooks;
+  metrics?: JobMetrics;
 }
 
 export interface BatchInput {
@@ -67,7 +69,7 @@ function num(v: unknown): number {
   return v === null || v === undefined ? 0 : Number(v);
 }
 
-export function createPurgeActivities({ orm, logger, faults }: PurgeActivityDeps) {
+export function createPurgeActivities({ orm, logger, faults, metrics }: PurgeActivityDeps) {
   const conn = () => orm.em.getConnection();
 
   return {
@@ -146,6 +148,7 @@ export function createPurgeActivities({ orm, logger, faults }: PurgeActivityDeps
         );
         return withUpdated({ deleted, children, durationMs, fromLedger: false, lastTs }, updated, isUpdate);
       });
+      if (!result.fromLedger) metrics?.batchCommitted(input, result);
       logger.debug({ runId: input.runId, batchNo: input.batchNo, attempt, ...result }, 'batch committed');
       await faults?.afterBatchCommit?.({ runId: input.runId, batchNo: input.batchNo, attempt });
       return result;

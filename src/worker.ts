@@ -2,6 +2,8 @@ import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities, type FaultHooks, type KeysRuntime } from '../activities/index.js';
 import type { OidcConfig } from './oidc/config.js';
+import type { JobMetrics } from './metrics/metrics.js';
+import type { Notifier } from './notify/outbox.js';
 import type { Orm } from './db/orm.js';
 import type { Logger } from './logger.js';
 
@@ -18,6 +20,8 @@ export interface WorkerOptions {
   faults?: FaultHooks;
   keys?: KeysRuntime;
   oidc?: OidcConfig;
+  metrics?: JobMetrics;
+  notifier?: Notifier;
   /** Tests that kill workers turn sticky execution off so a dead worker's sticky queue does not delay them. */
   maxCachedWorkflows?: number;
 }
@@ -36,7 +40,7 @@ export async function createWorker(opts: WorkerOptions): Promise<{ worker: Worke
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowBundle: await bundleWorkflows() }),
-    activities: createActivities({ orm: opts.orm, logger: opts.logger, faults: opts.faults, keys: opts.keys, oidc: opts.oidc }),
+    activities: createActivities({ orm: opts.orm, logger: opts.logger, faults: opts.faults, keys: opts.keys, oidc: opts.oidc, metrics: opts.metrics, notifier: opts.notifier }),
     ...(opts.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: opts.maxCachedWorkflows } : {}),
     shutdownGraceTime: '30 seconds',
   });

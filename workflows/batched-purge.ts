@@ -14,6 +14,7 @@ import {
 import type { Activities } from '../activities/index.js';
 import { nextBatchSize } from '../src/jobs/batch-size.js';
 import type { CarriedState, Progress, PurgeInput, PurgeResult, ResolvedJob, RetentionRule } from '../src/jobs/types.js';
+import { notifyOutcome } from './notify.js';
 
 export const progressQuery = defineQuery<Progress>('progress');
 
@@ -112,6 +113,7 @@ export async function batchedPurge(input: PurgeInput): Promise<PurgeResult> {
         error,
         ...(steps.length > 1 || steps[0]?.action?.type === 'update' ? { stepNames: steps.map(stepName) } : {}),
       });
+      await notifyOutcome(runId);
       phase = 'done';
       const result: PurgeResult = { ...done, job: s.resolved.job, dryRun: params.dryRun, cutoff: s.cutoff };
       // Dry runs delete nothing: report what would go.

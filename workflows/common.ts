@@ -1,6 +1,7 @@
 import { ActivityFailure, ApplicationFailure, CancellationScope, isCancellation, proxyActivities, sleep, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import type { JobRunRecord } from '../activities/audit.js';
+import { notifyOutcome } from './notify.js';
 
 /** Short bookkeeping activities (validation, audit records, reads). */
 export const bookkeeping = proxyActivities<Activities>({
@@ -32,6 +33,7 @@ export async function sleepUntil(at: string | number, summary: string): Promise<
 export async function audit(r: Omit<JobRunRecord, 'runId' | 'workflowId' | 'finishedAt'>): Promise<void> {
   const info = workflowInfo();
   await bookkeeping.recordJobRun({ ...r, runId: info.firstExecutionRunId, workflowId: info.workflowId, finishedAt: new Date().toISOString() });
+  await notifyOutcome(info.firstExecutionRunId);
 }
 
 export interface JobOutcome<T> {
