@@ -20,6 +20,7 @@ import type { ScheduleDeclaration } from '../temporal-schedules/declarations.js'
 import type { Client } from '@temporalio/client';
 import { loadWorkerExtras, serveJwksIfAsked } from './keys/runtime.js';
 import { createJobMetrics } from './metrics/metrics.js';
+import { sdkMetricsTelemetry } from './metrics/runtime.js';
 import { freeLoopbackPort, startMetricsServer } from './metrics/server.js';
 import { loadNotifications } from './notify/config.js';
 import { createNotifier } from './notify/outbox.js';
@@ -32,9 +33,7 @@ import { startWatch } from './notify/watch.js';
 function installTemporalRuntime(logger: Logger, sdkMetricsBind?: string): void {
   const sdk = logger.child({ component: 'temporal-sdk' });
   Runtime.install({
-    ...(sdkMetricsBind
-      ? { telemetryOptions: { metrics: { prometheus: { bindAddress: sdkMetricsBind, countersTotalSuffix: true, unitSuffix: true, useSecondsForDurations: true } } } }
-      : {}),
+    ...(sdkMetricsBind ? { telemetryOptions: sdkMetricsTelemetry(sdkMetricsBind) } : {}),
     // We own SIGINT/SIGTERM: the worker is drained first, then the servers we started are stopped.
     shutdownSignals: [],
     logger: new DefaultLogger('WARN', ({ level, message, meta }) => {
