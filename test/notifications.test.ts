@@ -8,8 +8,10 @@ import { loadNotifications } from '../src/notify/config.js';
 import { createNotifier, type Notifier } from '../src/notify/outbox.js';
 import { messageIdOf } from '../src/notify/send.js';
 import { startPurge, startReport } from '../src/temporal.js';
+import { MANAGED_BY } from '../temporal-schedules/declarations.js';
+import { pausedByFailure, watchOnce } from '../src/notify/watch.js';
 import type { PurgeResult } from '../src/jobs/types.js';
-import { connectTestClient, createTestDatabase, scalar, seedTokens, startTestWorker, type TestDatabase, type TestWorker } from './support/env.js';
+import { connectTestClient, createTestDatabase, scalar, seedTokens, startTestWorker, uniqueName, until, type TestDatabase, type TestWorker } from './support/env.js';
 import { parsePrometheus, startHttpReceiver, startSmtpReceiver } from './support/receivers.js';
 
 const SMTP_PASSWORD = 'smtp-pass-7f3a9c';
@@ -164,6 +166,32 @@ describe('notifications and metrics', () => {
       expect(text).toMatch(/^# TYPE maint_batch_duration_seconds histogram$/m);
     } finally {
       await server.close();
+    }
+  });
+
+  it('a schedule paused by a failed run is reported once per pause', async () => {
+    const scheduleId = uniqueName('maint-test-paused');
+    const schedule = await client.schedule.create({
+      scheduleId,
+      // Temporal learns how a run ended at the schedule's next wake-up: a short interval makes that soon.
+      spec: { intervals: [{ every: '3 seconds' }] },
+      // A batch size of 0 is refused: the run fails, and pause-on-failure pauses the schedule.
+      action: { type: 'startWorkflow', workflowType: 'batchedPurge', args: [{ job: 'purge-expired-tokens', params: { batchSize: 0 } }], taskQueue: worker.taskQueue, workflowId: scheduleId },
+      policies: { pauseOnFailure: true },
+      memo: { managedBy: MANAGED_BY, job: 'purge-expired-tokens' },
+    });
+    try {
+      const paused = await until(async () => (await pausedByFailure(client)).find((e) => e.data.scheduleId === scheduleId), 'the schedule paused by its failure', 60_000);
+      expect(paused).toMatchObject({ kind: 'schedule-paused', job: 'purge-expired-tokens', subject: `schedule ${scheduleId} paused by a failure` });
+      expect(paused.data.note).toMatch(/^paused due to workflow failure: /);
+      await watchOnce(client, notifier);
+      await watchOnce(client, notifier);
+      const posts = http.posts.filter((p) => p.headers['idempotency-key'] === paused.id);
+      expect(posts).toHaveLength(1);
+      expect(posts[0]!.body).toMatchObject({ kind: 'schedule-paused', data: { scheduleId } });
+      expect(smtp.mails.filter((m) => m.header('Message-ID') === messageIdOf(paused.id))).toHaveLength(1);
+    } finally {
+      await schedule.delete();
     }
   });
 });

@@ -1,18 +1,30 @@
-import type { Client } from '@temporalio/client';
+import { ScheduleNotFoundError, type Client } from '@temporalio/client';
 import { MANAGED_BY } from '../../temporal-schedules/declarations.js';
 import type { Logger } from '../logger.js';
 import { PAUSED_BY_FAILURE, schedulePausedEvent, type NotificationEvent } from './events.js';
 import type { Notifier } from './outbox.js';
 
-/** The managed schedules Temporal has paused after a failed run, as events (pure listing, no side effects). */
+/**
+ * The managed schedules Temporal has paused after a failed run, as events (read-only). The listing finds our
+ * schedules; each one's state is then described, since the listing's copy of it may lag behind.
+ */
 export async function pausedByFailure(client: Client): Promise<NotificationEvent[]> {
-  const events: NotificationEvent[] = [];
+  const ours: Array<{ id: string; job: string | null }> = [];
   for await (const s of client.schedule.list()) {
-    if (s.memo?.managedBy !== MANAGED_BY) continue;
-    const note = s.state.note ?? '';
-    if (s.state.paused && PAUSED_BY_FAILURE.test(note)) {
-      events.push(schedulePausedEvent({ scheduleId: s.scheduleId, job: typeof s.memo?.job === 'string' ? s.memo.job : null, note }));
-    }
+    if (s.memo?.managedBy === MANAGED_BY) ours.push({ id: s.scheduleId, job: typeof s.memo?.job === 'string' ? s.memo.job : null });
+  }
+  const events: NotificationEvent[] = [];
+  for (const { id, job } of ours) {
+    const state = await client.schedule
+      .getHandle(id)
+      .describe()
+      .then((d) => d.state)
+      .catch((err: unknown) => {
+        if (err instanceof ScheduleNotFoundError) return null; // deleted since the listing
+        throw err;
+      });
+    const note = state?.note ?? '';
+    if (state?.paused && PAUSED_BY_FAILURE.test(note)) events.push(schedulePausedEvent({ scheduleId: id, job, note }));
   }
   return events;
 }
