@@ -13,6 +13,8 @@ import { pausedByFailure, watchOnce } from '../src/notify/watch.js';
 import type { PurgeResult } from '../src/jobs/types.js';
 import { connectTestClient, createTestDatabase, scalar, seedTokens, startTestWorker, uniqueName, until, type TestDatabase, type TestWorker } from './support/env.js';
 import { parsePrometheus, startHttpReceiver, startSmtpReceiver } from './support/receivers.js';
+import { maint } from './support/cli.js';
+import { inject } from 'vitest';
 
 const SMTP_PASSWORD = 'smtp-pass-7f3a9c';
 const HOOK_SECRET = 'hook-secret-4b8e1d';
@@ -142,6 +144,26 @@ describe('notifications and metrics', () => {
     expect(mail!.raw).toContain('<table');
     // Reports go by email and the JSON webhook; the Slack webhook asked for failures only.
     expect(http.posts.filter((p) => p.headers['x-maint-event'] === 'report').map((p) => p.path.split('/')[1])).toEqual(['ops']);
+  });
+
+  it('maint report --days N adds per-job cleanup statistics, as a table and as JSON', async () => {
+    const env = { DATABASE_URL: db.url, TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_TASK_QUEUE: worker.taskQueue };
+    const text = await maint(['report', '--days', '7'], env);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(/cleanup over the last 7 day\(s\), since /);
+    expect(text.stdout).toMatch(/^job\s+runs\s+failures\s+rows\s+dependents\s+median s\s+rows\/s\s+last success\s+last failure$/m);
+    // One run that failed after its first batch (the unblacklisted, older token): no success, a failure time.
+    expect(text.stdout).toMatch(/^purge-expired-tokens\s+1\s+1\s+1\s+0\s+\d+\.\d\d\s+[\d.]+\s+\S+Z$/m);
+    const json = JSON.parse((await maint(['report', '--days', '7', '--json'], env)).stdout);
+    expect(json.cleanup.days).toBe(7);
+    const byJob = Object.fromEntries(json.cleanup.jobs.map((j: { job: string }) => [j.job, j]));
+    expect(byJob['purge-expired-tokens']).toMatchObject({ runs: 1, failures: 1, rows: 1, dependents: 0, lastSuccessAt: null });
+    expect(byJob['purge-verification-tokens']).toMatchObject({ runs: 1, failures: 0, rows: 12 });
+    expect(byJob['purge-verification-tokens'].medianDurationMs).toBeGreaterThan(0);
+    expect(byJob['health-report']).toMatchObject({ failures: 0, rows: 0 });
+    const bad = await maint(['report', '--days', '0'], env);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('--days');
   });
 
   it('/metrics shows the job metrics after a purge, in the Prometheus text format', async () => {
