@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { InputError } from '../config.js';
 import { loadConfigFile } from '../jobs/config-file.js';
+import { schedulableJobNames } from '../jobs/runnable.js';
 
 /** What operators can be told about. */
 export const EVENT_KINDS = [
@@ -104,6 +105,10 @@ export function loadNotifications(config: unknown = loadConfigFile(), env: NodeJ
     throw new InputError(fieldOf(issue.path), issue.message);
   }
   const n = parsed.data;
+  const jobs = schedulableJobNames();
+  for (const job of Object.keys(n.deletionThreshold.jobs)) {
+    if (!jobs.includes(job)) throw new InputError(`notifications.deletionThreshold.jobs.${job}`, `unknown job; allowed: ${jobs.join(', ')}`);
+  }
   const channels: Channel[] = [];
   if (n.email) {
     const e = n.email;

@@ -18,6 +18,14 @@ function run(over: Partial<RunRow>): RunRow {
 }
 
 describe('notifications configuration', () => {
+  it('the example config file is valid', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { parse } = await import('yaml');
+    const example = parse(readFileSync(new URL('../../maint.config.example.yaml', import.meta.url), 'utf8'));
+    const c = loadNotifications(example, { SMTP_PASSWORD: 'x', SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/a' });
+    expect(c.channels.map((ch) => ch.name)).toEqual(['email', 'slack', 'incidents']);
+  });
+
   it('reads email and webhooks, secrets from the environment variables they name', () => {
     const c = section(
       {
@@ -47,6 +55,7 @@ describe('notifications configuration', () => {
     expect(() => section({ events: ['run-failed', 'purge-done'] })).toThrow(/^notifications\.events\[1\]: /);
     expect(() => section({ deletionThreshold: { default: 0 } })).toThrow(/^notifications\.deletionThreshold\.default: /);
     expect(() => section({ smtp: {} })).toThrow(/^notifications: .*smtp/);
+    expect(() => section({ deletionThreshold: { jobs: { 'purge-everything': 5 } } })).toThrow(/^notifications\.deletionThreshold\.jobs\.purge-everything: unknown job; allowed: .*purge-expired-tokens/);
     const insecure = 'http://hooks.example.com/secret-path-123';
     let message = '';
     try {
@@ -90,5 +99,22 @@ describe('events of a run', () => {
     expect(messageIdOf('run-1:run-failed')).not.toBe(messageIdOf('run-2:run-failed'));
     const channels = section({ webhooks: [{ name: 'slack', url: SECRET_URL }] }).channels;
     expect(redactSecrets(`request to ${SECRET_URL} failed; path /services/T000/B000/very-secret-token`, channels)).toBe('request to *** failed; path ***');
+  });
+});
+
+describe('docs/alert-rules.yml', () => {
+  it('is valid YAML whose rules use only metrics the worker exports', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { parse } = await import('yaml');
+    const { createJobMetrics } = await import('../../src/metrics/metrics.js');
+    const rules = parse(readFileSync(new URL('../../docs/alert-rules.yml', import.meta.url), 'utf8'));
+    const alerts = rules.groups.flatMap((g: { rules: Array<{ alert: string; expr: string }> }) => g.rules);
+    expect(alerts.map((a: { alert: string }) => a.alert)).toEqual(expect.arrayContaining(['MaintDailyJobStale', 'MaintJobFailing', 'MaintBacklogGrowing', 'MaintSigningKeyRotationOverdue']));
+    // The metrics are defined without touching the database (their gauges read it only when scraped).
+    const { registry } = createJobMetrics({ orm: {} as never, logger: (await import('../../src/logger.js')).createLogger({ level: 'silent' }), rotateAfterSeconds: 1 });
+    const ours = new Set(registry.getMetricsAsArray().map((m) => m.name));
+    for (const a of alerts) {
+      for (const [name] of String(a.expr).matchAll(/\bmaint_[a-z_]+/g)) expect(ours.has(name), `${a.alert} uses ${name}`).toBe(true);
+    }
   });
 });
