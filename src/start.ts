@@ -172,7 +172,7 @@ async function main(): Promise<void> {
     if (registered.length) logger.info({ searchAttributes: registered }, 'search attributes registered');
     await syncSchedulesPatiently(client, schedules, config.taskQueue, logger);
     if (notifications.channels.length) {
-      const watch = startWatch(client, notifier, logger, notifications.schedulePollSeconds);
+      const watch = startWatch({ client, notifier, orm, taskQueue: config.taskQueue }, logger, notifications.schedulePollSeconds);
       stops.push(() => watch.stop());
     }
     if (!external) {

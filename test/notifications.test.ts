@@ -206,12 +206,22 @@ describe('notifications and metrics', () => {
       const paused = await until(async () => (await pausedByFailure(client)).find((e) => e.data.scheduleId === scheduleId), 'the schedule paused by its failure', 60_000);
       expect(paused).toMatchObject({ kind: 'schedule-paused', job: 'purge-expired-tokens', subject: `schedule ${scheduleId} paused by a failure` });
       expect(paused.data.note).toMatch(/^paused due to workflow failure: /);
-      await watchOnce(client, notifier);
-      await watchOnce(client, notifier);
+      const watch = { client, notifier, orm: db.orm, taskQueue: worker.taskQueue, since: new Date(Date.now() - 60_000) };
+      await watchOnce(watch);
+      await watchOnce(watch);
       const posts = http.posts.filter((p) => p.headers['idempotency-key'] === paused.id);
       expect(posts).toHaveLength(1);
       expect(posts[0]!.body).toMatchObject({ kind: 'schedule-paused', data: { scheduleId } });
       expect(smtp.mails.filter((m) => m.header('Message-ID') === messageIdOf(paused.id))).toHaveLength(1);
+
+      // Its runs failed before writing an audit row (the parameters were refused): reported from Temporal, once each.
+      const failedRuns = http.posts.filter((p) => p.path.startsWith('/ops/') && p.body.kind === 'run-failed' && String((p.body.data as { workflowId: string }).workflowId).startsWith(scheduleId));
+      expect(failedRuns.length).toBeGreaterThanOrEqual(1);
+      expect(new Set(failedRuns.map((p) => p.headers['idempotency-key'])).size).toBe(failedRuns.length);
+      expect(failedRuns[0]!.body).toMatchObject({ job: 'batchedPurge', subject: '[auth-maintenance] batchedPurge failed' });
+      expect(String((failedRuns[0]!.body.data as { error: string }).error)).toMatch(/batchSize/);
+      // The audited failure of the first test is not reported a second time.
+      expect(http.posts.filter((p) => p.headers['idempotency-key'] === `${failedRunId}:run-failed` && p.path.startsWith('/ops/'))).toHaveLength(1);
     } finally {
       await schedule.delete();
     }

@@ -122,3 +122,21 @@ export function schedulePausedEvent(s: { scheduleId: string; job: string | null;
     data: { ...data, event: 'schedule-paused' },
   };
 }
+
+/**
+ * A run that failed before it wrote an audit row (e.g. refused parameters, or a custom rule that no longer matches
+ * the schema): found in Temporal's visibility. Same id as the audited form, so a run is never reported twice.
+ */
+export function unauditedFailureEvent(w: { workflowId: string; runId: string; workflowType: string; job: string | null; error: string; closedAt: string | null }): NotificationEvent {
+  const job = w.job ?? w.workflowType;
+  const data = { job, runId: w.runId, workflowId: w.workflowId, workflowType: w.workflowType, status: 'failed', finishedAt: w.closedAt, error: w.error };
+  return {
+    id: `${w.runId}:run-failed`,
+    kind: 'run-failed',
+    job,
+    runId: w.runId,
+    subject: `${job} failed`,
+    text: `The run of ${job} failed before it started its work: ${w.error}.\n\n${lines(data)}\n`,
+    data: { ...data, event: 'run-failed' },
+  };
+}
