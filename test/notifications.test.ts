@@ -218,7 +218,7 @@ describe('notifications and metrics', () => {
       const failedRuns = http.posts.filter((p) => p.path.startsWith('/ops/') && p.body.kind === 'run-failed' && String((p.body.data as { workflowId: string }).workflowId).startsWith(scheduleId));
       expect(failedRuns.length).toBeGreaterThanOrEqual(1);
       expect(new Set(failedRuns.map((p) => p.headers['idempotency-key'])).size).toBe(failedRuns.length);
-      expect(failedRuns[0]!.body).toMatchObject({ job: 'batchedPurge', subject: '[auth-maintenance] batchedPurge failed' });
+      expect(failedRuns[0]!.body).toMatchObject({ job: 'purge-expired-tokens', subject: '[auth-maintenance] purge-expired-tokens failed' });
       expect(String((failedRuns[0]!.body.data as { error: string }).error)).toMatch(/batchSize/);
       // The audited failure of the first test is not reported a second time.
       expect(http.posts.filter((p) => p.headers['idempotency-key'] === `${failedRunId}:run-failed` && p.path.startsWith('/ops/'))).toHaveLength(1);

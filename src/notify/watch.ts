@@ -51,10 +51,23 @@ export async function failedWithoutAudit(client: Client, orm: Orm, taskQueue: st
         () => 'no error recorded',
         (err: Error & { cause?: Error & { cause?: Error } }) => err.cause?.cause?.message ?? err.cause?.message ?? err.message,
       );
-    const job = w.typedSearchAttributes?.get(MAINT_JOB) ?? null;
-    events.push(unauditedFailureEvent({ workflowId: w.workflowId, runId: w.runId, workflowType: w.type, job: typeof job === 'string' ? job : null, error, closedAt: w.closeTime?.toISOString() ?? null }));
+    const attr = w.typedSearchAttributes?.get(MAINT_JOB);
+    const job = typeof attr === 'string' ? attr : await jobOfInput(client, w.workflowId, w.runId);
+    events.push(unauditedFailureEvent({ workflowId: w.workflowId, runId: w.runId, workflowType: w.type, job, error, closedAt: w.closeTime?.toISOString() ?? null }));
   }
   return events;
+}
+
+/** The `job` field of a run's input (a purge started without our search attributes, e.g. by the `temporal` CLI). */
+async function jobOfInput(client: Client, workflowId: string, runId: string): Promise<string | null> {
+  try {
+    const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
+    const payload = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+    const input = payload ? await client.options.loadedDataConverter.payloadConverter.fromPayload<{ job?: unknown }>(payload) : undefined;
+    return typeof input?.job === 'string' ? input.job : null;
+  } catch {
+    return null;
+  }
 }
 
 export interface WatchOptions {
