@@ -40,7 +40,8 @@ export function createNotifyActivities(deps: NotifyActivityDeps) {
       );
       events.push(...failing.map((p) => oidcFailingEvent(p, n.config.oidcFailingDays)));
     }
-    if (run.job === 'health-report' && run.status !== 'failed' && !run.dry_run) {
+    // The scheduled reports are mailed; one asked for with `maint report` is printed, not mailed.
+    if (run.job === 'health-report' && run.status !== 'failed' && run.trigger.startsWith('schedule:')) {
       // The weekly schedule's runs carry "weekly" in their trigger (schedule:maint-health-report-weekly).
       const period = /weekly/.test(run.trigger) ? 'weekly' : 'daily';
       const { stats, thresholds } = await createHealthActivities(deps).gatherHealthStats();

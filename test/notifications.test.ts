@@ -6,6 +6,7 @@ import { createJobMetrics, type JobMetrics } from '../src/metrics/metrics.js';
 import { startMetricsServer } from '../src/metrics/server.js';
 import { loadNotifications } from '../src/notify/config.js';
 import { createNotifier, type Notifier } from '../src/notify/outbox.js';
+import { createNotifyActivities } from '../activities/notify.js';
 import { messageIdOf } from '../src/notify/send.js';
 import { startPurge, startReport } from '../src/temporal.js';
 import { MANAGED_BY } from '../temporal-schedules/declarations.js';
@@ -134,16 +135,51 @@ describe('notifications and metrics', () => {
     expect(logLines.join('')).not.toContain(HOOK_SECRET);
   });
 
-  it('the daily report arrives as a readable email with the cleanup statistics', async () => {
-    const handle = await startReport(client, { taskQueue: worker.taskQueue, trigger: 'test' });
-    await handle.result();
-    const mail = smtp.mails.find((m) => m.header('Message-ID') === messageIdOf(`${handle.firstExecutionRunId}:report`));
+  it('the scheduled daily and weekly reports arrive as readable emails with the cleanup statistics', async () => {
+    const daily = await startReport(client, { taskQueue: worker.taskQueue, trigger: 'schedule:maint-health-report-daily' });
+    await daily.result();
+    const mail = smtp.mails.find((m) => m.header('Message-ID') === messageIdOf(`${daily.firstExecutionRunId}:report`));
     expect(mail?.header('Subject')).toMatch(/^\[auth-maintenance\] daily report: (OK|WARNING|CRITICAL)$/);
     expect(mail!.header('Content-Type')).toMatch(/^multipart\/alternative/);
+    expect(mail!.raw).toMatch(/cleanup over the last 1 day\(s\)/);
     expect(mail!.raw).toMatch(/purge-verification-tokens\s+1\s+0\s+12\s/);
     expect(mail!.raw).toContain('<table');
     // Reports go by email and the JSON webhook; the Slack webhook asked for failures only.
     expect(http.posts.filter((p) => p.headers['x-maint-event'] === 'report').map((p) => p.path.split('/')[1])).toEqual(['ops']);
+
+    const weekly = await startReport(client, { taskQueue: worker.taskQueue, trigger: 'schedule:maint-health-report-weekly' });
+    await weekly.result();
+    const week = smtp.mails.find((m) => m.header('Message-ID') === messageIdOf(`${weekly.firstExecutionRunId}:report`));
+    expect(week?.header('Subject')).toMatch(/^\[auth-maintenance\] weekly report: /);
+    expect(week!.raw).toMatch(/cleanup over the last 7 day\(s\)/);
+
+    // A report asked for by hand is printed by the CLI, not mailed.
+    const manual = await startReport(client, { taskQueue: worker.taskQueue, trigger: 'cli' });
+    await manual.result();
+    expect(smtp.mails.filter((m) => m.header('Message-ID') === messageIdOf(`${manual.firstExecutionRunId}:report`))).toHaveLength(0);
+  });
+
+  it('a rotation, and an OIDC provider failing for longer than configured, are reported once', async () => {
+    const activities = createNotifyActivities({ orm: db.orm, logger: createLogger({ level: 'silent' }), notifier });
+    await db.pool.query(
+      `INSERT INTO maintenance_run (id, workflow_id, job, parameters, trigger, dry_run, status, matched, deleted, children_deleted, batches, started_at, finished_at, duration_ms)
+       VALUES ('rot-1', 'maint-key-rotation', 'key-rotation', '{}', 'test', false, 'completed', null, 0, '{"rotated": 1}', 0, now(), now(), 5),
+              ('jwks-1', 'maint-refresh-jwks-1', 'refresh-jwks', '{}', 'test', false, 'completed', 2, 0, '{"failed": 1}', 0, now() - interval '3 days', now(), 5)`,
+    );
+    await db.pool.query(
+      `INSERT INTO oidc_provider (name, jwks_uri, last_success_at, last_error) VALUES
+         ('down', 'https://down.example/jwks', now() - interval '2 days', 'HTTP 503'),
+         ('flaky', 'https://flaky.example/jwks', now() - interval '1 hour', 'timeout'),
+         ('fine', 'https://fine.example/jwks', now(), null)`,
+    );
+    expect(await activities.notifyRunOutcome({ runId: 'rot-1' })).toEqual({ events: 1, sent: 2 });
+    expect(await activities.notifyRunOutcome({ runId: 'jwks-1' })).toEqual({ events: 1, sent: 2 });
+    expect(await activities.notifyRunOutcome({ runId: 'jwks-1' })).toEqual({ events: 1, sent: 0 });
+    const kinds = http.posts.filter((p) => p.path.startsWith('/ops/')).map((p) => p.body.kind);
+    expect(kinds.filter((k) => k === 'key-rotated')).toHaveLength(1);
+    const failing = http.posts.filter((p) => p.body.kind === 'oidc-provider-failing');
+    expect(failing.map((p) => (p.body.data as { provider: string }).provider)).toEqual(['down']);
+    expect(failing[0]!.body.subject).toBe('[auth-maintenance] OIDC provider down failing for over 1 day(s)');
   });
 
   it('maint report --days N adds per-job cleanup statistics, as a table and as JSON', async () => {
@@ -183,7 +219,7 @@ describe('notifications and metrics', () => {
       expect(value('maint_job_last_success_timestamp_seconds', { job: 'purge-verification-tokens' })).toBeGreaterThan(now - 120);
       expect(value('maint_job_last_failure_timestamp_seconds', { job: 'purge-expired-tokens' })).toBeGreaterThan(now - 120);
       expect(value('maint_job_last_success_timestamp_seconds', { job: 'purge-expired-tokens' })).toBeUndefined();
-      expect(value('maint_oidc_providers_failing')).toBe(0);
+      expect(value('maint_oidc_providers_failing')).toBe(2); // 'down' and 'flaky' of the test before
       expect(value('maint_notifications_unsent', { channel: 'ops' })).toBeUndefined();
       expect(text).toMatch(/^# TYPE maint_batch_duration_seconds histogram$/m);
     } finally {
