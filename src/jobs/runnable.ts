@@ -13,6 +13,7 @@ export interface RunFlags {
   days?: number;
   types?: string[];
   provider?: string[];
+  parallel?: number;
 }
 
 const FLAG_NAMES: Record<keyof RunFlags, string> = {
@@ -22,6 +23,7 @@ const FLAG_NAMES: Record<keyof RunFlags, string> = {
   days: '--days',
   types: '--types',
   provider: '--provider',
+  parallel: '--parallel',
 };
 
 /** A job `maint run` can start: which workflow runs it and how flags become its (validated) input. */
@@ -42,6 +44,7 @@ function purgeParams(flags: RunFlags): Partial<PurgeParams> {
     ...(flags.asOf !== undefined ? { asOf: flags.asOf } : {}),
     ...(flags.days !== undefined ? { days: flags.days } : {}),
     ...(flags.types !== undefined ? { types: flags.types } : {}),
+    ...(flags.parallel !== undefined ? { parallel: flags.parallel } : {}),
   };
 }
 
@@ -50,7 +53,7 @@ function purgeJob(job: JobDefinition): RunnableJob {
     name: job.name,
     description: job.description,
     workflowType: 'batchedPurge',
-    flags: ['dryRun', 'batchSize', 'asOf', ...(job.options?.days ? (['days'] as const) : []), ...(job.options?.types ? (['types'] as const) : [])],
+    flags: ['dryRun', 'batchSize', 'asOf', 'parallel', ...(job.options?.days ? (['days'] as const) : []), ...(job.options?.types ? (['types'] as const) : [])],
     purge: job,
     input(flags, trigger): PurgeInput {
       const params = purgeParams(flags);

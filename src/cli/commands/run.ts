@@ -2,7 +2,7 @@ import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import type { WorkflowHandle } from '@temporalio/client';
 import { connectClient, startJob } from '../../temporal.js';
-import { BATCH_SIZE, DAYS } from '../../jobs/params.js';
+import { BATCH_SIZE, DAYS, PARALLEL } from '../../jobs/params.js';
 import { checkFlags, findRunnableJob, type RunFlags as JobFlags } from '../../jobs/runnable.js';
 import type { Progress, PurgeResult } from '../../jobs/types.js';
 import { parseIntFlag, resolveTemporal, type ConnectionFlags, reportingWorkflowFailure } from '../context.js';
@@ -16,6 +16,7 @@ interface RunFlags extends ConnectionFlags {
   days?: number;
   types?: string;
   provider?: string[];
+  parallel?: number;
   wait?: boolean;
   json?: boolean;
   workflowId?: string;
@@ -70,9 +71,25 @@ export function renderPurgeResult(r: PurgeResult): string {
         ['batches', r.batches],
         ['duration', `${(r.durationMs / 1000).toFixed(2)} s`],
         ['rows/s', r.rowsPerSecond],
+        ...(r.skippedLocked ? [['left (locked on both passes)', r.skippedLocked] as [string, number]] : []),
       ],
-    ) + '\n'
+    ) + '\n' + renderPlans(r)
   );
+}
+
+/** How each step walks its table; a dry run adds what PostgreSQL plans for one batch. */
+function renderPlans(r: PurgeResult): string {
+  if (!r.plans?.length) return '';
+  const rows = r.plans.map((p) => [
+    p.step,
+    p.strategy,
+    p.index,
+    `${p.key} (${p.keyType})`,
+    `${p.chunk}${p.adaptive ? ' (adapts)' : ''}`,
+    p.lanes.length,
+  ]);
+  const explains = r.plans.filter((p) => p.explain).map((p) => `\nEXPLAIN of one batch of ${p.step}:\n${p.explain}\n`);
+  return '\n' + table(['step', 'walk', 'index', 'key', 'first batch', 'lanes'], rows) + '\n' + explains.join('');
 }
 
 export function registerRun(program: Command): void {
@@ -85,6 +102,7 @@ export function registerRun(program: Command): void {
     .option('--as-of <timestamp>', 'purges: reference time (ISO 8601, not in the future); default: now')
     .option('--days <n>', `purges that take it: retention in days (${DAYS.min}-${DAYS.max}; see \`maint jobs\`)`, parseIntFlag('--days', DAYS.min, DAYS.max))
     .option('--types <a,b>', 'purges that select by type: the token types (see `maint jobs`)')
+    .option('--parallel <n>', `purges: lanes worked at once, on any workers of the queue (${PARALLEL.min}-${PARALLEL.max}; default ${PARALLEL.default} on large tables, 1 on small ones)`, parseIntFlag('--parallel', PARALLEL.min, PARALLEL.max))
     .option('--provider <name>', 'refresh-jwks: only this provider (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--wait', 'wait for the result (purges show a progress bar)')
     .option('--json', 'print the result as JSON')
@@ -102,6 +120,7 @@ export function registerRun(program: Command): void {
         days: flags.days,
         types: flags.types?.split(','),
         provider: flags.provider,
+        parallel: flags.parallel,
       };
       checkFlags(job, jobFlags);
       job.input(jobFlags, 'cli');
