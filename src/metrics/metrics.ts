@@ -69,7 +69,7 @@ export function createJobMetrics(deps: { orm: Orm; logger: Logger; rotateAfterSe
         fill(this, await read());
       },
     });
-  gauge('maint_backlog_rows', 'Rows the latest live run of a job matched and has not deleted or updated (yet).', ['job'], (g, s) => s.backlog.forEach((v, job) => g.set({ job }, v)));
+  gauge('maint_backlog_rows', 'Rows the latest live run of a job matched and has not deleted or updated: exact once it completed, the planner\'s estimate while it runs or after it failed.', ['job'], (g, s) => s.backlog.forEach((v, job) => g.set({ job }, v)));
   gauge('maint_job_last_success_timestamp_seconds', 'When a run of the job last completed (Unix seconds).', ['job'], (g, s) => s.lastSuccess.forEach((v, job) => g.set({ job }, v)));
   gauge('maint_job_last_failure_timestamp_seconds', 'When a run of the job last failed (Unix seconds).', ['job'], (g, s) => s.lastFailure.forEach((v, job) => g.set({ job }, v)));
   gauge('maint_signing_key_age_seconds', 'Age of the active signing key.', [], (g, s) => s.keyAge !== null && g.set(s.keyAge));
@@ -119,11 +119,15 @@ interface Snapshot {
 const EMPTY: Snapshot = { backlog: new Map(), lastSuccess: new Map(), lastFailure: new Map(), keyAge: null, oidcFailing: 0, unsent: new Map() };
 
 async function readSnapshot(q: <T = Record<string, unknown>>(sql: string) => Promise<T[]>): Promise<Snapshot> {
-  // The latest live run of each job; while it runs, its ledger has the rows done so far.
+  // The latest live run of each job: rows it matched minus those its ledger shows done. A completed run's count is
+  // exact (rows left locked); a running, failed or cancelled one has only the planner's estimate of what matched.
   const backlog = await q<{ job: string; left: number }>(
-    `SELECT job, greatest(coalesce(matched, 0) - coalesce((SELECT sum(deleted + updated) FROM purge_batch b WHERE b.run_id = r.id), 0), 0) AS left
-       FROM (SELECT DISTINCT ON (job) id, job, matched FROM maintenance_run WHERE NOT dry_run AND cutoff IS NOT NULL
-              ORDER BY job, started_at DESC) r`,
+    `SELECT job, greatest(coalesce(CASE WHEN status = 'completed' THEN matched END, estimated, matched, 0)
+                          - coalesce((SELECT sum(deleted + updated) FROM purge_batch b WHERE b.run_id = r.id), 0), 0) AS left
+       FROM (SELECT DISTINCT ON (job) id, job, status, matched,
+                    CASE WHEN jsonb_typeof(plan) = 'array'
+                         THEN (SELECT sum((p->>'estimatedRows')::bigint) FROM jsonb_array_elements(plan) p) END AS estimated
+               FROM maintenance_run WHERE NOT dry_run AND cutoff IS NOT NULL ORDER BY job, started_at DESC) r`,
   );
   const last = await q<{ job: string; success: number | null; failure: number | null }>(
     `SELECT job, extract(epoch FROM max(finished_at) FILTER (WHERE status = 'completed'))::float8 AS success,
