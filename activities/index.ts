@@ -2,6 +2,8 @@ import type { OidcConfig } from '../src/oidc/config.js';
 import { createAuditActivities } from './audit.js';
 import { createHealthActivities } from './health.js';
 import { createKeyActivities, type KeysRuntime } from './keys.js';
+import { createNotifyActivities } from './notify.js';
+import type { Notifier } from '../src/notify/outbox.js';
 import { createOidcActivities } from './oidc.js';
 import { createPurgeActivities, type PurgeActivityDeps } from './purge.js';
 import { createScopeActivities } from './scopes.js';
@@ -14,6 +16,8 @@ export interface ActivityDeps extends PurgeActivityDeps {
   keys?: KeysRuntime;
   /** Configured OIDC providers and fetch settings; none configured means nothing to refresh. */
   oidc?: OidcConfig;
+  /** The notification outbox and its channels; none: runs notify nobody. */
+  notifier?: Notifier;
 }
 
 /** Every activity the worker registers, built from injected dependencies (no globals). */
@@ -25,6 +29,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createScopeActivities(deps),
     ...createOidcActivities(deps),
     ...createHealthActivities(deps),
+    ...createNotifyActivities(deps),
   };
 }
 

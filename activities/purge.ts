@@ -10,6 +10,7 @@ import { buildBatchSql, buildCountSql, buildMatchSql, buildWalkSql, childCounts,
 import { explainFirstBatch, keyOf, planStep } from '../src/jobs/plan.js';
 import type { BatchResult, MatchCount, PurgeResult, ResolvedJob, RetentionRule, RunStatus, StepPlanSummary } from '../src/jobs/types.js';
 import type { FaultHooks } from './faults.js';
+import type { JobMetrics } from '../src/metrics/metrics.js';
 
 export type { FaultHooks };
 
@@ -17,6 +18,7 @@ export interface PurgeActivityDeps {
   orm: Orm;
   logger: Logger;
   faults?: FaultHooks;
+  metrics?: JobMetrics;
   /** Most lanes one purge may use (MAINT_MAX_PARALLEL). */
   maxParallel?: number;
 }
@@ -111,7 +113,7 @@ function num(v: unknown): number {
   return v === null || v === undefined ? 0 : Number(v);
 }
 
-export function createPurgeActivities({ orm, logger, faults, maxParallel = 8 }: PurgeActivityDeps) {
+export function createPurgeActivities({ orm, logger, faults, metrics, maxParallel = 8 }: PurgeActivityDeps) {
   const conn = () => orm.em.getConnection();
 
   return {
@@ -276,6 +278,7 @@ export function createPurgeActivities({ orm, logger, faults, maxParallel = 8 }: 
           );
           return withUpdated({ deleted, children, durationMs, fromLedger: false, lastTs, lastKey, examined, skipped }, updated, isUpdate);
         });
+        if (!result.fromLedger) metrics?.batchCommitted(input, result);
         logger.debug({ runId: input.runId, batchNo: input.batchNo, lane: input.lane, attempt, ...result }, 'batch committed');
         await faults?.afterBatchCommit?.({ runId: input.runId, batchNo: input.batchNo, attempt });
         return result;
@@ -336,6 +339,7 @@ export function createPurgeActivities({ orm, logger, faults, maxParallel = 8 }: 
         );
         return withUpdated({ deleted, children, durationMs, fromLedger: false, lastTs }, updated, isUpdate);
       });
+      if (!result.fromLedger) metrics?.batchCommitted(input, result);
       logger.debug({ runId: input.runId, batchNo: input.batchNo, attempt, ...result }, 'batch committed');
       await faults?.afterBatchCommit?.({ runId: input.runId, batchNo: input.batchNo, attempt });
       return result;

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { Runtime, DefaultLogger, type LogLevel } from '@temporalio/worker';
-import { InputError, loadConfig, redactUrl } from './config.js';
+import { InputError, loadConfig, parsePort, redactUrl } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 import { migrate, openOrm } from './db/orm.js';
 import { allJobs } from './jobs/registry.js';
@@ -20,11 +20,21 @@ import { describePlan, syncSchedules } from '../temporal-schedules/sync.js';
 import type { ScheduleDeclaration } from '../temporal-schedules/declarations.js';
 import type { Client } from '@temporalio/client';
 import { loadWorkerExtras, serveJwksIfAsked } from './keys/runtime.js';
+import { createJobMetrics } from './metrics/metrics.js';
+import { sdkMetricsTelemetry } from './metrics/runtime.js';
+import { freeLoopbackPort, startMetricsServer } from './metrics/server.js';
+import { loadNotifications } from './notify/config.js';
+import { createNotifier } from './notify/outbox.js';
+import { startWatch } from './notify/watch.js';
 
-/** Routes the Temporal SDK's own logs into our structured logger. */
-function installTemporalRuntime(logger: Logger): void {
+/**
+ * Routes the Temporal SDK's own logs into our structured logger; with `sdkMetricsBind`, the SDK's runtime metrics
+ * are served there (loopback) in Prometheus naming, for our /metrics to include.
+ */
+function installTemporalRuntime(logger: Logger, sdkMetricsBind?: string): void {
   const sdk = logger.child({ component: 'temporal-sdk' });
   Runtime.install({
+    ...(sdkMetricsBind ? { telemetryOptions: sdkMetricsTelemetry(sdkMetricsBind) } : {}),
     // We own SIGINT/SIGTERM: the worker is drained first, then the servers we started are stopped.
     shutdownSignals: [],
     logger: new DefaultLogger('WARN', ({ level, message, meta }) => {
@@ -62,8 +72,11 @@ async function main(): Promise<void> {
   // Validate the custom rules, schedule declarations and overrides before anything is started.
   allJobs();
   const schedules = effectiveSchedules();
+  const notifications = loadNotifications();
+  const metricsPort = process.env.METRICS_PORT ? parsePort(process.env.METRICS_PORT, 'METRICS_PORT', 0) : undefined;
+  const sdkMetricsBind = metricsPort ? `127.0.0.1:${await freeLoopbackPort()}` : undefined;
   const logger = createLogger({ level: config.logLevel, format: config.logFormat });
-  installTemporalRuntime(logger);
+  installTemporalRuntime(logger, sdkMetricsBind);
   const started = Date.now();
   // In start order; stopped in reverse: the worker drains first, the servers it needs go last.
   const stops: Array<() => Promise<unknown>> = [];
@@ -148,7 +161,13 @@ async function main(): Promise<void> {
     // Custom rules from the config file must match the live schema before anything is scheduled.
     for (const job of allJobs().filter((j) => j.custom)) await checkAgainstSchema(orm.em.getConnection(), job.name, job.steps);
 
-    const { worker, connection } = await createWorker({ address, security: config.temporalSecurity, namespace: config.namespace, taskQueue: config.taskQueue, orm, logger, keys: extras.keys, oidc: extras.oidc });
+    const metrics = createJobMetrics({ orm, logger, rotateAfterSeconds: extras.keys.policy.rotateAfterSeconds, collectProcessMetrics: true });
+    const notifier = createNotifier({ orm, logger, config: notifications });
+    const { worker, connection } = await createWorker({ address, security: config.temporalSecurity, namespace: config.namespace, taskQueue: config.taskQueue, orm, logger, keys: extras.keys, oidc: extras.oidc, metrics, notifier });
+    const metricsServer = metricsPort
+      ? await startMetricsServer({ registry: metrics.registry, port: metricsPort, host: process.env.METRICS_HOST || '127.0.0.1', sdkMetricsUrl: `http://${sdkMetricsBind}/metrics`, logger })
+      : undefined;
+    if (metricsServer) stops.push(() => metricsServer.close());
     const jwks = await serveJwksIfAsked(orm, extras, logger);
     if (jwks) stops.push(() => jwks.close());
     const running = worker.run();
@@ -162,11 +181,15 @@ async function main(): Promise<void> {
     const registered = await ensureSearchAttributes(client.connection, config.namespace);
     if (registered.length) logger.info({ searchAttributes: registered }, 'search attributes registered');
     await syncSchedulesPatiently(client, schedules, config.taskQueue, logger);
+    if (notifications.channels.length) {
+      const watch = startWatch({ client, notifier, orm, taskQueue: config.taskQueue }, logger, notifications.schedulePollSeconds);
+      stops.push(() => watch.stop());
+    }
     if (!external) {
       await writeLocalEnvironment(config.dataDir, { databaseUrl, temporalAddress: address, namespace: config.namespace, taskQueue: config.taskQueue, uiUrl, pid: process.pid });
     }
     logger.info(
-      { temporal: address, connection: describeSecurity(config.temporalSecurity), namespace: config.namespace, taskQueue: config.taskQueue, webUi: uiUrl, database: redactUrl(databaseUrl), kekFrom: extras.keys.kekSource, oidcProviders: extras.oidc.providers.length, jwks: jwks?.url, startupMs: Date.now() - started },
+      { temporal: address, connection: describeSecurity(config.temporalSecurity), namespace: config.namespace, taskQueue: config.taskQueue, webUi: uiUrl, database: redactUrl(databaseUrl), kekFrom: extras.keys.kekSource, oidcProviders: extras.oidc.providers.length, jwks: jwks?.url, metrics: metricsServer?.url, notificationChannels: notifications.channels.map((c) => c.name), startupMs: Date.now() - started },
       'auth-maintenance is running',
     );
     process.stdout.write(
@@ -176,6 +199,7 @@ async function main(): Promise<void> {
         `  Temporal server   ${address}  namespace=${config.namespace}  task queue=${config.taskQueue}`,
         `  Database          ${redactUrl(databaseUrl)}`,
         ...(jwks ? [`  JWKS              ${jwks.url}`] : []),
+        ...(metricsServer ? [`  Metrics           ${metricsServer.url}`] : []),
         `  Try               npx maint run purge-expired-tokens --dry-run --wait`,
         '  Ctrl-C stops everything this command started.',
         '',

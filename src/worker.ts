@@ -3,6 +3,8 @@ import { NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundleOption
 import { createActivities, type FaultHooks, type KeysRuntime } from '../activities/index.js';
 import { DatabaseErrorsWithoutValues } from './db/errors.js';
 import type { OidcConfig } from './oidc/config.js';
+import type { JobMetrics } from './metrics/metrics.js';
+import type { Notifier } from './notify/outbox.js';
 import type { Orm } from './db/orm.js';
 import type { Logger } from './logger.js';
 import type { TemporalSecurity } from './temporal-env.js';
@@ -26,6 +28,8 @@ export interface WorkerOptions {
   faults?: FaultHooks;
   keys?: KeysRuntime;
   oidc?: OidcConfig;
+  metrics?: JobMetrics;
+  notifier?: Notifier;
   /** Tests that kill workers turn sticky execution off so a dead worker's sticky queue does not delay them. */
   maxCachedWorkflows?: number;
   /** Most lanes one purge may use (MAINT_MAX_PARALLEL). */
@@ -52,7 +56,7 @@ export async function createWorker(opts: WorkerOptions): Promise<{ worker: Worke
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
     workflowBundle: opts.workflowBundle ?? (PREBUILT_BUNDLE_PATH ? { codePath: PREBUILT_BUNDLE_PATH } : await bundleWorkflows()),
-    activities: createActivities({ orm: opts.orm, logger: opts.logger, faults: opts.faults, keys: opts.keys, oidc: opts.oidc, maxParallel: opts.maxParallel }),
+    activities: createActivities({ orm: opts.orm, logger: opts.logger, faults: opts.faults, keys: opts.keys, oidc: opts.oidc, maxParallel: opts.maxParallel, metrics: opts.metrics, notifier: opts.notifier }),
     interceptors: { activity: [() => ({ inbound: new DatabaseErrorsWithoutValues() })] },
     ...(opts.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: opts.maxCachedWorkflows } : {}),
     // A worker that dies leaves its workflows' tasks on its sticky queue: hand them to another worker soon.

@@ -20,6 +20,7 @@ import type { LaneState, Progress, PurgeContinuation, PurgeParams, PurgeResult, 
 import { checkWorkflowId } from '../src/workflow-input.js';
 import { legacyBatchedPurge, type LegacyPurgeInput } from './batched-purge-v1.js';
 import { addCounts, bookkeeping, errorMessage, progressQuery, scheduleTrigger } from './common.js';
+import { notifyOutcome } from './notify.js';
 
 export { progressQuery };
 
@@ -107,6 +108,7 @@ export async function batchedPurge(raw: unknown): Promise<PurgeResult> {
         ...(steps.length > 1 || steps[0]?.action?.type === 'update' ? { stepNames: steps.map(stepName) } : {}),
       });
       state.matched = done.matched;
+      await notifyOutcome(runId);
       phase = 'done';
       const result: PurgeResult = { ...done, job: resolved.job, dryRun: params.dryRun, cutoff: rec.cutoffs[0]!, plans: state.plans, skippedLocked: state.leftLocked };
       // Dry runs delete nothing: report what would go.

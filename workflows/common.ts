@@ -1,6 +1,7 @@
 import { ActivityFailure, ApplicationFailure, CancellationScope, defineQuery, isCancellation, proxyActivities, sleep, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import type { JobRunRecord } from '../activities/audit.js';
+import { notifyOutcome } from './notify.js';
 import type { Progress } from '../src/jobs/types.js';
 import { InputError } from '../src/errors.js';
 import { checkWorkflowId } from '../src/workflow-input.js';
@@ -47,6 +48,7 @@ export async function sleepUntil(at: string | number, summary: string): Promise<
 export async function audit(r: Omit<JobRunRecord, 'runId' | 'workflowId' | 'finishedAt'>): Promise<void> {
   const info = workflowInfo();
   await bookkeeping.recordJobRun({ ...r, runId: info.firstExecutionRunId, workflowId: info.workflowId, finishedAt: new Date().toISOString() });
+  await notifyOutcome(info.firstExecutionRunId);
 }
 
 export interface JobOutcome<T> {

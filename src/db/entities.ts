@@ -1,6 +1,7 @@
 import { EntitySchema } from '@mikro-orm/core';
 import { retentionEntities } from './retention-entities.js';
 import { keyEntities } from './entities-keys.js';
+import { notifyEntities } from './entities-notify.js';
 
 /** A refresh token as djangorestframework-simplejwt's token_blacklist app records it. */
 export interface OutstandingToken {
@@ -144,4 +145,4 @@ export const PurgeBatchSchema = new EntitySchema<PurgeBatch>({
   },
 });
 
-export const entities = [OutstandingTokenSchema, BlacklistedTokenSchema, MaintenanceRunSchema, PurgeBatchSchema, ...retentionEntities, ...keyEntities];
+export const entities = [OutstandingTokenSchema, BlacklistedTokenSchema, MaintenanceRunSchema, PurgeBatchSchema, ...retentionEntities, ...keyEntities, ...notifyEntities];

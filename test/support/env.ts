@@ -9,6 +9,8 @@ import { createWorker } from '../../src/worker.js';
 import type { FaultHooks, KeysRuntime } from '../../activities/index.js';
 import type { Logger } from '../../src/logger.js';
 import type { OidcConfig } from '../../src/oidc/config.js';
+import type { JobMetrics } from '../../src/metrics/metrics.js';
+import type { Notifier } from '../../src/notify/outbox.js';
 import { adminQuery, dropDatabase } from './db.js';
 import { withDatabase } from './global-setup.js';
 
@@ -72,6 +74,8 @@ export interface TestWorkerOptions {
   keys?: KeysRuntime;
   oidc?: OidcConfig;
   logger?: Logger;
+  metrics?: JobMetrics;
+  notifier?: Notifier;
 }
 
 export async function startTestWorker(db: TestDatabase, opts: TestWorkerOptions = {}): Promise<TestWorker> {
@@ -87,6 +91,8 @@ export async function startTestWorker(db: TestDatabase, opts: TestWorkerOptions 
     faults: opts.faults,
     keys: opts.keys,
     oidc: opts.oidc,
+    metrics: opts.metrics,
+    notifier: opts.notifier,
   });
   const running = worker.run();
   return {

@@ -1,0 +1,64 @@
+/**
+ * Cleanup statistics per job over a window, from the audit table: runs, failures, rows, median duration and
+ * throughput (the seed's admin statistics). Dry runs are left out: they change nothing.
+ */
+export interface JobStats {
+  job: string;
+  runs: number;
+  failures: number;
+  /** Rows deleted or updated by the job's runs (parents; dependents are counted in `dependents`). */
+  rows: number;
+  dependents: number;
+  medianDurationMs: number | null;
+  /** Rows of all runs over their total duration. */
+  rowsPerSecond: number | null;
+  lastSuccessAt: string | null;
+  lastFailureAt: string | null;
+}
+
+export interface CleanupStats {
+  days: number;
+  since: string;
+  jobs: JobStats[];
+}
+
+export type SqlQuery = (sql: string) => Promise<Array<Record<string, unknown>>>;
+
+const n = (v: unknown) => (v === null || v === undefined ? 0 : Number(v));
+
+export async function cleanupStats(query: SqlQuery, days: number): Promise<CleanupStats> {
+  if (!Number.isInteger(days) || days < 1 || days > 3650) throw new RangeError(`days must be an integer from 1 to 3650, got ${days}`);
+  const rows = await query(
+    `SELECT job, count(*)::int AS runs,
+            count(*) FILTER (WHERE status = 'failed')::int AS failures,
+            coalesce(sum(deleted + updated), 0)::bigint AS rows,
+            coalesce(sum((SELECT coalesce(sum(value::bigint), 0) FROM jsonb_each_text(CASE WHEN batches > 0 THEN children_deleted ELSE '{}'::jsonb END))), 0)::bigint AS dependents,
+            percentile_cont(0.5) WITHIN GROUP (ORDER BY duration_ms) AS median_ms,
+            sum(duration_ms)::bigint AS total_ms,
+            max(finished_at) FILTER (WHERE status = 'completed') AS last_success,
+            max(finished_at) FILTER (WHERE status = 'failed') AS last_failure,
+            (now() - make_interval(days => ${days})) AS since
+       FROM maintenance_run
+      WHERE NOT dry_run AND started_at > now() - make_interval(days => ${days})
+      GROUP BY job ORDER BY job`,
+  );
+  const [since] = rows.length ? rows : await query(`SELECT now() - make_interval(days => ${days}) AS since`);
+  return {
+    days,
+    since: new Date(since!.since as string).toISOString(),
+    jobs: rows.map((r) => {
+      const totalMs = n(r.total_ms);
+      return {
+        job: String(r.job),
+        runs: n(r.runs),
+        failures: n(r.failures),
+        rows: n(r.rows),
+        dependents: n(r.dependents),
+        medianDurationMs: r.median_ms === null ? null : Math.round(n(r.median_ms)),
+        rowsPerSecond: totalMs > 0 ? Math.round((n(r.rows) / totalMs) * 1000 * 10) / 10 : null,
+        lastSuccessAt: r.last_success ? new Date(r.last_success as string).toISOString() : null,
+        lastFailureAt: r.last_failure ? new Date(r.last_failure as string).toISOString() : null,
+      };
+    }),
+  };
+}

@@ -1,0 +1,148 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Orm } from '../db/orm.js';
+import type { Logger } from '../logger.js';
+
+/** What a committed batch reports to the metrics (a subset of the batch activity's input and result). */
+export interface BatchFacts {
+  runId: string;
+  rule: { table: string };
+}
+export interface BatchCounts {
+  deleted: number;
+  updated?: number;
+  children: Record<string, number>;
+  durationMs: number;
+}
+
+/** The metrics dependency of the activities: called once per committed batch, never throws, never waits. */
+export interface JobMetrics {
+  readonly registry: Registry;
+  batchCommitted(batch: BatchFacts, counts: BatchCounts): void;
+}
+
+const n = (v: unknown) => (v === null || v === undefined ? 0 : Number(v));
+
+/**
+ * The tool's own Prometheus metrics. Counters and the batch histogram are updated by the batch activity of this
+ * worker; the gauges (backlog, last success and failure, key age, failing providers, unsent notifications) are read
+ * from the database at scrape time, so every worker reports the same values and a restart loses nothing.
+ */
+export function createJobMetrics(deps: { orm: Orm; logger: Logger; rotateAfterSeconds: number; collectProcessMetrics?: boolean }): JobMetrics {
+  const { orm } = deps;
+  const log = deps.logger.child({ component: 'metrics' });
+  const registry = new Registry();
+  if (deps.collectProcessMetrics) collectDefaultMetrics({ register: registry });
+  const q = <T = Record<string, unknown>>(sql: string) => orm.em.getConnection().execute<T[]>(sql);
+
+  const deleted = new Counter({ name: 'maint_rows_deleted_total', help: 'Rows deleted by purge batches, per job and table (dependents under their own table).', labelNames: ['job', 'table'], registers: [registry] });
+  const updated = new Counter({ name: 'maint_rows_updated_total', help: 'Rows updated by purge batches (e.g. marked revoked), per job and table.', labelNames: ['job', 'table'], registers: [registry] });
+  const batchSeconds = new Histogram({
+    name: 'maint_batch_duration_seconds',
+    help: 'Duration of one batch transaction, per job.',
+    labelNames: ['job'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
+
+  // One set of queries per scrape, shared by the gauges below.
+  let snapshot: Promise<Snapshot> | undefined;
+  let snapshotAt = 0;
+  const read = (): Promise<Snapshot> => {
+    if (!snapshot || Date.now() - snapshotAt > 1_000) {
+      snapshotAt = Date.now();
+      snapshot = readSnapshot(q).catch((err: unknown) => {
+        log.warn({ err: (err as Error).message }, 'metrics: the database could not be read');
+        return EMPTY;
+      });
+    }
+    return snapshot;
+  };
+
+  const gauge = (name: string, help: string, labelNames: string[], fill: (g: Gauge, s: Snapshot) => void) =>
+    new Gauge({
+      name,
+      help,
+      labelNames,
+      registers: [registry],
+      async collect() {
+        this.reset();
+        fill(this, await read());
+      },
+    });
+  gauge('maint_backlog_rows', 'Rows the latest live run of a job matched and has not deleted or updated: exact once it completed, the planner\'s estimate while it runs or after it failed.', ['job'], (g, s) => s.backlog.forEach((v, job) => g.set({ job }, v)));
+  gauge('maint_job_last_success_timestamp_seconds', 'When a run of the job last completed (Unix seconds).', ['job'], (g, s) => s.lastSuccess.forEach((v, job) => g.set({ job }, v)));
+  gauge('maint_job_last_failure_timestamp_seconds', 'When a run of the job last failed (Unix seconds).', ['job'], (g, s) => s.lastFailure.forEach((v, job) => g.set({ job }, v)));
+  gauge('maint_signing_key_age_seconds', 'Age of the active signing key.', [], (g, s) => s.keyAge !== null && g.set(s.keyAge));
+  gauge('maint_signing_key_rotation_due_in_seconds', 'Seconds until a rotation is due (negative: overdue).', [], (g, s) => s.keyAge !== null && g.set(deps.rotateAfterSeconds - s.keyAge));
+  gauge('maint_oidc_providers_failing', 'OIDC providers whose last JWKS fetch failed.', [], (g, s) => g.set(s.oidcFailing));
+  gauge('maint_notifications_unsent', 'Notifications recorded and not delivered yet, per channel.', ['channel'], (g, s) => s.unsent.forEach((v, channel) => g.set({ channel }, v)));
+
+  // The job of a run, looked up once per run (batches carry the run id, not the job name).
+  const jobOfRun = new Map<string, Promise<string>>();
+  const jobOf = (runId: string): Promise<string> => {
+    let job = jobOfRun.get(runId);
+    if (!job) {
+      if (jobOfRun.size > 1_000) jobOfRun.clear();
+      job = orm.em
+        .getConnection()
+        .execute<Array<{ job: string }>>('SELECT job FROM maintenance_run WHERE id = ?', [runId])
+        .then(([r]) => r?.job ?? 'unknown');
+      jobOfRun.set(runId, job);
+    }
+    return job;
+  };
+
+  return {
+    registry,
+    batchCommitted(batch, counts) {
+      void jobOf(batch.runId)
+        .then((job) => {
+          if (counts.deleted) deleted.inc({ job, table: batch.rule.table }, counts.deleted);
+          if (counts.updated) updated.inc({ job, table: batch.rule.table }, counts.updated);
+          for (const [table, v] of Object.entries(counts.children)) if (v) deleted.inc({ job, table }, v);
+          batchSeconds.observe({ job }, counts.durationMs / 1000);
+        })
+        .catch((err: unknown) => log.warn({ err: (err as Error).message }, 'metrics: batch not counted'));
+    },
+  };
+}
+
+interface Snapshot {
+  backlog: Map<string, number>;
+  lastSuccess: Map<string, number>;
+  lastFailure: Map<string, number>;
+  keyAge: number | null;
+  oidcFailing: number;
+  unsent: Map<string, number>;
+}
+
+const EMPTY: Snapshot = { backlog: new Map(), lastSuccess: new Map(), lastFailure: new Map(), keyAge: null, oidcFailing: 0, unsent: new Map() };
+
+async function readSnapshot(q: <T = Record<string, unknown>>(sql: string) => Promise<T[]>): Promise<Snapshot> {
+  // The latest live run of each job: rows it matched minus those its ledger shows done. A completed run's count is
+  // exact (rows left locked); a running, failed or cancelled one has only the planner's estimate of what matched.
+  const backlog = await q<{ job: string; left: number }>(
+    `SELECT job, greatest(coalesce(CASE WHEN status = 'completed' THEN matched END, estimated, matched, 0)
+                          - coalesce((SELECT sum(deleted + updated) FROM purge_batch b WHERE b.run_id = r.id), 0), 0) AS left
+       FROM (SELECT DISTINCT ON (job) id, job, status, matched,
+                    CASE WHEN jsonb_typeof(plan) = 'array'
+                         THEN (SELECT sum((p->>'estimatedRows')::bigint) FROM jsonb_array_elements(plan) p) END AS estimated
+               FROM maintenance_run WHERE NOT dry_run AND cutoff IS NOT NULL ORDER BY job, started_at DESC) r`,
+  );
+  const last = await q<{ job: string; success: number | null; failure: number | null }>(
+    `SELECT job, extract(epoch FROM max(finished_at) FILTER (WHERE status = 'completed'))::float8 AS success,
+            extract(epoch FROM max(finished_at) FILTER (WHERE status = 'failed'))::float8 AS failure
+       FROM maintenance_run GROUP BY job`,
+  );
+  const [key] = await q<{ age: number }>(`SELECT extract(epoch FROM now() - activated_at)::float8 AS age FROM signing_key WHERE state = 'active' LIMIT 1`);
+  const [oidc] = await q<{ n: number }>(`SELECT count(*)::int AS n FROM oidc_provider WHERE last_error IS NOT NULL`);
+  const unsent = await q<{ channel: string; n: number }>(`SELECT channel, count(*)::int AS n FROM notification_outbox WHERE sent_at IS NULL GROUP BY channel`);
+  return {
+    backlog: new Map(backlog.map((r) => [r.job, n(r.left)])),
+    lastSuccess: new Map(last.filter((r) => r.success !== null).map((r) => [r.job, n(r.success)])),
+    lastFailure: new Map(last.filter((r) => r.failure !== null).map((r) => [r.job, n(r.failure)])),
+    keyAge: key ? n(key.age) : null,
+    oidcFailing: n(oidc?.n),
+    unsent: new Map(unsent.map((r) => [r.channel, n(r.n)])),
+  };
+}
