@@ -1,5 +1,6 @@
 import { InputError } from '../config.js';
 import type { PurgeParams } from './types.js';
+import { DJANGO_PARAM_KEYS, parseDjangoParams } from './django.js';
 
 export const BATCH_SIZE = { min: 1, max: 100_000, default: 1_000 } as const;
 export const BATCH_TIMEOUT_SECONDS = { min: 1, max: 3_600, default: 120 } as const;
@@ -9,7 +10,7 @@ export const DAYS = { min: 1, max: 3_650, default: 0 } as const;
 export const TARGET_BATCH_MS = { min: 0, max: 5_000, default: 100 } as const;
 
 
-const KNOWN = ['batchSize', 'dryRun', 'asOf', 'batchTimeoutSeconds', 'batchesPerRun', 'days', 'types', 'targetBatchMs'] as const;
+const KNOWN = ['batchSize', 'dryRun', 'asOf', 'batchTimeoutSeconds', 'batchesPerRun', 'days', 'types', 'targetBatchMs', ...DJANGO_PARAM_KEYS] as const;
 
 function intInRange(field: string, value: unknown, range: { min: number; max: number; default: number }): number {
   if (value === undefined || value === null) return range.default;
@@ -59,6 +60,7 @@ export function parsePurgeParams(raw: unknown, now: Date = new Date()): PurgePar
     batchesPerRun: intInRange('batchesPerRun', input.batchesPerRun, BATCHES_PER_RUN),
     ...(input.days !== undefined && input.days !== null ? { days: intInRange('days', input.days, DAYS) } : {}),
     ...(types ? { types } : {}),
+    ...parseDjangoParams(input),
     // An explicit batch size is used as is; otherwise the size adapts to the target duration.
     targetBatchMs: intInRange('targetBatchMs', input.targetBatchMs, { ...TARGET_BATCH_MS, default: input.batchSize === undefined || input.batchSize === null ? TARGET_BATCH_MS.default : 0 }),
   };

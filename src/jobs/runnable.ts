@@ -13,6 +13,8 @@ export interface RunFlags {
   days?: number;
   types?: string[];
   provider?: string[];
+  refreshTokenExpireSeconds?: number;
+  dotVersion?: string;
 }
 
 const FLAG_NAMES: Record<keyof RunFlags, string> = {
@@ -22,6 +24,8 @@ const FLAG_NAMES: Record<keyof RunFlags, string> = {
   days: '--days',
   types: '--types',
   provider: '--provider',
+  refreshTokenExpireSeconds: '--refresh-token-expire-seconds',
+  dotVersion: '--dot-version',
 };
 
 /** A job `maint run` can start: which workflow runs it and how flags become its (validated) input. */
@@ -42,6 +46,8 @@ function purgeParams(flags: RunFlags): Partial<PurgeParams> {
     ...(flags.asOf !== undefined ? { asOf: flags.asOf } : {}),
     ...(flags.days !== undefined ? { days: flags.days } : {}),
     ...(flags.types !== undefined ? { types: flags.types } : {}),
+    ...(flags.refreshTokenExpireSeconds !== undefined ? { refreshTokenExpireSeconds: flags.refreshTokenExpireSeconds } : {}),
+    ...(flags.dotVersion !== undefined ? { dotVersion: flags.dotVersion } : {}),
   };
 }
 
@@ -50,7 +56,7 @@ function purgeJob(job: JobDefinition): RunnableJob {
     name: job.name,
     description: job.description,
     workflowType: 'batchedPurge',
-    flags: ['dryRun', 'batchSize', 'asOf', ...(job.options?.days ? (['days'] as const) : []), ...(job.options?.types ? (['types'] as const) : [])],
+    flags: ['dryRun', 'batchSize', 'asOf', ...(job.options?.days ? (['days'] as const) : []), ...(job.options?.types ? (['types'] as const) : []), ...(job.djangoParams ?? [])],
     purge: job,
     input(flags, trigger): PurgeInput {
       const params = purgeParams(flags);

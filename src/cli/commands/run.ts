@@ -16,6 +16,8 @@ interface RunFlags extends ConnectionFlags {
   days?: number;
   types?: string;
   provider?: string[];
+  refreshTokenExpireSeconds?: number;
+  dotVersion?: string;
   wait?: boolean;
   json?: boolean;
   workflowId?: string;
@@ -85,6 +87,8 @@ export function registerRun(program: Command): void {
     .option('--as-of <timestamp>', 'purges: reference time (ISO 8601, not in the future); default: now')
     .option('--days <n>', `purges that take it: retention in days (${DAYS.min}-${DAYS.max}; see \`maint jobs\`)`, parseIntFlag('--days', DAYS.min, DAYS.max))
     .option('--types <a,b>', 'purges that select by type: the token types (see `maint jobs`)')
+    .option('--refresh-token-expire-seconds <n>', "django-oauth-toolkit-cleartokens: the app's REFRESH_TOKEN_EXPIRE_SECONDS (unset: no refresh token is deleted, as cleartokens does)", parseIntFlag('--refresh-token-expire-seconds', 0, 315_360_000))
+    .option('--dot-version <v>', 'django-oauth-toolkit-cleartokens: the django-oauth-toolkit version the app runs (e.g. 1.7, 2.4, 3.0)')
     .option('--provider <name>', 'refresh-jwks: only this provider (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--wait', 'wait for the result (purges show a progress bar)')
     .option('--json', 'print the result as JSON')
@@ -102,6 +106,8 @@ export function registerRun(program: Command): void {
         days: flags.days,
         types: flags.types?.split(','),
         provider: flags.provider,
+        refreshTokenExpireSeconds: flags.refreshTokenExpireSeconds,
+        dotVersion: flags.dotVersion,
       };
       checkFlags(job, jobFlags);
       job.input(jobFlags, 'cli');
