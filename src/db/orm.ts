@@ -47,8 +47,8 @@ async function adoptTablesFromPublic(orm: Orm, schema: string): Promise<string[]
   const [mine] = await conn.execute<Array<{ n: number }>>(`SELECT count(*)::int AS n FROM public.mikro_orm_migrations WHERE name = 'Migration20261122000000_initial'`);
   if (mine!.n === 0) return [];
   const present = await conn.execute<Array<{ tablename: string }>>(
-    `SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename = ANY (?)`,
-    [[...OWN_TABLES]],
+    `SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename IN (${OWN_TABLES.map(() => '?').join(', ')})`,
+    [...OWN_TABLES],
   );
   const moved = present.map((r) => r.tablename);
   await conn.transactional(async (trx) => {
