@@ -27,9 +27,11 @@ export function parseDjangoParams(input: Record<string, unknown>): Pick<PurgePar
   }
   const version = input.dotVersion;
   if (version !== undefined && version !== null) {
-    if (typeof version !== 'string' || !/^[123](\.\d{1,3}){0,2}$/.test(version.trim())) {
-      throw new InputError('dotVersion', `${JSON.stringify(version)} is not allowed; expected the django-oauth-toolkit version the app runs, 1.x to 3.x, e.g. 1.7, 2.4 or 3.0`);
+    if (typeof version !== 'string' || !/^[123]\.\d{1,3}(\.\d{1,3})?$/.test(version.trim())) {
+      throw new InputError('dotVersion', `${JSON.stringify(version)} is not allowed; expected the django-oauth-toolkit version the app runs, major.minor from 1.1 to 3.x, e.g. 1.7, 2.4 or 3.0`);
     }
+    // 1.0 cleared access tokens only with a refresh lifespan and never revoked refresh tokens: not reproduced.
+    if (/^1\.0(\.|$)/.test(version.trim())) throw new InputError('dotVersion', `"${version}" is not supported; the preset reproduces cleartokens of 1.1 to 3.x`);
     out.dotVersion = version.trim();
   }
   return out;
@@ -134,5 +136,6 @@ export const SIMPLEJWT_FLUSH_STEPS: RetentionRule[] = [
 export const PRESET_VERSIONS: Record<string, string> = {
   'django-simplejwt-flush-expired': 'djangorestframework-simplejwt 4.x and 5.x (flushexpiredtokens: expires_at <= now)',
   'django-oauth-toolkit-cleartokens':
-    'django-oauth-toolkit 1.x to 3.x (cleartokens); --dot-version picks the semantics: before 2.3 expired ID tokens stay, from 2.3 on those no access token references go',
+    'django-oauth-toolkit 1.1 to 3.x (cleartokens); --dot-version picks the semantics: before 2.3 expired ID tokens stay, from 2.3 on those no access token references go. ' +
+    'Steps shown for 3.x with REFRESH_TOKEN_EXPIRE_SECONDS = 86400; without it steps 1 and 2 do not exist',
 };

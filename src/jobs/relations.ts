@@ -81,8 +81,8 @@ export function describeRelation(c: RelationCondition): string {
     case 'not_referenced':
       return `not referenced by ${c.table}.${c.foreignKey}`;
     case 'referenced_row_older': {
-      const age = c.retentionMs ? ` - ${c.retentionMs / 1000}s` : '';
-      return `${c.column} -> ${c.table}.${c.timestampColumn} ${c.inclusive ? '<=' : '<'} run time${age}`;
+      const age = !c.retentionMs ? '' : c.retentionMs % 86_400_000 === 0 ? ` - ${c.retentionMs / 86_400_000}d` : ` - ${c.retentionMs / 1000}s`;
+      return `${c.column} -> ${c.table}.${c.timestampColumn} ${c.inclusive ? '<=' : '<'} now${age}`;
     }
   }
 }

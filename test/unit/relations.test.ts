@@ -78,6 +78,8 @@ describe('Django preset parameters', () => {
     const job = findJob('django-oauth-toolkit-cleartokens');
     expect(() => applyJobParams(job, parsePurgeParams({}))).toThrow(/dotVersion: .*--dot-version/);
     expect(() => parsePurgeParams({ dotVersion: '4.0' })).toThrow(/dotVersion: "4.0" is not allowed/);
+    expect(() => parsePurgeParams({ dotVersion: '2' })).toThrow(/dotVersion: "2" is not allowed; expected .*major.minor/);
+    expect(() => parsePurgeParams({ dotVersion: '1.0.2' })).toThrow(/dotVersion: "1.0.2" is not supported; the preset reproduces cleartokens of 1.1 to 3.x/);
     expect(() => parsePurgeParams({ refreshTokenExpireSeconds: -1 })).toThrow(/refreshTokenExpireSeconds: -1 is not allowed/);
     expect(parseDjangoParams({ refreshTokenExpireSeconds: '86400', dotVersion: ' 1.7 ' })).toEqual({ refreshTokenExpireSeconds: 86400, dotVersion: '1.7' });
     expect(() => applyJobParams(findJob('purge-expired-tokens'), parsePurgeParams({ dotVersion: '1.7' }))).toThrow(/dotVersion: job purge-expired-tokens takes no dotVersion; jobs that do: django-oauth-toolkit-cleartokens/);

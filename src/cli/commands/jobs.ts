@@ -28,7 +28,7 @@ function flags(j: RunnableJob): string {
       if (f === 'days') return `--days (${p?.options?.days?.default}: ${p?.options?.days?.meaning})`;
       if (f === 'types') return `--types (${p?.options?.types?.allowed.join(',')})`;
       if (f === 'refreshTokenExpireSeconds') return '--refresh-token-expire-seconds (unset: no refresh token deleted)';
-      if (f === 'dotVersion') return '--dot-version (required: 1.x, 2.x or 3.x)';
+      if (f === 'dotVersion') return '--dot-version (required: e.g. 1.7, 2.4, 3.0)';
       return '--provider NAME';
     })
     .join(' ');
