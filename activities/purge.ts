@@ -5,8 +5,10 @@ import { InputError } from '../src/config.js';
 import { applyJobParams, findJob } from '../src/jobs/registry.js';
 import { checkAgainstSchema } from '../src/jobs/schema-check.js';
 import { parsePurgeParams } from '../src/jobs/params.js';
-import { buildBatchSql, buildCountSql, childCounts } from '../src/jobs/sql.js';
-import type { BatchResult, MatchCount, PurgeResult, ResolvedJob, RetentionRule, RunStatus } from '../src/jobs/types.js';
+import { createHash } from 'node:crypto';
+import { buildBatchSql, buildCountSql, buildWalkSql, childCounts, type Walk } from '../src/jobs/sql.js';
+import { explainFirstBatch, keyOf, planStep } from '../src/jobs/plan.js';
+import type { BatchResult, MatchCount, PurgeResult, ResolvedJob, RetentionRule, RunStatus, StepPlanSummary } from '../src/jobs/types.js';
 import type { FaultHooks } from './faults.js';
 
 export type { FaultHooks };
@@ -15,6 +17,30 @@ export interface PurgeActivityDeps {
   orm: Orm;
   logger: Logger;
   faults?: FaultHooks;
+  /** Most lanes one purge may use (MAINT_MAX_PARALLEL). */
+  maxParallel?: number;
+}
+
+/** A batch of a planned walk (the current workflow); `BatchInput` is the form earlier versions schedule. */
+export interface WalkBatchInput {
+  runId: string;
+  batchNo: number;
+  step: number;
+  lane: number;
+  rule: RetentionRule;
+  cutoff: string;
+  runTime: string;
+  size: number;
+  walk: Walk;
+  /** statement_timeout of the batch transaction. */
+  timeoutMs: number;
+}
+
+/** What a run fixed at its start, as its record keeps it: a continued run takes these from here. */
+export interface RecordedRun {
+  runTime: string;
+  cutoffs: string[];
+  startedAtMs: number;
 }
 
 export interface BatchInput {
@@ -39,6 +65,20 @@ export interface StartRunInput {
   dryRun: boolean;
   cutoff: string;
   startedAt: string;
+  /** Recorded by the current workflow: what a continued run must find again. */
+  runTime?: string;
+  cutoffs?: string[];
+  fingerprint?: string;
+}
+
+/** Why the planned steps of a job no longer match what its run recorded (or that there is no such run). */
+function continuationError(message: string): ApplicationFailure {
+  return ApplicationFailure.nonRetryable(`input.carried: ${message}; a purge's state is only accepted from its own continue-as-new`, 'ForgedState');
+}
+
+/** A stable digest of a job's resolved steps, so a continued run can prove it runs the rules its run started with. */
+export function fingerprintOf(steps: RetentionRule[]): string {
+  return createHash('sha256').update(JSON.stringify(steps)).digest('hex');
 }
 
 export interface FinishRunInput {
@@ -51,6 +91,8 @@ export interface FinishRunInput {
   error?: string;
   /** Names of the steps of a multi-step job, to report counts per step. */
   stepNames?: string[];
+  /** How each step walked its table (the current workflow). */
+  plans?: StepPlanSummary[];
 }
 
 function withUpdated(r: BatchResult, updated: number, isUpdate: boolean): BatchResult {
@@ -67,7 +109,7 @@ function num(v: unknown): number {
   return v === null || v === undefined ? 0 : Number(v);
 }
 
-export function createPurgeActivities({ orm, logger, faults }: PurgeActivityDeps) {
+export function createPurgeActivities({ orm, logger, faults, maxParallel = 8 }: PurgeActivityDeps) {
   const conn = () => orm.em.getConnection();
 
   return {
@@ -78,7 +120,12 @@ export function createPurgeActivities({ orm, logger, faults }: PurgeActivityDeps
         const params = parsePurgeParams({ ...(job.defaultBatchSize ? { batchSize: job.defaultBatchSize } : {}), ...(input.params as object | undefined) });
         const steps = applyJobParams(job, params);
         await checkAgainstSchema(conn(), job.name, steps);
-        return { job: job.name, steps, params };
+        // Every step deletes by key: a table without a usable one is refused before anything runs.
+        for (const step of steps) await keyOf(conn(), step);
+        if (params.parallel !== undefined && params.parallel > maxParallel) {
+          throw new InputError('parallel', `${params.parallel} is not allowed on this worker; expected an integer from 1 to ${maxParallel} (MAINT_MAX_PARALLEL)`);
+        }
+        return { job: job.name, steps, params, fingerprint: fingerprintOf(steps) };
       } catch (err) {
         if (err instanceof InputError) throw ApplicationFailure.nonRetryable(err.message, 'InvalidInput');
         throw err;
@@ -87,11 +134,137 @@ export function createPurgeActivities({ orm, logger, faults }: PurgeActivityDeps
 
     /** Creates the audit record; idempotent so a retried start does not duplicate it. */
     async startRun(input: StartRunInput): Promise<void> {
+      const now = Date.now();
+      // Wherever they come from, a reference time in the future or a cutoff after it would delete live rows.
+      if (input.runTime && Date.parse(input.runTime) > now + 5_000) throw ApplicationFailure.nonRetryable(`runTime: ${input.runTime} is in the future; refused`, 'InvalidInput');
+      for (const c of input.cutoffs ?? []) {
+        if (input.runTime && Date.parse(c) > Date.parse(input.runTime)) throw ApplicationFailure.nonRetryable(`cutoff: ${c} is after the run's reference time ${input.runTime}; refused`, 'InvalidInput');
+      }
       await conn().execute(
-        `INSERT INTO maintenance_run (id, workflow_id, job, parameters, trigger, dry_run, status, cutoff, started_at)
-         VALUES (?, ?, ?, ?::jsonb, ?, ?, 'running', ?, ?) ON CONFLICT (id) DO NOTHING`,
-        [input.runId, input.workflowId, input.job, JSON.stringify(input.parameters), input.trigger, input.dryRun, input.cutoff, input.startedAt],
+        `INSERT INTO maintenance_run (id, workflow_id, job, parameters, trigger, dry_run, status, cutoff, started_at, run_time, cutoffs, fingerprint)
+         VALUES (?, ?, ?, ?::jsonb, ?, ?, 'running', ?, ?, ?, ?::jsonb, ?) ON CONFLICT (id) DO NOTHING`,
+        [input.runId, input.workflowId, input.job, JSON.stringify(input.parameters), input.trigger, input.dryRun, input.cutoff, input.startedAt,
+          input.runTime ?? null, input.cutoffs ? JSON.stringify(input.cutoffs) : null, input.fingerprint ?? null],
       );
+    },
+
+    /**
+     * A continued run's check: the run it continues must be recorded, still running, for the same job, with the
+     * same rules; its reference time and cutoffs are read from that record. Anything else is a forged state.
+     */
+    async loadRun(input: { runId: string; job: string; fingerprint: string }): Promise<RecordedRun> {
+      const [row] = await conn().execute<Record<string, unknown>[]>(
+        'SELECT job, status, run_time, cutoffs, fingerprint, started_at FROM maintenance_run WHERE id = ?',
+        [input.runId],
+      );
+      if (!row || !row.run_time || !Array.isArray(row.cutoffs)) throw continuationError(`no purge run ${input.runId} was recorded`);
+      if (row.job !== input.job) throw continuationError(`run ${input.runId} is a run of ${String(row.job)}, not ${input.job}`);
+      if (row.status !== 'running') throw continuationError(`run ${input.runId} is ${String(row.status)}`);
+      if (row.fingerprint !== input.fingerprint) throw ApplicationFailure.nonRetryable(`the rules of ${input.job} changed while its run was in progress; start a new run`, 'RulesChanged');
+      const runTime = new Date(row.run_time as string).toISOString();
+      const cutoffs = (row.cutoffs as string[]).map((c) => new Date(c).toISOString());
+      if (Date.parse(runTime) > Date.now() + 5_000 || cutoffs.some((c) => Date.parse(c) > Date.parse(runTime))) {
+        throw continuationError(`run ${input.runId} has a reference time or cutoff in the future`);
+      }
+      return { runTime, cutoffs, startedAtMs: new Date(row.started_at as string).getTime() };
+    },
+
+    /** Records a run refused before it touched anything (a forged state), so the audit says so. */
+    async refuseRun(input: { runId: string; workflowId: string; job: string; trigger: string; error: string; at: string }): Promise<void> {
+      await conn().execute(
+        `INSERT INTO maintenance_run (id, workflow_id, job, parameters, trigger, dry_run, status, started_at, finished_at, duration_ms, error)
+         VALUES (?, ?, ?, '{}'::jsonb, ?, false, 'failed', ?, ?, 0, ?)
+         ON CONFLICT (id) DO UPDATE SET status = 'failed', finished_at = EXCLUDED.finished_at, error = EXCLUDED.error`,
+        [input.runId, input.workflowId, input.job, input.trigger, input.at, input.at, input.error],
+      );
+    },
+
+    /** How a step will walk its table, from the live catalog; a dry run also gets the EXPLAIN of one batch. */
+    async planPurgeStep(input: { rule: RetentionRule; cutoff: string; runTime: string; parallel?: number; batchSize: number; adaptive: boolean; explain: boolean }): Promise<StepPlanSummary> {
+      try {
+        const plan = await planStep(conn(), input.rule, { cutoff: input.cutoff, parallel: input.parallel, maxParallel, batchSize: input.batchSize, adaptive: input.adaptive });
+        const explain = input.explain ? await explainFirstBatch(conn(), input.rule, plan, input.cutoff, input.runTime) : undefined;
+        return { step: input.rule.name ?? input.rule.table, ...plan, ...(explain ? { explain } : {}) };
+      } catch (err) {
+        if (err instanceof InputError) throw ApplicationFailure.nonRetryable(err.message, 'InvalidInput');
+        throw err;
+      }
+    },
+
+    /**
+     * One batch of a planned walk, in one short transaction bounded by statement and lock timeouts, with its
+     * ledger row (keyed by run and batch) written in the same transaction: a retried batch whose row exists
+     * reports what it recorded and deletes nothing. Heartbeats while it runs, so a batch whose worker died is
+     * retried within seconds rather than after a start-to-close timeout.
+     */
+    async purgeWalkBatch(input: WalkBatchInput): Promise<BatchResult> {
+      const ctx = Context.current();
+      const attempt = ctx.info.attempt;
+      // The cutoff comes from the run's record; still, a cutoff in the future is never run.
+      if (Date.parse(input.cutoff) > Date.now() + 5_000) throw ApplicationFailure.nonRetryable(`cutoff: ${input.cutoff} is in the future; refused`, 'InvalidInput');
+      const built = buildWalkSql(input.rule, input.walk);
+      const isUpdate = input.rule.action?.type === 'update';
+      const beat = setInterval(() => ctx.heartbeat(), 1_000);
+      try {
+        const result = await orm.em.getConnection().transactional(async (trx) => {
+          const c = conn();
+          const [done] = await c.execute<Record<string, unknown>[]>(
+            'SELECT deleted, updated, children, duration_ms, last_ts, last_key, examined, skipped FROM purge_batch WHERE run_id = ? AND batch_no = ?',
+            [input.runId, input.batchNo],
+            'all',
+            trx,
+          );
+          if (done) {
+            return withUpdated(
+              {
+                deleted: num(done.deleted),
+                children: done.children as Record<string, number>,
+                durationMs: num(done.duration_ms),
+                fromLedger: true,
+                lastTs: done.last_ts ? new Date(done.last_ts as string).toISOString() : null,
+                lastKey: (done.last_key as string | null) ?? null,
+                examined: num(done.examined),
+                skipped: num(done.skipped),
+              },
+              num(done.updated),
+              isUpdate,
+            );
+          }
+          // Bounded waits: a batch that cannot get its locks or runs long fails fast and is retried.
+          await c.execute(`SET LOCAL statement_timeout = ${Math.round(input.timeoutMs)}`, [], 'run', trx);
+          await c.execute(`SET LOCAL lock_timeout = ${Math.round(Math.min(2_000, input.timeoutMs / 2))}`, [], 'run', trx);
+          const started = performance.now();
+          const [row] = await c.execute<Record<string, unknown>[]>(
+            built.sql,
+            built.bind({ cutoff: input.cutoff, limit: input.size, from: input.walk.from, to: input.walk.to, after: input.walk.after, runTime: input.runTime }),
+            'all',
+            trx,
+          );
+          const affected = num(row?.affected);
+          const deleted = isUpdate ? 0 : affected;
+          const updated = isUpdate ? affected : 0;
+          const children = childCounts(row ?? {}, built.children);
+          const durationMs = Math.round(performance.now() - started);
+          const lastTs = row?.last_ts ? new Date(row.last_ts as string).toISOString() : null;
+          const lastKey = (row?.last_key as string | null) ?? null;
+          const examined = num(row?.examined);
+          const skipped = num(row?.skipped);
+          // A concurrent attempt of the same batch fails here on the primary key and rolls its changes back.
+          await c.execute(
+            `INSERT INTO purge_batch (run_id, batch_no, step, lane, deleted, updated, children, duration_ms, last_ts, last_key, examined, skipped)
+             VALUES (?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?, ?, ?, ?)`,
+            [input.runId, input.batchNo, input.step, input.lane, deleted, updated, JSON.stringify(children), durationMs, lastTs, lastKey, examined, skipped],
+            'run',
+            trx,
+          );
+          return withUpdated({ deleted, children, durationMs, fromLedger: false, lastTs, lastKey, examined, skipped }, updated, isUpdate);
+        });
+        logger.debug({ runId: input.runId, batchNo: input.batchNo, lane: input.lane, attempt, ...result }, 'batch committed');
+        await faults?.afterBatchCommit?.({ runId: input.runId, batchNo: input.batchNo, attempt });
+        return result;
+      } finally {
+        clearInterval(beat);
+      }
     },
 
     /** Counts matching rows and their dependents: the dry run's answer and the progress bar's total. */
@@ -177,8 +350,9 @@ export function createPurgeActivities({ orm, logger, faults }: PurgeActivityDeps
       const rowsPerSecond = input.dryRun || durationMs === 0 ? null : Math.round(((deleted + updated) / durationMs) * 1000 * 10) / 10;
       await c.execute(
         `UPDATE maintenance_run SET status = ?, matched = ?, deleted = ?, updated = ?, children_deleted = ?::jsonb, steps = ?::jsonb,
-                batches = ?, finished_at = ?, duration_ms = ?, rows_per_second = ?, error = ? WHERE id = ?`,
-        [input.status, input.matched, deleted, updated, JSON.stringify(children), steps ? JSON.stringify(steps) : null, num(sums?.batches), input.finishedAt, durationMs, rowsPerSecond, input.error ?? null, input.runId],
+                batches = ?, finished_at = ?, duration_ms = ?, rows_per_second = ?, error = ?, plan = coalesce(?::jsonb, plan) WHERE id = ?`,
+        [input.status, input.matched, deleted, updated, JSON.stringify(children), steps ? JSON.stringify(steps) : null, num(sums?.batches), input.finishedAt, durationMs, rowsPerSecond, input.error ?? null,
+          input.plans ? JSON.stringify(input.plans.map(({ explain: _e, ...p }) => p)) : null, input.runId],
       );
       return {
         runId: input.runId,

@@ -2,13 +2,9 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { Orm } from '../src/db/orm.js';
 import type { Logger } from '../src/logger.js';
 import { InputError } from '../src/config.js';
-import { DEFAULT_SCOPES, type ScopesResult } from '../src/scopes.js';
-import { boolField, paramsObject } from '../src/validate.js';
+import { DEFAULT_SCOPES, parseScopesParams, type ScopesResult } from '../src/scopes.js';
 
-export function parseScopesParams(raw: unknown): { dryRun: boolean } {
-  const input = paramsObject(raw, ['dryRun']);
-  return { dryRun: boolField('dryRun', input.dryRun, false) };
-}
+export { parseScopesParams };
 
 export function createScopeActivities({ orm, logger }: { orm: Orm; logger: Logger }) {
   return {

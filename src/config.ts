@@ -1,16 +1,9 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 
-/** Thrown for any bad input (flag, env var, rule): names the field and what is allowed. */
-export class InputError extends Error {
-  constructor(
-    readonly field: string,
-    message: string,
-  ) {
-    super(`${field}: ${message}`);
-    this.name = 'InputError';
-  }
-}
+import { InputError } from './errors.js';
+
+export { InputError };
 
 const HOST_PORT = /^(?<host>[A-Za-z0-9.-]+|\[[0-9A-Fa-f:]+\]):(?<port>\d{1,5})$/;
 

@@ -1,3 +1,5 @@
+import { boolField, paramsObject } from './validate.js';
+
 /** The scopes every deployment has (from the seeds' initialize_jwt_scopes). Pure data: workflows import it. */
 export const DEFAULT_SCOPES: ReadonlyArray<{ name: string; description: string }> = [
   { name: 'base', description: 'Basic access to authenticated endpoints' },
@@ -11,4 +13,9 @@ export interface ScopesResult {
   /** Created by this run (or, in a dry run, that would be). */
   created: string[];
   existing: string[];
+}
+
+export function parseScopesParams(raw: unknown): { dryRun: boolean } {
+  const input = paramsObject(raw, ['dryRun']);
+  return { dryRun: boolField('dryRun', input.dryRun, false) };
 }

@@ -1,4 +1,4 @@
-import { InputError } from './config.js';
+import { InputError } from './errors.js';
 
 /**
  * Small validators for workflow parameters and environment variables: each names the field and what is

@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities, type FaultHooks, type KeysRuntime } from '../activities/index.js';
+import { DatabaseErrorsWithoutValues } from './db/errors.js';
 import type { OidcConfig } from './oidc/config.js';
 import type { Orm } from './db/orm.js';
 import type { Logger } from './logger.js';
@@ -20,6 +21,8 @@ export interface WorkerOptions {
   oidc?: OidcConfig;
   /** Tests that kill workers turn sticky execution off so a dead worker's sticky queue does not delay them. */
   maxCachedWorkflows?: number;
+  /** Most lanes one purge may use (MAINT_MAX_PARALLEL). */
+  maxParallel?: number;
 }
 
 export async function bundleWorkflows(): Promise<{ code: string }> {
@@ -36,8 +39,11 @@ export async function createWorker(opts: WorkerOptions): Promise<{ worker: Worke
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowBundle: await bundleWorkflows() }),
-    activities: createActivities({ orm: opts.orm, logger: opts.logger, faults: opts.faults, keys: opts.keys, oidc: opts.oidc }),
+    activities: createActivities({ orm: opts.orm, logger: opts.logger, faults: opts.faults, keys: opts.keys, oidc: opts.oidc, maxParallel: opts.maxParallel }),
+    interceptors: { activity: [() => ({ inbound: new DatabaseErrorsWithoutValues() })] },
     ...(opts.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: opts.maxCachedWorkflows } : {}),
+    // A worker that dies leaves its workflows' tasks on its sticky queue: hand them to another worker soon.
+    stickyQueueScheduleToStartTimeout: '3 seconds',
     shutdownGraceTime: '30 seconds',
   });
   return { worker, connection };

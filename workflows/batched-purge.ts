@@ -4,7 +4,6 @@ import {
   CancellationScope,
   CancelledFailure,
   continueAsNew,
-  defineQuery,
   isCancellation,
   patched,
   proxyActivities,
@@ -12,93 +11,85 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
-import { nextBatchSize } from '../src/jobs/batch-size.js';
-import type { CarriedState, Progress, PurgeInput, PurgeResult, ResolvedJob, RetentionRule } from '../src/jobs/types.js';
+import type { RecordedRun } from '../activities/purge.js';
+import { InputError } from '../src/errors.js';
+import { ADAPTIVE_BATCH, ADAPTIVE_CHUNK, nextChunk } from '../src/jobs/batch-size.js';
+import { parsePurgeParams } from '../src/jobs/params.js';
+import { parsePurgeInput } from '../src/jobs/purge-input.js';
+import type { LaneState, Progress, PurgeContinuation, PurgeParams, PurgeResult, RetentionRule, StepPlanSummary } from '../src/jobs/types.js';
+import { checkWorkflowId } from '../src/workflow-input.js';
+import { legacyBatchedPurge, type LegacyPurgeInput } from './batched-purge-v1.js';
+import { addCounts, bookkeeping, errorMessage, progressQuery, scheduleTrigger } from './common.js';
 
-export const progressQuery = defineQuery<Progress>('progress');
+export { progressQuery };
 
-const bookkeeping = proxyActivities<Activities>({
-  startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 10 },
-});
-
-function addCounts(into: Record<string, number>, add: Record<string, number>): Record<string, number> {
-  const out = { ...into };
-  for (const [k, v] of Object.entries(add)) out[k] = (out[k] ?? 0) + v;
-  return out;
-}
-
-/** Where a scheduled run came from, when the schedule is what started it. */
-function scheduleTrigger(): string | undefined {
-  const attr = workflowInfo().typedSearchAttributes;
-  const byId = attr.getAll().find((p) => p.key.name === 'TemporalScheduledById');
-  return byId ? `schedule:${String(byId.value)}` : undefined;
-}
-
-function errorMessage(err: unknown): string {
-  if (err instanceof ActivityFailure && err.cause) return err.cause.message;
-  return err instanceof Error ? err.message : String(err);
-}
-
-/** The steps of a resolved job; histories of the single-rule form replay as one step. */
-function stepsOf(resolved: ResolvedJob): RetentionRule[] {
-  return resolved.steps ?? (resolved.rule ? [resolved.rule] : []);
+/** A bad input fails the run at once, for good, naming the field; nothing has been touched. */
+function refused(err: unknown): never {
+  if (err instanceof InputError) throw ApplicationFailure.nonRetryable(err.message, 'InvalidInput');
+  throw err;
 }
 
 /**
- * The one batched purge: every deleting job is a list of retention rules (steps) run by this loop. The
- * reference time and each step's cutoff are fixed once (first run of the chain) and carried through
- * continue-as-new; each batch is a retried activity whose counts come from the ledger, so they are exact
- * after any retry or crash.
+ * The one batched purge: every deleting job is a list of retention rules (steps) run by this workflow.
+ *
+ * Its input is untrusted (any client of the namespace can start it): it is parsed strictly first, the rules
+ * come from the worker's job registry, and the reference time and cutoffs are fixed once at the start and
+ * recorded with the run; a continued run reads them back from that record and proves it runs the same rules.
+ * Each step is planned from the live catalog (walk a timestamp index, or the key in chunks), its range split
+ * into lanes that run concurrently as streams of batch activities, each batch one short transaction whose
+ * counts come from the ledger, so they are exact after any retry or crash.
  */
-export async function batchedPurge(input: PurgeInput): Promise<PurgeResult> {
+export async function batchedPurge(raw: unknown): Promise<PurgeResult> {
+  // Histories recorded before planned walks replay with the code that recorded them.
+  if (!patched('planned-walks')) return legacyBatchedPurge(raw as LegacyPurgeInput);
   const info = workflowInfo();
   const runId = info.firstExecutionRunId;
-  let state: CarriedState | undefined = input.carried;
-  let phase: Progress['phase'] = state ? 'deleting' : 'starting';
 
-  setHandler(progressQuery, () => ({
-    job: state?.resolved.job ?? input.job,
-    dryRun: state?.resolved.params.dryRun ?? Boolean(input.params?.dryRun),
-    phase,
-    cutoff: state?.cutoff ?? null,
-    matched: state?.matched ?? null,
-    deleted: (state?.deleted ?? 0) + (state?.updated ?? 0),
-    children: state?.children ?? {},
-    batches: state?.nextBatchNo ?? 0,
-    step: state?.step ?? 0,
-    steps: state ? stepsOf(state.resolved).length : 0,
-  }));
-
-  if (!state) {
-    const resolved: ResolvedJob = await bookkeeping.resolveJob({ job: input.job, params: input.params });
-    const startedAtMs = Date.now();
-    const reference = resolved.params.asOf ? Date.parse(resolved.params.asOf) : startedAtMs;
-    const cutoffs = stepsOf(resolved).map((r) => new Date(reference - r.retentionMs).toISOString());
-    const trigger = input.trigger ?? scheduleTrigger() ?? 'manual';
-    state = {
-      resolved,
-      trigger,
-      cutoff: cutoffs[0]!,
-      cutoffs,
-      runTime: new Date(reference).toISOString(),
-      step: 0,
-      startedAtMs,
-      nextBatchNo: 0,
-      deleted: 0,
-      updated: 0,
-      children: {},
-      matched: null,
-    };
+  let parsed: ReturnType<typeof parsePurgeInput>;
+  let params: PurgeParams;
+  try {
+    checkWorkflowId(info.workflowId);
+    parsed = parsePurgeInput(raw);
+    params = parsePurgeParams(parsed.params);
+  } catch (err) {
+    refused(err);
   }
-  const s: CarriedState = state;
-  const { params } = s.resolved;
-  const steps = stepsOf(s.resolved);
-  const cutoffs = s.cutoffs ?? [s.cutoff];
-  const batches = proxyActivities<Activities>({
-    startToCloseTimeout: `${params.batchTimeoutSeconds} seconds`,
-    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 20 },
-  });
+  const input = parsed;
+  const trigger = input.trigger ?? scheduleTrigger() ?? 'manual';
+
+  // Only the workflow itself continues as new; a state in a fresh start came from a client.
+  const refuseForged = async (message: string): Promise<never> => {
+    await bookkeeping.refuseRun({ runId, workflowId: info.workflowId, job: input.job, trigger, error: message, at: new Date().toISOString() });
+    throw ApplicationFailure.nonRetryable(message, 'ForgedState');
+  };
+  if ((input.carried || input.legacy) && !info.continuedFromExecutionRunId) {
+    await refuseForged('input.carried: a purge state was sent with a new run; it is only accepted from the run\'s own continue-as-new');
+  }
+  if (input.legacy) return legacyBatchedPurge({ job: input.job, params: input.params, trigger: input.trigger, carried: input.legacy });
+
+  let phase: Progress['phase'] = input.carried ? 'deleting' : 'starting';
+  let s: PurgeContinuation | undefined = input.carried;
+  let recorded: RecordedRun | undefined;
+  setHandler(progressQuery, () => progressOf(input.job, params, phase, s, recorded));
+
+  const resolved = await bookkeeping.resolveJob({ job: input.job, params: input.params });
+  const steps = resolved.steps ?? [];
+  if (!s) {
+    const startedAtMs = Date.now();
+    const reference = params.asOf ? Date.parse(params.asOf) : startedAtMs;
+    recorded = { runTime: new Date(reference).toISOString(), cutoffs: steps.map((r) => new Date(reference - r.retentionMs).toISOString()), startedAtMs };
+    s = { v: 2, startedAtMs, nextBatchNo: 0, matched: null, deleted: 0, updated: 0, children: {}, step: 0, plans: [], lanes: [], leftLocked: 0 };
+  } else {
+    try {
+      recorded = await bookkeeping.loadRun({ runId, job: resolved.job, fingerprint: resolved.fingerprint ?? '' });
+    } catch (err) {
+      const cause = err instanceof ActivityFailure ? err.cause : err;
+      if (cause instanceof ApplicationFailure && cause.type === 'ForgedState') await refuseForged(cause.message);
+      throw err;
+    }
+  }
+  const state: PurgeContinuation = s;
+  const rec: RecordedRun = recorded!;
 
   const finish = (status: PurgeResult['status'], error?: string) =>
     CancellationScope.nonCancellable(async () => {
@@ -107,86 +98,131 @@ export async function batchedPurge(input: PurgeInput): Promise<PurgeResult> {
         runId,
         status,
         dryRun: params.dryRun,
-        matched: s.matched,
+        matched: state.matched,
         finishedAt: new Date().toISOString(),
         error,
+        plans: state.plans,
         ...(steps.length > 1 || steps[0]?.action?.type === 'update' ? { stepNames: steps.map(stepName) } : {}),
       });
       phase = 'done';
-      const result: PurgeResult = { ...done, job: s.resolved.job, dryRun: params.dryRun, cutoff: s.cutoff };
+      const result: PurgeResult = { ...done, job: resolved.job, dryRun: params.dryRun, cutoff: rec.cutoffs[0]!, plans: state.plans, skippedLocked: state.leftLocked };
       // Dry runs delete nothing: report what would go.
-      return params.dryRun ? { ...result, children: s.children } : result;
+      return params.dryRun ? { ...result, children: state.children } : result;
     });
 
   let continueNow = false;
   try {
-    if (s.matched === null) {
+    if (state.matched === null) {
       await bookkeeping.startRun({
         runId,
         workflowId: info.workflowId,
-        job: s.resolved.job,
+        job: resolved.job,
         parameters: { ...params },
-        trigger: s.trigger,
+        trigger,
         dryRun: params.dryRun,
-        cutoff: s.cutoff,
-        startedAt: new Date(s.startedAtMs).toISOString(),
+        cutoff: rec.cutoffs[0]!,
+        startedAt: new Date(state.startedAtMs).toISOString(),
+        runTime: rec.runTime,
+        cutoffs: rec.cutoffs,
+        fingerprint: resolved.fingerprint,
       });
       phase = 'counting';
-      const count =
-        steps.length === 1
-          ? await bookkeeping.countMatching({ rule: steps[0]!, cutoff: cutoffs[0]! })
-          : await bookkeeping.countMatching({ rule: steps[0]!, cutoff: cutoffs[0]!, more: steps.slice(1).map((rule, i) => ({ rule, cutoff: cutoffs[i + 1]! })) });
-      s.matched = count.matched;
-      if (params.dryRun) s.children = count.children;
+      const count = await bookkeeping.countMatching({
+        rule: steps[0]!,
+        cutoff: rec.cutoffs[0]!,
+        ...(steps.length > 1 ? { more: steps.slice(1).map((rule, i) => ({ rule, cutoff: rec.cutoffs[i + 1]! })) } : {}),
+      });
+      state.matched = count.matched;
+      if (params.dryRun) state.children = count.children;
     }
-    if (params.dryRun) return await finish('completed');
+    if (params.dryRun) {
+      phase = 'planning';
+      // What each step would do, with the EXPLAIN of one batch: an operator sees how a run will go.
+      for (const [i, rule] of steps.entries()) state.plans[i] = await planOf(rule, rec.cutoffs[i]!, rec.runTime, params, true);
+      return await finish('completed');
+    }
+
+    const batches = proxyActivities<Activities>({
+      // A batch is meant to take a fraction of a second; its statement timeout bounds it, and its heartbeat
+      // tells within seconds when its worker died, so another worker retries it at once.
+      startToCloseTimeout: `${params.batchTimeoutSeconds + 10} seconds`,
+      heartbeatTimeout: '4 seconds',
+      retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 20 },
+    });
+    let batchesThisRun = 0;
+    let failure: unknown;
+    const stopping = () => failure !== undefined || continueNow || CancellationScope.current().consideredCancelled;
+
+    /** One lane: batches over its range until it is done (or the run pauses, fails or is cancelled). */
+    const runLane = async (rule: RetentionRule, plan: StepPlanSummary, lane: LaneState, laneNo: number): Promise<void> => {
+      const step = state.step;
+      const bounds = plan.strategy === 'key-chunks' ? ADAPTIVE_CHUNK : ADAPTIVE_BATCH;
+      while (!lane.done && !stopping()) {
+        const batchNo = state.nextBatchNo++;
+        const before = lane.after;
+        const to = lane.revisiting && plan.strategy === 'key-chunks' ? lane.revisit!.to : lane.to;
+        // A batch that has started runs to its end even when cancellation arrives meanwhile.
+        const res = await CancellationScope.nonCancellable(() =>
+          batches.purgeWalkBatch({
+            runId,
+            batchNo,
+            step,
+            lane: laneNo,
+            rule,
+            cutoff: rec.cutoffs[step]!,
+            runTime: rec.runTime,
+            size: lane.size,
+            walk: { strategy: plan.strategy, from: lane.from, to, after: lane.after },
+            timeoutMs: params.batchTimeoutSeconds * 1000,
+          }),
+        );
+        state.deleted += res.deleted;
+        state.updated += res.updated ?? 0;
+        state.children = addCounts(state.children, res.children);
+        const skipped = res.skipped ?? 0;
+        if (lane.revisiting) state.leftLocked += skipped;
+        else if (skipped > 0) lane.revisit = { after: lane.revisit ? lane.revisit.after : before, to: plan.strategy === 'key-chunks' ? (res.lastKey ?? lane.to) : lane.to };
+        lane.skipped += skipped;
+        const examined = res.examined ?? 0;
+        if (examined < lane.size) {
+          // The end of the lane: once more over the range where rows were locked, then done.
+          if (lane.revisit && !lane.revisiting) {
+            lane.revisiting = true;
+            lane.after = lane.revisit.after;
+          } else lane.done = true;
+        } else {
+          lane.after = plan.strategy === 'key-chunks' ? { key: res.lastKey ?? null } : { key: res.lastKey ?? null, ts: res.lastTs ?? null };
+        }
+        if (plan.adaptive) lane.size = nextChunk(lane.size, examined, res.durationMs, params.targetBatchMs ?? 0, bounds);
+        batchesThisRun += 1;
+        if (batchesThisRun >= params.batchesPerRun || workflowInfo().continueAsNewSuggested) continueNow = true;
+      }
+    };
 
     phase = 'deleting';
-    let batchesThisRun = 0;
-    // Runs recorded before keyset batches replay without them.
-    const keyset = patched('keyset-batches');
-    while ((s.step ?? 0) < steps.length) {
-      if (CancellationScope.current().consideredCancelled) {
-        throw new CancelledFailure('purge cancelled; the batches committed so far are recorded');
+    while (state.step < steps.length) {
+      const rule = steps[state.step]!;
+      if (!state.plans[state.step]) {
+        phase = 'planning';
+        const plan = await planOf(rule, rec.cutoffs[state.step]!, rec.runTime, params, false);
+        state.plans[state.step] = plan;
+        state.lanes = plan.lanes.map((l) => ({ from: l.from, to: l.to, after: null, size: plan.chunk, done: false, skipped: 0, revisit: null, revisiting: false }));
+        phase = 'deleting';
       }
-      const step = s.step ?? 0;
-      const size = s.size ?? params.batchSize;
-      // A batch that has started runs to its end even when cancellation arrives meanwhile.
-      const res = await CancellationScope.nonCancellable(() =>
-        batches.purgeBatch({
-          runId,
-          batchNo: s.nextBatchNo,
-          rule: steps[step]!,
-          cutoff: cutoffs[step]!,
-          batchSize: size,
-          runTime: s.runTime,
-          step,
-          ...(keyset ? { after: s.after ?? null } : {}),
-        }),
+      const plan = state.plans[state.step]!;
+      await Promise.all(
+        state.lanes.map((lane, i) =>
+          runLane(rule, plan, lane, i).catch((err: unknown) => {
+            // The other lanes finish their running batch and stop, so the counts below are final.
+            failure ??= err;
+          }),
+        ),
       );
-      s.nextBatchNo += 1;
-      s.deleted += res.deleted;
-      s.updated = (s.updated ?? 0) + (res.updated ?? 0);
-      s.children = addCounts(s.children, res.children);
-      batchesThisRun += 1;
-      if (params.targetBatchMs) s.size = nextBatchSize(size, res.durationMs, params.targetBatchMs);
-      // Fewer than a full batch: no unlocked matching rows are left in this step (from the keyset position on).
-      if (res.deleted + (res.updated ?? 0) < size) {
-        if (keyset && s.after) {
-          // One pass from the start picks up rows that were locked (skipped) when their turn came.
-          s.after = null;
-        } else {
-          if (steps.length === 1) break;
-          s.step = step + 1;
-          s.after = null;
-        }
-      } else if (keyset) {
-        s.after = res.lastTs ?? null;
-      }
-      if (batchesThisRun >= params.batchesPerRun || workflowInfo().continueAsNewSuggested) {
-        continueNow = (s.step ?? 0) < steps.length;
-        if (continueNow) break;
-      }
+      if (failure !== undefined) throw failure;
+      if (CancellationScope.current().consideredCancelled) throw new CancelledFailure('purge cancelled; the batches committed so far are recorded');
+      if (state.lanes.some((l) => !l.done)) break;
+      state.step += 1;
+      state.lanes = [];
     }
   } catch (err) {
     if (isCancellation(err)) {
@@ -196,11 +232,42 @@ export async function batchedPurge(input: PurgeInput): Promise<PurgeResult> {
     await finish('failed', errorMessage(err));
     throw ApplicationFailure.nonRetryable(`purge failed: ${errorMessage(err)}`, 'PurgeFailed');
   }
-  if (continueNow) {
+  if (state.step < steps.length) {
     phase = 'deleting';
-    return continueAsNew<typeof batchedPurge>({ job: input.job, trigger: s.trigger, carried: s });
+    const next = { job: input.job, ...(input.params ? { params: input.params } : {}), trigger, carried: state };
+    return continueAsNew<typeof batchedPurge>(next);
   }
   return finish('completed');
+}
+
+async function planOf(rule: RetentionRule, cutoff: string, runTime: string, params: PurgeParams, explain: boolean): Promise<StepPlanSummary> {
+  return bookkeeping.planPurgeStep({
+    rule,
+    cutoff,
+    runTime,
+    ...(params.parallel !== undefined ? { parallel: params.parallel } : {}),
+    batchSize: params.batchSize,
+    adaptive: Boolean(params.targetBatchMs),
+    explain,
+  });
+}
+
+function progressOf(job: string, params: PurgeParams, phase: Progress['phase'], s: PurgeContinuation | undefined, rec: RecordedRun | undefined): Progress {
+  const plan = s?.plans[s.step] ?? null;
+  return {
+    job,
+    dryRun: params.dryRun,
+    phase,
+    cutoff: rec?.cutoffs[0] ?? null,
+    matched: s?.matched ?? null,
+    deleted: (s?.deleted ?? 0) + (s?.updated ?? 0),
+    children: s?.children ?? {},
+    batches: s?.nextBatchNo ?? 0,
+    step: s?.step ?? 0,
+    steps: rec?.cutoffs.length ?? 0,
+    plan,
+    lanes: (s?.lanes ?? []).map((l) => ({ done: l.done, at: l.after?.ts ?? l.after?.key ?? null, size: l.size })),
+  };
 }
 
 function stepName(rule: RetentionRule): string {

@@ -1,6 +1,25 @@
-import { ActivityFailure, ApplicationFailure, CancellationScope, isCancellation, proxyActivities, sleep, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, CancellationScope, defineQuery, isCancellation, proxyActivities, sleep, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import type { JobRunRecord } from '../activities/audit.js';
+import type { Progress } from '../src/jobs/types.js';
+import { InputError } from '../src/errors.js';
+import { checkWorkflowId } from '../src/workflow-input.js';
+
+export const progressQuery = defineQuery<Progress>('progress');
+
+export function addCounts(into: Record<string, number>, add: Record<string, number>): Record<string, number> {
+  const out = { ...into };
+  for (const [k, v] of Object.entries(add)) out[k] = (out[k] ?? 0) + v;
+  return out;
+}
+
+/** Where a scheduled run came from, when the schedule is what started it. */
+export function scheduleTrigger(): string | undefined {
+  const byId = workflowInfo()
+    .typedSearchAttributes.getAll()
+    .find((p) => p.key.name === 'TemporalScheduledById');
+  return byId ? `schedule:${String(byId.value)}` : undefined;
+}
 
 /** Short bookkeeping activities (validation, audit records, reads). */
 export const bookkeeping = proxyActivities<Activities>({
@@ -10,11 +29,7 @@ export const bookkeeping = proxyActivities<Activities>({
 
 /** Where a run came from: the caller's word, else the schedule that started it, else "manual". */
 export function triggerOf(given: string | undefined): string {
-  if (given) return given;
-  const byId = workflowInfo()
-    .typedSearchAttributes.getAll()
-    .find((p) => p.key.name === 'TemporalScheduledById');
-  return byId ? `schedule:${String(byId.value)}` : 'manual';
+  return given || (scheduleTrigger() ?? 'manual');
 }
 
 export function errorMessage(err: unknown): string {
@@ -66,4 +81,18 @@ export async function runJob<T>(
   }
   await audit({ ...base, status: 'completed', matched: outcome.matched, deleted: outcome.deleted, counts: outcome.counts, error: outcome.problem ?? null });
   return outcome.result;
+}
+
+/**
+ * A workflow's first step: its id and input checked strictly. A bad input fails the run at once and for good,
+ * naming the field and what is allowed, before anything is touched (and never as a TypeError that retries).
+ */
+export function parseInput<T>(raw: unknown, parse: (raw: unknown) => T): T {
+  try {
+    checkWorkflowId(workflowInfo().workflowId);
+    return parse(raw);
+  } catch (err) {
+    if (err instanceof InputError) throw ApplicationFailure.nonRetryable(err.message, 'InvalidInput');
+    throw err;
+  }
 }

@@ -1,7 +1,8 @@
 import { defineQuery, proxyActivities, setCurrentDetails, setHandler } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import type { RetirementInput, RetirementProgress, RetirementResult, StepOutcome } from '../src/keys/types.js';
-import { audit, sleepUntil } from './common.js';
+import { parseRetirementInput } from '../src/job-inputs.js';
+import { audit, parseInput, sleepUntil } from './common.js';
 
 export const retirementProgressQuery = defineQuery<RetirementProgress>('retirementProgress');
 
@@ -11,7 +12,8 @@ export const retirementProgressQuery = defineQuery<RetirementProgress>('retireme
  * token lifetime; longer if unexpired refresh tokens still name it), then it is withdrawn;
  * step 6, clean up: after the retention it is deleted (its private key wiped) once no unexpired token names it.
  */
-export async function signingKeyRetirement(input: RetirementInput): Promise<RetirementResult> {
+export async function signingKeyRetirement(raw: RetirementInput): Promise<RetirementResult> {
+  const input = parseInput(raw, parseRetirementInput);
   const startedAt = new Date().toISOString();
   const steps = proxyActivities<Activities>({
     startToCloseTimeout: `${input.stepTimeoutSeconds} seconds`,

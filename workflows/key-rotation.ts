@@ -14,7 +14,8 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities } from '../activities/index.js';
 import type { ResolvedRotation } from '../activities/keys.js';
 import type { RotationInput, RotationProgress, RotationResult, RotationStep } from '../src/keys/types.js';
-import { audit, bookkeeping, errorMessage, sleepUntil, triggerOf } from './common.js';
+import { parseRotationInput } from '../src/job-inputs.js';
+import { audit, bookkeeping, errorMessage, parseInput, sleepUntil, triggerOf } from './common.js';
 import { signingKeyRetirement } from './key-retirement.js';
 
 export const rotationProgressQuery = defineQuery<RotationProgress>('rotationProgress');
@@ -30,7 +31,8 @@ export function retirementWorkflowId(kid: string): string {
  * workflow id so a second request joins a running rotation instead of racing it. Every step is an idempotent
  * activity; the waits are durable timers.
  */
-export async function keyRotation(input: RotationInput = {}): Promise<RotationResult> {
+export async function keyRotation(raw: RotationInput): Promise<RotationResult> {
+  const input = parseInput(raw, parseRotationInput);
   const info = workflowInfo();
   const startedAt = new Date().toISOString();
   const trigger = triggerOf(input.trigger);

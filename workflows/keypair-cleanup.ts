@@ -1,5 +1,6 @@
 import type { SweepResult } from '../src/keys/types.js';
-import { bookkeeping, runJob } from './common.js';
+import { parseCleanupInput } from '../src/job-inputs.js';
+import { bookkeeping, parseInput, runJob } from './common.js';
 
 export interface KeypairCleanupInput {
   params?: { dryRun?: boolean; retentionSeconds?: number };
@@ -11,7 +12,8 @@ export interface KeypairCleanupInput {
  * and deletes inactive keys past the retention that no unexpired token names. Catches keys whose retirement
  * workflow never ran (keys from before this service, a terminated rotation); idempotent, so it may run any time.
  */
-export async function keypairCleanup(input: KeypairCleanupInput = {}): Promise<SweepResult> {
+export async function keypairCleanup(raw: KeypairCleanupInput): Promise<SweepResult> {
+  const input = parseInput(raw, parseCleanupInput);
   return runJob({ job: 'keypair-cleanup', parameters: { ...input.params }, trigger: input.trigger, dryRun: Boolean(input.params?.dryRun) }, async () => {
     const params = await bookkeeping.resolveCleanup({ params: input.params });
     const result = await bookkeeping.sweepSigningKeys(params);

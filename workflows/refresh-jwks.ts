@@ -2,7 +2,8 @@ import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import type { RefreshParams } from '../src/oidc/config.js';
 import type { ProviderRefresh, RefreshResult } from '../src/oidc/types.js';
-import { bookkeeping, errorMessage, runJob } from './common.js';
+import { parseRefreshInput } from '../src/job-inputs.js';
+import { bookkeeping, errorMessage, parseInput, runJob } from './common.js';
 
 export interface RefreshJwksInput {
   params?: RefreshParams;
@@ -14,7 +15,8 @@ export interface RefreshJwksInput {
  * attempts are bounded by a timeout and retried with exponential backoff; a provider that fails for good keeps
  * its last good copy and is reported, and does not hold the others back.
  */
-export async function refreshOidcJwks(input: RefreshJwksInput = {}): Promise<RefreshResult> {
+export async function refreshOidcJwks(raw: RefreshJwksInput): Promise<RefreshResult> {
+  const input = parseInput(raw, parseRefreshInput);
   return runJob({ job: 'refresh-jwks', parameters: { ...input.params }, trigger: input.trigger }, async () => {
     const plan = await bookkeeping.resolveOidcRefresh({ params: input.params });
     const fetches = proxyActivities<Activities>({

@@ -1,5 +1,6 @@
 import type { ScopesResult } from '../src/scopes.js';
-import { bookkeeping, runJob } from './common.js';
+import { parseScopesInput } from '../src/job-inputs.js';
+import { bookkeeping, parseInput, runJob } from './common.js';
 
 export interface ScopesInput {
   params?: { dryRun?: boolean };
@@ -7,7 +8,8 @@ export interface ScopesInput {
 }
 
 /** Ensures the default scopes exist (the seeds' initialize_jwt_scopes); safe to run any number of times. */
-export async function ensureScopes(input: ScopesInput = {}): Promise<ScopesResult> {
+export async function ensureScopes(raw: ScopesInput): Promise<ScopesResult> {
+  const input = parseInput(raw, parseScopesInput);
   return runJob({ job: 'scopes', parameters: { ...input.params }, trigger: input.trigger, dryRun: Boolean(input.params?.dryRun) }, async () => {
     const result = await bookkeeping.ensureDefaultScopes({ params: input.params });
     return { result, matched: result.created.length + result.existing.length, deleted: 0, counts: { created: result.created.length, existing: result.existing.length } };

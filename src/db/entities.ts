@@ -39,6 +39,10 @@ export interface MaintenanceRun {
   durationMs?: string | null;
   rowsPerSecond?: number | null;
   error?: string | null;
+  runTime?: Date | null;
+  cutoffs?: unknown;
+  fingerprint?: string | null;
+  plan?: unknown;
 }
 
 /** Ledger of committed batches: written in the batch's own transaction so a retried batch is never counted twice. */
@@ -51,6 +55,10 @@ export interface PurgeBatch {
   children: Record<string, number>;
   durationMs: number;
   lastTs?: Date | null;
+  lane?: number;
+  examined?: number | null;
+  skipped?: number;
+  lastKey?: string | null;
   committedAt: Date;
 }
 
@@ -111,6 +119,10 @@ export const MaintenanceRunSchema = new EntitySchema<MaintenanceRun>({
     durationMs: { type: 'bigint', nullable: true, fieldName: 'duration_ms' },
     rowsPerSecond: { type: 'double', nullable: true, fieldName: 'rows_per_second' },
     error: { type: 'text', nullable: true },
+    runTime: { type: 'Date', columnType: 'timestamptz', nullable: true, fieldName: 'run_time' },
+    cutoffs: { type: 'json', columnType: 'jsonb', nullable: true },
+    fingerprint: { type: 'string', length: 64, nullable: true },
+    plan: { type: 'json', columnType: 'jsonb', nullable: true },
   },
 });
 
@@ -126,6 +138,10 @@ export const PurgeBatchSchema = new EntitySchema<PurgeBatch>({
     children: { type: 'json', columnType: 'jsonb', defaultRaw: `'{}'` },
     durationMs: { type: 'integer', fieldName: 'duration_ms' },
     lastTs: { type: 'Date', columnType: 'timestamptz', nullable: true, fieldName: 'last_ts' },
+    lane: { type: 'integer', default: 0 },
+    examined: { type: 'integer', nullable: true },
+    skipped: { type: 'integer', default: 0 },
+    lastKey: { type: 'text', nullable: true, fieldName: 'last_key' },
     committedAt: { type: 'Date', columnType: 'timestamptz', fieldName: 'committed_at', defaultRaw: 'now()' },
   },
 });

@@ -1,4 +1,4 @@
-import { InputError } from '../config.js';
+import { InputError } from '../errors.js';
 import type { PurgeParams, RetentionRule } from './types.js';
 
 /**

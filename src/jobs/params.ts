@@ -1,16 +1,21 @@
-import { InputError } from '../config.js';
+import { InputError } from '../errors.js';
 import type { PurgeParams } from './types.js';
 import { DJANGO_PARAM_KEYS, parseDjangoParams } from './django.js';
+import { ISO_8601 } from '../workflow-input.js';
 
 export const BATCH_SIZE = { min: 1, max: 100_000, default: 1_000 } as const;
-export const BATCH_TIMEOUT_SECONDS = { min: 1, max: 3_600, default: 120 } as const;
+/** Longest a batch statement may run (its statement_timeout); a batch is meant to take a fraction of a second. */
+export const BATCH_TIMEOUT_SECONDS = { min: 1, max: 3_600, default: 10 } as const;
 export const BATCHES_PER_RUN = { min: 1, max: 10_000, default: 500 } as const;
 export const DAYS = { min: 1, max: 3_650, default: 0 } as const;
 /** Default target duration of a batch transaction when the batch size adapts (well under the 250 ms budget). */
 export const TARGET_BATCH_MS = { min: 0, max: 5_000, default: 100 } as const;
 
 
-const KNOWN = ['batchSize', 'dryRun', 'asOf', 'batchTimeoutSeconds', 'batchesPerRun', 'days', 'types', 'targetBatchMs', ...DJANGO_PARAM_KEYS] as const;
+/** Lanes of one purge; the worker's MAINT_MAX_PARALLEL bounds it further. */
+export const PARALLEL = { min: 1, max: 16, default: 2 } as const;
+
+const KNOWN = ['batchSize', 'dryRun', 'asOf', 'batchTimeoutSeconds', 'batchesPerRun', 'days', 'types', 'targetBatchMs', 'parallel', ...DJANGO_PARAM_KEYS] as const;
 
 function intInRange(field: string, value: unknown, range: { min: number; max: number; default: number }): number {
   if (value === undefined || value === null) return range.default;
@@ -38,8 +43,9 @@ export function parsePurgeParams(raw: unknown, now: Date = new Date()): PurgePar
   if (typeof dryRun !== 'boolean') throw new InputError('dryRun', `${JSON.stringify(dryRun)} is not allowed; expected true or false`);
   let asOf: string | undefined;
   if (input.asOf !== undefined && input.asOf !== null) {
-    const d = typeof input.asOf === 'string' ? new Date(input.asOf) : new Date(NaN);
-    if (Number.isNaN(d.getTime())) throw new InputError('asOf', `${JSON.stringify(input.asOf)} is not an ISO 8601 timestamp`);
+    // Only ISO 8601: Date's own parser reads "March 7" as some March 7th of 2001.
+    const d = typeof input.asOf === 'string' && ISO_8601.test(input.asOf) ? new Date(input.asOf) : new Date(NaN);
+    if (Number.isNaN(d.getTime())) throw new InputError('asOf', `${JSON.stringify(input.asOf)} is not an ISO 8601 timestamp; expected e.g. 2026-03-07 or 2026-03-07T10:00:00Z`);
     // A reference time in the future would delete rows that are still valid.
     if (d.getTime() > now.getTime() + 1000) throw new InputError('asOf', `${input.asOf} is in the future; allowed: now or earlier`);
     asOf = d.toISOString();
@@ -62,6 +68,7 @@ export function parsePurgeParams(raw: unknown, now: Date = new Date()): PurgePar
     ...(types ? { types } : {}),
     ...parseDjangoParams(input),
     // An explicit batch size is used as is; otherwise the size adapts to the target duration.
+    ...(input.parallel !== undefined && input.parallel !== null ? { parallel: intInRange('parallel', input.parallel, PARALLEL) } : {}),
     targetBatchMs: intInRange('targetBatchMs', input.targetBatchMs, { ...TARGET_BATCH_MS, default: input.batchSize === undefined || input.batchSize === null ? TARGET_BATCH_MS.default : 0 }),
   };
 }

@@ -15,6 +15,7 @@ export interface RunFlags {
   provider?: string[];
   refreshTokenExpireSeconds?: number;
   dotVersion?: string;
+  parallel?: number;
 }
 
 const FLAG_NAMES: Record<keyof RunFlags, string> = {
@@ -26,6 +27,7 @@ const FLAG_NAMES: Record<keyof RunFlags, string> = {
   provider: '--provider',
   refreshTokenExpireSeconds: '--refresh-token-expire-seconds',
   dotVersion: '--dot-version',
+  parallel: '--parallel',
 };
 
 /** A job `maint run` can start: which workflow runs it and how flags become its (validated) input. */
@@ -48,6 +50,7 @@ function purgeParams(flags: RunFlags): Partial<PurgeParams> {
     ...(flags.types !== undefined ? { types: flags.types } : {}),
     ...(flags.refreshTokenExpireSeconds !== undefined ? { refreshTokenExpireSeconds: flags.refreshTokenExpireSeconds } : {}),
     ...(flags.dotVersion !== undefined ? { dotVersion: flags.dotVersion } : {}),
+    ...(flags.parallel !== undefined ? { parallel: flags.parallel } : {}),
   };
 }
 
@@ -56,7 +59,7 @@ function purgeJob(job: JobDefinition): RunnableJob {
     name: job.name,
     description: job.description,
     workflowType: 'batchedPurge',
-    flags: ['dryRun', 'batchSize', 'asOf', ...(job.options?.days ? (['days'] as const) : []), ...(job.options?.types ? (['types'] as const) : []), ...(job.djangoParams ?? [])],
+    flags: ['dryRun', 'batchSize', 'asOf', 'parallel', ...(job.options?.days ? (['days'] as const) : []), ...(job.options?.types ? (['types'] as const) : []), ...(job.djangoParams ?? [])],
     purge: job,
     input(flags, trigger): PurgeInput {
       const params = purgeParams(flags);

@@ -169,3 +169,116 @@ export function childCounts(row: Record<string, unknown>, ctes: ChildCte[]): Rec
   for (const c of ctes) out[c.label] = (out[c.label] ?? 0) + Number(row[c.name] ?? 0);
   return out;
 }
+
+/** Where a lane's walk stands; `null` fields: from the lane's start. */
+export interface WalkPosition {
+  /** The last key the walk passed (key chunks), or the key of the last row taken (timestamp walk). */
+  key: string | null;
+  /** The timestamp of the last row taken (timestamp walk only). */
+  ts?: string | null;
+}
+
+/** How one batch finds its rows: which order it walks the table in and the lane's bounds. */
+export interface Walk {
+  strategy: 'timestamp-index' | 'key-chunks';
+  /** Key chunks: keys in (from, to]; timestamp walk: timestamps in [from, to). `null`: unbounded. */
+  from: string | null;
+  to: string | null;
+  after: WalkPosition | null;
+}
+
+/**
+ * One batch of a planned walk, as one statement. Both walks cost in proportion to the batch, never to the
+ * table:
+ * - `key-chunks` takes the next `limit` keys of the lane in key order (the primary key's index) and deletes
+ *   those rows of the chunk that the rule matches. One pass over the table in all, whatever indexes exist.
+ * - `timestamp-index` takes the next `limit` matching rows in (timestamp, key) order from where the previous
+ *   batch stopped, walking an index that leads with the timestamp.
+ * Rows that other transactions hold are skipped (SKIP LOCKED) and counted, so the caller can come back for them.
+ */
+export function buildWalkSql(rule: RetentionRule, walk: Walk): BuiltWalkSql {
+  const t = ident(rule.table);
+  const pk = ident(rule.primaryKey);
+  const ts = ident(rule.timestampColumn);
+  const where = conditions(rule.where, rule);
+  // Fragments are built out of text order; each value gets a marker, and the markers are turned into `?` (and
+  // the values ordered) once the statement is complete.
+  const getters: Array<(a: WalkArgs) => unknown> = [];
+  const bound = (get: (a: WalkArgs) => unknown) => {
+    getters.push(get);
+    return `\u0000${getters.length - 1}\u0000`;
+  };
+  const parts: string[] = [];
+  // The rule's test; each use binds its own copies of the condition values.
+  const match = () => {
+    let i = 0;
+    return `${ts} ${cutoffOperator(rule)} ${bound((a) => a.cutoff)}${where.sql.replace(/\?/g, () => {
+      const v = where.values[i++];
+      return bound((a) => bindConditionValues([v], a.cutoff)[0]);
+    })}`;
+  };
+  if (walk.strategy === 'key-chunks') {
+    const range = () =>
+      [
+        ...(walk.after?.key != null ? [`${pk} > ${bound((a) => a.after?.key)}`] : walk.from != null ? [`${pk} > ${bound((a) => a.from)}`] : []),
+      ];
+    const chunkWhere = [...range(), ...(walk.to != null ? [`${pk} <= ${bound((a) => a.to)}`] : [])];
+    parts.push(`chunk AS MATERIALIZED (SELECT ${pk} AS k FROM ${t}${chunkWhere.length ? ` WHERE ${chunkWhere.join(' AND ')}` : ''} ORDER BY ${pk} LIMIT ${bound((a) => a.limit)})`);
+    // ORDER BY, not max(): uuid has no max() aggregate.
+    parts.push(`bounds AS (SELECT count(*)::int AS examined, (SELECT k FROM chunk ORDER BY k DESC LIMIT 1) AS last FROM chunk)`);
+    const inChunk = () => [...range(), `${pk} <= (SELECT last FROM bounds)`].join(' AND ');
+    parts.push(`candidates AS (SELECT ${pk} FROM ${t} WHERE ${inChunk()} AND ${match()})`);
+    parts.push(`victims AS (SELECT ${victimColumns(rule)} FROM ${t} WHERE ${inChunk()} AND ${match()} FOR UPDATE SKIP LOCKED)`);
+  } else {
+    const lane = [...(walk.from != null ? [`${ts} >= ${bound((a) => a.from)}`] : []), ...(walk.to != null ? [`${ts} < ${bound((a) => a.to)}`] : [])];
+    const keyset =
+      walk.after?.ts != null
+        ? [`${ts} >= ${bound((a) => a.after?.ts)}`, `(${ts} > ${bound((a) => a.after?.ts)} OR ${pk} > ${bound((a) => a.after?.key)})`]
+        : [];
+    parts.push(`candidates AS MATERIALIZED (SELECT ${pk}, ${ts} AS ts FROM ${t} WHERE ${[match(), ...lane, ...keyset].join(' AND ')} ORDER BY ${ts}, ${pk} LIMIT ${bound((a) => a.limit)})`);
+    parts.push(`bounds AS (SELECT count(*)::int AS examined, (SELECT ${pk} FROM candidates ORDER BY ts DESC, ${pk} DESC LIMIT 1) AS last, max(ts) AS last_ts FROM candidates)`);
+    parts.push(`victims AS (SELECT ${victimColumns(rule)} FROM ${t} WHERE ${pk} IN (SELECT ${pk} FROM candidates) AND ${match()} FOR UPDATE SKIP LOCKED)`);
+  }
+  const ctes: ChildCte[] = [];
+  const action = rule.action ?? { type: 'delete' };
+  if (action.type === 'delete') {
+    childCtes(rule.children, 'victims', rule.primaryKey, parts, ctes, deleteChild);
+    parts.push(`parent AS (DELETE FROM ${t} WHERE ${pk} IN (SELECT ${pk} FROM victims) RETURNING 1 AS one)`);
+  } else {
+    const entries = Object.entries(action.set);
+    const assignments = entries.map(([col, v]) => `${ident(col)} = ${bound((a) => (v !== null && typeof v === 'object' ? (a.runTime ?? a.cutoff) : v))}`).join(', ');
+    parts.push(`parent AS (UPDATE ${t} SET ${assignments} WHERE ${pk} IN (SELECT ${pk} FROM victims) RETURNING 1 AS one)`);
+  }
+  const lastTs = walk.strategy === 'timestamp-index' ? '(SELECT last_ts FROM bounds)' : 'NULL::timestamptz';
+  const sql =
+    `WITH ${parts.join(',\n  ')}\nSELECT ` +
+    [
+      '(SELECT count(*) FROM parent)::int AS affected',
+      '(SELECT examined FROM bounds) AS examined',
+      '((SELECT count(*) FROM candidates) - (SELECT count(*) FROM victims))::int AS skipped',
+      '(SELECT last FROM bounds)::text AS last_key',
+      `${lastTs} AS last_ts`,
+      ...countColumns(ctes),
+    ].join(', ');
+  const order: number[] = [];
+  const text = sql.replace(/\u0000(\d+)\u0000/g, (_, i: string) => {
+    order.push(Number(i));
+    return '?';
+  });
+  return { sql: text, children: ctes, bind: (args) => order.map((i) => getters[i]!(args)) };
+}
+
+export interface WalkArgs {
+  cutoff: string;
+  limit: number;
+  from: string | null;
+  to: string | null;
+  after: WalkPosition | null;
+  runTime?: string;
+}
+
+export interface BuiltWalkSql {
+  sql: string;
+  children: ChildCte[];
+  bind(args: WalkArgs): unknown[];
+}

@@ -81,6 +81,8 @@ export interface PurgeParams {
    * no batch size is given; an explicit batch size is used as is.
    */
   targetBatchMs?: number;
+  /** Lanes worked at once (disjoint key or time ranges); default 2 on large tables, 1 on small ones. */
+  parallel?: number;
 }
 
 export interface PurgeInput {
@@ -88,8 +90,60 @@ export interface PurgeInput {
   params?: Partial<PurgeParams>;
   /** Who or what started the run: "cli", "schedule:<id>", ... */
   trigger?: string;
-  /** Carried over by continue-as-new; never set by callers. */
-  carried?: CarriedState;
+  /**
+   * Carried over by continue-as-new; never set by callers. Only progress: the rules come from the worker's job
+   * registry and the cutoffs from the run's record, never from here (`CarriedState` is the form of earlier
+   * versions, accepted only from a genuine continuation of such a run).
+   */
+  carried?: PurgeContinuation | CarriedState;
+}
+
+/** Where one lane of a step stands. */
+export interface LaneState {
+  from: string | null;
+  to: string | null;
+  after: { key: string | null; ts?: string | null } | null;
+  /** Rows (timestamp walk) or keys (key chunks) of its next batch. */
+  size: number;
+  done: boolean;
+  /** Rows its batches skipped because another transaction held them. */
+  skipped: number;
+  /** The range to walk once more at the end, for rows that were locked when their turn came. */
+  revisit: { after: { key: string | null; ts?: string | null } | null; to: string | null } | null;
+  revisiting: boolean;
+}
+
+/** Progress carried across continue-as-new by the current purge workflow. */
+export interface PurgeContinuation {
+  v: 2;
+  startedAtMs: number;
+  nextBatchNo: number;
+  matched: number | null;
+  /** Running totals for the progress query; the result is summed from the ledger. */
+  deleted: number;
+  updated: number;
+  children: Record<string, number>;
+  step: number;
+  /** The plan of each step begun so far. */
+  plans: StepPlanSummary[];
+  lanes: LaneState[];
+  /** Rows still locked on the second pass over their range: left for the next run. */
+  leftLocked: number;
+}
+
+/** How a step walks its table (see src/jobs/plan.ts), as results, audit rows and the progress query show it. */
+export interface StepPlanSummary {
+  step: string;
+  strategy: 'timestamp-index' | 'key-chunks';
+  index: string;
+  key: string;
+  keyType: string;
+  chunk: number;
+  adaptive: boolean;
+  lanes: Array<{ from: string | null; to: string | null }>;
+  estimatedRows: number;
+  /** The dry run's EXPLAIN of one batch. */
+  explain?: string;
 }
 
 export interface ResolvedJob {
@@ -99,6 +153,8 @@ export interface ResolvedJob {
   /** Single-step form recorded by earlier versions; kept so their histories replay. */
   rule?: RetentionRule;
   params: PurgeParams;
+  /** Digest of the steps, recorded at the run's start and checked by each continued run. */
+  fingerprint?: string;
 }
 
 export interface CarriedState {
@@ -134,6 +190,10 @@ export interface BatchResult {
   fromLedger: boolean;
   /** Newest timestamp among the rows of this batch: where the next batch of the step starts. */
   lastTs?: string | null;
+  /** Planned walks: rows (or keys) the batch looked at, rows it skipped as locked, the key it reached. */
+  examined?: number;
+  skipped?: number;
+  lastKey?: string | null;
 }
 
 export interface MatchCount {
@@ -148,7 +208,7 @@ export type RunStatus = 'running' | 'completed' | 'cancelled' | 'failed';
 export interface Progress {
   job: string;
   dryRun: boolean;
-  phase: 'starting' | 'counting' | 'deleting' | 'finishing' | 'done';
+  phase: 'starting' | 'counting' | 'planning' | 'deleting' | 'finishing' | 'done';
   cutoff: string | null;
   matched: number | null;
   deleted: number;
@@ -156,6 +216,9 @@ export interface Progress {
   batches: number;
   step?: number;
   steps?: number;
+  /** The current step's plan and its lanes' positions. */
+  plan?: StepPlanSummary | null;
+  lanes?: Array<{ done: boolean; at: string | null; size: number }>;
 }
 
 export interface PurgeResult {
@@ -174,6 +237,10 @@ export interface PurgeResult {
   batches: number;
   durationMs: number;
   rowsPerSecond: number | null;
+  /** How each step walked its table. */
+  plans?: StepPlanSummary[];
+  /** Rows left because another transaction held them on both passes; the next run takes them. */
+  skippedLocked?: number;
 }
 
 export interface RunSummary {

@@ -1,4 +1,4 @@
-import { InputError } from '../config.js';
+import { InputError } from '../errors.js';
 import { boolField, enumField, intField, paramsObject, type IntRange } from '../validate.js';
 import { KEY_ALGS, type CleanupParams, type KeyPolicy, type RotationParams } from './types.js';
 

@@ -1,6 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { InputError } from '../config.js';
 import { intField, paramsObject } from '../validate.js';
+import { NAME, OIDC_RANGES, parseRefreshParams } from './params.js';
+
+export { OIDC_RANGES, parseRefreshParams };
 
 export interface OidcProviderConfig {
   name: string;
@@ -17,15 +20,9 @@ export interface OidcConfig extends OidcSettings {
   providers: OidcProviderConfig[];
 }
 
-export const OIDC_RANGES = {
-  timeoutMs: { min: 100, max: 120_000 },
-  attempts: { min: 1, max: 20 },
-  retryInitialMs: { min: 100, max: 600_000 },
-};
 
 export const OIDC_DEFAULTS: OidcSettings = { timeoutMs: 10_000, attempts: 4, retryInitialMs: 1_000 };
 
-const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 /** A JWKS URI: https, or plain http only to this machine (local test servers, sidecars). */
@@ -94,24 +91,6 @@ function readProvidersFile(path: string): string {
 export interface RefreshParams extends Partial<OidcSettings> {
   /** Only these providers (by name); all configured ones when omitted. */
   providers?: string[];
-}
-
-const REFRESH_KEYS = ['providers', 'timeoutMs', 'attempts', 'retryInitialMs'] as const;
-
-export function parseRefreshParams(raw: unknown): RefreshParams {
-  const input = paramsObject(raw, REFRESH_KEYS);
-  const out: RefreshParams = {};
-  if (input.providers !== undefined) {
-    if (!Array.isArray(input.providers) || input.providers.some((p) => typeof p !== 'string' || !NAME.test(p))) {
-      throw new InputError('providers', 'must be a list of provider names');
-    }
-    out.providers = input.providers as string[];
-  }
-  for (const key of ['timeoutMs', 'attempts', 'retryInitialMs'] as const) {
-    const v = intField(key, input[key], OIDC_RANGES[key]);
-    if (v !== undefined) out[key] = v;
-  }
-  return out;
 }
 
 /** Parameters over the configuration; unknown provider names are refused with the configured ones listed. */

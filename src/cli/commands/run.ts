@@ -2,7 +2,7 @@ import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import type { WorkflowHandle } from '@temporalio/client';
 import { connectClient, startJob } from '../../temporal.js';
-import { BATCH_SIZE, DAYS } from '../../jobs/params.js';
+import { BATCH_SIZE, DAYS, PARALLEL } from '../../jobs/params.js';
 import { checkFlags, findRunnableJob, type RunFlags as JobFlags } from '../../jobs/runnable.js';
 import type { Progress, PurgeResult } from '../../jobs/types.js';
 import { parseIntFlag, resolveTemporal, type ConnectionFlags, reportingWorkflowFailure } from '../context.js';
@@ -18,6 +18,7 @@ interface RunFlags extends ConnectionFlags {
   provider?: string[];
   refreshTokenExpireSeconds?: number;
   dotVersion?: string;
+  parallel?: number;
   wait?: boolean;
   json?: boolean;
   workflowId?: string;
@@ -72,9 +73,25 @@ export function renderPurgeResult(r: PurgeResult): string {
         ['batches', r.batches],
         ['duration', `${(r.durationMs / 1000).toFixed(2)} s`],
         ['rows/s', r.rowsPerSecond],
+        ...(r.skippedLocked ? [['left (locked on both passes)', r.skippedLocked] as [string, number]] : []),
       ],
-    ) + '\n'
+    ) + '\n' + renderPlans(r)
   );
+}
+
+/** How each step walks its table; a dry run adds what PostgreSQL plans for one batch. */
+function renderPlans(r: PurgeResult): string {
+  if (!r.plans?.length) return '';
+  const rows = r.plans.map((p) => [
+    p.step,
+    p.strategy,
+    p.index,
+    `${p.key} (${p.keyType})`,
+    `${p.chunk}${p.adaptive ? ' (adapts)' : ''}`,
+    p.lanes.length,
+  ]);
+  const explains = r.plans.filter((p) => p.explain).map((p) => `\nEXPLAIN of one batch of ${p.step}:\n${p.explain}\n`);
+  return '\n' + table(['step', 'walk', 'index', 'key', 'first batch', 'lanes'], rows) + '\n' + explains.join('');
 }
 
 export function registerRun(program: Command): void {
@@ -89,6 +106,7 @@ export function registerRun(program: Command): void {
     .option('--types <a,b>', 'purges that select by type: the token types (see `maint jobs`)')
     .option('--refresh-token-expire-seconds <n>', "django-oauth-toolkit-cleartokens: the app's REFRESH_TOKEN_EXPIRE_SECONDS (unset: no refresh token is deleted, as cleartokens does)", parseIntFlag('--refresh-token-expire-seconds', 0, 315_360_000))
     .option('--dot-version <v>', 'django-oauth-toolkit-cleartokens: the django-oauth-toolkit version the app runs (e.g. 1.7, 2.4, 3.0)')
+    .option('--parallel <n>', `purges: lanes worked at once, on any workers of the queue (${PARALLEL.min}-${PARALLEL.max}; default ${PARALLEL.default} on large tables, 1 on small ones)`, parseIntFlag('--parallel', PARALLEL.min, PARALLEL.max))
     .option('--provider <name>', 'refresh-jwks: only this provider (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--wait', 'wait for the result (purges show a progress bar)')
     .option('--json', 'print the result as JSON')
@@ -108,6 +126,7 @@ export function registerRun(program: Command): void {
         provider: flags.provider,
         refreshTokenExpireSeconds: flags.refreshTokenExpireSeconds,
         dotVersion: flags.dotVersion,
+        parallel: flags.parallel,
       };
       checkFlags(job, jobFlags);
       job.input(jobFlags, 'cli');

@@ -7,7 +7,7 @@ import { migrationContext, NATIVE_TABLES } from '../schema.js';
  * (the local environment), and are dropped from our schema otherwise (a database another application owns);
  * `public` is never touched then. On an existing install they already live in `public` and stay.
  */
-export class Migration20261123000000_own_schema extends Migration {
+export class Migration20261123100000_own_schema extends Migration {
   override async up(): Promise<void> {
     const { schema, nativeTables } = migrationContext();
     for (const table of NATIVE_TABLES) {
