@@ -6,7 +6,7 @@ import { applyJobParams, findJob } from '../src/jobs/registry.js';
 import { checkAgainstSchema } from '../src/jobs/schema-check.js';
 import { parsePurgeParams } from '../src/jobs/params.js';
 import { createHash } from 'node:crypto';
-import { buildBatchSql, buildCountSql, buildWalkSql, childCounts, type Walk } from '../src/jobs/sql.js';
+import { buildBatchSql, buildCountSql, buildMatchSql, buildWalkSql, childCounts, type Walk } from '../src/jobs/sql.js';
 import { explainFirstBatch, keyOf, planStep } from '../src/jobs/plan.js';
 import type { BatchResult, MatchCount, PurgeResult, ResolvedJob, RetentionRule, RunStatus, StepPlanSummary } from '../src/jobs/types.js';
 import type { FaultHooks } from './faults.js';
@@ -93,6 +93,8 @@ export interface FinishRunInput {
   stepNames?: string[];
   /** How each step walked its table (the current workflow). */
   plans?: StepPlanSummary[];
+  /** Rows left locked (current workflow): with the ledger's counts, they make an exact `matched` when none is given. */
+  leftLocked?: number;
 }
 
 function withUpdated(r: BatchResult, updated: number, isUpdate: boolean): BatchResult {
@@ -177,6 +179,21 @@ export function createPurgeActivities({ orm, logger, faults, maxParallel = 8 }: 
          ON CONFLICT (id) DO UPDATE SET status = 'failed', finished_at = EXCLUDED.finished_at, error = EXCLUDED.error`,
         [input.runId, input.workflowId, input.job, input.trigger, input.at, input.at, input.error],
       );
+    },
+
+    /**
+     * The planner's estimate of the rows the steps match, for the progress bar of a real run: counting them
+     * exactly would read the whole table once more before the first batch. The run's `matched` is exact at
+     * its end (every matching row it met was deleted, updated or left locked).
+     */
+    async estimateMatching(input: { steps: Array<{ rule: RetentionRule; cutoff: string }> }): Promise<number> {
+      let total = 0;
+      for (const { rule, cutoff } of input.steps) {
+        const built = buildMatchSql(rule);
+        const [row] = await conn().execute<Array<{ 'QUERY PLAN': Array<{ Plan: { 'Plan Rows': number } }> }>>(`EXPLAIN (FORMAT JSON) ${built.sql}`, built.bind(cutoff));
+        total += Math.round(row?.['QUERY PLAN']?.[0]?.Plan['Plan Rows'] ?? 0);
+      }
+      return total;
     },
 
     /** How a step will walk its table, from the live catalog; a dry run also gets the EXPLAIN of one batch. */
@@ -348,16 +365,17 @@ export function createPurgeActivities({ orm, logger, faults, maxParallel = 8 }: 
       const startedAt = run ? new Date(run.started_at as string).getTime() : Date.parse(input.finishedAt);
       const durationMs = Math.max(0, Date.parse(input.finishedAt) - startedAt);
       const rowsPerSecond = input.dryRun || durationMs === 0 ? null : Math.round(((deleted + updated) / durationMs) * 1000 * 10) / 10;
+      const matched = input.matched ?? (input.leftLocked !== undefined ? deleted + updated + input.leftLocked : null);
       await c.execute(
         `UPDATE maintenance_run SET status = ?, matched = ?, deleted = ?, updated = ?, children_deleted = ?::jsonb, steps = ?::jsonb,
                 batches = ?, finished_at = ?, duration_ms = ?, rows_per_second = ?, error = ?, plan = coalesce(?::jsonb, plan) WHERE id = ?`,
-        [input.status, input.matched, deleted, updated, JSON.stringify(children), steps ? JSON.stringify(steps) : null, num(sums?.batches), input.finishedAt, durationMs, rowsPerSecond, input.error ?? null,
+        [input.status, matched, deleted, updated, JSON.stringify(children), steps ? JSON.stringify(steps) : null, num(sums?.batches), input.finishedAt, durationMs, rowsPerSecond, input.error ?? null,
           input.plans ? JSON.stringify(input.plans.map(({ explain: _e, ...p }) => p)) : null, input.runId],
       );
       return {
         runId: input.runId,
         status: input.status,
-        matched: input.matched,
+        matched,
         deleted,
         ...(updated || steps ? { updated } : {}),
         children,

@@ -2,11 +2,13 @@
 // expired ones included), at a steady open-loop rate. Prints latency samples as JSON when told to stop.
 import pg from 'pg';
 import { jtiOf } from './seed.js';
+import { shapeNamed } from './shapes.js';
 import { latency } from './stats.js';
 
 const url = process.env.LOAD_DATABASE_URL!;
 const rows = Number(process.env.LOAD_ROWS);
 const rate = Number(process.env.LOAD_RATE ?? 200);
+const shape = shapeNamed(process.env.LOAD_SHAPE);
 const pool = new pg.Pool({ connectionString: url, max: 8 });
 const lookups: number[] = [];
 const logouts: number[] = [];
@@ -33,8 +35,8 @@ const tick = setInterval(() => {
   // Four lookups to one logout.
   const p =
     n % 5 === 0
-      ? timed(logouts, () => pool.query('INSERT INTO blacklisted_token (token_id) SELECT id FROM outstanding_token WHERE jti = $1 ON CONFLICT (token_id) DO NOTHING', [jtiOf(randomToken())]))
-      : timed(lookups, () => pool.query('SELECT id, user_id, expires_at FROM outstanding_token WHERE jti = $1', [jtiOf(randomToken())]));
+      ? timed(logouts, () => pool.query(shape.logoutSql, [jtiOf(randomToken())]))
+      : timed(lookups, () => pool.query(`SELECT id, user_id, expires_at FROM ${shape.tokens} WHERE jti = $1`, [jtiOf(randomToken())]));
   inflight.add(p);
   void p.finally(() => inflight.delete(p));
 }, 1000 / rate);

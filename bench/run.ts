@@ -19,6 +19,7 @@ import { startPurge } from '../src/temporal.js';
 import { SCHEDULES } from '../temporal-schedules/declarations.js';
 import type { PurgeResult } from '../src/jobs/types.js';
 import { seedTokens } from './seed.js';
+import { SHAPES, type Shape } from './shapes.js';
 import type { Latency } from './stats.js';
 
 const program = new Command('bench')
@@ -27,8 +28,18 @@ const program = new Command('bench')
   .option('--rate <ops>', 'live traffic operations per second', (v) => Number(v), 200)
   .option('--idle-seconds <s>', 'length of the no-purge traffic sample', (v) => Number(v), 10)
   .option('--out <dir>', 'where results go', 'bench/results')
+  .option('--shapes <list>', 'table shapes: native (indexed expires_at), django (simplejwt as its migrations make it)', 'native,django')
+  .option('--no-kill', 'skip the SIGKILL recovery measurement')
   .parse();
-const opts = program.opts<{ rows: number; growth: boolean; rate: number; idleSeconds: number; out: string }>();
+const opts = program.opts<{ rows: number; growth: boolean; rate: number; idleSeconds: number; out: string; shapes: string; kill: boolean }>();
+const shapes = opts.shapes.split(',').map((name) => {
+  const shape = SHAPES[name as Shape['name']];
+  if (!shape) {
+    console.error(`error: --shapes: "${name}" is not allowed; expected a comma-separated list of ${Object.keys(SHAPES).join(', ')}`);
+    process.exit(2);
+  }
+  return shape;
+});
 if (!Number.isInteger(opts.rows) || opts.rows < 1_000 || opts.rows > 50_000_000) {
   console.error('error: --rows: expected an integer from 1000 to 50000000');
   process.exit(2);
@@ -63,9 +74,9 @@ async function admin(url: string, sql: string): Promise<void> {
 }
 
 /** Runs the load generator against `url` while `during` runs; returns the latencies. */
-async function underLoad<T>(url: string, rows: number, during: () => Promise<T>): Promise<{ result: T; lookups: Latency; logouts: Latency; errors: number }> {
+async function underLoad<T>(url: string, shape: Shape, rows: number, during: () => Promise<T>): Promise<{ result: T; lookups: Latency; logouts: Latency; errors: number }> {
   const child = spawn(process.execPath, ['bin/run.mjs', 'bench/load.ts'], {
-    env: { ...process.env, LOAD_DATABASE_URL: url, LOAD_ROWS: String(rows), LOAD_RATE: String(opts.rate) },
+    env: { ...process.env, LOAD_DATABASE_URL: url, LOAD_ROWS: String(rows), LOAD_RATE: String(opts.rate), LOAD_SHAPE: shape.name },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';
@@ -81,20 +92,44 @@ async function underLoad<T>(url: string, rows: number, during: () => Promise<T>)
 }
 
 
-async function measureSize(n: number, ctx: { adminUrl: string; address: string; client: Client; configFile: string }) {
-  const template = `bench_tpl_${n}`;
+interface Ctx {
+  adminUrl: string;
+  address: string;
+  client: Client;
+  configFile: string;
+}
+
+/** A worker in its own process (as deployed), on its own task queue, with its RSS sampled. */
+async function startWorker(ctx: Ctx, url: string, taskQueue: string, extraEnv: Record<string, string> = {}) {
+  const worker = spawn(process.execPath, ['bin/run.mjs', 'src/start.ts', '--external'], {
+    env: { ...process.env, TEMPORAL_ADDRESS: ctx.address, DATABASE_URL: url, TEMPORAL_TASK_QUEUE: taskQueue, MAINT_CONFIG: ctx.configFile, LOG_FORMAT: 'json', LOG_LEVEL: 'warn', ...extraEnv },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let wout = '';
+  worker.stdout!.on('data', (d) => (wout += d));
+  while (!wout.includes('Temporal Web UI')) {
+    if (worker.exitCode !== null) throw new Error(`worker exited:\n${wout}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return worker;
+}
+
+async function measureSize(shape: Shape, n: number, ctx: Ctx) {
+  const template = `bench_tpl_${shape.name}_${n}`;
   await admin(ctx.adminUrl, `DROP DATABASE IF EXISTS ${template} WITH (FORCE)`);
   await admin(ctx.adminUrl, `CREATE DATABASE ${template}`);
   const orm = await openOrm(withDb(ctx.adminUrl, template));
   await migrate(orm, { nativeTables: true }); // the benchmark purges the native token tables
   await orm.close();
+  const ddl = await shape.ddl();
+  if (ddl) await admin(withDb(ctx.adminUrl, template), ddl);
   const now = new Date();
-  say(`seeding ${n.toLocaleString()} tokens with COPY`);
+  say(`${shape.name}: seeding ${n.toLocaleString()} tokens with COPY`);
   const seedClient = client(withDb(ctx.adminUrl, template));
   await seedClient.connect();
   const seedStart = performance.now();
   let lastReport = 0;
-  const seeded = await seedTokens(seedClient, n, now, (done) => {
+  const seeded = await seedTokens(seedClient, shape, n, now, (done) => {
     if (done - lastReport >= n / 10) {
       lastReport = done;
       say(`  ${Math.round((done / n) * 100)}%`);
@@ -113,21 +148,21 @@ async function measureSize(n: number, ctx: { adminUrl: string; address: string; 
   // Idle: the same traffic with nothing else running.
   const idleUrl = await copy(`bench_idle_${n}`);
   say(`idle traffic for ${opts.idleSeconds} s`);
-  const idle = await underLoad(idleUrl, n, () => new Promise((r) => setTimeout(r, opts.idleSeconds * 1000)));
+  const idle = await underLoad(idleUrl, shape, n, () => new Promise((r) => setTimeout(r, opts.idleSeconds * 1000)));
 
   // Baseline: one DELETE in one transaction, children first.
   const baseUrl = await copy(`bench_base_${n}`);
   say('baseline: single DELETE transaction');
-  const base = await underLoad(baseUrl, n, async () => {
+  const base = await underLoad(baseUrl, shape, n, async () => {
     const c = client(baseUrl);
     await c.connect();
     const t0 = performance.now();
     await c.query('BEGIN');
     // Without this lock a logout that blacklists an expired token between the two DELETEs makes the second
     // fail on the foreign key (seen in a first run): a single-transaction purge must hold off inserts.
-    await c.query('LOCK TABLE blacklisted_token IN SHARE ROW EXCLUSIVE MODE');
-    const children = await c.query('DELETE FROM blacklisted_token b USING outstanding_token t WHERE t.id = b.token_id AND t.expires_at < $1', [now]);
-    const parents = await c.query('DELETE FROM outstanding_token WHERE expires_at < $1', [now]);
+    await c.query(`LOCK TABLE ${shape.blacklist} IN SHARE ROW EXCLUSIVE MODE`);
+    const children = await c.query(`DELETE FROM ${shape.blacklist} b USING ${shape.tokens} t WHERE t.id = b.token_id AND t.expires_at < $1`, [now]);
+    const parents = await c.query(`DELETE FROM ${shape.tokens} WHERE expires_at < $1`, [now]);
     await c.query('COMMIT');
     const seconds = (performance.now() - t0) / 1000;
     await c.end();
@@ -137,17 +172,8 @@ async function measureSize(n: number, ctx: { adminUrl: string; address: string; 
 
   // Ours: the real workflow, a worker in its own process, default settings.
   const oursUrl = await copy(`bench_ours_${n}`);
-  const taskQueue = `bench-${n}`;
-  const worker = spawn(process.execPath, ['bin/run.mjs', 'src/start.ts', '--external'], {
-    env: { ...process.env, TEMPORAL_ADDRESS: ctx.address, DATABASE_URL: oursUrl, TEMPORAL_TASK_QUEUE: taskQueue, MAINT_CONFIG: ctx.configFile, LOG_FORMAT: 'json', LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let wout = '';
-  worker.stdout!.on('data', (d) => (wout += d));
-  while (!wout.includes('Temporal Web UI')) {
-    if (worker.exitCode !== null) throw new Error(`worker exited:\n${wout}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const taskQueue = `bench-${shape.name}-${n}`;
+  const worker = await startWorker(ctx, oursUrl, taskQueue);
   let rssPeak = 0;
   const rssSampler = setInterval(async () => {
     const status = await readFile(`/proc/${worker.pid}/status`, 'utf8').catch(() => '');
@@ -155,9 +181,9 @@ async function measureSize(n: number, ctx: { adminUrl: string; address: string; 
     rssPeak = Math.max(rssPeak, kb);
   }, 200);
   say('our purge through Temporal');
-  const ours = await underLoad(oursUrl, n, async () => {
+  const ours = await underLoad(oursUrl, shape, n, async () => {
     const t0 = performance.now();
-    const handle = await startPurge(ctx.client, { job: 'purge-expired-tokens', params: { asOf: now.toISOString() }, taskQueue, trigger: 'bench' });
+    const handle = await startPurge(ctx.client, { job: shape.job, params: { asOf: now.toISOString() }, taskQueue, trigger: 'bench' });
     const result = (await handle.result()) as PurgeResult;
     return { result, seconds: (performance.now() - t0) / 1000, workflowId: handle.workflowId, runId: handle.firstExecutionRunId };
   });
@@ -174,11 +200,13 @@ async function measureSize(n: number, ctx: { adminUrl: string; address: string; 
   for await (const wf of ctx.client.workflow.list({ query: `WorkflowId = '${ours.result.workflowId}'` })) histories.push(wf.historyLength);
   say(`ours deleted ${ours.result.result.deleted.toLocaleString()} in ${ours.result.seconds.toFixed(1)} s`);
 
-  for (const db of [`bench_idle_${n}`, `bench_base_${n}`, `bench_ours_${n}`, template]) await admin(ctx.adminUrl, `DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
+  const stall = opts.kill && n === opts.rows ? await measureStall(shape, n, ctx, copy, now) : null;
+  for (const db of [`bench_idle_${n}`, `bench_base_${n}`, `bench_ours_${n}`, `bench_kill_${n}`, template]) await admin(ctx.adminUrl, `DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
 
   const baseRate = base.result.deleted / base.result.seconds;
   const oursRate = ours.result.result.deleted / ours.result.seconds;
   return {
+    shape: shape.name,
     rows: n,
     seeded: { ...seeded, seconds: round(seedSeconds), rowsPerSecond: Math.round(n / seedSeconds) },
     baseline: { deleted: base.result.deleted, children: base.result.children, seconds: round(base.result.seconds), rowsPerSecond: Math.round(baseRate), lookups: base.lookups, logouts: base.logouts, failedOps: base.errors },
@@ -187,10 +215,11 @@ async function measureSize(n: number, ctx: { adminUrl: string; address: string; 
       children: ours.result.result.children,
       seconds: round(ours.result.seconds),
       rowsPerSecond: Math.round(oursRate),
-      ratioToBaseline: round(oursRate / baseRate),
+      ratio: round(oursRate / baseRate),
+      plan: ours.result.result.plans?.map((p) => ({ strategy: p.strategy, index: p.index, lanes: p.lanes.length, adaptive: p.adaptive })),
       batches: batch.batches,
       biggestBatch: batch.biggest,
-      longestBatchMs: batch.longest,
+      maxBatchMs: batch.longest,
       p99BatchMs: Number(batch.p99),
       workflowRuns: histories.length,
       maxHistoryLength: Math.max(...histories),
@@ -202,18 +231,56 @@ async function measureSize(n: number, ctx: { adminUrl: string; address: string; 
       failedOps: ours.errors,
     },
     idle: { lookups: idle.lookups, logouts: idle.logouts, failedOps: idle.errors },
+    stall,
   };
+}
+
+/**
+ * Recovery: the same purge shared by two workers, one SIGKILLed while its batches are in flight; the stall is
+ * how long until each lane that was working commits its next batch.
+ */
+async function measureStall(shape: Shape, n: number, ctx: Ctx, copy: (name: string) => Promise<string>, now: Date) {
+  const url = await copy(`bench_kill_${n}`);
+  const taskQueue = `bench-kill-${shape.name}-${n}`;
+  const [a, b] = [await startWorker(ctx, url, taskQueue), await startWorker(ctx, url, taskQueue)];
+  say('recovery: SIGKILL one of two workers mid-purge');
+  const handle = await startPurge(ctx.client, { job: shape.job, params: { asOf: now.toISOString() }, taskQueue, trigger: 'bench' });
+  let killedAt = 0;
+  for (;;) {
+    const p = await handle.query<{ deleted: number; matched: number | null }>('progress').catch(() => undefined);
+    if (p?.matched && p.deleted >= p.matched * 0.3) {
+      killedAt = Date.now();
+      a.kill('SIGKILL');
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const result = (await handle.result()) as PurgeResult;
+  b.kill('SIGTERM');
+  await Promise.all([once(a, 'exit').catch(() => undefined), once(b, 'exit')]);
+  const c = client(url);
+  await c.connect();
+  const { rows } = await c.query(
+    `SELECT lane, min(committed_at) AS next FROM purge_batch WHERE run_id = $1 AND committed_at > to_timestamp($2 / 1000.0) GROUP BY lane`,
+    [handle.firstExecutionRunId, killedAt],
+  );
+  const { rows: [left] } = await c.query(`SELECT count(*)::int AS n FROM ${shape.tokens} WHERE expires_at < $1`, [now]);
+  await c.end();
+  const stalls = rows.map((r) => new Date(r.next).getTime() - killedAt);
+  return { maxStallMs: stalls.length ? Math.max(...stalls) : null, laneStallsMs: stalls, deleted: result.deleted, expiredLeft: left.n };
 }
 
 function table(results: Awaited<ReturnType<typeof measureSize>>[]): string {
   const lines = [
-    '| rows | seed (COPY) | baseline DELETE rows/s | our purge rows/s | ratio | batches (biggest) | longest batch | history (runs × max events) | worker RSS during purge (start-up peak) | lookup p50/p99/max idle | lookup p99/max baseline | lookup p99/max ours | logout p50/p99/max idle | logout p99/max baseline | logout p99/max ours |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| shape | rows | baseline DELETE rows/s | our purge rows/s | ratio (target ≥ 0.9) | time vs N (target ≤ 4.4) | walk | batches (biggest) | batch p99 / max (targets 100 / 250 ms) | worker RSS during purge (start-up peak) | lookup p99 idle / ours | logout p99 idle / ours | lookup p99 baseline | stall after SIGKILL (target < 10 s) |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const r of results) {
-    const l = (x: Latency) => `${x.p99} / ${x.max} ms`;
+    const n1 = results.find((x) => x.shape === r.shape && x.rows === opts.rows);
+    const growth = n1 && n1 !== r ? round(r.ours.seconds / n1.ours.seconds) : '';
+    const walk = r.ours.plan?.map((p) => `${p.strategy} × ${p.lanes}`).join(', ') ?? '';
     lines.push(
-      `| ${r.rows.toLocaleString('en')} | ${r.seeded.seconds} s | ${r.baseline.rowsPerSecond.toLocaleString('en')} | ${r.ours.rowsPerSecond.toLocaleString('en')} | ${r.ours.ratioToBaseline} | ${r.ours.batches} (${r.ours.biggestBatch}) | ${r.ours.longestBatchMs} ms | ${r.ours.workflowRuns} × ${r.ours.maxHistoryLength} | ${r.ours.workerPeakRssMb} MB (${r.ours.workerStartupHwmMb} MB) | ${r.idle.lookups.p50} / ${r.idle.lookups.p99} / ${r.idle.lookups.max} ms | ${l(r.baseline.lookups)} | ${l(r.ours.lookups)} | ${r.idle.logouts.p50} / ${r.idle.logouts.p99} / ${r.idle.logouts.max} ms | ${l(r.baseline.logouts)} | ${l(r.ours.logouts)} |`,
+      `| ${r.shape} | ${r.rows.toLocaleString('en')} | ${r.baseline.rowsPerSecond.toLocaleString('en')} | ${r.ours.rowsPerSecond.toLocaleString('en')} | ${r.ours.ratio} | ${growth} | ${walk} | ${r.ours.batches} (${r.ours.biggestBatch}) | ${r.ours.p99BatchMs} / ${r.ours.maxBatchMs} ms | ${r.ours.workerPeakRssMb} MB (${r.ours.workerStartupHwmMb} MB) | ${r.idle.lookups.p99} / ${r.ours.lookups.p99} ms | ${r.idle.logouts.p99} / ${r.ours.logouts.p99} ms | ${r.baseline.lookups.p99} ms | ${r.stall?.maxStallMs != null ? `${(r.stall.maxStallMs / 1000).toFixed(1)} s` : ''} |`,
     );
   }
   return lines.join('\n');
@@ -244,9 +311,9 @@ async function main() {
     await writeFile(configFile, `schedules:\n${SCHEDULES.map((s) => `  ${s.id}: { enabled: false }`).join('\n')}\n`);
     const sizes = opts.growth ? [opts.rows, opts.rows * 4] : [opts.rows];
     const results = [];
-    for (const n of sizes) results.push(await measureSize(n, { adminUrl, address: server.address, client, configFile }));
+    for (const shape of shapes) for (const n of sizes) results.push(await measureSize(shape, n, { adminUrl, address: server.address, client, configFile }));
     const md = table(results);
-    const meta = { date: new Date().toISOString(), command: `npm run bench -- --rows ${opts.rows}${opts.growth ? '' : ' --no-growth'}`, rate: opts.rate, machine: '2 cores, 24 GiB', postgres: process.env.DATABASE_URL ? 'DATABASE_URL' : 'embedded', totalSeconds: Math.round((Date.now() - started) / 1000) };
+    const meta = { date: new Date().toISOString(), command: `npm run bench -- --rows ${opts.rows}${opts.growth ? '' : ' --no-growth'} --shapes ${opts.shapes}${opts.kill ? '' : ' --no-kill'}`, rate: opts.rate, machine: '2 cores, 24 GiB', postgres: process.env.DATABASE_URL ? 'DATABASE_URL' : 'embedded', totalSeconds: Math.round((Date.now() - started) / 1000) };
     await mkdir(opts.out, { recursive: true });
     const file = join(opts.out, `${meta.date.replace(/[:.]/g, '-')}.json`);
     await writeFile(file, JSON.stringify({ ...meta, results }, null, 2));

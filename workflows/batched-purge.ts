@@ -98,12 +98,15 @@ export async function batchedPurge(raw: unknown): Promise<PurgeResult> {
         runId,
         status,
         dryRun: params.dryRun,
-        matched: state.matched,
+        // A real run's count is exact from the ledger; its `matched` so far was the planner's estimate.
+        matched: params.dryRun ? state.matched : null,
+        leftLocked: state.leftLocked,
         finishedAt: new Date().toISOString(),
         error,
         plans: state.plans,
         ...(steps.length > 1 || steps[0]?.action?.type === 'update' ? { stepNames: steps.map(stepName) } : {}),
       });
+      state.matched = done.matched;
       phase = 'done';
       const result: PurgeResult = { ...done, job: resolved.job, dryRun: params.dryRun, cutoff: rec.cutoffs[0]!, plans: state.plans, skippedLocked: state.leftLocked };
       // Dry runs delete nothing: report what would go.
@@ -127,13 +130,17 @@ export async function batchedPurge(raw: unknown): Promise<PurgeResult> {
         fingerprint: resolved.fingerprint,
       });
       phase = 'counting';
-      const count = await bookkeeping.countMatching({
-        rule: steps[0]!,
-        cutoff: rec.cutoffs[0]!,
-        ...(steps.length > 1 ? { more: steps.slice(1).map((rule, i) => ({ rule, cutoff: rec.cutoffs[i + 1]! })) } : {}),
-      });
-      state.matched = count.matched;
-      if (params.dryRun) state.children = count.children;
+      if (params.dryRun) {
+        const count = await bookkeeping.countMatching({
+          rule: steps[0]!,
+          cutoff: rec.cutoffs[0]!,
+          ...(steps.length > 1 ? { more: steps.slice(1).map((rule, i) => ({ rule, cutoff: rec.cutoffs[i + 1]! })) } : {}),
+        });
+        state.matched = count.matched;
+        state.children = count.children;
+      } else {
+        state.matched = await bookkeeping.estimateMatching({ steps: steps.map((rule, i) => ({ rule, cutoff: rec.cutoffs[i]! })) });
+      }
     }
     if (params.dryRun) {
       phase = 'planning';

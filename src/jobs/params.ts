@@ -9,7 +9,7 @@ export const BATCH_TIMEOUT_SECONDS = { min: 1, max: 3_600, default: 10 } as cons
 export const BATCHES_PER_RUN = { min: 1, max: 10_000, default: 500 } as const;
 export const DAYS = { min: 1, max: 3_650, default: 0 } as const;
 /** Default target duration of a batch transaction when the batch size adapts (well under the 250 ms budget). */
-export const TARGET_BATCH_MS = { min: 0, max: 5_000, default: 100 } as const;
+export const TARGET_BATCH_MS = { min: 0, max: 5_000, default: 70 } as const;
 
 
 /** Lanes of one purge; the worker's MAINT_MAX_PARALLEL bounds it further. */

@@ -163,6 +163,12 @@ export function buildCountSql(rule: RetentionRule): BuiltSql {
   return { sql, children: ctes, bind: ({ cutoff }) => [cutoff, ...bindConditionValues(where.values, cutoff)] };
 }
 
+/** The rows a rule matches, as a plain query (for the planner's estimate of how many there are). */
+export function buildMatchSql(rule: RetentionRule): { sql: string; bind(cutoff: string): unknown[] } {
+  const where = conditions(rule.where);
+  return { sql: `SELECT 1 FROM ${ident(rule.table)} WHERE ${ident(rule.timestampColumn)} < ?${where.sql}`, bind: (cutoff) => [cutoff, ...where.values] };
+}
+
 /** Folds per-CTE counts into per-table counts (a table reached twice is summed). */
 export function childCounts(row: Record<string, unknown>, ctes: ChildCte[]): Record<string, number> {
   const out: Record<string, number> = {};
@@ -218,17 +224,16 @@ export function buildWalkSql(rule: RetentionRule, walk: Walk): BuiltWalkSql {
     })}`;
   };
   if (walk.strategy === 'key-chunks') {
-    const range = () =>
-      [
-        ...(walk.after?.key != null ? [`${pk} > ${bound((a) => a.after?.key)}`] : walk.from != null ? [`${pk} > ${bound((a) => a.from)}`] : []),
-      ];
-    const chunkWhere = [...range(), ...(walk.to != null ? [`${pk} <= ${bound((a) => a.to)}`] : [])];
-    parts.push(`chunk AS MATERIALIZED (SELECT ${pk} AS k FROM ${t}${chunkWhere.length ? ` WHERE ${chunkWhere.join(' AND ')}` : ''} ORDER BY ${pk} LIMIT ${bound((a) => a.limit)})`);
+    // Each use binds its own copy of the lower bound.
+    const lower = () => (walk.after?.key != null ? [`${pk} > ${bound((a) => a.after?.key)}`] : walk.from != null ? [`${pk} > ${bound((a) => a.from)}`] : []);
+    const chunkWhere = [...lower(), ...(walk.to != null ? [`${pk} <= ${bound((a) => a.to)}`] : [])];
+    // The chunk's rows are read once, along the key's index; the rule is tested on them in memory.
+    parts.push(`chunk AS MATERIALIZED (SELECT * FROM ${t}${chunkWhere.length ? ` WHERE ${chunkWhere.join(' AND ')}` : ''} ORDER BY ${pk} LIMIT ${bound((a) => a.limit)})`);
     // ORDER BY, not max(): uuid has no max() aggregate.
-    parts.push(`bounds AS (SELECT count(*)::int AS examined, (SELECT k FROM chunk ORDER BY k DESC LIMIT 1) AS last FROM chunk)`);
-    const inChunk = () => [...range(), `${pk} <= (SELECT last FROM bounds)`].join(' AND ');
-    parts.push(`candidates AS (SELECT ${pk} FROM ${t} WHERE ${inChunk()} AND ${match()})`);
-    parts.push(`victims AS (SELECT ${victimColumns(rule)} FROM ${t} WHERE ${inChunk()} AND ${match()} FOR UPDATE SKIP LOCKED)`);
+    parts.push(`bounds AS (SELECT count(*)::int AS examined, (SELECT ${pk} FROM chunk ORDER BY ${pk} DESC LIMIT 1) AS last FROM chunk)`);
+    parts.push(`candidates AS (SELECT ${pk} FROM chunk WHERE ${match()})`);
+    const inChunk = [...lower(), `${pk} <= (SELECT last FROM bounds)`].join(' AND ');
+    parts.push(`victims AS (SELECT ${victimColumns(rule)} FROM ${t} WHERE ${inChunk} AND ${match()} FOR UPDATE SKIP LOCKED)`);
   } else {
     const lane = [...(walk.from != null ? [`${ts} >= ${bound((a) => a.from)}`] : []), ...(walk.to != null ? [`${ts} < ${bound((a) => a.to)}`] : [])];
     const keyset =
