@@ -165,8 +165,8 @@ export function buildCountSql(rule: RetentionRule): BuiltSql {
 
 /** The rows a rule matches, as a plain query (for the planner's estimate of how many there are). */
 export function buildMatchSql(rule: RetentionRule): { sql: string; bind(cutoff: string): unknown[] } {
-  const where = conditions(rule.where);
-  return { sql: `SELECT 1 FROM ${ident(rule.table)} WHERE ${ident(rule.timestampColumn)} < ?${where.sql}`, bind: (cutoff) => [cutoff, ...where.values] };
+  const where = conditions(rule.where, rule);
+  return { sql: `SELECT 1 FROM ${ident(rule.table)} WHERE ${ident(rule.timestampColumn)} ${cutoffOperator(rule)} ?${where.sql}`, bind: (cutoff) => [cutoff, ...bindConditionValues(where.values, cutoff)] };
 }
 
 /** Folds per-CTE counts into per-table counts (a table reached twice is summed). */
