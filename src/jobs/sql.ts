@@ -231,7 +231,8 @@ export function buildWalkSql(rule: RetentionRule, walk: Walk): BuiltWalkSql {
     parts.push(`chunk AS MATERIALIZED (SELECT * FROM ${t}${chunkWhere.length ? ` WHERE ${chunkWhere.join(' AND ')}` : ''} ORDER BY ${pk} LIMIT ${bound((a) => a.limit)})`);
     // ORDER BY, not max(): uuid has no max() aggregate.
     parts.push(`bounds AS (SELECT count(*)::int AS examined, (SELECT ${pk} FROM chunk ORDER BY ${pk} DESC LIMIT 1) AS last FROM chunk)`);
-    parts.push(`candidates AS (SELECT ${pk} FROM chunk WHERE ${match()})`);
+    // Aliased with the table's name: conditions on other tables' rows refer to the row as "table"."column".
+    parts.push(`candidates AS (SELECT ${pk} FROM chunk AS ${t} WHERE ${match()})`);
     const inChunk = [...lower(), `${pk} <= (SELECT last FROM bounds)`].join(' AND ');
     parts.push(`victims AS (SELECT ${victimColumns(rule)} FROM ${t} WHERE ${inChunk} AND ${match()} FOR UPDATE SKIP LOCKED)`);
   } else {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildBatchSql, buildCountSql } from '../../src/jobs/sql.js';
+import { buildBatchSql, buildCountSql, buildMatchSql, buildWalkSql } from '../../src/jobs/sql.js';
 import { customJobs } from '../../src/jobs/custom-rules.js';
 import { dotCleartokensSteps, dotClearsIdTokens, parseDjangoParams } from '../../src/jobs/django.js';
 import { applyJobParams, findJob } from '../../src/jobs/registry.js';
@@ -34,6 +34,24 @@ describe('conditions on other tables and inclusive cutoffs', () => {
     expect(count.bind({ cutoff: '2026-06-01T23:00:00.000Z' })).toEqual(['2026-06-01T23:00:00.000Z', '2026-06-01T00:00:00.000Z']);
     const inclusive = buildCountSql({ ...rule, where: [{ ...(rule.where![0] as object), inclusive: true } as never] });
     expect(inclusive.sql).toContain('ref."expires" <= ?');
+  });
+
+  it('key-chunk and timestamp walks test the same predicates, correlated with the row, and bind their cutoffs', () => {
+    const rule: RetentionRule = {
+      ...access,
+      cutoffInclusive: true,
+      where: [
+        { op: 'not_referenced', table: 'rt', foreignKey: 'access_token_id' },
+        { op: 'referenced_row_older', column: 'app_id', table: 'app', timestampColumn: 'closed', retentionMs: 60_000 },
+      ],
+    };
+    const chunks = buildWalkSql(rule, { strategy: 'key-chunks', from: null, to: null, after: null });
+    expect(chunks.sql).toContain('FROM chunk AS "at" WHERE "expires" <= ? AND NOT EXISTS (SELECT 1 FROM "rt" ref WHERE ref."access_token_id" = "at"."id") AND EXISTS (SELECT 1 FROM "app" ref WHERE ref."id" = "at"."app_id" AND ref."closed" < ?)');
+    const args = chunks.bind({ cutoff: '2026-06-01T12:00:00.000Z', limit: 10, from: null, to: null, after: null });
+    expect(args).toContain('2026-06-01T11:59:00.000Z');
+    const ts = buildWalkSql(rule, { strategy: 'timestamp-index', from: null, to: null, after: null });
+    expect(ts.sql).toContain('WHERE "expires" <= ? AND NOT EXISTS');
+    expect(buildMatchSql(rule).bind('2026-06-01T12:00:00.000Z')).toEqual(['2026-06-01T12:00:00.000Z', '2026-06-01T11:59:00.000Z']);
   });
 
   it('cutoffInclusive turns the timestamp test into <= in the batch and the count alike', () => {
