@@ -13,7 +13,11 @@ export function createHealthActivities({ orm, keys }: { orm: Orm; keys?: { polic
     async gatherHealthStats(): Promise<{ stats: HealthStats; thresholds: HealthThresholds }> {
       const policy = keys?.policy ?? DEFAULT_POLICY;
       const thresholds = { rotateAfterSeconds: policy.rotateAfterSeconds, maxActiveKeys: policy.maxActiveKeys };
-      const [tokens] = await q(
+      // Without the native job tables (a database another application owns) there are no tokens of ours to count.
+      const [native] = await q<{ t: string | null }>(`SELECT to_regclass('outstanding_token')::text AS t`);
+      const [tokens] = !native?.t
+        ? await q(`SELECT 0 AS total, 0 AS active, 0 AS expired, 0 AS revoked, 0 AS created_24h, 0 AS revoked_24h, now() AS now`)
+        : await q(
         `SELECT count(*) AS total,
                 count(*) FILTER (WHERE t.expires_at > now() AND b.id IS NULL) AS active,
                 count(*) FILTER (WHERE t.expires_at <= now()) AS expired,

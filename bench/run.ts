@@ -9,6 +9,7 @@ import pg from 'pg';
 import { Client, Connection } from '@temporalio/client';
 import { createLogger } from '../src/logger.js';
 import { migrate, openOrm } from '../src/db/orm.js';
+import { pgConfig } from '../src/db/schema.js';
 import { startDevServer } from '../src/local/dev-server.js';
 import { freePort } from '../src/local/ports.js';
 import { startEmbeddedPostgres } from '../src/local/postgres.js';
@@ -58,7 +59,7 @@ function withDb(url: string, db: string): string {
 
 /** A client whose connection errors reject the query in flight instead of crashing the process. */
 function client(url: string): pg.Client {
-  const c = new pg.Client({ connectionString: url });
+  const c = new pg.Client(pgConfig(url)); // our search path: the ledger lives in our schema
   c.on('error', (err) => say(`database connection error: ${err.message}`));
   return c;
 }
@@ -119,7 +120,7 @@ async function measureSize(shape: Shape, n: number, ctx: Ctx) {
   await admin(ctx.adminUrl, `DROP DATABASE IF EXISTS ${template} WITH (FORCE)`);
   await admin(ctx.adminUrl, `CREATE DATABASE ${template}`);
   const orm = await openOrm(withDb(ctx.adminUrl, template));
-  await migrate(orm);
+  await migrate(orm, { nativeTables: true }); // the benchmark purges the native token tables
   await orm.close();
   const ddl = await shape.ddl();
   if (ddl) await admin(withDb(ctx.adminUrl, template), ddl);

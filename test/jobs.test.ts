@@ -234,9 +234,10 @@ describe('presets for databases that Django created', () => {
         (1, 't', NULL, $1, 1, 'j1'), (2, 't', $4, $2, 1, 'j2'), (3, 't', $4, $3, NULL, 'j3'), (4, 't', $4, '2026-06-01T06:59:59.999-05:00', 1, 'j4')`, [at(-1), at(0), at(1), at(-DAY)]);
       await e.q(`INSERT INTO token_blacklist_blacklistedtoken (blacklisted_at, token_id) VALUES (now(), 1), (now(), 2)`);
       const r = await dryRunThenRun(e, 'django-simplejwt-flush-expired', ['token_blacklist_outstandingtoken', 'token_blacklist_blacklistedtoken']);
-      expect(r).toMatchObject({ deleted: 2, children: { token_blacklist_blacklistedtoken: 1 } });
-      expect(await ids(e, 'token_blacklist_outstandingtoken')).toEqual(['2', '3']);
-      expect((await e.q('SELECT token_id::text AS t FROM token_blacklist_blacklistedtoken')).map((x) => x.t)).toEqual(['2']);
+      // flushexpiredtokens deletes expires_at <= now: the token expiring exactly at the reference time goes too.
+      expect(r).toMatchObject({ deleted: 3, children: { token_blacklist_blacklistedtoken: 2 } });
+      expect(await ids(e, 'token_blacklist_outstandingtoken')).toEqual(['3']);
+      expect((await e.q('SELECT token_id::text AS t FROM token_blacklist_blacklistedtoken')).map((x) => x.t)).toEqual([]);
       const columnsAfter = await e.q(`SELECT table_name, column_name, data_type FROM information_schema.columns WHERE table_name LIKE 'token_blacklist%' ORDER BY 1, 2`);
       expect(columnsAfter).toEqual(columnsBefore);
     } finally {
@@ -244,31 +245,63 @@ describe('presets for databases that Django created', () => {
     }
   });
 
-  it("django-oauth-toolkit's tables: what cleartokens deletes, no foreign key broken", async () => {
-    const e = await env(await ddl('simplejwt_token_blacklist.sql', 'oauth2_provider.sql'));
-    try {
-      await e.q(`INSERT INTO auth_user (id, password, is_superuser, username, first_name, last_name, email, is_staff, is_active, date_joined) VALUES (1, 'x', false, 'u', '', '', 'u@x', false, true, now())`);
-      await e.q(`INSERT INTO oauth2_provider_application (id, client_id, redirect_uris, client_type, authorization_grant_type, client_secret, name, user_id, skip_authorization, created, updated, algorithm, post_logout_redirect_uris, hash_client_secret, allowed_origins)
-        VALUES (1, 'c', '', 'confidential', 'authorization-code', 's', 'app', 1, false, now(), now(), '', '', true, '')`);
-      await e.q(`INSERT INTO oauth2_provider_idtoken (id, jti, expires, scope, created, updated, application_id, user_id) VALUES (1, gen_random_uuid(), $1, '', now(), now(), 1, 1), (2, gen_random_uuid(), $2, '', now(), now(), 1, 1)`, [at(-1), at(1)]);
-      await e.q(`INSERT INTO oauth2_provider_accesstoken (id, token, token_checksum, expires, scope, application_id, user_id, created, updated, id_token_id) VALUES
-        (1, 'a1', 'c1', $1, '', 1, 1, now(), now(), NULL), (2, 'a2', 'c2', $2, '', 1, 1, now(), now(), 1)`, [at(-1), at(DAY)]);
-      await e.q(`INSERT INTO oauth2_provider_refreshtoken (id, token, access_token_id, application_id, user_id, created, updated, revoked) VALUES
-        (1, 'r1', 1, 1, 1, now(), now(), NULL), (2, 'r2', NULL, 1, 1, now(), now(), $1), (3, 'r3', 2, 1, 1, now(), now(), $2)`, [at(-31 * DAY), at(-DAY)]);
-      await e.q(`UPDATE oauth2_provider_accesstoken SET source_refresh_token_id = 2 WHERE id = 2`);
-      await e.q(`INSERT INTO oauth2_provider_grant (id, code, expires, redirect_uri, scope, application_id, user_id, created, updated, code_challenge, code_challenge_method, nonce, claims) VALUES
-        (1, 'g1', $1, '', '', 1, 1, now(), now(), '', '', '', ''), (2, 'g2', $2, '', '', 1, 1, now(), now(), '', '', '', '')`, [at(-1), at(1)]);
-      const tables = ['oauth2_provider_idtoken', 'oauth2_provider_accesstoken', 'oauth2_provider_refreshtoken', 'oauth2_provider_grant'];
-      const r = await dryRunThenRun(e, 'django-oauth-toolkit-cleartokens', tables);
-      expect(r.deleted).toBe(4);
-      expect(await ids(e, 'oauth2_provider_refreshtoken')).toEqual(['1', '3']);
-      expect(await ids(e, 'oauth2_provider_accesstoken')).toEqual(['2']);
-      expect(await ids(e, 'oauth2_provider_idtoken')).toEqual(['2']);
-      expect(await ids(e, 'oauth2_provider_grant')).toEqual(['2']);
-    } finally {
-      await e.close();
-    }
-  });
+  // What cleartokens leaves, version by version, on a table of cases (REFRESH_TOKEN_EXPIRE_SECONDS = 1 day unless
+  // unset): each row sits at, or a millisecond either side of, a boundary of upstream's clear_expired.
+  const dotCases: Array<{ version: string; lifespan?: number; left: Record<string, string[]> }> = [
+    { version: '1.7', lifespan: 86_400, left: { refresh: ['5', '6', '8'], access: ['2', '3', '5', '6'], id: ['1', '2', '3', '4', '5'], grant: ['2'] } },
+    { version: '2.2', lifespan: 86_400, left: { refresh: ['5', '6', '8'], access: ['2', '3', '5', '6'], id: ['1', '2', '3', '4', '5'], grant: ['2'] } },
+    { version: '2.3', lifespan: 86_400, left: { refresh: ['5', '6', '8'], access: ['2', '3', '5', '6'], id: ['2', '3', '4'], grant: ['2'] } },
+    { version: '3.0', lifespan: 86_400, left: { refresh: ['5', '6', '8'], access: ['2', '3', '5', '6'], id: ['2', '3', '4'], grant: ['2'] } },
+    { version: '1.7', left: { refresh: ['4', '5', '6', '7', '8', '9'], access: ['2', '3', '4', '5', '6'], id: ['1', '2', '3', '4', '5'], grant: ['2'] } },
+    { version: '3.0', left: { refresh: ['4', '5', '6', '7', '8', '9'], access: ['2', '3', '4', '5', '6'], id: ['2', '3', '4'], grant: ['2'] } },
+  ];
+  for (const c of dotCases) {
+    it(`django-oauth-toolkit ${c.version} cleartokens, REFRESH_TOKEN_EXPIRE_SECONDS ${c.lifespan ?? 'unset'}: the rows it leaves, no foreign key broken`, async () => {
+      const e = await env(await ddl('simplejwt_token_blacklist.sql', 'oauth2_provider.sql'));
+      try {
+        await e.q(`INSERT INTO auth_user (id, password, is_superuser, username, first_name, last_name, email, is_staff, is_active, date_joined) VALUES (1, 'x', false, 'u', '', '', 'u@x', false, true, now())`);
+        await e.q(`INSERT INTO oauth2_provider_application (id, client_id, redirect_uris, client_type, authorization_grant_type, client_secret, name, user_id, skip_authorization, created, updated, algorithm, post_logout_redirect_uris, hash_client_secret, allowed_origins)
+          VALUES (1, 'c', '', 'confidential', 'authorization-code', 's', 'app', 1, false, now(), now(), '', '', true, '')`);
+        // ID tokens: 1 expired, unreferenced; 2 at now; 3 after now; 4 expired, its access token stays; 5 expired, its access token goes.
+        await e.q(`INSERT INTO oauth2_provider_idtoken (id, jti, expires, scope, created, updated, application_id, user_id)
+          SELECT i, gen_random_uuid(), x, '', now(), now(), 1, 1 FROM unnest($1::int[], $2::timestamptz[]) AS t(i, x)`, [[1, 2, 3, 4, 5], [at(-1), at(0), at(1), at(-1), at(-1)]]);
+        // Access tokens: 1 expired, no refresh token; 2 valid; 3 at now; 4 expired over a day ago, with a refresh
+        // token; 5 expired exactly a day ago, with one; 6 expired, with one.
+        await e.q(`INSERT INTO oauth2_provider_accesstoken (id, token, token_checksum, expires, scope, application_id, user_id, created, updated, id_token_id)
+          SELECT i, 'a' || i, 'c' || i, x, '', 1, 1, now(), now(), d FROM unnest($1::int[], $2::timestamptz[], $3::int[]) AS t(i, x, d)`,
+          [[1, 2, 3, 4, 5, 6], [at(-1), at(DAY), at(0), at(-DAY - 1), at(-DAY), at(-1)], [5, 4, null, null, null, null]]);
+        // Refresh tokens (created before the reference time, as every row cleartokens sees): 4-6 of those access tokens; 7 revoked over a day ago; 8 exactly a day ago; 9 over a day
+        // ago and the source of access token 2 (which must lose the link, not break it).
+        await e.q(`INSERT INTO oauth2_provider_refreshtoken (id, token, access_token_id, application_id, user_id, created, updated, revoked)
+          SELECT i, 'r' || i, a, 1, 1, $4::timestamptz, $4::timestamptz, r FROM unnest($1::int[], $2::int[], $3::timestamptz[]) AS t(i, a, r)`,
+          [[4, 5, 6, 7, 8, 9], [4, 5, 6, null, null, null], [null, null, null, at(-DAY - 1), at(-DAY), at(-DAY - 1)], at(-30 * DAY)]);
+        await e.q(`UPDATE oauth2_provider_accesstoken SET source_refresh_token_id = 9 WHERE id = 2`);
+        await e.q(`INSERT INTO oauth2_provider_grant (id, code, expires, redirect_uri, scope, application_id, user_id, created, updated, code_challenge, code_challenge_method, nonce, claims) VALUES
+          (1, 'g1', $1, '', '', 1, 1, now(), now(), '', '', '', ''), (2, 'g2', $2, '', '', 1, 1, now(), now(), '', '', '', '')`, [at(-1), at(0)]);
+        const tables = ['oauth2_provider_idtoken', 'oauth2_provider_accesstoken', 'oauth2_provider_refreshtoken', 'oauth2_provider_grant'];
+        const params = { dotVersion: c.version, ...(c.lifespan ? { refreshTokenExpireSeconds: c.lifespan } : {}) };
+        // Later steps see what earlier ones deleted (as in Django), so the dry run's count can be lower; it changes nothing.
+        const before = await e.snapshot(tables);
+        expect((await e.run('django-oauth-toolkit-cleartokens', { ...params, dryRun: true })).status).toBe('completed');
+        expect(await e.snapshot(tables)).toEqual(before);
+        const r = await e.run('django-oauth-toolkit-cleartokens', params);
+        expect(r.status).toBe('completed');
+        expect({
+          refresh: await ids(e, 'oauth2_provider_refreshtoken'),
+          access: await ids(e, 'oauth2_provider_accesstoken'),
+          id: await ids(e, 'oauth2_provider_idtoken'),
+          grant: await ids(e, 'oauth2_provider_grant'),
+        }).toEqual(c.left);
+        if (c.lifespan) expect(await e.q('SELECT source_refresh_token_id FROM oauth2_provider_accesstoken WHERE id = 2')).toEqual([{ source_refresh_token_id: null }]);
+        const after = await e.snapshot(tables);
+        const again = await e.run('django-oauth-toolkit-cleartokens', params);
+        expect(again.deleted).toBe(0);
+        expect(await e.snapshot(tables)).toEqual(after);
+      } finally {
+        await e.close();
+      }
+    });
+  }
 
   it('a preset pointed at a database without those tables fails before touching anything, naming what is missing', async () => {
     const e = await env();

@@ -102,10 +102,12 @@ describe('a Django-shaped table (no index on the timestamp) is walked by key chu
     { name: 'default lanes, adaptive chunks', params: {} },
   ])('$name: deletes exactly the expired rows and their blacklist rows', async ({ params }) => {
     const cutoff = new Date(Date.now() - 3_600_000);
-    const expired = await seedShape(T, cutoff, 3000);
+    await seedShape(T, cutoff, 3000);
+    // flushexpiredtokens deletes expires_at <= now: the rows exactly at the cutoff go too.
+    const expired = await scalar(db, `SELECT count(*) FROM ${T} WHERE expires_at <= $1`, [cutoff]);
     await db.pool.query(`INSERT INTO ${B} (blacklisted_at, token_id) SELECT now(), id FROM ${T} WHERE id % 4 = 0`);
-    const expiredBlacklisted = await scalar(db, `SELECT count(*) FROM ${B} b JOIN ${T} t ON t.id = b.token_id WHERE t.expires_at < $1`, [cutoff]);
-    const keep = await db.pool.query(`SELECT id FROM ${T} WHERE expires_at >= $1 ORDER BY id`, [cutoff]);
+    const expiredBlacklisted = await scalar(db, `SELECT count(*) FROM ${B} b JOIN ${T} t ON t.id = b.token_id WHERE t.expires_at <= $1`, [cutoff]);
+    const keep = await db.pool.query(`SELECT id FROM ${T} WHERE expires_at > $1 ORDER BY id`, [cutoff]);
 
     const { result, runId } = await run('django-simplejwt-flush-expired', { asOf: cutoff.toISOString(), ...params });
 
@@ -125,7 +127,8 @@ describe('a Django-shaped table (no index on the timestamp) is walked by key chu
 
   it('a dry run shows the plan and the EXPLAIN of one batch, and changes nothing', async () => {
     const cutoff = new Date(Date.now() - 3_600_000);
-    const expired = await seedShape(T, cutoff, 500);
+    await seedShape(T, cutoff, 500);
+    const expired = await scalar(db, `SELECT count(*) FROM ${T} WHERE expires_at <= $1`, [cutoff]); // flushexpiredtokens: <=
     const before = await scalar(db, `SELECT count(*) FROM ${T}`);
     const { result } = await run('django-simplejwt-flush-expired', { asOf: cutoff.toISOString(), dryRun: true });
     expect(result).toMatchObject({ dryRun: true, matched: expired, deleted: 0, batches: 0 });

@@ -66,6 +66,7 @@ export interface PurgeBatch {
 export const OutstandingTokenSchema = new EntitySchema<OutstandingToken>({
   name: 'OutstandingToken',
   tableName: 'outstanding_token',
+  schema: 'public',
   properties: {
     id: { type: 'bigint', primary: true, autoincrement: true },
     jti: { type: 'string', length: 255, unique: 'outstanding_token_jti_key' },
@@ -79,6 +80,7 @@ export const OutstandingTokenSchema = new EntitySchema<OutstandingToken>({
 export const BlacklistedTokenSchema = new EntitySchema<BlacklistedToken>({
   name: 'BlacklistedToken',
   tableName: 'blacklisted_token',
+  schema: 'public',
   properties: {
     id: { type: 'bigint', primary: true, autoincrement: true },
     token: {

@@ -2,15 +2,20 @@ import { MikroORM, type Options } from '@mikro-orm/postgresql';
 import { Migrator } from '@mikro-orm/migrations';
 import { entities } from './entities.js';
 import { migrationsList } from './migrations/index.js';
+import { maintSchema, nativeTablesWanted, OWN_TABLES, searchPathOption, setMigrationContext } from './schema.js';
 
 export type Orm = MikroORM;
 
-export function ormOptions(databaseUrl: string): Options {
+export function ormOptions(databaseUrl: string, schema: string = maintSchema()): Options {
   return {
     clientUrl: databaseUrl,
+    // Our entities live in our schema; the native job tables' entities say `public` themselves.
+    schema,
     entities,
     extensions: [Migrator],
-    migrations: { migrationsList, transactional: true, allOrNothing: true, tableName: 'mikro_orm_migrations', silent: true },
+    // Our schema first, then the application's: unqualified SQL finds both, and creates land in ours.
+    driverOptions: { connection: { options: searchPathOption(schema) } },
+    migrations: { migrationsList, transactional: true, allOrNothing: true, tableName: `${schema}.mikro_orm_migrations`, silent: true },
     pool: { min: 0, max: 10 },
     debug: false,
     allowGlobalContext: false,
@@ -22,8 +27,45 @@ export async function openOrm(databaseUrl: string): Promise<Orm> {
   return MikroORM.init(ormOptions(databaseUrl));
 }
 
-/** Applies pending migrations; returns the names applied. */
-export async function migrate(orm: Orm): Promise<string[]> {
+/**
+ * An install from before the schema of our own has its tables, migration history included, in `public`:
+ * move them (with their indexes, constraints and sequences, and the audit history in them) into the schema,
+ * once, before the migrator looks for its history there.
+ */
+async function adoptTablesFromPublic(orm: Orm, schema: string): Promise<string[]> {
+  const conn = orm.em.getConnection();
+  const [ours] = await conn.execute<Array<{ n: number }>>(
+    `SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = ? AND tablename = 'mikro_orm_migrations'`,
+    [schema],
+  );
+  if (ours!.n > 0) return [];
+  const [history] = await conn.execute<Array<{ n: number }>>(
+    `SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public' AND tablename = 'mikro_orm_migrations'`,
+  );
+  if (history!.n === 0) return [];
+  // Someone else's MikroORM history is not ours to take.
+  const [mine] = await conn.execute<Array<{ n: number }>>(`SELECT count(*)::int AS n FROM public.mikro_orm_migrations WHERE name = 'Migration20261122000000_initial'`);
+  if (mine!.n === 0) return [];
+  const present = await conn.execute<Array<{ tablename: string }>>(
+    `SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename IN (${OWN_TABLES.map(() => '?').join(', ')})`,
+    [...OWN_TABLES],
+  );
+  const moved = present.map((r) => r.tablename);
+  await conn.transactional(async (trx) => {
+    for (const t of moved) await conn.execute(`ALTER TABLE public."${t}" SET SCHEMA "${schema}"`, [], 'run', trx);
+  });
+  return moved;
+}
+
+/**
+ * Applies pending migrations; returns the names applied. Our tables go to the schema `MAINT_SCHEMA`; the native
+ * job tables only where they are wanted (`nativeTables`, by default: not when DATABASE_URL names the database).
+ */
+export async function migrate(orm: Orm, opts: { nativeTables?: boolean } = {}): Promise<string[]> {
+  const schema = maintSchema();
+  await orm.em.getConnection().execute(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+  await adoptTablesFromPublic(orm, schema);
+  setMigrationContext({ schema, nativeTables: opts.nativeTables ?? nativeTablesWanted() });
   const applied = await orm.getMigrator().up();
   return applied.map((m) => m.name);
 }

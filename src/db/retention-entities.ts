@@ -12,6 +12,7 @@ type Row = Record<string, unknown>;
 export const AccountSchema = new EntitySchema<Row>({
   name: 'Account',
   tableName: 'account',
+  schema: 'public',
   properties: {
     id: pk,
     email: { type: 'string', length: 254, unique: 'account_email_key' },
@@ -24,6 +25,7 @@ export const AccountSchema = new EntitySchema<Row>({
 export const AccessTokenSchema = new EntitySchema<Row>({
   name: 'AccessToken',
   tableName: 'access_token',
+  schema: 'public',
   properties: {
     id: pk,
     token: { type: 'string', length: 255, unique: 'access_token_token_key' },
@@ -38,6 +40,7 @@ export const AccessTokenSchema = new EntitySchema<Row>({
 export const VerificationTokenSchema = new EntitySchema<Row>({
   name: 'VerificationToken',
   tableName: 'verification_token',
+  schema: 'public',
   properties: {
     id: pk,
     user: owner('Account', 'user_id', true),
@@ -52,6 +55,7 @@ export const VerificationTokenSchema = new EntitySchema<Row>({
 export const EmailChangeRequestSchema = new EntitySchema<Row>({
   name: 'EmailChangeRequest',
   tableName: 'email_change_request',
+  schema: 'public',
   properties: {
     id: pk,
     user: owner('Account', 'user_id', false),
@@ -65,6 +69,7 @@ export const EmailChangeRequestSchema = new EntitySchema<Row>({
 export const PendingRegistrationSchema = new EntitySchema<Row>({
   name: 'PendingRegistration',
   tableName: 'pending_registration',
+  schema: 'public',
   properties: {
     id: pk,
     email: { type: 'string', length: 254 },
@@ -77,6 +82,7 @@ export const PendingRegistrationSchema = new EntitySchema<Row>({
 export const UserOtpSchema = new EntitySchema<Row>({
   name: 'UserOtp',
   tableName: 'user_otp',
+  schema: 'public',
   properties: {
     id: pk,
     user: owner('Account', 'user_id', true),
@@ -90,6 +96,7 @@ export const UserOtpSchema = new EntitySchema<Row>({
 export const OauthIdTokenSchema = new EntitySchema<Row>({
   name: 'OauthIdToken',
   tableName: 'oauth_id_token',
+  schema: 'public',
   properties: {
     id: pk,
     jti: { type: 'uuid', unique: 'oauth_id_token_jti_key' },
@@ -102,6 +109,7 @@ export const OauthIdTokenSchema = new EntitySchema<Row>({
 export const OauthAccessTokenSchema = new EntitySchema<Row>({
   name: 'OauthAccessToken',
   tableName: 'oauth_access_token',
+  schema: 'public',
   properties: {
     id: pk,
     token: { type: 'string', length: 255, unique: 'oauth_access_token_token_key' },
@@ -125,6 +133,7 @@ export const OauthAccessTokenSchema = new EntitySchema<Row>({
 export const OauthRefreshTokenSchema = new EntitySchema<Row>({
   name: 'OauthRefreshToken',
   tableName: 'oauth_refresh_token',
+  schema: 'public',
   properties: {
     id: pk,
     token: { type: 'string', length: 255 },
@@ -138,6 +147,7 @@ export const OauthRefreshTokenSchema = new EntitySchema<Row>({
 export const OauthGrantSchema = new EntitySchema<Row>({
   name: 'OauthGrant',
   tableName: 'oauth_grant',
+  schema: 'public',
   properties: {
     id: pk,
     code: { type: 'string', length: 255, unique: 'oauth_grant_code_key' },

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { InputError } from '../config.js';
 import { BATCH_SIZE } from './params.js';
-import type { ChildRule, RetentionRule } from './types.js';
+import type { ChildRule, Condition, RetentionRule } from './types.js';
 import type { JobDefinition } from './registry.js';
 
 const identifier = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, 'must be a plain SQL identifier (letters, digits, _)');
@@ -21,6 +21,18 @@ const conditionSchema = z.union([
   z.strictObject({ column: identifier, op: z.enum(['is_null', 'is_not_null', 'is_true', 'is_false']) }),
   z.strictObject({ column: identifier, op: z.enum(['eq', 'ne']), value: z.union([z.string(), z.number(), z.boolean()]) }),
   z.strictObject({ column: identifier, op: z.literal('in'), values: z.array(z.union([z.string(), z.number()])) }),
+  // Rows of another table that reference this row (or none do).
+  z.strictObject({ op: z.enum(['referenced', 'not_referenced']), table: identifier, foreignKey: identifier, references: identifier.optional() }),
+  // The row this row references through `column` has its timestamp older than the run time minus `retentionDays`.
+  z.strictObject({
+    op: z.literal('referenced_row_older'),
+    column: identifier,
+    table: identifier,
+    references: identifier.optional(),
+    timestampColumn: identifier,
+    retentionDays: z.number().min(0, 'must not be negative').max(36_500).default(0),
+    inclusive: z.boolean().optional(),
+  }),
 ]);
 
 const ruleSchema = z.strictObject({
@@ -29,10 +41,18 @@ const ruleSchema = z.strictObject({
   primaryKey: identifier.default('id'),
   timestampColumn: identifier,
   retentionDays: z.number().min(0, 'must not be negative').max(36_500).default(0),
+  cutoffInclusive: z.boolean().optional(),
   where: z.array(conditionSchema).optional(),
   children: z.array(childSchema).default([]),
   batchSize: z.number().int().min(BATCH_SIZE.min).max(BATCH_SIZE.max).optional(),
 });
+
+/** Config conditions speak in days, like the rules; the engine in milliseconds. */
+function toCondition(c: z.infer<typeof conditionSchema>): Condition {
+  if (c.op !== 'referenced_row_older') return c;
+  const { retentionDays, ...rest } = c;
+  return { ...rest, retentionMs: Math.round(retentionDays * 86_400_000) };
+}
 
 /** A table reached twice on one path of dependents would be a cycle: no delete order exists. */
 function findCycle(table: string, children: ChildRule[], path: string[] = [table]): string[] | undefined {
@@ -71,7 +91,8 @@ export function customJobs(config: unknown, builtIn: readonly string[]): JobDefi
       timestampColumn: r.timestampColumn,
       retentionMs: Math.round(r.retentionDays * 86_400_000),
       children: r.children,
-      ...(r.where ? { where: r.where } : {}),
+      ...(r.cutoffInclusive ? { cutoffInclusive: true } : {}),
+      ...(r.where ? { where: r.where.map(toCondition) } : {}),
     };
     jobs.push({
       name,

@@ -1,6 +1,7 @@
 import { InputError } from '../errors.js';
 import type { PurgeParams } from './types.js';
 import { ISO_8601_EXPECTED, parseIso8601 } from '../iso-time.js';
+import { DJANGO_PARAM_KEYS, parseDjangoParams } from './django.js';
 
 export const BATCH_SIZE = { min: 1, max: 100_000, default: 1_000 } as const;
 /** Longest a batch statement may run (its statement_timeout); a batch is meant to take a fraction of a second. */
@@ -14,7 +15,7 @@ export const TARGET_BATCH_MS = { min: 0, max: 5_000, default: 70 } as const;
 /** Lanes of one purge; the worker's MAINT_MAX_PARALLEL bounds it further. */
 export const PARALLEL = { min: 1, max: 16, default: 2 } as const;
 
-const KNOWN = ['batchSize', 'dryRun', 'asOf', 'batchTimeoutSeconds', 'batchesPerRun', 'days', 'types', 'targetBatchMs', 'parallel'] as const;
+const KNOWN = ['batchSize', 'dryRun', 'asOf', 'batchTimeoutSeconds', 'batchesPerRun', 'days', 'types', 'targetBatchMs', 'parallel', ...DJANGO_PARAM_KEYS] as const;
 
 function intInRange(field: string, value: unknown, range: { min: number; max: number; default: number }): number {
   if (value === undefined || value === null) return range.default;
@@ -65,6 +66,7 @@ export function parsePurgeParams(raw: unknown, now: Date = new Date()): PurgePar
     batchesPerRun: intInRange('batchesPerRun', input.batchesPerRun, BATCHES_PER_RUN),
     ...(input.days !== undefined && input.days !== null ? { days: intInRange('days', input.days, DAYS) } : {}),
     ...(types ? { types } : {}),
+    ...parseDjangoParams(input),
     // An explicit batch size is used as is; otherwise the size adapts to the target duration.
     ...(input.parallel !== undefined && input.parallel !== null ? { parallel: intInRange('parallel', input.parallel, PARALLEL) } : {}),
     targetBatchMs: intInRange('targetBatchMs', input.targetBatchMs, { ...TARGET_BATCH_MS, default: input.batchSize === undefined || input.batchSize === null ? TARGET_BATCH_MS.default : 0 }),

@@ -2,6 +2,7 @@ import { InputError } from '../config.js';
 import type { PurgeParams, RetentionRule } from './types.js';
 import { customJobs } from './custom-rules.js';
 import { loadConfigFile } from './config-file.js';
+import { dotCleartokensSteps, PRESET_VERSIONS, SIMPLEJWT_FLUSH_STEPS } from './django.js';
 
 const DAY_MS = 86_400_000;
 
@@ -22,6 +23,15 @@ export interface JobDefinition {
   options?: JobOptions;
   /** Targets tables another application owns (Django): only reads and deletes, never migrates. */
   preset?: string;
+  /** Upstream versions whose behaviour a preset reproduces. */
+  matches?: string;
+  /**
+   * Steps that depend on the run's parameters (the cleartokens preset: its refresh lifespan and version);
+   * `steps` then shows the default shape.
+   */
+  stepsFor?: (params: PurgeParams) => RetentionRule[];
+  /** Django-only parameters the job takes (`refreshTokenExpireSeconds`, `dotVersion`). */
+  djangoParams?: Array<'refreshTokenExpireSeconds' | 'dotVersion'>;
   /** Declared in the config file's `rules:` section. */
   custom?: boolean;
   defaultBatchSize?: number;
@@ -173,30 +183,19 @@ export const JOBS: readonly JobDefinition[] = [
     description: "Preset for djangorestframework-simplejwt's token_blacklist tables: expired outstanding tokens with their blacklist rows (flushexpiredtokens)",
     workflowType: 'batchedPurge',
     preset: 'djangorestframework-simplejwt token_blacklist',
-    steps: [
-      {
-        table: 'token_blacklist_outstandingtoken',
-        primaryKey: 'id',
-        timestampColumn: 'expires_at',
-        retentionMs: 0,
-        children: [{ table: 'token_blacklist_blacklistedtoken', foreignKey: 'token_id' }],
-      },
-    ],
+    matches: PRESET_VERSIONS['django-simplejwt-flush-expired'],
+    steps: SIMPLEJWT_FLUSH_STEPS,
   },
   {
     name: 'django-oauth-toolkit-cleartokens',
     description: "Preset for django-oauth-toolkit's oauth2_provider tables: what `manage.py cleartokens` deletes, in batches",
     workflowType: 'batchedPurge',
     preset: 'django-oauth-toolkit oauth2_provider',
-    steps: oauthSteps({
-      refresh: 'oauth2_provider_refreshtoken',
-      access: 'oauth2_provider_accesstoken',
-      idToken: 'oauth2_provider_idtoken',
-      grant: 'oauth2_provider_grant',
-      expires: 'expires',
-      revoked: 'revoked',
-    }),
-    options: { days: { default: 30, steps: [0], meaning: 'REFRESH_TOKEN_EXPIRE_SECONDS, in days' } },
+    matches: PRESET_VERSIONS['django-oauth-toolkit-cleartokens'],
+    // Shown by `maint jobs`: a 3.x app with a one-day refresh lifespan.
+    steps: dotCleartokensSteps({ dotVersion: '3.0', refreshTokenExpireSeconds: 86_400 }),
+    stepsFor: dotCleartokensSteps,
+    djangoParams: ['refreshTokenExpireSeconds', 'dotVersion'],
   },
 ];
 
@@ -220,7 +219,12 @@ export function findJob(name: string): JobDefinition {
 
 /** The job's steps with the run's `days` and `types` applied; rejects options the job does not take. */
 export function applyJobParams(job: JobDefinition, params: PurgeParams): RetentionRule[] {
-  const steps = job.steps.map((s) => ({ ...s, where: [...(s.where ?? [])] }));
+  for (const key of ['refreshTokenExpireSeconds', 'dotVersion'] as const) {
+    if (params[key] !== undefined && !job.djangoParams?.includes(key)) {
+      throw new InputError(key, `job ${job.name} takes no ${key}; jobs that do: ${JOBS.filter((j) => j.djangoParams?.includes(key)).map((j) => j.name).join(', ')}`);
+    }
+  }
+  const steps = (job.stepsFor ? job.stepsFor(params) : job.steps).map((s) => ({ ...s, where: [...(s.where ?? [])] }));
   if (params.days !== undefined) {
     if (!job.options?.days) throw new InputError('days', `job ${job.name} takes no --days; jobs that do: ${JOBS.filter((j) => j.options?.days).map((j) => j.name).join(', ')}`);
     for (const i of job.options.days.steps) steps[i]!.retentionMs = params.days * DAY_MS;

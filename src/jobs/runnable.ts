@@ -13,6 +13,8 @@ export interface RunFlags {
   days?: number;
   types?: string[];
   provider?: string[];
+  refreshTokenExpireSeconds?: number;
+  dotVersion?: string;
   parallel?: number;
 }
 
@@ -23,6 +25,8 @@ const FLAG_NAMES: Record<keyof RunFlags, string> = {
   days: '--days',
   types: '--types',
   provider: '--provider',
+  refreshTokenExpireSeconds: '--refresh-token-expire-seconds',
+  dotVersion: '--dot-version',
   parallel: '--parallel',
 };
 
@@ -44,6 +48,8 @@ function purgeParams(flags: RunFlags): Partial<PurgeParams> {
     ...(flags.asOf !== undefined ? { asOf: flags.asOf } : {}),
     ...(flags.days !== undefined ? { days: flags.days } : {}),
     ...(flags.types !== undefined ? { types: flags.types } : {}),
+    ...(flags.refreshTokenExpireSeconds !== undefined ? { refreshTokenExpireSeconds: flags.refreshTokenExpireSeconds } : {}),
+    ...(flags.dotVersion !== undefined ? { dotVersion: flags.dotVersion } : {}),
     ...(flags.parallel !== undefined ? { parallel: flags.parallel } : {}),
   };
 }
@@ -53,7 +59,7 @@ function purgeJob(job: JobDefinition): RunnableJob {
     name: job.name,
     description: job.description,
     workflowType: 'batchedPurge',
-    flags: ['dryRun', 'batchSize', 'asOf', 'parallel', ...(job.options?.days ? (['days'] as const) : []), ...(job.options?.types ? (['types'] as const) : [])],
+    flags: ['dryRun', 'batchSize', 'asOf', 'parallel', ...(job.options?.days ? (['days'] as const) : []), ...(job.options?.types ? (['types'] as const) : []), ...(job.djangoParams ?? [])],
     purge: job,
     input(flags, trigger): PurgeInput {
       const params = purgeParams(flags);

@@ -1,5 +1,6 @@
 import { InputError } from '../config.js';
 import type { ChildRule, RetentionRule } from './types.js';
+import { isRelationCondition, relationColumns } from './relations.js';
 
 interface Executor {
   execute(sql: string, params?: unknown[]): Promise<unknown>;
@@ -10,7 +11,7 @@ function columnsOf(rule: RetentionRule): Array<[string, string]> {
   const out: Array<[string, string]> = [
     [rule.table, rule.primaryKey],
     [rule.table, rule.timestampColumn],
-    ...(rule.where ?? []).map((c) => [rule.table, c.column] as [string, string]),
+    ...(rule.where ?? []).flatMap((c) => (isRelationCondition(c) ? relationColumns(c, rule) : [[rule.table, c.column] as [string, string]])),
     ...(rule.action?.type === 'update' ? Object.keys(rule.action.set).map((c) => [rule.table, c] as [string, string]) : []),
   ];
   const walk = (children: ChildRule[] | undefined, parentTable: string, parentKey: string) => {
@@ -31,11 +32,17 @@ function columnsOf(rule: RetentionRule): Array<[string, string]> {
  * pointed at the wrong database, a typo in a custom rule) is an error naming the job and what is missing.
  */
 export async function checkAgainstSchema(db: Executor, job: string, steps: RetentionRule[]): Promise<void> {
+  // Unqualified names resolve along the search path (our schema, then the application's): the first schema
+  // on it that has a table of that name is the one a statement will touch.
   const rows = (await db.execute(
-    `SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = current_schema()`,
-  )) as Array<{ table_name: string; column_name: string }>;
+    `SELECT c.table_name, c.column_name, array_position(current_schemas(false), c.table_schema::name) AS rank
+       FROM information_schema.columns c WHERE c.table_schema = ANY (current_schemas(false))`,
+  )) as Array<{ table_name: string; column_name: string; rank: number }>;
+  const firstRank = new Map<string, number>();
+  for (const r of rows) firstRank.set(r.table_name, Math.min(firstRank.get(r.table_name) ?? Infinity, Number(r.rank)));
   const have = new Map<string, Set<string>>();
   for (const r of rows) {
+    if (Number(r.rank) !== firstRank.get(r.table_name)) continue;
     if (!have.has(r.table_name)) have.set(r.table_name, new Set());
     have.get(r.table_name)!.add(r.column_name);
   }

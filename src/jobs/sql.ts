@@ -1,4 +1,5 @@
 import type { ChildRule, Condition, RetentionRule, SetValue } from './types.js';
+import { bindConditionValues, cutoffOperator, isRelationCondition, relationPredicate } from './relations.js';
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 
@@ -60,10 +61,16 @@ function countColumns(ctes: ChildCte[]): string[] {
 }
 
 /** SQL and bound values of the rule's extra conditions. */
-function conditions(where: Condition[] | undefined): { sql: string; values: unknown[] } {
+function conditions(where: Condition[] | undefined, rule: RetentionRule): { sql: string; values: unknown[] } {
   const parts: string[] = [];
   const values: unknown[] = [];
   for (const c of where ?? []) {
+    if (isRelationCondition(c)) {
+      const r = relationPredicate(c, rule);
+      parts.push(r.sql);
+      values.push(...r.values);
+      continue;
+    }
     const col = ident(c.column);
     switch (c.op) {
       case 'is_null':
@@ -115,11 +122,11 @@ export function buildBatchSql(rule: RetentionRule, opts: { keyset?: boolean } = 
   const t = ident(rule.table);
   const pk = ident(rule.primaryKey);
   const ts = ident(rule.timestampColumn);
-  const where = conditions(rule.where);
+  const where = conditions(rule.where, rule);
   // Keyset: start where the previous batch ended, so the index scan does not wade through the dead
   // entries of every row deleted so far.
   const keyset = opts.keyset ? ` AND ${ts} >= ?` : '';
-  const parts = [`victims AS (SELECT ${victimColumns(rule, true)} FROM ${t} WHERE ${ts} < ?${keyset}${where.sql} ORDER BY ${ts}, ${pk} LIMIT ? FOR UPDATE SKIP LOCKED)`];
+  const parts = [`victims AS (SELECT ${victimColumns(rule, true)} FROM ${t} WHERE ${ts} ${cutoffOperator(rule)} ?${keyset}${where.sql} ORDER BY ${ts}, ${pk} LIMIT ? FOR UPDATE SKIP LOCKED)`];
   const ctes: ChildCte[] = [];
   const action = rule.action ?? { type: 'delete' };
   let setValues: Array<SetValue> = [];
@@ -139,7 +146,7 @@ export function buildBatchSql(rule: RetentionRule, opts: { keyset?: boolean } = 
     bind: ({ cutoff, limit, runTime, after }) => [
       cutoff,
       ...(opts.keyset ? [after] : []),
-      ...where.values,
+      ...bindConditionValues(where.values, cutoff),
       limit,
       ...setValues.map((v) => (v !== null && typeof v === 'object' ? (runTime ?? cutoff) : v)),
     ],
@@ -148,18 +155,18 @@ export function buildBatchSql(rule: RetentionRule, opts: { keyset?: boolean } = 
 
 /** Counts what a batch loop would affect, without locking or changing anything. */
 export function buildCountSql(rule: RetentionRule): BuiltSql {
-  const where = conditions(rule.where);
-  const parts = [`victims AS MATERIALIZED (SELECT ${victimColumns(rule)} FROM ${ident(rule.table)} WHERE ${ident(rule.timestampColumn)} < ?${where.sql})`];
+  const where = conditions(rule.where, rule);
+  const parts = [`victims AS MATERIALIZED (SELECT ${victimColumns(rule)} FROM ${ident(rule.table)} WHERE ${ident(rule.timestampColumn)} ${cutoffOperator(rule)} ?${where.sql})`];
   const ctes: ChildCte[] = [];
   if ((rule.action ?? { type: 'delete' }).type === 'delete') childCtes(rule.children, 'victims', rule.primaryKey, parts, ctes, selectChild);
   const sql = `WITH ${parts.join(',\n  ')}\nSELECT ${['(SELECT count(*) FROM victims)::int AS matched', ...countColumns(ctes)].join(', ')}`;
-  return { sql, children: ctes, bind: ({ cutoff }) => [cutoff, ...where.values] };
+  return { sql, children: ctes, bind: ({ cutoff }) => [cutoff, ...bindConditionValues(where.values, cutoff)] };
 }
 
 /** The rows a rule matches, as a plain query (for the planner's estimate of how many there are). */
 export function buildMatchSql(rule: RetentionRule): { sql: string; bind(cutoff: string): unknown[] } {
-  const where = conditions(rule.where);
-  return { sql: `SELECT 1 FROM ${ident(rule.table)} WHERE ${ident(rule.timestampColumn)} < ?${where.sql}`, bind: (cutoff) => [cutoff, ...where.values] };
+  const where = conditions(rule.where, rule);
+  return { sql: `SELECT 1 FROM ${ident(rule.table)} WHERE ${ident(rule.timestampColumn)} ${cutoffOperator(rule)} ?${where.sql}`, bind: (cutoff) => [cutoff, ...bindConditionValues(where.values, cutoff)] };
 }
 
 /** Folds per-CTE counts into per-table counts (a table reached twice is summed). */
@@ -199,7 +206,7 @@ export function buildWalkSql(rule: RetentionRule, walk: Walk): BuiltWalkSql {
   const t = ident(rule.table);
   const pk = ident(rule.primaryKey);
   const ts = ident(rule.timestampColumn);
-  const where = conditions(rule.where);
+  const where = conditions(rule.where, rule);
   // Fragments are built out of text order; each value gets a marker, and the markers are turned into `?` (and
   // the values ordered) once the statement is complete.
   const getters: Array<(a: WalkArgs) => unknown> = [];
@@ -211,9 +218,9 @@ export function buildWalkSql(rule: RetentionRule, walk: Walk): BuiltWalkSql {
   // The rule's test; each use binds its own copies of the condition values.
   const match = () => {
     let i = 0;
-    return `${ts} < ${bound((a) => a.cutoff)}${where.sql.replace(/\?/g, () => {
+    return `${ts} ${cutoffOperator(rule)} ${bound((a) => a.cutoff)}${where.sql.replace(/\?/g, () => {
       const v = where.values[i++];
-      return bound(() => v);
+      return bound((a) => bindConditionValues([v], a.cutoff)[0]);
     })}`;
   };
   if (walk.strategy === 'key-chunks') {
@@ -224,7 +231,8 @@ export function buildWalkSql(rule: RetentionRule, walk: Walk): BuiltWalkSql {
     parts.push(`chunk AS MATERIALIZED (SELECT * FROM ${t}${chunkWhere.length ? ` WHERE ${chunkWhere.join(' AND ')}` : ''} ORDER BY ${pk} LIMIT ${bound((a) => a.limit)})`);
     // ORDER BY, not max(): uuid has no max() aggregate.
     parts.push(`bounds AS (SELECT count(*)::int AS examined, (SELECT ${pk} FROM chunk ORDER BY ${pk} DESC LIMIT 1) AS last FROM chunk)`);
-    parts.push(`candidates AS (SELECT ${pk} FROM chunk WHERE ${match()})`);
+    // Aliased with the table's name: conditions on other tables' rows refer to the row as "table"."column".
+    parts.push(`candidates AS (SELECT ${pk} FROM chunk AS ${t} WHERE ${match()})`);
     const inChunk = [...lower(), `${pk} <= (SELECT last FROM bounds)`].join(' AND ');
     parts.push(`victims AS (SELECT ${victimColumns(rule)} FROM ${t} WHERE ${inChunk} AND ${match()} FOR UPDATE SKIP LOCKED)`);
   } else {

@@ -20,7 +20,21 @@ export interface ChildRule {
 export type Condition =
   | { column: string; op: 'is_null' | 'is_not_null' | 'is_true' | 'is_false' }
   | { column: string; op: 'eq' | 'ne'; value: string | number | boolean }
-  | { column: string; op: 'in'; values: Array<string | number> };
+  | { column: string; op: 'in'; values: Array<string | number> }
+  | RelationCondition;
+
+/**
+ * Conditions on other tables' rows (`src/jobs/relations.ts` renders them):
+ * - `referenced` / `not_referenced`: some (no) row of `table` has `foreignKey` equal to this row's `references`
+ *   (its primary key when omitted), e.g. an access token that no refresh token references;
+ * - `referenced_row_older`: the row this row points at through `column` (the `table` row whose `references`, by
+ *   default `id`, equals it) has `timestampColumn` before the run's reference time minus `retentionMs` (or at
+ *   it, when `inclusive`), e.g. a refresh token whose access token expired more than a day ago. A NULL link or
+ *   timestamp never matches.
+ */
+export type RelationCondition =
+  | { op: 'referenced' | 'not_referenced'; table: string; foreignKey: string; references?: string }
+  | { op: 'referenced_row_older'; column: string; table: string; references?: string; timestampColumn: string; retentionMs: number; inclusive?: boolean };
 
 /** A value an update action writes: a literal, or the run's reference time. */
 export type SetValue = string | number | boolean | null | { runTime: true };
@@ -31,8 +45,10 @@ export type RuleAction = { type: 'delete' } | { type: 'update'; set: Record<stri
 export interface RetentionRule {
   table: string;
   primaryKey: string;
-  /** Rows whose timestamp is strictly older than the cutoff match. */
+  /** Rows whose timestamp is strictly older than the cutoff match (at the cutoff too, with `cutoffInclusive`). */
   timestampColumn: string;
+  /** `timestamp <= cutoff` instead of `<` (simplejwt's `flushexpiredtokens` deletes `expires_at <= now`). */
+  cutoffInclusive?: boolean;
   /** cutoff = the run's reference time minus this many milliseconds (0: "already expired"). */
   retentionMs: number;
   where?: Condition[];
@@ -56,6 +72,10 @@ export interface PurgeParams {
   days?: number;
   /** Token types to purge, for jobs that select by type. */
   types?: string[];
+  /** django-oauth-toolkit's REFRESH_TOKEN_EXPIRE_SECONDS (the cleartokens preset); unset: no refresh token is deleted. */
+  refreshTokenExpireSeconds?: number;
+  /** django-oauth-toolkit version whose cleartokens the preset reproduces (e.g. "1.7", "2.4", "3.0"). */
+  dotVersion?: string;
   /**
    * Adapt the batch size so a batch transaction takes about this long (0: fixed size). On by default when
    * no batch size is given; an explicit batch size is used as is.

@@ -24,6 +24,9 @@ export function headerKid(encodedHeader: string): string | undefined {
  * (Access tokens are not stored anywhere; for them the retire timer of the maximum token lifetime is the bound.)
  */
 export async function unexpiredTokenReferences(db: Db): Promise<Map<string, TokenReferences>> {
+  // Without the native job tables (a database another application owns) no token of ours is stored here.
+  const [table] = await db.query<{ t: string | null }>(`SELECT to_regclass('outstanding_token')::text AS t`);
+  if (!table?.t) return new Map();
   const rows = await db.query<{ header: string; n: number; latest: string }>(
     `SELECT split_part(token, '.', 1) AS header, count(*)::int AS n, max(expires_at) AS latest
        FROM outstanding_token WHERE expires_at > now() AND token LIKE 'eyJ%' GROUP BY 1`,

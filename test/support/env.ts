@@ -4,6 +4,7 @@ import { Runtime, DefaultLogger, type Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
 import pg from 'pg';
 import { openOrm, type Orm } from '../../src/db/orm.js';
+import { pgConfig } from '../../src/db/schema.js';
 import { createLogger } from '../../src/logger.js';
 import { createWorker } from '../../src/worker.js';
 import type { FaultHooks, KeysRuntime } from '../../activities/index.js';
@@ -42,7 +43,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   await adminQuery(admin, `CREATE DATABASE "${name}" TEMPLATE "${inject('templateDb')}"`);
   const url = withDatabase(admin, name);
   const orm = await openOrm(url);
-  const pool = new pg.Pool({ connectionString: url, max: 4 });
+  const pool = new pg.Pool(pgConfig(url, { max: 4 }));
   return {
     name,
     url,

@@ -3,17 +3,19 @@ import { BATCH_SIZE } from '../../jobs/params.js';
 import type { JobDefinition } from '../../jobs/registry.js';
 import type { RunnableJob } from '../../jobs/runnable.js';
 import type { RetentionRule } from '../../jobs/types.js';
+import { describeRelation, isRelationCondition } from '../../jobs/relations.js';
 
 function describeStep(r: RetentionRule): string {
   const age = r.retentionMs ? ` - ${r.retentionMs / 86_400_000}d` : '';
   const what = r.action?.type === 'update' ? `update ${Object.keys(r.action.set).join(', ')}` : 'delete';
   const deps = r.children.length ? ` (+ ${r.children.map((c) => (c.onDelete === 'set-null' ? `${c.table}.${c.foreignKey}=NULL` : c.table)).join(', ')})` : '';
   const conds = (r.where ?? []).map((c) => {
+    if (isRelationCondition(c)) return describeRelation(c);
     if ('value' in c) return `${c.column} ${c.op === 'eq' ? '=' : '<>'} ${JSON.stringify(c.value)}`;
     if ('values' in c) return `${c.column} in (${c.values.join(', ')})`;
     return `${c.column} ${c.op.replace('_', ' ')}`;
   });
-  return `${what} ${r.table} where ${[`${r.timestampColumn} < now${age}`, ...conds].join(' and ')}${deps}`;
+  return `${what} ${r.table} where ${[`${r.timestampColumn} ${r.cutoffInclusive ? '<=' : '<'} now${age}`, ...conds].join(' and ')}${deps}`;
 }
 
 function flags(j: RunnableJob): string {
@@ -25,6 +27,8 @@ function flags(j: RunnableJob): string {
       if (f === 'asOf') return '--as-of';
       if (f === 'days') return `--days (${p?.options?.days?.default}: ${p?.options?.days?.meaning})`;
       if (f === 'types') return `--types (${p?.options?.types?.allowed.join(',')})`;
+      if (f === 'refreshTokenExpireSeconds') return '--refresh-token-expire-seconds (unset: no refresh token deleted)';
+      if (f === 'dotVersion') return '--dot-version (required: e.g. 1.7, 2.4, 3.0)';
       return '--provider NAME';
     })
     .join(' ');
@@ -47,6 +51,7 @@ export function registerJobs(program: Command): void {
         [
           j.name + (j.purge?.preset ? `  [preset: ${j.purge.preset}]` : '') + (j.purge?.custom ? '  [custom rule]' : ''),
           `  ${j.description}`,
+          ...(j.purge?.matches ? [`  matches: ${j.purge.matches}`] : []),
           ...(j.purge?.steps ?? []).map((r, i) => `  step ${i + 1}: ${describeStep(r)}`),
           ...(j.purge ? [] : [`  workflow: ${j.workflowType}`]),
           `  flags: ${flags(j) || '-'}`,

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { WorkflowHandle } from '@temporalio/client';
 import type pg from 'pg';
+import { pgConfig } from '../../db/schema.js';
 import { parsePort } from '../../config.js';
 import { ROTATION_WORKFLOW_ID } from '../../keys/client.js';
 import { loadKeyPolicy, parseRotationParams, RANGES } from '../../keys/policy.js';
@@ -18,7 +19,7 @@ interface RotateFlags extends ConnectionFlags {
 
 async function withPool<T>(databaseUrl: string | undefined, fn: (pool: pg.Pool) => Promise<T>): Promise<T> {
   const { default: pg } = await import('pg');
-  const pool = new pg.Pool({ connectionString: await resolveDatabaseUrl(databaseUrl), max: 2 });
+  const pool = new pg.Pool(pgConfig(await resolveDatabaseUrl(databaseUrl), { max: 2 }));
   try {
     return await fn(pool);
   } finally {
@@ -127,7 +128,7 @@ export function registerKeys(program: Command): void {
       const [{ dbFromPool }, { startJwksServer }, { createLogger }] = await Promise.all([import('../../db/query.js'), import('../../keys/server.js'), import('../../logger.js')]);
       const port = flags.port !== undefined ? parsePort(flags.port, '--port', 8234) : parsePort(process.env.JWKS_PORT, 'JWKS_PORT', 8234);
       const cacheSeconds = flags.cacheSeconds ?? loadKeyPolicy().jwksCacheSeconds;
-      const pool = new pg.Pool({ connectionString: await resolveDatabaseUrl(flags.databaseUrl), max: 4 });
+      const pool = new pg.Pool(pgConfig(await resolveDatabaseUrl(flags.databaseUrl), { max: 4 }));
       const logger = createLogger({ level: process.env.LOG_LEVEL || 'info', format: process.stdout.isTTY ? 'pretty' : 'json' });
       const server = await startJwksServer({ db: dbFromPool(pool), port, host: flags.host, cacheSeconds, logger });
       process.stdout.write(`serving ${server.url} (Cache-Control max-age=${cacheSeconds}); Ctrl-C stops\n`);

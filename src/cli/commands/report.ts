@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import pg from 'pg';
+import { pgConfig } from '../../db/schema.js';
 import { cleanupStats, type CleanupStats } from '../../health/cleanup-stats.js';
 import type { HealthReport } from '../../health/types.js';
 import { renderCleanupStats } from '../../notify/report.js';
@@ -8,7 +8,8 @@ import { renderReport } from '../render.js';
 
 /** Per-job cleanup statistics over the last `days` days, read from the audit table. */
 async function readCleanupStats(databaseUrl: string, days: number): Promise<CleanupStats> {
-  const client = new pg.Client({ connectionString: databaseUrl });
+  const { default: pg } = await import('pg');
+  const client = new pg.Client(pgConfig(databaseUrl));
   await client.connect();
   try {
     return await cleanupStats(async (sql) => (await client.query(sql)).rows, days);

@@ -15,6 +15,8 @@ interface RunFlags extends ConnectionFlags {
   days?: number;
   types?: string;
   provider?: string[];
+  refreshTokenExpireSeconds?: number;
+  dotVersion?: string;
   parallel?: number;
   wait?: boolean;
   json?: boolean;
@@ -102,6 +104,8 @@ export function registerRun(program: Command): void {
     .option('--as-of <timestamp>', 'purges: reference time, ISO 8601 with a time zone (2026-03-07T10:00:00Z) or a date (UTC midnight), not in the future; default: now', parseAsOfFlag)
     .option('--days <n>', `purges that take it: retention in days (${DAYS.min}-${DAYS.max}; see \`maint jobs\`)`, parseIntFlag('--days', DAYS.min, DAYS.max))
     .option('--types <a,b>', 'purges that select by type: the token types (see `maint jobs`)')
+    .option('--refresh-token-expire-seconds <n>', "django-oauth-toolkit-cleartokens: the app's REFRESH_TOKEN_EXPIRE_SECONDS (unset: no refresh token is deleted, as cleartokens does)", parseIntFlag('--refresh-token-expire-seconds', 0, 315_360_000))
+    .option('--dot-version <v>', 'django-oauth-toolkit-cleartokens: the django-oauth-toolkit version the app runs (e.g. 1.7, 2.4, 3.0)')
     .option('--parallel <n>', `purges: lanes worked at once, on any workers of the queue (${PARALLEL.min}-${PARALLEL.max}; default ${PARALLEL.default} on large tables, 1 on small ones)`, parseIntFlag('--parallel', PARALLEL.min, PARALLEL.max))
     .option('--provider <name>', 'refresh-jwks: only this provider (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--wait', 'wait for the result (purges show a progress bar)')
@@ -123,6 +127,8 @@ export function registerRun(program: Command): void {
         days: flags.days,
         types: flags.types?.split(','),
         provider: flags.provider,
+        refreshTokenExpireSeconds: flags.refreshTokenExpireSeconds,
+        dotVersion: flags.dotVersion,
         parallel: flags.parallel,
       };
       checkFlags(job, jobFlags);

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { pgConfig } from '../../db/schema.js';
 import { resolveDatabaseUrl, parseIntFlag } from '../context.js';
 import { formatCounts, table } from '../format.js';
 
@@ -19,7 +20,7 @@ export function registerRuns(program: Command): void {
     .option('--database-url <url>', 'database (default: DATABASE_URL, else the local environment)')
     .action(async (flags: RunsFlags) => {
       const { default: pg } = await import('pg');
-      const client = new pg.Client({ connectionString: await resolveDatabaseUrl(flags.databaseUrl) });
+      const client = new pg.Client(pgConfig(await resolveDatabaseUrl(flags.databaseUrl)));
       await client.connect();
       try {
         const { rows } = await client.query(

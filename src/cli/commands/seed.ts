@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { pgConfig } from '../../db/schema.js';
 import { InputError, loadConfig, redactUrl } from '../../config.js';
 import { readLocalEnvironment } from '../../local/environment.js';
 import { parseIntFlag } from '../context.js';
@@ -24,7 +25,7 @@ export function registerSeed(program: Command): void {
       const local = await readLocalEnvironment(loadConfig().dataDir);
       const url = flags.databaseUrl ?? local?.databaseUrl;
       if (!url) throw new InputError('--database-url', 'no local environment found (run `npm start` first) and none given');
-      const client = new pg.Client({ connectionString: url });
+      const client = new pg.Client(pgConfig(url));
       await client.connect();
       try {
         const expired = Math.round((flags.tokens * flags.expired) / 100);

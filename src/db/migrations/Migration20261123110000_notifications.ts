@@ -4,7 +4,7 @@ import { Migration } from '@mikro-orm/migrations';
  * The notification outbox: one row per (event, channel). The event id is stable (run id + kind, or schedule +
  * pause time), so recording an event twice is a no-op and a resend after a crash carries the same id.
  */
-export class Migration20261123100000_notifications extends Migration {
+export class Migration20261123110000_notifications extends Migration {
   override async up(): Promise<void> {
     this.addSql(`create table "notification_outbox" (
       "event_id" varchar(300) not null, "channel" varchar(100) not null, "kind" varchar(50) not null,

@@ -1,0 +1,10 @@
+#!/usr/bin/env python3
+"""A minimal Django project with the real token apps, for the presets' conformance test."""
+import os
+import sys
+
+if __name__ == "__main__":
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "conformance.settings")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(sys.argv)
