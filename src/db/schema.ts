@@ -41,7 +41,7 @@ export function nativeTablesWanted(env: NodeJS.ProcessEnv = process.env): boolea
 }
 
 /** Tables of this tool (not the native job tables), moved into the schema on existing installs. */
-export const OWN_TABLES = ['mikro_orm_migrations', 'maintenance_run', 'purge_batch', 'signing_key', 'scope', 'oidc_provider'] as const;
+export const OWN_TABLES = ['mikro_orm_migrations', 'maintenance_run', 'purge_batch', 'signing_key', 'scope', 'oidc_provider', 'notification_outbox'] as const;
 
 /** The native job tables, created by the migrations and kept (in `public`) only where they are wanted. */
 export const NATIVE_TABLES = [
