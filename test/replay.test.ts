@@ -36,16 +36,22 @@ it('replays committed histories of earlier workflow code without nondeterminism'
   }
 });
 
-it('replays freshly recorded histories (dry run, a continued-as-new chain, a multi-step job)', async () => {
+it('replays freshly recorded histories (dry run, a continued-as-new chain, a multi-step job, parallel lanes)', async () => {
   const cutoff = new Date(Date.now() - 60_000);
   await seedBulk(db, { expired: 60, valid: 5, cutoff });
   await db.pool.query(`INSERT INTO access_token (token, expires_at, revoked, revoked_at) SELECT 'a' || g, now() - interval '1 day', g % 2 = 0, CASE WHEN g % 2 = 0 THEN now() - interval '100 days' END FROM generate_series(1, 25) g`);
-  const runs: Array<{ name: string; job?: string; params: Record<string, unknown> }> = [
+  const runs: Array<{ name: string; job?: string; params: Record<string, unknown>; before?: () => Promise<unknown> }> = [
     { name: 'dry-run', params: { dryRun: true, asOf: cutoff.toISOString() } },
     { name: 'continued', params: { asOf: cutoff.toISOString(), batchSize: 10, batchesPerRun: 3 } },
     { name: 'multi-step', job: 'revoke-then-delete-access-tokens', params: { batchSize: 10 } },
+    {
+      name: 'lanes',
+      params: { asOf: cutoff.toISOString(), batchSize: 7, parallel: 3, batchesPerRun: 6 },
+      before: () => db.pool.query(`INSERT INTO outstanding_token (jti, token, expires_at) SELECT 'lanes-' || g, 't', $1::timestamptz - g * interval '1 minute' FROM generate_series(1, 60) g`, [cutoff]),
+    },
   ];
   for (const r of runs) {
+    await r.before?.();
     const handle = await startPurge(client, { job: r.job ?? 'purge-expired-tokens', params: r.params, taskQueue: worker.taskQueue, trigger: 'test' });
     await handle.result();
     // Every run of the chain, not just the last: follow continue-as-new from the first run.
