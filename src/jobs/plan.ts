@@ -1,28 +1,8 @@
 import { InputError } from '../errors.js';
 import { buildWalkSql, ident, type Walk } from './sql.js';
-import type { RetentionRule } from './types.js';
+import type { RetentionRule, StepPlan } from './types.js';
 
-/**
- * How a step of a purge walks its table, decided once from the live catalog before its first batch:
- * - `timestamp-index` where a valid btree index leads with the rule's timestamp: batches take the oldest
- *   matching rows in index order (they only ever read rows that match);
- * - `key-chunks` otherwise (Django's tables have no index on their expiry): batches take the next chunk of the
- *   key in key order and delete what matches in it, so the purge is one linear pass over the table.
- * The key (or timestamp) range is split into disjoint lanes that run concurrently, on any worker.
- */
-export interface StepPlan {
-  strategy: Walk['strategy'];
-  /** The index walked: the timestamp index, or the key's unique index. */
-  index: string;
-  key: string;
-  keyType: string;
-  /** Rows (timestamp walk) or keys (key chunks) of the first batch of each lane. */
-  chunk: number;
-  /** Fixed chunk (an explicit batch size) or adapting to the target batch duration. */
-  adaptive: boolean;
-  lanes: Array<{ from: string | null; to: string | null }>;
-  estimatedRows: number;
-}
+export type { StepPlan };
 
 interface Executor {
   execute(sql: string, params?: unknown[]): Promise<unknown>;
@@ -55,7 +35,7 @@ export async function planStep(
   const estimatedRows = rel.reltuples >= 0 ? Math.round(rel.reltuples) : await boundedCount(db, rule.table);
   const wanted = opts.parallel ?? (estimatedRows >= LANE_MIN_ROWS ? DEFAULT_LANES : 1);
   const laneCount = Math.max(1, Math.min(wanted, opts.maxParallel));
-  const strategy: Walk['strategy'] = tsIndex ? 'timestamp-index' : 'key-chunks';
+  const strategy: StepPlan['strategy'] = tsIndex ? 'timestamp-index' : 'key-chunks';
   const lanes =
     strategy === 'timestamp-index'
       ? await timestampLanes(db, rule, opts.cutoff, laneCount)

@@ -131,17 +131,32 @@ export interface PurgeContinuation {
   leftLocked: number;
 }
 
-/** How a step walks its table (see src/jobs/plan.ts), as results, audit rows and the progress query show it. */
-export interface StepPlanSummary {
-  step: string;
+/**
+ * How a step of a purge walks its table, decided once from the live catalog before its first batch (see
+ * src/jobs/plan.ts):
+ * - `timestamp-index` where a valid btree index leads with the rule's timestamp: batches take the oldest
+ *   matching rows in index order (they only ever read rows that match);
+ * - `key-chunks` otherwise (Django's tables have no index on their expiry): batches take the next chunk of the
+ *   key in key order and delete what matches in it, so the purge is one linear pass over the table.
+ * The key (or timestamp) range is split into disjoint lanes that run concurrently, on any worker.
+ */
+export interface StepPlan {
   strategy: 'timestamp-index' | 'key-chunks';
+  /** The index walked: the timestamp index, or the key's unique index. */
   index: string;
   key: string;
   keyType: string;
+  /** Rows (timestamp walk) or keys (key chunks) of the first batch of each lane. */
   chunk: number;
+  /** Fixed chunk (an explicit batch size) or adapting to the target batch duration. */
   adaptive: boolean;
   lanes: Array<{ from: string | null; to: string | null }>;
   estimatedRows: number;
+}
+
+/** A step's plan as results, audit rows and the progress query show it. */
+export interface StepPlanSummary extends StepPlan {
+  step: string;
   /** The dry run's EXPLAIN of one batch. */
   explain?: string;
 }
