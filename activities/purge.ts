@@ -6,9 +6,10 @@ import { applyJobParams, findJob } from '../src/jobs/registry.js';
 import { checkAgainstSchema } from '../src/jobs/schema-check.js';
 import { parsePurgeParams } from '../src/jobs/params.js';
 import { createHash } from 'node:crypto';
-import { buildBatchSql, buildCountSql, buildMatchSql, buildWalkSql, childCounts, type Walk } from '../src/jobs/sql.js';
-import { explainFirstBatch, keyOf, planStep } from '../src/jobs/plan.js';
-import type { BatchResult, MatchCount, PurgeResult, ResolvedJob, RetentionRule, RunStatus, StepPlanSummary } from '../src/jobs/types.js';
+import { buildBatchSql, buildCountSql, buildWalkSql, childCounts, type Walk } from '../src/jobs/sql.js';
+import { estimatedMatches, explainFirstBatch, keyOf, planStep } from '../src/jobs/plan.js';
+import { advanceLane, walkOf } from '../src/jobs/lane.js';
+import type { BatchResult, LaneState, MatchCount, PurgeResult, ResolvedJob, RetentionRule, RunStatus, StepPlanSummary } from '../src/jobs/types.js';
 import type { FaultHooks } from './faults.js';
 import type { JobMetrics } from '../src/metrics/metrics.js';
 
@@ -36,6 +37,29 @@ export interface WalkBatchInput {
   walk: Walk;
   /** statement_timeout of the batch transaction. */
   timeoutMs: number;
+}
+
+/** A run of one lane's batches (see `purgeLaneRun`). */
+export interface LaneRunInput extends Omit<WalkBatchInput, 'batchNo' | 'size' | 'walk'> {
+  firstBatchNo: number;
+  maxBatches: number;
+  /** Stop starting batches after this long. */
+  budgetMs: number;
+  strategy: Walk['strategy'];
+  adaptive: boolean;
+  targetMs: number;
+  /** Where the lane stands. */
+  state: LaneState;
+}
+
+export interface LaneRunResult {
+  lane: LaneState;
+  batches: number;
+  deleted: number;
+  updated: number;
+  children: Record<string, number>;
+  leftLocked: number;
+  durationMs: number;
 }
 
 /** What a run fixed at its start, as its record keeps it: a continued run takes these from here. */
@@ -116,6 +140,73 @@ function num(v: unknown): number {
 export function createPurgeActivities({ orm, logger, faults, metrics, maxParallel = 8 }: PurgeActivityDeps) {
   const conn = () => orm.em.getConnection();
 
+  /**
+   * One batch of a planned walk, in one short transaction bounded by statement and lock timeouts, with its
+   * ledger row (keyed by run and batch) written in the same transaction: a retried batch whose row exists
+   * reports what it recorded and deletes nothing.
+   */
+  async function walkBatch(input: WalkBatchInput, attempt: number): Promise<BatchResult> {
+    const built = buildWalkSql(input.rule, input.walk);
+    const isUpdate = input.rule.action?.type === 'update';
+    const result = await orm.em.getConnection().transactional(async (trx) => {
+      const c = conn();
+      const [done] = await c.execute<Record<string, unknown>[]>(
+        'SELECT deleted, updated, children, duration_ms, last_ts, last_key, examined, skipped FROM purge_batch WHERE run_id = ? AND batch_no = ?',
+        [input.runId, input.batchNo],
+        'all',
+        trx,
+      );
+      if (done) {
+        return withUpdated(
+          {
+            deleted: num(done.deleted),
+            children: done.children as Record<string, number>,
+            durationMs: num(done.duration_ms),
+            fromLedger: true,
+            lastTs: done.last_ts ? new Date(done.last_ts as string).toISOString() : null,
+            lastKey: (done.last_key as string | null) ?? null,
+            examined: num(done.examined),
+            skipped: num(done.skipped),
+          },
+          num(done.updated),
+          isUpdate,
+        );
+      }
+      // Bounded waits: a batch that cannot get its locks or runs long fails fast and is retried.
+      await c.execute(`SET LOCAL statement_timeout = ${Math.round(input.timeoutMs)}`, [], 'run', trx);
+      await c.execute(`SET LOCAL lock_timeout = ${Math.round(Math.min(2_000, input.timeoutMs / 2))}`, [], 'run', trx);
+      const started = performance.now();
+      const [row] = await c.execute<Record<string, unknown>[]>(
+        built.sql,
+        built.bind({ cutoff: input.cutoff, limit: input.size, from: input.walk.from, to: input.walk.to, after: input.walk.after, runTime: input.runTime }),
+        'all',
+        trx,
+      );
+      const affected = num(row?.affected);
+      const deleted = isUpdate ? 0 : affected;
+      const updated = isUpdate ? affected : 0;
+      const children = childCounts(row ?? {}, built.children);
+      const durationMs = Math.round(performance.now() - started);
+      const lastTs = row?.last_ts ? new Date(row.last_ts as string).toISOString() : null;
+      const lastKey = (row?.last_key as string | null) ?? null;
+      const examined = num(row?.examined);
+      const skipped = num(row?.skipped);
+      // A concurrent attempt of the same batch fails here on the primary key and rolls its changes back.
+      await c.execute(
+        `INSERT INTO purge_batch (run_id, batch_no, step, lane, deleted, updated, children, duration_ms, last_ts, last_key, examined, skipped)
+         VALUES (?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?, ?, ?, ?)`,
+        [input.runId, input.batchNo, input.step, input.lane, deleted, updated, JSON.stringify(children), durationMs, lastTs, lastKey, examined, skipped],
+        'run',
+        trx,
+      );
+      return withUpdated({ deleted, children, durationMs, fromLedger: false, lastTs, lastKey, examined, skipped }, updated, isUpdate);
+    });
+    if (!result.fromLedger) metrics?.batchCommitted(input, result);
+    logger.debug({ runId: input.runId, batchNo: input.batchNo, lane: input.lane, attempt, ...result }, 'batch committed');
+    await faults?.afterBatchCommit?.({ runId: input.runId, batchNo: input.batchNo, attempt });
+    return result;
+  }
+
   return {
     /** Validates the job and its parameters and returns the rule, so the run's history records what it ran. */
     async resolveJob(input: { job: string; params?: unknown }): Promise<ResolvedJob> {
@@ -190,11 +281,7 @@ export function createPurgeActivities({ orm, logger, faults, metrics, maxParalle
      */
     async estimateMatching(input: { steps: Array<{ rule: RetentionRule; cutoff: string }> }): Promise<number> {
       let total = 0;
-      for (const { rule, cutoff } of input.steps) {
-        const built = buildMatchSql(rule);
-        const [row] = await conn().execute<Array<{ 'QUERY PLAN': Array<{ Plan: { 'Plan Rows': number } }> }>>(`EXPLAIN (FORMAT JSON) ${built.sql}`, built.bind(cutoff));
-        total += Math.round(row?.['QUERY PLAN']?.[0]?.Plan['Plan Rows'] ?? 0);
-      }
+      for (const { rule, cutoff } of input.steps) total += await estimatedMatches(conn(), rule, cutoff);
       return total;
     },
 
@@ -211,77 +298,33 @@ export function createPurgeActivities({ orm, logger, faults, metrics, maxParalle
     },
 
     /**
-     * One batch of a planned walk, in one short transaction bounded by statement and lock timeouts, with its
-     * ledger row (keyed by run and batch) written in the same transaction: a retried batch whose row exists
-     * reports what it recorded and deletes nothing. Heartbeats while it runs, so a batch whose worker died is
-     * retried within seconds rather than after a start-to-close timeout.
+     * A run of one lane's batches: up to `maxBatches` of them, for about `budgetMs`, each its own short
+     * transaction (see `walkBatch`), the lane moved on after each by the same pure rule the workflow uses. One
+     * activity carries a second or so of work, so Temporal's round trip is paid per second, not per batch. A retry
+     * replays the batches already committed from the ledger (same numbers, same positions) and goes on from
+     * there. Heartbeats while it runs, so a run whose worker died is retried within seconds.
      */
-    async purgeWalkBatch(input: WalkBatchInput): Promise<BatchResult> {
+    async purgeLaneRun(input: LaneRunInput): Promise<LaneRunResult> {
       const ctx = Context.current();
-      const attempt = ctx.info.attempt;
       // The cutoff comes from the run's record; still, a cutoff in the future is never run.
       if (Date.parse(input.cutoff) > Date.now() + 5_000) throw ApplicationFailure.nonRetryable(`cutoff: ${input.cutoff} is in the future; refused`, 'InvalidInput');
-      const built = buildWalkSql(input.rule, input.walk);
-      const isUpdate = input.rule.action?.type === 'update';
       const beat = setInterval(() => ctx.heartbeat(), 1_000);
+      const started = performance.now();
+      const out: LaneRunResult = { lane: input.state, batches: 0, deleted: 0, updated: 0, children: {}, leftLocked: 0, durationMs: 0 };
       try {
-        const result = await orm.em.getConnection().transactional(async (trx) => {
-          const c = conn();
-          const [done] = await c.execute<Record<string, unknown>[]>(
-            'SELECT deleted, updated, children, duration_ms, last_ts, last_key, examined, skipped FROM purge_batch WHERE run_id = ? AND batch_no = ?',
-            [input.runId, input.batchNo],
-            'all',
-            trx,
-          );
-          if (done) {
-            return withUpdated(
-              {
-                deleted: num(done.deleted),
-                children: done.children as Record<string, number>,
-                durationMs: num(done.duration_ms),
-                fromLedger: true,
-                lastTs: done.last_ts ? new Date(done.last_ts as string).toISOString() : null,
-                lastKey: (done.last_key as string | null) ?? null,
-                examined: num(done.examined),
-                skipped: num(done.skipped),
-              },
-              num(done.updated),
-              isUpdate,
-            );
-          }
-          // Bounded waits: a batch that cannot get its locks or runs long fails fast and is retried.
-          await c.execute(`SET LOCAL statement_timeout = ${Math.round(input.timeoutMs)}`, [], 'run', trx);
-          await c.execute(`SET LOCAL lock_timeout = ${Math.round(Math.min(2_000, input.timeoutMs / 2))}`, [], 'run', trx);
-          const started = performance.now();
-          const [row] = await c.execute<Record<string, unknown>[]>(
-            built.sql,
-            built.bind({ cutoff: input.cutoff, limit: input.size, from: input.walk.from, to: input.walk.to, after: input.walk.after, runTime: input.runTime }),
-            'all',
-            trx,
-          );
-          const affected = num(row?.affected);
-          const deleted = isUpdate ? 0 : affected;
-          const updated = isUpdate ? affected : 0;
-          const children = childCounts(row ?? {}, built.children);
-          const durationMs = Math.round(performance.now() - started);
-          const lastTs = row?.last_ts ? new Date(row.last_ts as string).toISOString() : null;
-          const lastKey = (row?.last_key as string | null) ?? null;
-          const examined = num(row?.examined);
-          const skipped = num(row?.skipped);
-          // A concurrent attempt of the same batch fails here on the primary key and rolls its changes back.
-          await c.execute(
-            `INSERT INTO purge_batch (run_id, batch_no, step, lane, deleted, updated, children, duration_ms, last_ts, last_key, examined, skipped)
-             VALUES (?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?, ?, ?, ?)`,
-            [input.runId, input.batchNo, input.step, input.lane, deleted, updated, JSON.stringify(children), durationMs, lastTs, lastKey, examined, skipped],
-            'run',
-            trx,
-          );
-          return withUpdated({ deleted, children, durationMs, fromLedger: false, lastTs, lastKey, examined, skipped }, updated, isUpdate);
-        });
-        if (!result.fromLedger) metrics?.batchCommitted(input, result);
-        logger.debug({ runId: input.runId, batchNo: input.batchNo, lane: input.lane, attempt, ...result }, 'batch committed');
-        await faults?.afterBatchCommit?.({ runId: input.runId, batchNo: input.batchNo, attempt });
-        return result;
+        while (!out.lane.done && out.batches < input.maxBatches && (out.batches === 0 || performance.now() - started < input.budgetMs)) {
+          const batch = { ...input, batchNo: input.firstBatchNo + out.batches, size: out.lane.size, walk: walkOf(out.lane, input.strategy) };
+          const res = await walkBatch(batch, ctx.info.attempt);
+          const moved = advanceLane(out.lane, res, input, input.targetMs);
+          out.lane = moved.lane;
+          out.leftLocked += moved.leftLocked;
+          out.batches += 1;
+          out.deleted += res.deleted;
+          out.updated += res.updated ?? 0;
+          out.children = addCounts(out.children, res.children);
+          out.durationMs += res.durationMs;
+        }
+        return out;
       } finally {
         clearInterval(beat);
       }

@@ -13,7 +13,6 @@ import {
 import type { Activities } from '../activities/index.js';
 import type { RecordedRun } from '../activities/purge.js';
 import { InputError } from '../src/errors.js';
-import { ADAPTIVE_BATCH, ADAPTIVE_CHUNK, nextChunk } from '../src/jobs/batch-size.js';
 import { parsePurgeParams } from '../src/jobs/params.js';
 import { parsePurgeInput } from '../src/jobs/purge-input.js';
 import type { LaneState, Progress, PurgeContinuation, PurgeParams, PurgeResult, RetentionRule, StepPlanSummary } from '../src/jobs/types.js';
@@ -23,6 +22,9 @@ import { addCounts, bookkeeping, errorMessage, progressQuery, scheduleTrigger } 
 import { notifyOutcome } from './notify.js';
 
 export { progressQuery };
+
+/** Work one lane's activity does before it reports back: Temporal's round trip is paid per second, not per batch. */
+const LANE_RUN_BUDGET_MS = 1_000;
 
 /** A bad input fails the run at once, for good, naming the field; nothing has been touched. */
 function refused(err: unknown): never {
@@ -79,7 +81,7 @@ export async function batchedPurge(raw: unknown): Promise<PurgeResult> {
     const startedAtMs = Date.now();
     const reference = params.asOf ? Date.parse(params.asOf) : startedAtMs;
     recorded = { runTime: new Date(reference).toISOString(), cutoffs: steps.map((r) => new Date(reference - r.retentionMs).toISOString()), startedAtMs };
-    s = { v: 2, startedAtMs, nextBatchNo: 0, matched: null, deleted: 0, updated: 0, children: {}, step: 0, plans: [], lanes: [], leftLocked: 0 };
+    s = { v: 2, startedAtMs, nextBatchNo: 0, batchesDone: 0, matched: null, deleted: 0, updated: 0, children: {}, step: 0, plans: [], lanes: [], leftLocked: 0 };
   } else {
     try {
       recorded = await bookkeeping.loadRun({ runId, job: resolved.job, fingerprint: resolved.fingerprint ?? '' });
@@ -162,48 +164,42 @@ export async function batchedPurge(raw: unknown): Promise<PurgeResult> {
     let failure: unknown;
     const stopping = () => failure !== undefined || continueNow || CancellationScope.current().consideredCancelled;
 
-    /** One lane: batches over its range until it is done (or the run pauses, fails or is cancelled). */
-    const runLane = async (rule: RetentionRule, plan: StepPlanSummary, lane: LaneState, laneNo: number): Promise<void> => {
+    /**
+     * One lane: runs of its batches (about a second of work each, in one activity) until it is done, or the run
+     * pauses for continue-as-new, fails or is cancelled. Each run gets a fresh range of batch numbers.
+     */
+    const runLane = async (rule: RetentionRule, plan: StepPlanSummary, laneNo: number): Promise<void> => {
       const step = state.step;
-      const bounds = plan.strategy === 'key-chunks' ? ADAPTIVE_CHUNK : ADAPTIVE_BATCH;
-      while (!lane.done && !stopping()) {
-        const batchNo = state.nextBatchNo++;
-        const before = lane.after;
-        const to = lane.revisiting && plan.strategy === 'key-chunks' ? lane.revisit!.to : lane.to;
-        // A batch that has started runs to its end even when cancellation arrives meanwhile.
+      while (!state.lanes[laneNo]!.done && !stopping()) {
+        const maxBatches = Math.max(1, params.batchesPerRun - batchesThisRun);
+        const firstBatchNo = state.nextBatchNo;
+        state.nextBatchNo += maxBatches;
+        // A run that has started goes to its end even when cancellation arrives meanwhile.
         const res = await CancellationScope.nonCancellable(() =>
-          batches.purgeWalkBatch({
+          batches.purgeLaneRun({
             runId,
-            batchNo,
+            firstBatchNo,
+            maxBatches,
+            budgetMs: LANE_RUN_BUDGET_MS,
             step,
             lane: laneNo,
             rule,
             cutoff: rec.cutoffs[step]!,
             runTime: rec.runTime,
-            size: lane.size,
-            walk: { strategy: plan.strategy, from: lane.from, to, after: lane.after },
+            strategy: plan.strategy,
+            adaptive: plan.adaptive,
+            targetMs: params.targetBatchMs ?? 0,
+            state: state.lanes[laneNo]!,
             timeoutMs: params.batchTimeoutSeconds * 1000,
           }),
         );
+        state.lanes[laneNo] = res.lane;
         state.deleted += res.deleted;
-        state.updated += res.updated ?? 0;
+        state.updated += res.updated;
         state.children = addCounts(state.children, res.children);
-        const skipped = res.skipped ?? 0;
-        if (lane.revisiting) state.leftLocked += skipped;
-        else if (skipped > 0) lane.revisit = { after: lane.revisit ? lane.revisit.after : before, to: plan.strategy === 'key-chunks' ? (res.lastKey ?? lane.to) : lane.to };
-        lane.skipped += skipped;
-        const examined = res.examined ?? 0;
-        if (examined < lane.size) {
-          // The end of the lane: once more over the range where rows were locked, then done.
-          if (lane.revisit && !lane.revisiting) {
-            lane.revisiting = true;
-            lane.after = lane.revisit.after;
-          } else lane.done = true;
-        } else {
-          lane.after = plan.strategy === 'key-chunks' ? { key: res.lastKey ?? null } : { key: res.lastKey ?? null, ts: res.lastTs ?? null };
-        }
-        if (plan.adaptive) lane.size = nextChunk(lane.size, examined, res.durationMs, params.targetBatchMs ?? 0, bounds);
-        batchesThisRun += 1;
+        state.leftLocked += res.leftLocked;
+        state.batchesDone = (state.batchesDone ?? 0) + res.batches;
+        batchesThisRun += res.batches;
         if (batchesThisRun >= params.batchesPerRun || workflowInfo().continueAsNewSuggested) continueNow = true;
       }
     };
@@ -220,8 +216,8 @@ export async function batchedPurge(raw: unknown): Promise<PurgeResult> {
       }
       const plan = state.plans[state.step]!;
       await Promise.all(
-        state.lanes.map((lane, i) =>
-          runLane(rule, plan, lane, i).catch((err: unknown) => {
+        state.lanes.map((_, i) =>
+          runLane(rule, plan, i).catch((err: unknown) => {
             // The other lanes finish their running batch and stop, so the counts below are final.
             failure ??= err;
           }),
@@ -271,7 +267,7 @@ function progressOf(job: string, params: PurgeParams, phase: Progress['phase'], 
     matched: s?.matched ?? null,
     deleted: (s?.deleted ?? 0) + (s?.updated ?? 0),
     children: s?.children ?? {},
-    batches: s?.nextBatchNo ?? 0,
+    batches: s?.batchesDone ?? 0,
     step: s?.step ?? 0,
     steps: rec?.cutoffs.length ?? 0,
     plan,

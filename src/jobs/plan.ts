@@ -1,5 +1,5 @@
 import { InputError } from '../errors.js';
-import { buildWalkSql, ident, type Walk } from './sql.js';
+import { buildMatchSql, buildWalkSql, ident, type Walk } from './sql.js';
 import type { RetentionRule, StepPlan } from './types.js';
 
 export type { StepPlan };
@@ -35,7 +35,15 @@ export async function planStep(
   const estimatedRows = rel.reltuples >= 0 ? Math.round(rel.reltuples) : await boundedCount(db, rule.table);
   const wanted = opts.parallel ?? (estimatedRows >= LANE_MIN_ROWS ? DEFAULT_LANES : 1);
   const laneCount = Math.max(1, Math.min(wanted, opts.maxParallel));
-  const strategy: StepPlan['strategy'] = tsIndex ? 'timestamp-index' : 'key-chunks';
+  // The index walk reads only matching rows, but in timestamp order: scattered over the heap. When a large share
+  // of a large table matches, reading it in key order (as it lies on disk) and deleting what matches is faster.
+  const share = tsIndex && estimatedRows >= LANE_MIN_ROWS ? (await estimatedMatches(db, rule, opts.cutoff)) / Math.max(estimatedRows, 1) : 0;
+  const strategy: StepPlan['strategy'] = tsIndex && share <= INDEX_WALK_MAX_SHARE ? 'timestamp-index' : 'key-chunks';
+  const reason = !tsIndex
+    ? `no index leads with ${rule.timestampColumn}`
+    : strategy === 'timestamp-index'
+      ? `${tsIndex.index} leads with ${rule.timestampColumn}${share ? ` and about ${Math.round(share * 100)}% of the rows match` : ''}`
+      : `about ${Math.round(share * 100)}% of the rows match: reading the table in key order beats jumping along ${tsIndex.index}`;
   const lanes =
     strategy === 'timestamp-index'
       ? await timestampLanes(db, rule, opts.cutoff, laneCount)
@@ -49,7 +57,18 @@ export async function planStep(
     adaptive: opts.adaptive,
     lanes,
     estimatedRows,
+    reason,
   };
+}
+
+/** Above this share of matching rows (on a large table) the key walk beats the timestamp index. */
+export const INDEX_WALK_MAX_SHARE = 0.2;
+
+/** The planner's estimate of the rows a rule matches (from statistics: instant, whatever the table's size). */
+export async function estimatedMatches(db: Executor, rule: RetentionRule, cutoff: string): Promise<number> {
+  const built = buildMatchSql(rule);
+  const [row] = await query<{ 'QUERY PLAN': Array<{ Plan: { 'Plan Rows': number } }> }>(db, `EXPLAIN (FORMAT JSON) ${built.sql}`, built.bind(cutoff));
+  return Math.round(row?.['QUERY PLAN']?.[0]?.Plan['Plan Rows'] ?? 0);
 }
 
 /** The rule's table and its key: a primary key or unique not-null single-column key, or an error naming it. */

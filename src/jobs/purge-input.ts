@@ -51,6 +51,7 @@ function continuation(field: string, v: unknown): void {
     },
     startedAtMs: count,
     nextBatchNo: count,
+    batchesDone: count,
     matched: (f, x) => x === null || count(f, x),
     deleted: count,
     updated: count,

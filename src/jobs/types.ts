@@ -124,6 +124,8 @@ export interface PurgeContinuation {
   updated: number;
   children: Record<string, number>;
   step: number;
+  /** Batches committed (batch numbers are handed out in ranges, one per lane run, so they have gaps). */
+  batchesDone?: number;
   /** The plan of each step begun so far. */
   plans: StepPlanSummary[];
   lanes: LaneState[];
@@ -152,6 +154,8 @@ export interface StepPlan {
   adaptive: boolean;
   lanes: Array<{ from: string | null; to: string | null }>;
   estimatedRows: number;
+  /** Why this walk, in words. */
+  reason: string;
 }
 
 /** A step's plan as results, audit rows and the progress query show it. */
