@@ -175,6 +175,9 @@ export function createPurgeActivities({ orm, logger, faults, metrics, maxParalle
       // Bounded waits: a batch that cannot get its locks or runs long fails fast and is retried.
       await c.execute(`SET LOCAL statement_timeout = ${Math.round(input.timeoutMs)}`, [], 'run', trx);
       await c.execute(`SET LOCAL lock_timeout = ${Math.round(Math.min(2_000, input.timeoutMs / 2))}`, [], 'run', trx);
+      // Django's foreign keys are DEFERRABLE INITIALLY DEFERRED: checked now, inside the measured (and timed-out)
+      // statement, rather than unseen at commit.
+      await c.execute('SET CONSTRAINTS ALL IMMEDIATE', [], 'run', trx);
       const started = performance.now();
       const [row] = await c.execute<Record<string, unknown>[]>(
         built.sql,

@@ -50,7 +50,7 @@ export async function planStep(
       : await keyLanes(db, rule, key.type, laneCount, estimatedRows);
   return {
     strategy,
-    index: tsIndex?.index ?? key.index,
+    index: strategy === 'timestamp-index' ? tsIndex!.index : key.index,
     key: rule.primaryKey,
     keyType: key.type,
     chunk: opts.adaptive ? (strategy === 'key-chunks' ? 5_000 : 1_000) : opts.batchSize,
