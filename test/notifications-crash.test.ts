@@ -74,7 +74,9 @@ it('curl $METRICS_PORT/metrics after a purge: our job metrics and the Temporal S
     expect(find('process_resident_memory_bytes')?.value).toBeGreaterThan(0);
     // The SDK's own metrics, merged in: counters end in _total, durations are in seconds.
     const sdk = samples.filter((s) => s.name.startsWith('temporal_'));
-    expect(sdk.some((s) => s.name === 'temporal_activity_execution_latency_seconds_count' && s.value >= 3)).toBe(true);
+    // Counted per activity type: the purge's bookkeeping activities and its lane run, all through this worker.
+    const activityRuns = sdk.filter((s) => s.name === 'temporal_activity_execution_latency_seconds_count').reduce((a, s) => a + s.value, 0);
+    expect(activityRuns).toBeGreaterThanOrEqual(3);
     expect(sdk.some((s) => /^temporal_.*_total$/.test(s.name))).toBe(true);
     expect(sdk.some((s) => /_milliseconds/.test(s.name))).toBe(false);
   } finally {

@@ -39,8 +39,14 @@ function childCtes(children: ChildRule[] | undefined, parentCte: string, parentK
   }
 }
 
-function referencing(child: ChildRule, parentCte: string, parentKey: string): string {
-  return `${ident(child.foreignKey)} IN (SELECT ${ident(child.references ?? parentKey)} FROM ${parentCte})`;
+/**
+ * The child rows that reference the rows of `parentCte`. A batch's parents are few and the planner cannot know
+ * how few (a CTE's estimate), so it sometimes scanned the whole child table per batch to hash-join a few hundred
+ * rows; `= ANY(ARRAY(...))` is an index lookup per parent key. A count over every matching row keeps the join.
+ */
+function referencing(child: ChildRule, parentCte: string, parentKey: string, form: 'lookup' | 'join' = 'lookup'): string {
+  const keys = `SELECT ${ident(child.references ?? parentKey)} FROM ${parentCte}`;
+  return form === 'lookup' ? `${ident(child.foreignKey)} = ANY(ARRAY(${keys}))` : `${ident(child.foreignKey)} IN (${keys})`;
 }
 
 // Postgres checks NO ACTION foreign keys at the end of the statement, so parent and children can go in one statement.
@@ -49,7 +55,7 @@ const deleteChild: RenderChild = (child, parentCte, parentKey, cols) =>
     ? `(UPDATE ${ident(child.table)} SET ${ident(child.foreignKey)} = NULL WHERE ${referencing(child, parentCte, parentKey)} RETURNING 1 AS one)`
     : `(DELETE FROM ${ident(child.table)} WHERE ${referencing(child, parentCte, parentKey)} RETURNING ${cols})`;
 const selectChild: RenderChild = (child, parentCte, parentKey, cols) =>
-  `MATERIALIZED (SELECT ${cols} FROM ${ident(child.table)} WHERE ${referencing(child, parentCte, parentKey)})`;
+  `MATERIALIZED (SELECT ${cols} FROM ${ident(child.table)} WHERE ${referencing(child, parentCte, parentKey, 'join')})`;
 
 function victimColumns(rule: RetentionRule, withTimestamp = false): string {
   const cols = [rule.primaryKey, ...referencedColumns(rule.children, rule.primaryKey), ...(withTimestamp ? [rule.timestampColumn] : [])];

@@ -14,7 +14,7 @@ describe('batch SQL', () => {
   it('locks the oldest matching rows by primary key, skipping locked ones, and deletes children with them', () => {
     const { sql, children } = buildBatchSql(rule);
     expect(sql).toContain('SELECT "id", "expires_at" FROM "outstanding_token" WHERE "expires_at" < ? ORDER BY "expires_at", "id" LIMIT ? FOR UPDATE SKIP LOCKED');
-    expect(sql).toContain('DELETE FROM "blacklisted_token" WHERE "token_id" IN (SELECT "id" FROM victims)');
+    expect(sql).toContain('DELETE FROM "blacklisted_token" WHERE "token_id" = ANY(ARRAY(SELECT "id" FROM victims))');
     expect(sql).toContain('DELETE FROM "outstanding_token" WHERE "id" IN (SELECT "id" FROM victims)');
     expect(children).toEqual([{ name: 'c0', label: 'blacklisted_token' }]);
   });
@@ -31,8 +31,8 @@ describe('batch SQL', () => {
       ...rule,
       children: [{ table: 'grant', foreignKey: 'token_id', primaryKey: 'id', children: [{ table: 'grant_scope', foreignKey: 'grant_code', references: 'code' }] }],
     });
-    expect(sql).toContain('c0 AS (DELETE FROM "grant" WHERE "token_id" IN (SELECT "id" FROM victims) RETURNING "code")');
-    expect(sql).toContain('c1 AS (DELETE FROM "grant_scope" WHERE "grant_code" IN (SELECT "code" FROM c0) RETURNING 1 AS one)');
+    expect(sql).toContain('c0 AS (DELETE FROM "grant" WHERE "token_id" = ANY(ARRAY(SELECT "id" FROM victims)) RETURNING "code")');
+    expect(sql).toContain('c1 AS (DELETE FROM "grant_scope" WHERE "grant_code" = ANY(ARRAY(SELECT "code" FROM c0)) RETURNING 1 AS one)');
     expect(children.map((c) => c.label)).toEqual(['grant', 'grant_scope']);
   });
 
