@@ -1,18 +1,10 @@
 import { createHash } from 'node:crypto';
 import nodemailer from 'nodemailer';
 import type { Channel } from './config.js';
+import type { NotificationEvent } from './events.js';
 
-/** What the outbox holds for one (event, channel): enough to send it again identically. */
-export interface OutboxMessage {
-  eventId: string;
-  kind: string;
-  job: string | null;
-  runId: string | null;
-  subject: string;
-  text: string;
-  html?: string;
-  data: Record<string, unknown>;
-}
+/** What the outbox holds for one (event, channel): the event itself, enough to send it again identically. */
+export type OutboxMessage = Omit<NotificationEvent, 'id' | 'kind'> & { eventId: string; kind: string };
 
 /** The Message-ID of an event's email: derived from the event id, so a resend after a crash is the same message. */
 export function messageIdOf(eventId: string): string {
