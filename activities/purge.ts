@@ -1,4 +1,5 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { Transaction } from '@mikro-orm/core';
 import type { Orm } from '../src/db/orm.js';
 import type { Logger } from '../src/logger.js';
 import { InputError } from '../src/config.js';
@@ -140,6 +141,31 @@ function num(v: unknown): number {
 export function createPurgeActivities({ orm, logger, faults, metrics, maxParallel = 8 }: PurgeActivityDeps) {
   const conn = () => orm.em.getConnection();
 
+  /** What the ledger recorded for (run, batch), when an earlier attempt of it committed. */
+  async function recordedBatch(runId: string, batchNo: number, isUpdate: boolean, trx: Transaction): Promise<BatchResult | undefined> {
+    const [done] = await conn().execute<Record<string, unknown>[]>(
+      'SELECT deleted, updated, children, duration_ms, last_ts, last_key, examined, skipped FROM purge_batch WHERE run_id = ? AND batch_no = ?',
+      [runId, batchNo],
+      'all',
+      trx,
+    );
+    if (!done) return undefined;
+    return withUpdated(
+      {
+        deleted: num(done.deleted),
+        children: done.children as Record<string, number>,
+        durationMs: num(done.duration_ms),
+        fromLedger: true,
+        lastTs: done.last_ts ? new Date(done.last_ts as string).toISOString() : null,
+        lastKey: (done.last_key as string | null) ?? null,
+        examined: num(done.examined),
+        skipped: num(done.skipped),
+      },
+      num(done.updated),
+      isUpdate,
+    );
+  }
+
   /**
    * One batch of a planned walk, in one short transaction bounded by statement and lock timeouts, with its
    * ledger row (keyed by run and batch) written in the same transaction: a retried batch whose row exists
@@ -150,28 +176,8 @@ export function createPurgeActivities({ orm, logger, faults, metrics, maxParalle
     const isUpdate = input.rule.action?.type === 'update';
     const result = await orm.em.getConnection().transactional(async (trx) => {
       const c = conn();
-      const [done] = await c.execute<Record<string, unknown>[]>(
-        'SELECT deleted, updated, children, duration_ms, last_ts, last_key, examined, skipped FROM purge_batch WHERE run_id = ? AND batch_no = ?',
-        [input.runId, input.batchNo],
-        'all',
-        trx,
-      );
-      if (done) {
-        return withUpdated(
-          {
-            deleted: num(done.deleted),
-            children: done.children as Record<string, number>,
-            durationMs: num(done.duration_ms),
-            fromLedger: true,
-            lastTs: done.last_ts ? new Date(done.last_ts as string).toISOString() : null,
-            lastKey: (done.last_key as string | null) ?? null,
-            examined: num(done.examined),
-            skipped: num(done.skipped),
-          },
-          num(done.updated),
-          isUpdate,
-        );
-      }
+      const done = await recordedBatch(input.runId, input.batchNo, isUpdate, trx);
+      if (done) return done;
       // Bounded waits: a batch that cannot get its locks or runs long fails fast and is retried.
       await c.execute(`SET LOCAL statement_timeout = ${Math.round(input.timeoutMs)}`, [], 'run', trx);
       await c.execute(`SET LOCAL lock_timeout = ${Math.round(Math.min(2_000, input.timeoutMs / 2))}`, [], 'run', trx);
@@ -358,16 +364,8 @@ export function createPurgeActivities({ orm, logger, faults, metrics, maxParalle
       const isUpdate = input.rule.action?.type === 'update';
       const result = await orm.em.getConnection().transactional(async (trx) => {
         const c = conn();
-        const [done] = await c.execute<Record<string, unknown>[]>(
-          'SELECT deleted, updated, children, duration_ms, last_ts FROM purge_batch WHERE run_id = ? AND batch_no = ?',
-          [input.runId, input.batchNo],
-          'all',
-          trx,
-        );
-        if (done) {
-          const lastTs = done.last_ts ? new Date(done.last_ts as string).toISOString() : null;
-          return withUpdated({ deleted: num(done.deleted), children: done.children as Record<string, number>, durationMs: num(done.duration_ms), fromLedger: true, lastTs }, num(done.updated), isUpdate);
-        }
+        const done = await recordedBatch(input.runId, input.batchNo, isUpdate, trx);
+        if (done) return done;
         const started = performance.now();
         const [row] = await c.execute<Record<string, unknown>[]>(built.sql, built.bind({ cutoff: input.cutoff, limit: input.batchSize, runTime: input.runTime, after: input.after ?? undefined }), 'all', trx);
         const lastTs = row?.last_ts ? new Date(row.last_ts as string).toISOString() : null;

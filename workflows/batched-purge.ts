@@ -12,25 +12,17 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import type { RecordedRun } from '../activities/purge.js';
-import { InputError } from '../src/errors.js';
 import { parsePurgeParams } from '../src/jobs/params.js';
 import { parsePurgeInput } from '../src/jobs/purge-input.js';
 import type { LaneState, Progress, PurgeContinuation, PurgeParams, PurgeResult, RetentionRule, StepPlanSummary } from '../src/jobs/types.js';
-import { checkWorkflowId } from '../src/workflow-input.js';
 import { legacyBatchedPurge, type LegacyPurgeInput } from './batched-purge-v1.js';
-import { addCounts, bookkeeping, errorMessage, progressQuery, scheduleTrigger } from './common.js';
+import { addCounts, bookkeeping, errorMessage, parseInput, progressQuery, scheduleTrigger } from './common.js';
 import { notifyOutcome } from './notify.js';
 
 export { progressQuery };
 
 /** Work one lane's activity does before it reports back: Temporal's round trip is paid per second, not per batch. */
 const LANE_RUN_BUDGET_MS = 1_000;
-
-/** A bad input fails the run at once, for good, naming the field; nothing has been touched. */
-function refused(err: unknown): never {
-  if (err instanceof InputError) throw ApplicationFailure.nonRetryable(err.message, 'InvalidInput');
-  throw err;
-}
 
 /**
  * The one batched purge: every deleting job is a list of retention rules (steps) run by this workflow.
@@ -48,16 +40,10 @@ export async function batchedPurge(raw: unknown): Promise<PurgeResult> {
   const info = workflowInfo();
   const runId = info.firstExecutionRunId;
 
-  let parsed: ReturnType<typeof parsePurgeInput>;
-  let params: PurgeParams;
-  try {
-    checkWorkflowId(info.workflowId);
-    parsed = parsePurgeInput(raw);
-    params = parsePurgeParams(parsed.params);
-  } catch (err) {
-    refused(err);
-  }
-  const input = parsed;
+  const { input, params } = parseInput(raw, (r) => {
+    const parsed = parsePurgeInput(r);
+    return { input: parsed, params: parsePurgeParams(parsed.params) };
+  });
   const trigger = input.trigger ?? scheduleTrigger() ?? 'manual';
 
   // Only the workflow itself continues as new; a state in a fresh start came from a client.
