@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, inject, it } from 'vitest';
 import pg from 'pg';
-import { freePort, portInUse } from '../src/local/ports.js';
+import { freePorts, portInUse } from '../src/local/ports.js';
 import { maint } from './support/cli.js';
 
 // Longer than a readiness probe's exponential reconnect backoff takes to grow past the seconds a dev server needs
@@ -36,7 +36,8 @@ it(
       `#!/bin/sh\n[ "$1" = install ] || exit 2\necho "go: downloading go.temporal.io/server v1.29.1" >&2\nsleep ${BUILD_SECONDS}\ncp "${inject('temporalCliPath')}" "$GOBIN/temporal"\n`,
       { mode: 0o755 },
     );
-    const ports = { TEMPORAL_PORT: String(await freePort()), TEMPORAL_UI_PORT: String(await freePort()), MAINT_PG_PORT: String(await freePort()) };
+    const [temporalPort, uiPort, pgPort] = (await freePorts(3)).map(String);
+    const ports = { TEMPORAL_PORT: temporalPort!, TEMPORAL_UI_PORT: uiPort!, MAINT_PG_PORT: pgPort! };
     child = spawn(process.execPath, ['bin/start.mjs'], {
       // No temporal on PATH, no TEMPORAL_CLI_PATH, an empty cache: what a fresh machine has.
       env: { PATH: `${fakeBin}:/usr/bin:/bin`, HOME: process.env.HOME, XDG_CACHE_HOME: cache, MAINT_DATA_DIR: dataDir, LOG_FORMAT: 'json', ...ports },

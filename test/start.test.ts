@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import pg from 'pg';
-import { freePort, portInUse } from '../src/local/ports.js';
+import { freePorts, portInUse } from '../src/local/ports.js';
 import { maint } from './support/cli.js';
 import { SCHEDULES } from '../temporal-schedules/declarations.js';
 
@@ -50,7 +50,8 @@ it('npm start brings up the dev server with its UI, embedded PostgreSQL and the 
   const dataDir = await mkdtemp(join(tmpdir(), 'auth-maintenance-start-'));
   await chmod(dataDir, 0o755);
   dirs.push(dataDir);
-  const ports = { TEMPORAL_PORT: String(await freePort()), TEMPORAL_UI_PORT: String(await freePort()), MAINT_PG_PORT: String(await freePort()), JWKS_PORT: String(await freePort()) };
+  const [temporalPort, uiPort, pgPort, jwksPort] = (await freePorts(4)).map(String);
+  const ports = { TEMPORAL_PORT: temporalPort!, TEMPORAL_UI_PORT: uiPort!, MAINT_PG_PORT: pgPort!, JWKS_PORT: jwksPort! };
   const env = { ...ports, MAINT_DATA_DIR: dataDir, TEMPORAL_CLI_PATH: inject('temporalCliPath'), TEMPORAL_ADDRESS: '', JWKS_CACHE_SECONDS: '1' };
 
   const first = await start(env);
@@ -119,7 +120,7 @@ it('without a Temporal CLI or Go, npm start falls back to the SDK download and s
   dirs.push(dataDir, cache);
   const child = spawn(process.execPath, ['bin/start.mjs'], {
     // No temporal and no go on PATH, an empty cache, free ports.
-    env: { PATH: '/usr/bin:/bin', HOME: process.env.HOME, XDG_CACHE_HOME: cache, MAINT_DATA_DIR: dataDir, LOG_FORMAT: 'json', TEMPORAL_PORT: String(await freePort()), TEMPORAL_UI_PORT: String(await freePort()), MAINT_PG_PORT: String(await freePort()) },
+    env: { PATH: '/usr/bin:/bin', HOME: process.env.HOME, XDG_CACHE_HOME: cache, MAINT_DATA_DIR: dataDir, LOG_FORMAT: 'json', ...(await freePorts(3).then(([t, u, p]) => ({ TEMPORAL_PORT: String(t), TEMPORAL_UI_PORT: String(u), MAINT_PG_PORT: String(p) }))) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.push(child);
