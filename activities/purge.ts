@@ -3,7 +3,7 @@ import type { Transaction } from '@mikro-orm/core';
 import type { Orm } from '../src/db/orm.js';
 import type { Logger } from '../src/logger.js';
 import { InputError } from '../src/config.js';
-import { applyJobParams, findJob } from '../src/jobs/registry.js';
+import { applyJobParams, type Catalogue } from '../src/catalogue/index.js';
 import { checkAgainstSchema } from '../src/jobs/schema-check.js';
 import { parsePurgeParams } from '../src/jobs/params.js';
 import { createHash } from 'node:crypto';
@@ -18,6 +18,8 @@ export type { FaultHooks };
 
 export interface PurgeActivityDeps {
   orm: Orm;
+  /** The jobs the worker runs: a run's rules are resolved here by its job's name, never taken from its input. */
+  catalogue: Catalogue;
   logger: Logger;
   faults?: FaultHooks;
   metrics?: JobMetrics;
@@ -138,7 +140,7 @@ function num(v: unknown): number {
   return v === null || v === undefined ? 0 : Number(v);
 }
 
-export function createPurgeActivities({ orm, logger, faults, metrics, maxParallel = 8 }: PurgeActivityDeps) {
+export function createPurgeActivities({ orm, catalogue, logger, faults, metrics, maxParallel = 8 }: PurgeActivityDeps) {
   const conn = () => orm.em.getConnection();
 
   /** What the ledger recorded for (run, batch), when an earlier attempt of it committed. */
@@ -220,7 +222,7 @@ export function createPurgeActivities({ orm, logger, faults, metrics, maxParalle
     /** Validates the job and its parameters and returns the rule, so the run's history records what it ran. */
     async resolveJob(input: { job: string; params?: unknown }): Promise<ResolvedJob> {
       try {
-        const job = findJob(input.job);
+        const job = catalogue.purge(input.job);
         const params = parsePurgeParams({ ...(job.defaultBatchSize ? { batchSize: job.defaultBatchSize } : {}), ...(input.params as object | undefined) });
         const steps = applyJobParams(job, params);
         await checkAgainstSchema(conn(), job.name, steps);

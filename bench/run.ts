@@ -15,13 +15,17 @@ import { freePort } from '../src/local/ports.js';
 import { startEmbeddedPostgres } from '../src/local/postgres.js';
 import { findOrBuildTemporalCli } from '../src/local/temporal-cli.js';
 import { ensureSearchAttributes } from '../src/search-attributes.js';
-import { startPurge } from '../src/temporal.js';
-import { SCHEDULES } from '../temporal-schedules/declarations.js';
+import { startJob } from '../src/start-job.js';
+
+const startHandle = async (...args: Parameters<typeof startJob>) => (await startJob(...args)).handle;
+import { BUILT_IN } from '../src/catalogue/index.js';
 import type { PurgeResult } from '../src/jobs/types.js';
 import { seedTokens } from './seed.js';
 import { SHAPES, type Shape } from './shapes.js';
 import type { Latency } from './stats.js';
 import { startAndMemoryReport, workerCommand } from './cli-start.js';
+
+const SCHEDULES = BUILT_IN.schedules();
 
 const program = new Command('bench')
   .option('--rows <n>', 'tokens in the first size (the second is 4x)', (v) => Number(v), 1_000_000)
@@ -184,7 +188,7 @@ async function measureSize(shape: Shape, n: number, ctx: Ctx) {
   say('our purge through Temporal');
   const ours = await underLoad(oursUrl, shape, n, async () => {
     const t0 = performance.now();
-    const handle = await startPurge(ctx.client, { job: shape.job, params: { asOf: now.toISOString() }, taskQueue, trigger: 'bench' });
+    const handle = await startHandle(ctx.client, { job: shape.job, params: { asOf: now.toISOString() }, taskQueue, trigger: 'bench' });
     const result = (await handle.result()) as PurgeResult;
     return { result, seconds: (performance.now() - t0) / 1000, workflowId: handle.workflowId, runId: handle.firstExecutionRunId };
   });
@@ -246,7 +250,7 @@ async function measureStall(shape: Shape, n: number, ctx: Ctx, copy: (name: stri
   const a = await startWorker(ctx, url, taskQueue);
   const b = await startWorker(ctx, url, taskQueue);
   say('recovery: SIGKILL one of two workers mid-purge');
-  const handle = await startPurge(ctx.client, { job: shape.job, params: { asOf: now.toISOString() }, taskQueue, trigger: 'bench' });
+  const handle = await startHandle(ctx.client, { job: shape.job, params: { asOf: now.toISOString() }, taskQueue, trigger: 'bench' });
   // Watched in the ledger, not through the workflow's query: the kill must not wait on a worker.
   const watch = client(url);
   await watch.connect();

@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import { Runtime, DefaultLogger, type LogLevel } from '@temporalio/worker';
-import { InputError, loadConfig, parsePort, redactUrl } from './config.js';
+import { InputError, parsePort, redactUrl } from './config.js';
+import { loadSettings } from './settings.js';
 import { createLogger, type Logger } from './logger.js';
 import { migrate, openOrm } from './db/orm.js';
-import { allJobs } from './jobs/registry.js';
 import { checkAgainstSchema } from './jobs/schema-check.js';
 import { startDevServer, startDevServerFromSdkDownload, type DevServer } from './local/dev-server.js';
 import { findOrBuildTemporalCli, TEMPORAL_CLI_VERSION } from './local/temporal-cli.js';
@@ -15,15 +15,13 @@ import { portInUse } from './local/ports.js';
 import { connectClient, temporalAnswers } from './temporal.js';
 import { describeSecurity } from './temporal-env.js';
 import { ensureSearchAttributes } from './search-attributes.js';
-import { effectiveSchedules } from '../temporal-schedules/config.js';
-import { describePlan, syncSchedules } from '../temporal-schedules/sync.js';
+import { describePlan, syncSchedules, type SyncOptions } from '../temporal-schedules/sync.js';
 import type { ScheduleDeclaration } from '../temporal-schedules/declarations.js';
 import type { Client } from '@temporalio/client';
 import { loadWorkerExtras, serveJwksIfAsked } from './keys/runtime.js';
 import { createJobMetrics } from './metrics/metrics.js';
 import { sdkMetricsTelemetry } from './metrics/runtime.js';
 import { freeLoopbackPort, startMetricsServer } from './metrics/server.js';
-import { loadNotifications } from './notify/config.js';
 import { createNotifier } from './notify/outbox.js';
 import { startWatch } from './notify/watch.js';
 
@@ -48,10 +46,10 @@ function installTemporalRuntime(logger: Logger, sdkMetricsBind?: string): void {
  * A dev server restarted from its SQLite file answers before its schedulers are loaded: describing a schedule
  * can time out for a while. Retry; if it never works, keep running and say how to sync later.
  */
-async function syncSchedulesPatiently(client: Client, schedules: ScheduleDeclaration[], taskQueue: string, logger: Logger): Promise<void> {
+async function syncSchedulesPatiently(client: Client, schedules: ScheduleDeclaration[], opts: SyncOptions, logger: Logger): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
-      const plan = await syncSchedules(client, schedules, { taskQueue });
+      const plan = await syncSchedules(client, schedules, opts);
       logger.info({ schedules: describePlan(plan) }, 'schedules synced');
       return;
     } catch (err) {
@@ -68,11 +66,9 @@ async function syncSchedulesPatiently(client: Client, schedules: ScheduleDeclara
 
 async function main(): Promise<void> {
   const external = process.argv.includes('--external');
-  const config = loadConfig();
-  // Validate the custom rules, schedule declarations and overrides before anything is started.
-  allJobs();
-  const schedules = effectiveSchedules();
-  const notifications = loadNotifications();
+  // The environment and the config file (custom rules, schedule overrides, notifications), validated before
+  // anything is started and read once.
+  const { config, catalogue, schedules, notifications } = loadSettings();
   const metricsPort = process.env.METRICS_PORT ? parsePort(process.env.METRICS_PORT, 'METRICS_PORT', 0) : undefined;
   const sdkMetricsBind = metricsPort ? `127.0.0.1:${await freeLoopbackPort()}` : undefined;
   const logger = createLogger({ level: config.logLevel, format: config.logFormat });
@@ -159,11 +155,11 @@ async function main(): Promise<void> {
     const applied = await migrate(orm);
     logger.info({ database: redactUrl(databaseUrl), applied }, applied.length ? 'migrations applied' : 'schema up to date');
     // Custom rules from the config file must match the live schema before anything is scheduled.
-    for (const job of allJobs().filter((j) => j.custom)) await checkAgainstSchema(orm.em.getConnection(), job.name, job.steps);
+    for (const job of catalogue.purges().filter((j) => j.custom)) await checkAgainstSchema(orm.em.getConnection(), job.name, job.steps);
 
     const metrics = createJobMetrics({ orm, logger, rotateAfterSeconds: extras.keys.policy.rotateAfterSeconds, collectProcessMetrics: true });
     const notifier = createNotifier({ orm, logger, config: notifications });
-    const { worker, connection } = await createWorker({ address, security: config.temporalSecurity, namespace: config.namespace, taskQueue: config.taskQueue, orm, logger, keys: extras.keys, oidc: extras.oidc, metrics, notifier });
+    const { worker, connection } = await createWorker({ address, security: config.temporalSecurity, namespace: config.namespace, taskQueue: config.taskQueue, orm, catalogue, logger, keys: extras.keys, oidc: extras.oidc, metrics, notifier });
     const metricsServer = metricsPort
       ? await startMetricsServer({ registry: metrics.registry, port: metricsPort, host: process.env.METRICS_HOST || '127.0.0.1', sdkMetricsUrl: `http://${sdkMetricsBind}/metrics`, logger })
       : undefined;
@@ -180,7 +176,7 @@ async function main(): Promise<void> {
     stops.push(() => client.connection.close());
     const registered = await ensureSearchAttributes(client.connection, config.namespace);
     if (registered.length) logger.info({ searchAttributes: registered }, 'search attributes registered');
-    await syncSchedulesPatiently(client, schedules, config.taskQueue, logger);
+    await syncSchedulesPatiently(client, schedules, { taskQueue: config.taskQueue, catalogue }, logger);
     if (notifications.channels.length) {
       const watch = startWatch({ client, notifier, orm, taskQueue: config.taskQueue }, logger, notifications.schedulePollSeconds);
       stops.push(() => watch.stop());

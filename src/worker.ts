@@ -6,6 +6,7 @@ import type { OidcConfig } from './oidc/config.js';
 import type { JobMetrics } from './metrics/metrics.js';
 import type { Notifier } from './notify/outbox.js';
 import type { Orm } from './db/orm.js';
+import type { Catalogue } from './catalogue/index.js';
 import type { Logger } from './logger.js';
 import type { TemporalSecurity } from './temporal-env.js';
 
@@ -22,6 +23,8 @@ export interface WorkerOptions {
   namespace: string;
   taskQueue: string;
   orm: Orm;
+  /** The jobs it runs (built-in and the config file's rules), loaded once by the caller. */
+  catalogue: Catalogue;
   logger: Logger;
   /** A prebuilt bundle (tests build it once); else dist/workflow-bundle.js when compiled; else bundled at start. */
   workflowBundle?: WorkflowBundleOption;
@@ -56,7 +59,7 @@ export async function createWorker(opts: WorkerOptions): Promise<{ worker: Worke
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
     workflowBundle: opts.workflowBundle ?? (PREBUILT_BUNDLE_PATH ? { codePath: PREBUILT_BUNDLE_PATH } : await bundleWorkflows()),
-    activities: createActivities({ orm: opts.orm, logger: opts.logger, faults: opts.faults, keys: opts.keys, oidc: opts.oidc, maxParallel: opts.maxParallel, metrics: opts.metrics, notifier: opts.notifier }),
+    activities: createActivities({ orm: opts.orm, catalogue: opts.catalogue, logger: opts.logger, faults: opts.faults, keys: opts.keys, oidc: opts.oidc, maxParallel: opts.maxParallel, metrics: opts.metrics, notifier: opts.notifier }),
     interceptors: { activity: [() => ({ inbound: new DatabaseErrorsWithoutValues() })] },
     ...(opts.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: opts.maxCachedWorkflows } : {}),
     // A worker that dies leaves its workflows' tasks on its sticky queue: hand them to another worker soon.

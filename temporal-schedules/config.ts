@@ -1,8 +1,7 @@
 import { CronExpressionParser } from 'cron-parser';
-import { loadConfigFile } from '../src/jobs/config-file.js';
 import { InputError } from '../src/config.js';
-import { jobAction, schedulableJobNames } from '../src/jobs/runnable.js';
-import { OVERLAP_POLICIES, SCHEDULES, type OverlapPolicy, type ScheduleDeclaration } from './declarations.js';
+import { Catalogue, jobAction } from '../src/catalogue/index.js';
+import { OVERLAP_POLICIES, type OverlapPolicy, type ScheduleDeclaration } from './declarations.js';
 
 const DURATION = /^(\d+)(s|m|h|d)$/;
 const SHORTCUTS = ['@yearly', '@annually', '@monthly', '@weekly', '@daily', '@midnight', '@hourly'];
@@ -35,10 +34,10 @@ export function validateTimezone(field: string, value: string): void {
 }
 
 /** Checks one declaration; the error names the schedule and the field. */
-export function validateDeclaration(d: ScheduleDeclaration): void {
+export function validateDeclaration(d: ScheduleDeclaration, catalogue: Catalogue): void {
   const f = (name: string) => `schedules.${d.id}.${name}`;
   if (!/^[A-Za-z0-9._-]{1,200}$/.test(d.id)) throw new InputError(`schedules.${d.id}`, 'id may contain letters, digits, ".", "_" and "-" only');
-  if (!schedulableJobNames().includes(d.job)) throw new InputError(f('job'), `unknown job "${d.job}"; allowed: ${schedulableJobNames().join(', ')}`);
+  if (!catalogue.names().includes(d.job)) throw new InputError(f('job'), `unknown job "${d.job}"; allowed: ${catalogue.names().join(', ')}`);
   if (!d.cron?.length === !d.every) throw new InputError(f('cron'), 'give either cron or every, not both and not neither');
   for (const c of d.cron ?? []) validateCron(f('cron'), c);
   if (d.every) parseDuration(f('every'), d.every);
@@ -47,7 +46,7 @@ export function validateDeclaration(d: ScheduleDeclaration): void {
   parseDuration(f('catchupWindow'), d.catchupWindow);
   if (d.jitter) parseDuration(f('jitter'), d.jitter);
   try {
-    jobAction(d.job, d.params ?? {});
+    jobAction(catalogue.find(d.job), d.params ?? {});
   } catch (err) {
     throw new InputError(f('params'), (err as Error).message);
   }
@@ -59,7 +58,8 @@ const OVERRIDABLE = ['enabled', 'cron', 'every', 'timezone', 'overlap', 'catchup
  * The declarations with the config file's `schedules:` overrides applied, validated, minus the disabled ones.
  * Nothing is synced if any of it is invalid.
  */
-export function effectiveSchedules(config: unknown = loadConfigFile(), base: readonly ScheduleDeclaration[] = SCHEDULES): ScheduleDeclaration[] {
+export function effectiveSchedules(config: unknown, catalogue: Catalogue = new Catalogue(config)): ScheduleDeclaration[] {
+  const base = catalogue.schedules();
   const overrides = ((config as { schedules?: unknown } | undefined)?.schedules ?? {}) as Record<string, Record<string, unknown>>;
   if (typeof overrides !== 'object' || Array.isArray(overrides)) throw new InputError('schedules', 'must be a mapping of schedule id to overrides');
   for (const [id, o] of Object.entries(overrides)) {
@@ -86,10 +86,9 @@ export function effectiveSchedules(config: unknown = loadConfigFile(), base: rea
     for (const key of ['timezone', 'overlap', 'catchupWindow', 'jitter'] as const) if (o[key] !== undefined) (merged as unknown as Record<string, unknown>)[key] = String(o[key]);
     if (o.pauseOnFailure !== undefined) merged.pauseOnFailure = Boolean(o.pauseOnFailure);
     if (o.params !== undefined) merged.params = o.params as Record<string, unknown>;
-    validateDeclaration({ ...merged, overlap: merged.overlap as OverlapPolicy });
+    validateDeclaration({ ...merged, overlap: merged.overlap as OverlapPolicy }, catalogue);
     out.push(merged);
   }
   return out;
 }
 
-export { loadConfigFile };

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ScheduleNotFoundError, type Client, type ScheduleDescription, type ScheduleOptions } from '@temporalio/client';
-import { jobAction } from '../src/jobs/runnable.js';
+import { BUILT_IN, jobAction, type Catalogue } from '../src/catalogue/index.js';
 import { runSearchAttributes } from '../src/search-attributes.js';
 import { parseDuration } from './config.js';
 import { MANAGED_BY, type ScheduleDeclaration } from './declarations.js';
@@ -11,9 +11,9 @@ export interface CompiledSchedule {
 }
 
 /** The schedule a declaration asks for, with a fingerprint of everything sync compares. */
-export function compileSchedule(d: ScheduleDeclaration, taskQueue: string): CompiledSchedule {
+export function compileSchedule(d: ScheduleDeclaration, taskQueue: string, catalogue: Catalogue = BUILT_IN): CompiledSchedule {
   const params = d.params ?? {};
-  const action = jobAction(d.job, params);
+  const action = jobAction(catalogue.find(d.job), params, undefined, 'schedule');
   const essentials = {
     spec: { cron: d.cron ?? [], every: d.every ?? null, timezone: d.timezone, jitter: d.jitter ?? null },
     action: { ...action, taskQueue },
@@ -75,6 +75,8 @@ export async function managedScheduleIds(client: Client): Promise<string[]> {
 
 export interface SyncOptions {
   taskQueue: string;
+  /** The jobs the declarations name (default: the built-in ones). */
+  catalogue?: Catalogue;
   /** Unpause schedules an operator paused. Default: keep their pause and note. */
   resetPauses?: boolean;
   dryRun?: boolean;
@@ -86,7 +88,7 @@ export interface SyncOptions {
  */
 export async function syncSchedules(client: Client, declarations: ScheduleDeclaration[], opts: SyncOptions): Promise<PlanStep[]> {
   const plan: PlanStep[] = [];
-  const compiled = new Map(declarations.map((d) => [d.id, compileSchedule(d, opts.taskQueue)]));
+  const compiled = new Map(declarations.map((d) => [d.id, compileSchedule(d, opts.taskQueue, opts.catalogue)]));
   for (const d of declarations) {
     const current = await describeOrNull(client, d.id);
     if (!current) {

@@ -94,7 +94,7 @@ const CASES: Case[] = [
   ['provider on a purge', ['run', 'purge-expired-tokens', '--provider', 'google'], {}, /--provider: not accepted by purge-expired-tokens; accepted by: refresh-jwks/],
   ['dry run on refresh-jwks', ['run', 'refresh-jwks', '--dry-run'], {}, /--dry-run: not accepted by refresh-jwks/],
   ['batch size on scopes', ['run', 'scopes', '--batch-size', '10'], {}, /--batch-size: not accepted by scopes/],
-  ['bad provider name', ['run', 'refresh-jwks', '--provider', 'no spaces'], {}, /providers: must be a list of provider names/],
+  ['bad provider name', ['run', 'refresh-jwks', '--provider', 'no spaces'], {}, /--provider: must be a list of provider names/],
   ['unknown flag', ['run', 'purge-expired-tokens', '--batchsize', '5'], {}, /unknown option '--batchsize'/],
   // maint keys, runs, seed
   ['unknown algorithm', ['keys', 'rotate', '--alg', 'HS256'], {}, /--alg: "HS256" is not allowed; expected one of RS256, ES256, EdDSA/],

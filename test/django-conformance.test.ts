@@ -3,7 +3,9 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Client } from '@temporalio/client';
 import { migrate, openOrm } from '../src/db/orm.js';
-import { startPurge } from '../src/temporal.js';
+import { startJob } from '../src/start-job.js';
+
+const startHandle = async (...args: Parameters<typeof startJob>) => (await startJob(...args)).handle;
 import type { PurgeResult } from '../src/jobs/types.js';
 import { adminQuery, dropDatabase } from './support/db.js';
 import { djangoUnavailable, frozenCommand, manage } from './support/django.js';
@@ -208,9 +210,9 @@ describe.skipIf(reason)('Django presets against the real commands (Django 3.2, s
         ['django-simplejwt-flush-expired', {}],
         ['django-oauth-toolkit-cleartokens', dotParams],
       ] as const) {
-        const dry = await startPurge(client, { job, params: { asOf: T.toISOString(), dryRun: true, ...params }, taskQueue: worker.taskQueue, trigger: 'test' });
+        const dry = await startHandle(client, { job, params: { asOf: T.toISOString(), dryRun: true, ...params }, taskQueue: worker.taskQueue, trigger: 'test' });
         expect(((await dry.result()) as PurgeResult).status).toBe('completed');
-        const handle = await startPurge(client, { job, params: { asOf: T.toISOString(), batchSize: 250, ...params }, taskQueue: worker.taskQueue, trigger: 'test' });
+        const handle = await startHandle(client, { job, params: { asOf: T.toISOString(), batchSize: 250, ...params }, taskQueue: worker.taskQueue, trigger: 'test' });
         results.push((await handle.result()) as PurgeResult);
       }
       // The dry runs changed nothing: the runs did all of it (checked against Django below).

@@ -2,7 +2,9 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WorkflowFailedError, type Client } from '@temporalio/client';
-import { startPurge } from '../src/temporal.js';
+import { startJob } from '../src/start-job.js';
+
+const startHandle = async (...args: Parameters<typeof startJob>) => (await startJob(...args)).handle;
 import type { PurgeResult } from '../src/jobs/types.js';
 import { connectTestClient, createTestDatabase, startTestWorker, type TestDatabase, type TestWorker } from './support/env.js';
 
@@ -41,7 +43,7 @@ async function env(setupSql?: string): Promise<Env> {
     worker,
     q,
     async run(job, params = {}) {
-      const handle = await startPurge(client, { job, params: { asOf: T.toISOString(), batchSize: 2, ...params }, taskQueue: worker.taskQueue, trigger: 'test' });
+      const handle = await startHandle(client, { job, params: { asOf: T.toISOString(), batchSize: 2, ...params }, taskQueue: worker.taskQueue, trigger: 'test' });
       return (await handle.result()) as PurgeResult;
     },
     async snapshot(tables) {

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import type { Client } from '@temporalio/client';
 import { freePort } from '../src/local/ports.js';
-import { connectTestClient, createTestDatabase, startTestWorker, until, type TestDatabase, type TestWorker, workflowsOnQueue } from './support/env.js';
+import { connectTestClient, createTestDatabase, startTestWorker, uniqueName, until, type TestDatabase, type TestWorker, workflowsOnQueue } from './support/env.js';
 import { maint } from './support/cli.js';
 import { testKeys } from './support/keys.js';
 
@@ -135,5 +135,34 @@ describe('maint keys, report and the non-purge jobs', () => {
   it('lists every job', async () => {
     const r = await maint(['jobs']);
     for (const job of ['purge-expired-tokens', 'keypair-cleanup', 'scopes', 'refresh-jwks']) expect(r.stdout).toMatch(new RegExp(`^${job}\\s`, 'm'));
+  });
+
+  it('runs a scheduled rotation under the one rotation id: it joins a running rotation and is joined by one', async () => {
+    // What the weekly schedule's action starts (compiled from the catalogue; see schedules-config.test.ts). Last in
+    // this file: it adds keys the earlier tests do not expect.
+    const scheduled = (id: string) =>
+      client.workflow.start('scheduledKeyRotation', { taskQueue: worker.taskQueue, workflowId: id, args: [{ params: { force: true, maxActiveKeys: 10 }, trigger: 'schedule:maint-key-rotation-weekly' }] });
+
+    // An operator's rotation is running (it waits out the 5 s JWKS cache): the scheduled run joins it.
+    const operator = JSON.parse((await maint(['keys', 'rotate', '--force', '--json'], env)).stdout);
+    expect(operator).toMatchObject({ workflowId: 'maint-key-rotation', joined: false });
+    const joining = await (await scheduled(uniqueName('scheduled-rotation'))).result();
+    expect(joining).toEqual({ rotationWorkflowId: 'maint-key-rotation', joined: true, rotation: null });
+    const operatorResult = await client.workflow.getHandle('maint-key-rotation', operator.runId).result();
+    expect(operatorResult).toMatchObject({ status: 'rotated' });
+
+    // Nothing running: the scheduled run starts the rotation under the rotation id, and `maint keys rotate` joins it.
+    const run = await scheduled(uniqueName('scheduled-rotation'));
+    const child = await until(async () => {
+      const d = await client.workflow.getHandle('maint-key-rotation').describe();
+      return d.runId !== operator.runId && d.status.name === 'RUNNING' ? d : undefined;
+    }, 'the scheduled run to start the rotation', 20_000);
+    const joiner = JSON.parse((await maint(['keys', 'rotate', '--json'], env)).stdout);
+    expect(joiner).toEqual({ workflowId: 'maint-key-rotation', runId: child.runId, joined: true });
+    // The rotation carries the search attributes every run has, with the schedule as its trigger.
+    const attributes = Object.fromEntries(child.typedSearchAttributes.getAll().map((p) => [p.key.name, p.value]));
+    expect(attributes).toMatchObject({ MaintJob: 'key-rotation', MaintDryRun: false, MaintTrigger: 'schedule:maint-key-rotation-weekly' });
+    const started = await run.result();
+    expect(started).toMatchObject({ rotationWorkflowId: 'maint-key-rotation', joined: false, rotation: { status: 'rotated', previousKid: operatorResult.kid } });
   });
 });

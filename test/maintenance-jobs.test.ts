@@ -4,8 +4,9 @@ import type { HealthReport } from '../src/health/types.js';
 import { generateSealedKeypair, signWithSealedKey } from '../src/keys/keypair.js';
 import type { SweepResult } from '../src/keys/types.js';
 import type { ScopesResult } from '../src/scopes.js';
-import { startJob, startReport } from '../src/temporal.js';
-import type { RunFlags } from '../src/jobs/runnable.js';
+import { startJob } from '../src/start-job.js';
+
+const startHandle = async (...args: Parameters<typeof startJob>) => (await startJob(...args)).handle;
 import { connectTestClient, createTestDatabase, seedTokens, startTestWorker, uniqueName, type TestDatabase, type TestWorker } from './support/env.js';
 import { keyRows, rotateAndWait, seedActiveKey, testKeys } from './support/keys.js';
 
@@ -30,12 +31,12 @@ async function withEnv(fn: (db: TestDatabase, worker: TestWorker, keys: ReturnTy
 }
 
 async function report(worker: TestWorker): Promise<HealthReport> {
-  const handle = await startReport(client, { taskQueue: worker.taskQueue, trigger: 'test' });
+  const handle = await startHandle(client, { job: 'health-report',  taskQueue: worker.taskQueue, trigger: 'test' });
   return (await handle.result()) as HealthReport;
 }
 
-async function run<T>(worker: TestWorker, job: string, flags: RunFlags = {}): Promise<T> {
-  const { handle } = await startJob(client, { job, flags, taskQueue: worker.taskQueue, trigger: 'test', workflowId: uniqueName(job) });
+async function run<T>(worker: TestWorker, job: string, params: Record<string, unknown> = {}): Promise<T> {
+  const { handle } = await startJob(client, { job, params, taskQueue: worker.taskQueue, trigger: 'test', workflowId: uniqueName(job) });
   return (await handle.result()) as T;
 }
 

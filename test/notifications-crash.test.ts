@@ -10,7 +10,9 @@ import { loadNotifications } from '../src/notify/config.js';
 import { createNotifier } from '../src/notify/outbox.js';
 import { messageIdOf } from '../src/notify/send.js';
 import { freeLoopbackPort } from '../src/metrics/server.js';
-import { startPurge } from '../src/temporal.js';
+import { startJob } from '../src/start-job.js';
+
+const startHandle = async (...args: Parameters<typeof startJob>) => (await startJob(...args)).handle;
 import { connectTestClient, createTestDatabase, scalar, seedTokens, uniqueName, until, type TestDatabase } from './support/env.js';
 import { parsePrometheus, startHttpReceiver, startSmtpReceiver } from './support/receivers.js';
 
@@ -61,7 +63,7 @@ it('curl $METRICS_PORT/metrics after a purge: our job metrics and the Temporal S
   const { child } = await spawnWorker(taskQueue, { METRICS_PORT: String(port) });
   try {
     await seedTokens(db, [{ expiresAt: new Date(Date.now() - 3_600_000), blacklisted: true }, { expiresAt: new Date(Date.now() - 7_200_000) }]);
-    const handle = await startPurge(client, { job: 'purge-expired-tokens', params: { batchSize: 1 }, taskQueue, trigger: 'test' });
+    const handle = await startHandle(client, { job: 'purge-expired-tokens', params: { batchSize: 1 }, taskQueue, trigger: 'test' });
     await handle.result();
     const res = await fetch(`http://127.0.0.1:${port}/metrics`);
     expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
@@ -88,7 +90,7 @@ it('a worker killed between sending a notification and recording it: the resend 
   const taskQueue = uniqueName('tq-notify-crash');
   const { child, output } = await spawnWorker(taskQueue, { NOTIFY_CONFIG: JSON.stringify(notifications), FAIL_AFTER_BATCH: '1', CRASH_AFTER_NOTIFY_SEND: '1' });
   await seedTokens(db, [{ expiresAt: new Date(Date.now() - 3_600_000) }, { expiresAt: new Date(Date.now() - 3_600_000) }]);
-  const handle = await startPurge(client, { job: 'purge-expired-tokens', params: { batchSize: 1 }, taskQueue, trigger: 'test' });
+  const handle = await startHandle(client, { job: 'purge-expired-tokens', params: { batchSize: 1 }, taskQueue, trigger: 'test' });
   const eventId = `${handle.firstExecutionRunId}:run-failed`;
   try {
     await once(child, 'exit');

@@ -8,7 +8,9 @@ import { loadNotifications } from '../src/notify/config.js';
 import { createNotifier, type Notifier } from '../src/notify/outbox.js';
 import { createNotifyActivities } from '../activities/notify.js';
 import { messageIdOf } from '../src/notify/send.js';
-import { startPurge, startReport } from '../src/temporal.js';
+import { startJob } from '../src/start-job.js';
+
+const startHandle = async (...args: Parameters<typeof startJob>) => (await startJob(...args)).handle;
 import { MANAGED_BY } from '../temporal-schedules/declarations.js';
 import { pausedByFailure, watchOnce } from '../src/notify/watch.js';
 import type { PurgeResult } from '../src/jobs/types.js';
@@ -78,7 +80,7 @@ describe('notifications and metrics', () => {
   it('a purge that fails sends an email and webhooks, once each, without a secret in history, logs or errors', async () => {
     await seedTokens(db, [{ expiresAt: past(60) }, { expiresAt: past(50), blacklisted: true }, { expiresAt: past(-60) }]);
     failing = true;
-    const handle = await startPurge(client, { job: 'purge-expired-tokens', params: { batchSize: 1 }, taskQueue: worker.taskQueue, trigger: 'test' });
+    const handle = await startHandle(client, { job: 'purge-expired-tokens', params: { batchSize: 1 }, taskQueue: worker.taskQueue, trigger: 'test' });
     failedRunId = handle.firstExecutionRunId;
     const error = await handle.result().then(() => null, (err: Error) => err);
     failing = false;
@@ -116,7 +118,7 @@ describe('notifications and metrics', () => {
        SELECT 'password_reset', 'vt-' || g, now() - interval '2 days', now() - interval '1 day' FROM generate_series(1, 12) g`,
     );
     http.failNext(1);
-    const handle = await startPurge(client, { job: 'purge-verification-tokens', params: {}, taskQueue: worker.taskQueue, trigger: 'test' });
+    const handle = await startHandle(client, { job: 'purge-verification-tokens', params: {}, taskQueue: worker.taskQueue, trigger: 'test' });
     const result = (await handle.result()) as PurgeResult;
     expect(result).toMatchObject({ status: 'completed', deleted: 12 });
     const id = `${handle.firstExecutionRunId}:deletions-over-threshold`;
@@ -136,7 +138,7 @@ describe('notifications and metrics', () => {
   });
 
   it('the scheduled daily and weekly reports arrive as readable emails with the cleanup statistics', async () => {
-    const daily = await startReport(client, { taskQueue: worker.taskQueue, trigger: 'schedule:maint-health-report-daily' });
+    const daily = await startHandle(client, { job: 'health-report',  taskQueue: worker.taskQueue, trigger: 'schedule:maint-health-report-daily' });
     await daily.result();
     const mail = smtp.mails.find((m) => m.header('Message-ID') === messageIdOf(`${daily.firstExecutionRunId}:report`));
     expect(mail?.header('Subject')).toMatch(/^\[auth-maintenance\] daily report: (OK|WARNING|CRITICAL)$/);
@@ -147,14 +149,14 @@ describe('notifications and metrics', () => {
     // Reports go by email and the JSON webhook; the Slack webhook asked for failures only.
     expect(http.posts.filter((p) => p.headers['x-maint-event'] === 'report').map((p) => p.path.split('/')[1])).toEqual(['ops']);
 
-    const weekly = await startReport(client, { taskQueue: worker.taskQueue, trigger: 'schedule:maint-health-report-weekly' });
+    const weekly = await startHandle(client, { job: 'health-report',  taskQueue: worker.taskQueue, trigger: 'schedule:maint-health-report-weekly' });
     await weekly.result();
     const week = smtp.mails.find((m) => m.header('Message-ID') === messageIdOf(`${weekly.firstExecutionRunId}:report`));
     expect(week?.header('Subject')).toMatch(/^\[auth-maintenance\] weekly report: /);
     expect(week!.raw).toMatch(/cleanup over the last 7 day\(s\)/);
 
     // A report asked for by hand is printed by the CLI, not mailed.
-    const manual = await startReport(client, { taskQueue: worker.taskQueue, trigger: 'cli' });
+    const manual = await startHandle(client, { job: 'health-report',  taskQueue: worker.taskQueue, trigger: 'cli' });
     await manual.result();
     expect(smtp.mails.filter((m) => m.header('Message-ID') === messageIdOf(`${manual.firstExecutionRunId}:report`))).toHaveLength(0);
   });

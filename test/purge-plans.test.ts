@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WorkflowFailedError, type Client } from '@temporalio/client';
-import { startPurge } from '../src/temporal.js';
+import { startJob } from '../src/start-job.js';
+
+const startHandle = async (...args: Parameters<typeof startJob>) => (await startJob(...args)).handle;
 import type { PurgeResult } from '../src/jobs/types.js';
 import { connectTestClient, createTestDatabase, scalar, startTestWorker, type TestDatabase, type TestWorker } from './support/env.js';
 
@@ -83,7 +85,7 @@ async function seedShape(table: string, cutoff: Date, n: number): Promise<number
 }
 
 async function run(job: string, params: Record<string, unknown>): Promise<{ result: PurgeResult; runId: string }> {
-  const handle = await startPurge(client, { job, params, taskQueue: worker.taskQueue, trigger: 'test' });
+  const handle = await startHandle(client, { job, params, taskQueue: worker.taskQueue, trigger: 'test' });
   return { result: (await handle.result()) as PurgeResult, runId: handle.firstExecutionRunId };
 }
 
@@ -181,7 +183,7 @@ describe('keys of other types', () => {
 
   it('a table without a primary or unique not-null key is refused, naming it, before anything is deleted', async () => {
     await db.pool.query(`INSERT INTO keyless_session VALUES (1, 'a', now() - interval '1 day'), (2, 'b', now() + interval '1 day')`);
-    const handle = await startPurge(client, { job: 'purge-keyless', params: {}, taskQueue: worker.taskQueue, trigger: 'test' });
+    const handle = await startHandle(client, { job: 'purge-keyless', params: {}, taskQueue: worker.taskQueue, trigger: 'test' });
     const err = await handle.result().catch((e) => e);
     expect(err).toBeInstanceOf(WorkflowFailedError);
     expect(String(err.cause?.cause?.message)).toMatch(/keyless_session.id: table "keyless_session" has no primary key or unique not-null key on "id"/);

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WorkflowFailedError, type Client } from '@temporalio/client';
-import { startPurge } from '../src/temporal.js';
+import { startJob } from '../src/start-job.js';
+
+const startHandle = async (...args: Parameters<typeof startJob>) => (await startJob(...args)).handle;
 import type { FaultHooks } from '../activities/index.js';
 import type { PurgeResult } from '../src/jobs/types.js';
 import { connectTestClient, createTestDatabase, scalar, seedBulk, seedTokens, startTestWorker, until, type TestDatabase, type TestWorker } from './support/env.js';
@@ -50,7 +52,7 @@ async function ledgerSum(db: TestDatabase, runId: string): Promise<{ deleted: nu
 }
 
 function run(w: TestWorker, params: Record<string, unknown>) {
-  return startPurge(client, { job: JOB, params, taskQueue: w.taskQueue, trigger: 'test' });
+  return startHandle(client, { job: JOB, params, taskQueue: w.taskQueue, trigger: 'test' });
 }
 
 describe('batched purge of expired tokens', () => {

@@ -5,7 +5,9 @@ import { inject } from 'vitest';
 import type { Client } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { execFileSync } from 'node:child_process';
-import { startPurge } from '../src/temporal.js';
+import { startJob } from '../src/start-job.js';
+
+const startHandle = async (...args: Parameters<typeof startJob>) => (await startJob(...args)).handle;
 import { connectTestClient, createTestDatabase, seedBulk, startTestWorker, type TestDatabase, type TestWorker } from './support/env.js';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures', 'histories');
@@ -52,7 +54,7 @@ it('replays freshly recorded histories (dry run, a continued-as-new chain, a mul
   ];
   for (const r of runs) {
     await r.before?.();
-    const handle = await startPurge(client, { job: r.job ?? 'purge-expired-tokens', params: r.params, taskQueue: worker.taskQueue, trigger: 'test' });
+    const handle = await startHandle(client, { job: r.job ?? 'purge-expired-tokens', params: r.params, taskQueue: worker.taskQueue, trigger: 'test' });
     await handle.result();
     // Every run of the chain, not just the last: follow continue-as-new from the first run.
     for (let runId: string | undefined = handle.firstExecutionRunId; runId; ) {

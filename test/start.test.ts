@@ -8,7 +8,9 @@ import { inject } from 'vitest';
 import pg from 'pg';
 import { freePorts, portInUse } from '../src/local/ports.js';
 import { maint } from './support/cli.js';
-import { SCHEDULES } from '../temporal-schedules/declarations.js';
+import { BUILT_IN } from '../src/catalogue/index.js';
+
+const SCHEDULES = BUILT_IN.schedules();
 
 const dirs: string[] = [];
 const children: ChildProcess[] = [];

@@ -3,7 +3,9 @@ import { once } from 'node:events';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import type { Client } from '@temporalio/client';
-import { startPurge } from '../src/temporal.js';
+import { startJob } from '../src/start-job.js';
+
+const startHandle = async (...args: Parameters<typeof startJob>) => (await startJob(...args)).handle;
 import type { PurgeResult } from '../src/jobs/types.js';
 import { connectTestClient, createTestDatabase, scalar, seedBulk, uniqueName, until, type TestDatabase } from './support/env.js';
 
@@ -37,7 +39,7 @@ it('a worker killed mid-purge and replaced finishes the purge with exact counts'
   const taskQueue = uniqueName('tq-crash');
 
   const first = await spawnWorker(taskQueue, 40);
-  const handle = await startPurge(client, { job: 'purge-expired-tokens', params: { asOf: cutoff.toISOString(), batchSize: 100, batchTimeoutSeconds: 3 }, taskQueue, trigger: 'test' });
+  const handle = await startHandle(client, { job: 'purge-expired-tokens', params: { asOf: cutoff.toISOString(), batchSize: 100, batchTimeoutSeconds: 3 }, taskQueue, trigger: 'test' });
   await until(async () => ((await handle.query<{ deleted: number }>('progress')).deleted >= 800 ? true : undefined), '800 rows deleted');
   first.kill('SIGKILL');
   await once(first, 'exit');
@@ -67,7 +69,7 @@ it('parallel lanes shared by two workers: one is SIGKILLed mid-batch, its lane r
   const taskQueue = uniqueName('tq-lanes');
   // Each batch holds its activity open a little after committing, so the killed worker is mid-batch.
   const [a, b] = await Promise.all([spawnWorker(taskQueue, 120), spawnWorker(taskQueue, 120)]);
-  const handle = await startPurge(client, { job: 'purge-expired-tokens', params: { asOf: cutoff.toISOString(), batchSize: 150, parallel: 3 }, taskQueue, trigger: 'test' });
+  const handle = await startHandle(client, { job: 'purge-expired-tokens', params: { asOf: cutoff.toISOString(), batchSize: 150, parallel: 3 }, taskQueue, trigger: 'test' });
   try {
     await until(async () => ((await handle.query<{ deleted: number }>('progress')).deleted >= 3_000 ? true : undefined), '3000 rows deleted');
     const killedAt = Date.now();

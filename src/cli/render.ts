@@ -1,13 +1,13 @@
 import type { HealthReport } from '../health/types.js';
-import type { RunnableJob } from '../jobs/runnable.js';
+import type { PurgeResult } from '../jobs/types.js';
 import type { KeyRow, RotationResult, SweepResult } from '../keys/types.js';
 import type { RefreshResult } from '../oidc/types.js';
 import type { ScopesResult } from '../scopes.js';
-import { table } from './format.js';
+import { formatCounts, table } from './format.js';
 
 /** Plain-text renderings of job results; `--json` prints the results themselves. */
 
-function renderSweep(r: SweepResult): string {
+export function renderSweep(r: SweepResult): string {
   const rows = [
     ...r.withdrawn.map((kid) => [kid, r.dryRun ? 'would withdraw from the JWKS' : 'withdrawn from the JWKS', '']),
     ...r.deleted.map((kid) => [kid, r.dryRun ? 'would delete' : 'deleted (private key wiped)', '']),
@@ -17,34 +17,58 @@ function renderSweep(r: SweepResult): string {
   return head + (rows.length ? table(['kid', 'action', 'reason'], rows) : 'no retired or inactive keys') + '\n';
 }
 
-function renderScopes(r: ScopesResult): string {
+export function renderScopes(r: ScopesResult): string {
   const rows = [...r.created.map((s) => [s, r.dryRun ? 'would create' : 'created']), ...r.existing.map((s) => [s, 'exists'])];
   return table(['scope', 'status'], rows) + '\n';
 }
 
-function renderRefresh(r: RefreshResult): string {
+export function renderRefresh(r: RefreshResult): string {
   if (!r.providers.length) return 'no OIDC providers configured (OIDC_PROVIDERS)\n';
   const rows = r.providers.map((p) => [p.name, p.status, p.keys, p.status === 'failed' ? (p.lastGoodKept ? 'kept' : 'none') : '', p.error ?? '']);
   const tail = r.failed.length ? `\nfailed: ${r.failed.join(', ')}\n` : '';
   return table(['provider', 'status', 'keys', 'last good copy', 'error'], rows) + '\n' + tail;
 }
 
-export function renderJobResult(type: RunnableJob['workflowType'], result: unknown): string {
-  switch (type) {
-    case 'keypairCleanup':
-      return renderSweep(result as SweepResult);
-    case 'ensureScopes':
-      return renderScopes(result as ScopesResult);
-    case 'refreshOidcJwks':
-      return renderRefresh(result as RefreshResult);
-    default:
-      return JSON.stringify(result, null, 2) + '\n';
-  }
+/** A refresh completed, but some provider failed: the command fails for cron. */
+export function refreshFailed(r: RefreshResult): boolean {
+  return r.failed.length > 0;
 }
 
-/** Completed, but not everything it should have done happened. */
-export function jobResultFailed(type: RunnableJob['workflowType'], result: unknown): boolean {
-  return type === 'refreshOidcJwks' && (result as RefreshResult).failed.length > 0;
+export function renderPurgeResult(r: PurgeResult): string {
+  return (
+    table(
+      ['field', 'value'],
+      [
+        ['job', r.job],
+        ['status', r.status + (r.dryRun ? ' (dry run: nothing deleted)' : '')],
+        ['cutoff', r.cutoff],
+        ['matched', r.matched],
+        [r.dryRun ? 'would delete' : 'deleted', r.dryRun ? r.matched : r.deleted],
+        [r.dryRun ? 'would delete dependents' : 'dependents deleted', formatCounts(r.children)],
+        ...(r.updated ? [['updated', r.updated] as [string, number]] : []),
+        ...(r.steps ? [['per step', formatCounts(r.steps)] as [string, string]] : []),
+        ['batches', r.batches],
+        ['duration', `${(r.durationMs / 1000).toFixed(2)} s`],
+        ['rows/s', r.rowsPerSecond],
+        ...(r.skippedLocked ? [['left (locked on both passes)', r.skippedLocked] as [string, number]] : []),
+      ],
+    ) + '\n' + renderPlans(r)
+  );
+}
+
+/** How each step walks its table; a dry run adds what PostgreSQL plans for one batch. */
+function renderPlans(r: PurgeResult): string {
+  if (!r.plans?.length) return '';
+  const rows = r.plans.map((p) => [
+    p.step,
+    p.strategy,
+    p.index,
+    `${p.key} (${p.keyType})`,
+    `${p.chunk}${p.adaptive ? ' (adapts)' : ''}`,
+    p.lanes.length,
+  ]);
+  const explains = r.plans.filter((p) => p.explain).map((p) => `\nEXPLAIN of one batch of ${p.step}:\n${p.explain}\n`);
+  return '\n' + table(['step', 'walk', 'index', 'key', 'first batch', 'lanes'], rows) + '\n' + explains.join('');
 }
 
 export function renderRotation(r: RotationResult): string {

@@ -4,8 +4,6 @@ import { isMap, isScalar, parseDocument, visit } from 'yaml';
 import { InputError } from '../config.js';
 import { CONFIG_FILE_MAX_BYTES, CONFIG_MAX_RULES, CONFIG_MAX_SCHEDULES } from '../limits.js';
 
-let cache: { path: string; mtimeMs: number; size: number; value: unknown } | undefined;
-
 const SECTIONS = ['schedules', 'rules'] as const;
 const SECTION_LIMITS: Record<(typeof SECTIONS)[number], number> = { schedules: CONFIG_MAX_SCHEDULES, rules: CONFIG_MAX_RULES };
 
@@ -77,14 +75,11 @@ export function loadConfigFile(env: NodeJS.ProcessEnv = process.env): unknown {
   if (stat.size > CONFIG_FILE_MAX_BYTES) {
     throw new InputError(explicit ? 'MAINT_CONFIG' : path, `${path} is ${stat.size} bytes; a config file may have at most ${CONFIG_FILE_MAX_BYTES} (${CONFIG_FILE_MAX_BYTES / 1024} KiB)`);
   }
-  if (cache && cache.path === path && cache.mtimeMs === stat.mtimeMs && cache.size === stat.size) return cache.value;
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
     throw new InputError(explicit ? 'MAINT_CONFIG' : path, `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
   }
-  const value = parseConfigText(text, path);
-  cache = { path, mtimeMs: stat.mtimeMs, size: stat.size, value };
-  return value;
+  return parseConfigText(text, path);
 }

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { InputError } from '../config.js';
 import { BATCH_SIZE } from './params.js';
-import type { ChildRule, Condition, RetentionRule } from './types.js';
-import type { JobDefinition } from './registry.js';
+import type { ChildRule, Condition, JobDefinition, RetentionRule } from './types.js';
+
 
 const identifier = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, 'must be a plain SQL identifier (letters, digits, _)');
 
@@ -97,7 +97,6 @@ export function customJobs(config: unknown, builtIn: readonly string[]): JobDefi
     jobs.push({
       name,
       description: r.description ?? `Custom rule: ${r.table} rows with ${r.timestampColumn} older than ${r.retentionDays} days`,
-      workflowType: 'batchedPurge',
       steps: [rule],
       custom: true,
       ...(r.batchSize ? { defaultBatchSize: r.batchSize } : {}),

@@ -1,3 +1,4 @@
+import type { ScheduleDefaults } from '../../temporal-schedules/declarations.js';
 /**
  * Shared shapes of jobs, rules and purge runs. Imported by workflow code, so this file holds types and
  * pure data only.
@@ -266,4 +267,35 @@ export interface RunSummary {
   deleted: number;
   children: Record<string, number>;
   batches: number;
+}
+
+export interface JobOptions {
+  /** `--days`: the retention of the listed steps, in days. */
+  days?: { default: number; steps: number[]; meaning: string };
+  /** `--types`: rows whose `column` is one of the chosen types (all allowed types by default). */
+  types?: { column: string; allowed: string[]; steps: number[] };
+}
+
+export interface JobDefinition {
+  name: string;
+  description: string;
+  /** Run in order; each step runs to its end before the next starts. */
+  steps: RetentionRule[];
+  options?: JobOptions;
+  /** Targets tables another application owns (Django): only reads and deletes, never migrates. */
+  preset?: string;
+  /** Upstream versions whose behaviour a preset reproduces. */
+  matches?: string;
+  /**
+   * Steps that depend on the run's parameters (the cleartokens preset: its refresh lifespan and version);
+   * `steps` then shows the default shape.
+   */
+  stepsFor?: (params: PurgeParams) => RetentionRule[];
+  /** Django-only parameters the job takes (`refreshTokenExpireSeconds`, `dotVersion`). */
+  djangoParams?: Array<'refreshTokenExpireSeconds' | 'dotVersion'>;
+  /** Declared in the config file's `rules:` section. */
+  custom?: boolean;
+  defaultBatchSize?: number;
+  /** The schedules a deployment gets for it (none for custom rules). */
+  schedules?: readonly ScheduleDefaults[];
 }

@@ -126,3 +126,14 @@ export interface SweepResult {
   deleted: string[];
   kept: Array<{ kid: string; state: KeyState; reason: string }>;
 }
+
+/** One rotation at a time: every request uses this id, and joins the running rotation if there is one. */
+export const ROTATION_WORKFLOW_ID = 'maint-key-rotation';
+
+/** What a scheduled rotation check did: started the rotation under its id, or found one running and joined it. */
+export interface ScheduledRotationResult {
+  rotationWorkflowId: string;
+  joined: boolean;
+  /** The rotation's result when this run started it. */
+  rotation: RotationResult | null;
+}

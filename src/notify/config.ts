@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { InputError } from '../config.js';
-import { loadConfigFile } from '../jobs/config-file.js';
-import { schedulableJobNames } from '../jobs/runnable.js';
+import { BUILT_IN } from '../catalogue/index.js';
 
 /** What operators can be told about. */
 export const EVENT_KINDS = [
@@ -97,7 +96,7 @@ function parseUrl(value: string, field: string): string {
  * The `notifications:` section of the config file, validated (the error names the field), with secrets read from
  * the environment variables it names. No section: no channels, nothing is sent.
  */
-export function loadNotifications(config: unknown = loadConfigFile(), env: NodeJS.ProcessEnv = process.env): NotificationsConfig {
+export function loadNotifications(config: unknown, env: NodeJS.ProcessEnv = process.env, jobs: readonly string[] = BUILT_IN.names()): NotificationsConfig {
   const raw = (config as { notifications?: unknown } | undefined)?.notifications;
   const parsed = notificationsSchema.safeParse(raw ?? {});
   if (!parsed.success) {
@@ -105,7 +104,6 @@ export function loadNotifications(config: unknown = loadConfigFile(), env: NodeJ
     throw new InputError(fieldOf(issue.path), issue.message);
   }
   const n = parsed.data;
-  const jobs = schedulableJobNames();
   for (const job of Object.keys(n.deletionThreshold.jobs)) {
     if (!jobs.includes(job)) throw new InputError(`notifications.deletionThreshold.jobs.${job}`, `unknown job; allowed: ${jobs.join(', ')}`);
   }

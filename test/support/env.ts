@@ -7,6 +7,7 @@ import { openOrm, type Orm } from '../../src/db/orm.js';
 import { pgConfig } from '../../src/db/schema.js';
 import { createLogger } from '../../src/logger.js';
 import { createWorker } from '../../src/worker.js';
+import { loadCatalogue } from '../../src/settings.js';
 import type { FaultHooks, KeysRuntime } from '../../activities/index.js';
 import type { Logger } from '../../src/logger.js';
 import type { OidcConfig } from '../../src/oidc/config.js';
@@ -87,6 +88,8 @@ export async function startTestWorker(db: TestDatabase, opts: TestWorkerOptions 
     namespace: 'default',
     taskQueue,
     orm: db.orm,
+    // The jobs of the test's environment (its MAINT_CONFIG, when it sets one), read when the worker starts.
+    catalogue: loadCatalogue(),
     logger: opts.logger ?? testLogger,
     workflowBundle: { codePath: inject('workflowBundlePath') },
     faults: opts.faults,

@@ -9,6 +9,7 @@ import { openOrm } from '../../src/db/orm.js';
 import { parseKek } from '../../src/keys/policy.js';
 import { createLogger } from '../../src/logger.js';
 import { createWorker } from '../../src/worker.js';
+import { loadCatalogue } from '../../src/settings.js';
 import { createJobMetrics } from '../../src/metrics/metrics.js';
 import { sdkMetricsTelemetry } from '../../src/metrics/runtime.js';
 import { freeLoopbackPort, startMetricsServer } from '../../src/metrics/server.js';
@@ -61,6 +62,7 @@ const { worker } = await createWorker({
   namespace: 'default',
   taskQueue: env.TASK_QUEUE!,
   orm,
+  catalogue: loadCatalogue(env),
   logger,
   metrics,
   notifier,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parsePurgeParams } from '../../src/jobs/params.js';
-import { findJob } from '../../src/jobs/registry.js';
+import { BUILT_IN } from '../../src/catalogue/index.js';
 
 describe('purge parameters', () => {
   it('fills defaults', () => {
@@ -30,6 +30,6 @@ describe('purge parameters', () => {
   });
 
   it('names the known jobs when one is unknown', () => {
-    expect(() => findJob('purge-everything')).toThrow(/^job: unknown job "purge-everything"; allowed: purge-expired-tokens/);
+    expect(() => BUILT_IN.find('purge-everything')).toThrow(/^job: unknown job "purge-everything"; allowed: purge-expired-tokens/);
   });
 });

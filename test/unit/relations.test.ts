@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { buildBatchSql, buildCountSql, buildMatchSql, buildWalkSql } from '../../src/jobs/sql.js';
 import { customJobs } from '../../src/jobs/custom-rules.js';
 import { dotCleartokensSteps, dotClearsIdTokens, parseDjangoParams } from '../../src/jobs/django.js';
-import { applyJobParams, findJob } from '../../src/jobs/registry.js';
+import { applyJobParams, BUILT_IN } from '../../src/catalogue/index.js';
+
+const findJob = (name: string) => BUILT_IN.purge(name);
 import { parsePurgeParams } from '../../src/jobs/params.js';
 import type { RetentionRule } from '../../src/jobs/types.js';
 

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { effectiveSchedules } from '../../temporal-schedules/config.js';
-import { SCHEDULES } from '../../temporal-schedules/declarations.js';
+import { BUILT_IN } from '../../src/catalogue/index.js';
 import { compileSchedule } from '../../temporal-schedules/sync.js';
+
+const SCHEDULES = BUILT_IN.schedules();
 
 const ID = 'maint-purge-expired-tokens-daily';
 
@@ -46,5 +48,14 @@ describe('schedule declarations and overrides', () => {
     expect(compileSchedule({ ...d, cron: ['0 1 * * *'] }, 'q').fingerprint).not.toBe(compileSchedule(d, 'q').fingerprint);
     expect(compileSchedule(d, 'other-queue').fingerprint).not.toBe(compileSchedule(d, 'q').fingerprint);
     expect(compileSchedule(d, 'q').options.memo).toEqual({ managedBy: 'auth-maintenance', job: 'purge-expired-tokens' });
+  });
+
+  it('starts every job through the catalogue: purges as the batched purge, the rotation through its joining workflow', () => {
+    const byJob = new Map(effectiveSchedules({}).map((d) => [d.job, compileSchedule(d, 'q').options.action]));
+    expect(byJob.get('purge-expired-tokens')).toMatchObject({ workflowType: 'batchedPurge', args: [{ job: 'purge-expired-tokens', params: {} }] });
+    // A schedule appends its time to the workflow id: the rotation itself runs under maint-key-rotation, started by this one.
+    expect(byJob.get('key-rotation')).toMatchObject({ workflowType: 'scheduledKeyRotation', args: [{}] });
+    expect(byJob.get('health-report')).toMatchObject({ workflowType: 'healthReport', args: [{}] });
+    expect(new Set(effectiveSchedules({}).map((d) => d.job))).toEqual(new Set(BUILT_IN.entries.filter((e) => e.schedules.some((s) => s.enabledByDefault !== false)).map((e) => e.name)));
   });
 });

@@ -1,7 +1,5 @@
 import type { Command } from 'commander';
-import { BATCH_SIZE } from '../../jobs/params.js';
-import type { JobDefinition } from '../../jobs/registry.js';
-import type { RunnableJob } from '../../jobs/runnable.js';
+import { RUN_FLAGS, type JobEntry } from '../../catalogue/entry.js';
 import type { RetentionRule } from '../../jobs/types.js';
 import { describeRelation, isRelationCondition } from '../../jobs/relations.js';
 
@@ -18,20 +16,8 @@ function describeStep(r: RetentionRule): string {
   return `${what} ${r.table} where ${[`${r.timestampColumn} ${r.cutoffInclusive ? '<=' : '<'} now${age}`, ...conds].join(' and ')}${deps}`;
 }
 
-function flags(j: RunnableJob): string {
-  const p: JobDefinition | undefined = j.purge;
-  return j.flags
-    .map((f) => {
-      if (f === 'dryRun') return '--dry-run';
-      if (f === 'batchSize') return `--batch-size (${p?.defaultBatchSize ?? BATCH_SIZE.default})`;
-      if (f === 'asOf') return '--as-of';
-      if (f === 'days') return `--days (${p?.options?.days?.default}: ${p?.options?.days?.meaning})`;
-      if (f === 'types') return `--types (${p?.options?.types?.allowed.join(',')})`;
-      if (f === 'refreshTokenExpireSeconds') return '--refresh-token-expire-seconds (unset: no refresh token deleted)';
-      if (f === 'dotVersion') return '--dot-version (required: e.g. 1.7, 2.4, 3.0)';
-      return '--provider NAME';
-    })
-    .join(' ');
+function flags(j: JobEntry): string {
+  return j.flags.map((f) => j.flagHelp?.[f] ?? (f === 'provider' ? '--provider NAME' : RUN_FLAGS[f].flag)).join(' ');
 }
 
 export function registerJobs(program: Command): void {
@@ -40,10 +26,10 @@ export function registerJobs(program: Command): void {
     .description('list the jobs this service can run, with their steps, defaults and flags')
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }) => {
-      const { runnableJobs } = await import('../../jobs/runnable.js');
-      const jobs = runnableJobs();
+      const { loadCatalogue } = await import('../../settings.js');
+      const jobs = loadCatalogue().entries;
       if (opts.json) {
-        const list = jobs.map((j) => ({ ...(j.purge ?? { name: j.name, description: j.description }), workflowType: j.workflowType, flags: j.flags }));
+        const list = jobs.map((j) => ({ ...(j.purge ?? { name: j.name, description: j.description }), workflowType: j.workflow, flags: j.flags, ...(j.command ? { command: j.command } : {}), schedules: j.schedules.map((s) => s.id) }));
         process.stdout.write(JSON.stringify(list) + '\n');
         return;
       }
@@ -53,10 +39,11 @@ export function registerJobs(program: Command): void {
           `  ${j.description}`,
           ...(j.purge?.matches ? [`  matches: ${j.purge.matches}`] : []),
           ...(j.purge?.steps ?? []).map((r, i) => `  step ${i + 1}: ${describeStep(r)}`),
-          ...(j.purge ? [] : [`  workflow: ${j.workflowType}`]),
-          `  flags: ${flags(j) || '-'}`,
+          ...(j.purge ? [] : [`  workflow: ${j.workflow}`]),
+          j.command ? `  started by: ${j.command} (and its schedules)` : `  flags: ${flags(j) || '-'}`,
+          ...(j.schedules.length ? [`  schedules: ${j.schedules.map((s) => s.id).join(', ')}`] : []),
         ].join('\n'),
       );
-      process.stdout.write(blocks.join('\n\n') + '\n\nalso: maint keys rotate (key rotation), maint report (health report)\n');
+      process.stdout.write(blocks.join('\n\n') + '\n');
     });
 }

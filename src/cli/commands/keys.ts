@@ -3,9 +3,8 @@ import type { WorkflowHandle } from '@temporalio/client';
 import type pg from 'pg';
 import { pgConfig } from '../../db/schema.js';
 import { parsePort } from '../../config.js';
-import { ROTATION_WORKFLOW_ID } from '../../keys/client.js';
 import { loadKeyPolicy, parseRotationParams, RANGES } from '../../keys/policy.js';
-import { KEY_ALGS, type RotationParams, type RotationProgress, type RotationResult } from '../../keys/types.js';
+import { KEY_ALGS, ROTATION_WORKFLOW_ID, type RotationProgress, type RotationResult } from '../../keys/types.js';
 import { enumField } from '../../validate.js';
 import { parseIntFlag, parseTaskQueueFlag, resolveDatabaseUrl, resolveTemporal, type ConnectionFlags, reportingWorkflowFailure } from '../context.js';
 import { renderKeys, renderRotation } from '../render.js';
@@ -64,14 +63,14 @@ export function registerKeys(program: Command): void {
     .option('--namespace <ns>', 'Temporal namespace')
     .option('--task-queue <name>', 'task queue of the worker', parseTaskQueueFlag)
     .action(async (flags: RotateFlags) => {
-      const { startRotation } = await import('../../keys/client.js');
-      const { connectClient } = await import('../../temporal.js');
+      const [{ connectClient }, { startJob }, { loadCatalogue }] = await Promise.all([import('../../temporal.js'), import('../../start-job.js'), import('../../settings.js')]);
       const alg = flags.alg !== undefined ? enumField('--alg', flags.alg, KEY_ALGS, 'RS256') : undefined;
-      const params: RotationParams = parseRotationParams({ ...(flags.force ? { force: true } : {}), ...(alg ? { alg } : {}) });
+      const params = { ...(flags.force ? { force: true } : {}), ...(alg ? { alg } : {}) };
+      const catalogue = loadCatalogue();
       const target = await resolveTemporal(flags);
       const client = await connectClient(target);
       try {
-        const { handle, runId, joined } = await startRotation(client, { params, taskQueue: target.taskQueue, trigger: 'cli' });
+        const { handle, runId, joined } = await startJob(client, { job: 'key-rotation', params, taskQueue: target.taskQueue, trigger: 'cli' }, catalogue);
         const info = { workflowId: handle.workflowId, runId, joined };
         if (!flags.wait) {
           process.stdout.write(

@@ -29,12 +29,13 @@ export function registerReport(program: Command): void {
     .option('--task-queue <name>', 'task queue of the worker', parseTaskQueueFlag)
     .option('--database-url <url>', 'database for --days (default: DATABASE_URL, else the local environment)')
     .action(async (flags: ConnectionFlags & { json?: boolean; days?: number; databaseUrl?: string }) => {
-      const { connectClient, startReport } = await import('../../temporal.js');
+      const [{ connectClient }, { startJob }, { loadCatalogue }] = await Promise.all([import('../../temporal.js'), import('../../start-job.js'), import('../../settings.js')]);
+      const catalogue = loadCatalogue();
       const target = await resolveTemporal(flags);
       const databaseUrl = flags.days ? await resolveDatabaseUrl(flags.databaseUrl) : undefined;
       const client = await connectClient(target);
       try {
-        const handle = await startReport(client, { taskQueue: target.taskQueue, trigger: 'cli' });
+        const { handle } = await startJob(client, { job: 'health-report', taskQueue: target.taskQueue, trigger: 'cli' }, catalogue);
         await reportingWorkflowFailure('report', handle.workflowId, async () => {
           const report = (await handle.result()) as HealthReport;
           const cleanup = databaseUrl && flags.days ? await readCleanupStats(databaseUrl, flags.days) : undefined;

@@ -1,23 +1,23 @@
 import type { Command } from 'commander';
 import type { WorkflowHandle } from '@temporalio/client';
 import { BATCH_SIZE, DAYS, PARALLEL } from '../../jobs/params.js';
-import type { RunFlags as JobFlags } from '../../jobs/runnable.js';
+import { RUN_FLAGS, type JobEntry, type RunFlag } from '../../catalogue/entry.js';
+import { InputError } from '../../errors.js';
 import type { Progress, PurgeResult } from '../../jobs/types.js';
-import { parseAsOfFlag, parseIntFlag, parseTaskQueueFlag, parseWorkflowIdFlag, resolveTemporal, type ConnectionFlags, reportingWorkflowFailure } from '../context.js';
+import { parseTaskQueueFlag, parseWorkflowIdFlag, resolveTemporal, type ConnectionFlags, reportingWorkflowFailure } from '../context.js';
 import { WORKFLOW_ID_MAX_LENGTH } from '../../limits.js';
-import { formatCounts, table } from '../format.js';
-import { renderJobResult, jobResultFailed } from '../render.js';
 
+/** As commander hands them over: the job's parameters as typed, checked by the job's schema. */
 interface RunFlags extends ConnectionFlags {
   dryRun?: boolean;
-  batchSize?: number;
+  batchSize?: string;
   asOf?: string;
-  days?: number;
+  days?: string;
   types?: string;
   provider?: string[];
-  refreshTokenExpireSeconds?: number;
+  refreshTokenExpireSeconds?: string;
   dotVersion?: string;
-  parallel?: number;
+  parallel?: string;
   wait?: boolean;
   json?: boolean;
   workflowId?: string;
@@ -57,41 +57,20 @@ async function watch(handle: WorkflowHandle, showBar: boolean): Promise<PurgeRes
   }
 }
 
-export function renderPurgeResult(r: PurgeResult): string {
-  return (
-    table(
-      ['field', 'value'],
-      [
-        ['job', r.job],
-        ['status', r.status + (r.dryRun ? ' (dry run: nothing deleted)' : '')],
-        ['cutoff', r.cutoff],
-        ['matched', r.matched],
-        [r.dryRun ? 'would delete' : 'deleted', r.dryRun ? r.matched : r.deleted],
-        [r.dryRun ? 'would delete dependents' : 'dependents deleted', formatCounts(r.children)],
-        ...(r.updated ? [['updated', r.updated] as [string, number]] : []),
-        ...(r.steps ? [['per step', formatCounts(r.steps)] as [string, string]] : []),
-        ['batches', r.batches],
-        ['duration', `${(r.durationMs / 1000).toFixed(2)} s`],
-        ['rows/s', r.rowsPerSecond],
-        ...(r.skippedLocked ? [['left (locked on both passes)', r.skippedLocked] as [string, number]] : []),
-      ],
-    ) + '\n' + renderPlans(r)
-  );
-}
-
-/** How each step walks its table; a dry run adds what PostgreSQL plans for one batch. */
-function renderPlans(r: PurgeResult): string {
-  if (!r.plans?.length) return '';
-  const rows = r.plans.map((p) => [
-    p.step,
-    p.strategy,
-    p.index,
-    `${p.key} (${p.keyType})`,
-    `${p.chunk}${p.adaptive ? ' (adapts)' : ''}`,
-    p.lanes.length,
-  ]);
-  const explains = r.plans.filter((p) => p.explain).map((p) => `\nEXPLAIN of one batch of ${p.step}:\n${p.explain}\n`);
-  return '\n' + table(['step', 'walk', 'index', 'key', 'first batch', 'lanes'], rows) + '\n' + explains.join('');
+/**
+ * The job's parameters from its flags, checked by the job's own parameter schema (the one the workflow uses),
+ * with the flag's name in the error; numbers arrive as text and are passed on as numbers.
+ */
+function paramsFromFlags(job: JobEntry, given: Array<[RunFlag, unknown]>): Record<string, unknown> {
+  const raw = Object.fromEntries(given.map(([f, v]) => [RUN_FLAGS[f].param, v]));
+  try {
+    job.parseParams(raw);
+  } catch (err) {
+    const flag = given.find(([f]) => err instanceof InputError && RUN_FLAGS[f].param === err.field)?.[0];
+    if (!flag || !(err instanceof InputError)) throw err;
+    throw new InputError(RUN_FLAGS[flag].flag, err.message.slice(err.field.length + 2));
+  }
+  return Object.fromEntries(given.map(([f, v]) => [RUN_FLAGS[f].param, 'integer' in RUN_FLAGS[f] ? Number(v) : v]));
 }
 
 export function registerRun(program: Command): void {
@@ -100,13 +79,13 @@ export function registerRun(program: Command): void {
     .description('start a maintenance job as a Temporal workflow')
     .argument('<job>', 'job name (see `maint jobs`)')
     .option('--dry-run', 'report what would change (purges, keypair-cleanup, scopes); change nothing')
-    .option('--batch-size <n>', `purges: rows per batch transaction (${BATCH_SIZE.min}-${BATCH_SIZE.max}, default ${BATCH_SIZE.default})`, parseIntFlag('--batch-size', BATCH_SIZE.min, BATCH_SIZE.max))
-    .option('--as-of <timestamp>', 'purges: reference time, ISO 8601 with a time zone (2026-03-07T10:00:00Z) or a date (UTC midnight), not in the future; default: now', parseAsOfFlag)
-    .option('--days <n>', `purges that take it: retention in days (${DAYS.min}-${DAYS.max}; see \`maint jobs\`)`, parseIntFlag('--days', DAYS.min, DAYS.max))
+    .option('--batch-size <n>', `purges: rows per batch transaction (${BATCH_SIZE.min}-${BATCH_SIZE.max}, default ${BATCH_SIZE.default})`)
+    .option('--as-of <timestamp>', 'purges: reference time, ISO 8601 with a time zone (2026-03-07T10:00:00Z) or a date (UTC midnight), not in the future; default: now')
+    .option('--days <n>', `purges that take it: retention in days (${DAYS.min}-${DAYS.max}; see \`maint jobs\`)`)
     .option('--types <a,b>', 'purges that select by type: the token types (see `maint jobs`)')
-    .option('--refresh-token-expire-seconds <n>', "django-oauth-toolkit-cleartokens: the app's REFRESH_TOKEN_EXPIRE_SECONDS (unset: no refresh token is deleted, as cleartokens does)", parseIntFlag('--refresh-token-expire-seconds', 0, 315_360_000))
+    .option('--refresh-token-expire-seconds <n>', "django-oauth-toolkit-cleartokens: the app's REFRESH_TOKEN_EXPIRE_SECONDS (unset: no refresh token is deleted, as cleartokens does)")
     .option('--dot-version <v>', 'django-oauth-toolkit-cleartokens: the django-oauth-toolkit version the app runs (e.g. 1.7, 2.4, 3.0)')
-    .option('--parallel <n>', `purges: lanes worked at once, on any workers of the queue (${PARALLEL.min}-${PARALLEL.max}; default ${PARALLEL.default} on large tables, 1 on small ones)`, parseIntFlag('--parallel', PARALLEL.min, PARALLEL.max))
+    .option('--parallel <n>', `purges: lanes worked at once, on any workers of the queue (${PARALLEL.min}-${PARALLEL.max}; default ${PARALLEL.default} on large tables, 1 on small ones)`)
     .option('--provider <name>', 'refresh-jwks: only this provider (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--wait', 'wait for the result (purges show a progress bar)')
     .option('--json', 'print the result as JSON')
@@ -116,39 +95,30 @@ export function registerRun(program: Command): void {
     .option('--task-queue <name>', 'task queue of the worker', parseTaskQueueFlag)
     .action(async (jobName: string, flags: RunFlags) => {
       // Loaded here, not at start, so `maint --help` answers at once.
-      const { checkFlags, findRunnableJob } = await import('../../jobs/runnable.js');
-      const { connectClient, startJob } = await import('../../temporal.js');
+      const [{ loadCatalogue }, { connectClient }, { startJob }] = await Promise.all([import('../../settings.js'), import('../../temporal.js'), import('../../start-job.js')]);
       // Everything is validated before anything is contacted.
-      const job = findRunnableJob(jobName);
-      const jobFlags: JobFlags = {
-        dryRun: flags.dryRun,
-        batchSize: flags.batchSize,
-        asOf: flags.asOf,
-        days: flags.days,
-        types: flags.types?.split(','),
-        provider: flags.provider,
-        refreshTokenExpireSeconds: flags.refreshTokenExpireSeconds,
-        dotVersion: flags.dotVersion,
-        parallel: flags.parallel,
-      };
-      checkFlags(job, jobFlags);
-      job.input(jobFlags, 'cli');
+      const catalogue = loadCatalogue();
+      const other = catalogue.entries.find((e) => e.name === jobName && e.command);
+      if (other) throw new InputError('job', `${other.name} has a command of its own: ${other.command}`);
+      const job = catalogue.find(jobName, catalogue.runnable());
+      const given: Partial<Record<RunFlag, unknown>> = { ...flags, types: flags.types?.split(',') };
+      const used = (Object.keys(RUN_FLAGS) as RunFlag[]).filter((f) => given[f] !== undefined);
+      catalogue.checkFlags(job, used);
+      const params = paramsFromFlags(job, used.map((f) => [f, given[f]]));
       const target = await resolveTemporal(flags);
       const client = await connectClient(target);
       try {
-        const { handle } = await startJob(client, { job: job.name, flags: jobFlags, taskQueue: target.taskQueue, trigger: 'cli', workflowId: flags.workflowId });
+        const { handle, runId } = await startJob(client, { job: job.name, params, taskQueue: target.taskQueue, trigger: 'cli', workflowId: flags.workflowId }, catalogue);
         if (!flags.wait) {
-          const info = { workflowId: handle.workflowId, runId: handle.firstExecutionRunId, job: job.name };
-          process.stdout.write(flags.json ? JSON.stringify(info) + '\n' : `started ${handle.workflowId} (run ${handle.firstExecutionRunId})\n`);
+          const info = { workflowId: handle.workflowId, runId, job: job.name };
+          process.stdout.write(flags.json ? JSON.stringify(info) + '\n' : `started ${handle.workflowId} (run ${runId})\n`);
           return;
         }
         await reportingWorkflowFailure('workflow', handle.workflowId, async () => {
-          const result =
-            job.workflowType === 'batchedPurge' ? await watch(handle, !flags.json && Boolean(process.stderr.isTTY)) : await handle.result();
-          if (flags.json) process.stdout.write(JSON.stringify(result) + '\n');
-          else process.stdout.write(job.workflowType === 'batchedPurge' ? renderPurgeResult(result as PurgeResult) : renderJobResult(job.workflowType, result));
+          const result = job.purge ? await watch(handle, !flags.json && Boolean(process.stderr.isTTY)) : await handle.result();
+          process.stdout.write(flags.json ? JSON.stringify(result) + '\n' : job.render(result));
           // A job that completed but could not do all it should (a provider down) fails the command for cron.
-          if (jobResultFailed(job.workflowType, result)) process.exitCode = 1;
+          if (job.failed?.(result)) process.exitCode = 1;
         }, { client, handle, taskQueue: target.taskQueue, namespace: target.namespace });
       } finally {
         await client.connection.close();

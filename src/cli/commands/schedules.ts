@@ -60,10 +60,10 @@ export function registerSchedules(program: Command): void {
     .option('--reset-pauses', "unpause schedules an operator paused (default: keep the pause and its note)")
     .option('--task-queue <name>', 'task queue the scheduled runs go to', parseTaskQueueFlag)
     .action(async (flags: Flags & { dryRun?: boolean; resetPauses?: boolean }) => {
-      const [{ effectiveSchedules }, { describePlan, syncSchedules }] = await Promise.all([import('../../../temporal-schedules/config.js'), import('../../../temporal-schedules/sync.js')]);
-      const declarations = effectiveSchedules();
+      const [{ loadSettings }, { describePlan, syncSchedules }] = await Promise.all([import('../../settings.js'), import('../../../temporal-schedules/sync.js')]);
+      const { schedules: declarations, catalogue } = loadSettings();
       await withClient(flags, async (client, taskQueue) => {
-        const plan = await syncSchedules(client, declarations, { taskQueue, dryRun: flags.dryRun, resetPauses: flags.resetPauses });
+        const plan = await syncSchedules(client, declarations, { taskQueue, catalogue, dryRun: flags.dryRun, resetPauses: flags.resetPauses });
         print(flags.json, plan, (flags.dryRun ? 'plan (nothing changed):\n' : '') + describePlan(plan).join('\n'));
       });
     });

@@ -1,0 +1,104 @@
+import { InputError } from '../errors.js';
+import { customJobs } from '../jobs/custom-rules.js';
+import { parsePurgeParams, BATCH_SIZE } from '../jobs/params.js';
+import type { JobDefinition } from '../jobs/types.js';
+import { renderPurgeResult } from '../cli/render.js';
+import type { PurgeResult } from '../jobs/types.js';
+import type { ScheduleDeclaration } from '../../temporal-schedules/declarations.js';
+import { RUN_FLAGS, workflowArgs, type JobEntry, type RunFlag } from './entry.js';
+import { OTHER_JOBS } from './jobs.js';
+import { applyJobParams, PURGE_JOBS } from './purges.js';
+
+export type { JobEntry, RunFlag, RunFlags, WorkflowName } from './entry.js';
+export { ROTATION_WORKFLOW_ID } from '../keys/types.js';
+export { applyJobParams } from './purges.js';
+
+/** A purge's entry: its rules, run by the one batched-purge workflow. */
+function purgeEntry(job: JobDefinition): JobEntry {
+  const d = job.options?.days;
+  const t = job.options?.types;
+  return {
+    name: job.name,
+    description: job.description,
+    workflow: 'batchedPurge',
+    parseParams: (params) => applyJobParams(job, parsePurgeParams(params)),
+    flags: ['dryRun', 'batchSize', 'asOf', 'parallel', ...(d ? (['days'] as const) : []), ...(t ? (['types'] as const) : []), ...(job.djangoParams ?? [])],
+    flagHelp: {
+      batchSize: `--batch-size (${job.defaultBatchSize ?? BATCH_SIZE.default})`,
+      ...(d ? { days: `--days (${d.default}: ${d.meaning})` } : {}),
+      ...(t ? { types: `--types (${t.allowed.join(',')})` } : {}),
+      refreshTokenExpireSeconds: '--refresh-token-expire-seconds (unset: no refresh token deleted)',
+      dotVersion: '--dot-version (required: e.g. 1.7, 2.4, 3.0)',
+    },
+    render: (r) => renderPurgeResult(r as PurgeResult),
+    schedules: job.schedules ?? [],
+    purge: job,
+  };
+}
+
+/**
+ * Every job this service runs: the built-in purges, the custom rules of the config file, then the jobs with
+ * workflows of their own. Built once from the settings and handed to whatever needs it (no module state).
+ */
+export class Catalogue {
+  readonly entries: readonly JobEntry[];
+
+  constructor(configFile: unknown = {}) {
+    const custom = customJobs(configFile, PURGE_JOBS.map((j) => j.name));
+    this.entries = [...[...PURGE_JOBS, ...custom].map(purgeEntry), ...OTHER_JOBS];
+  }
+
+  names(): string[] {
+    return this.entries.map((e) => e.name);
+  }
+
+  /** The job named `name` among `among` (default: all); an unknown name is refused with the allowed ones. */
+  find(name: string, among: readonly JobEntry[] = this.entries): JobEntry {
+    const entry = among.find((e) => e.name === name);
+    if (!entry) throw new InputError('job', `unknown job "${name}"; allowed: ${among.map((e) => e.name).join(', ')}`);
+    return entry;
+  }
+
+  /** The retention rules of a purge job (the worker resolves a run's rules here, never from its input). */
+  purge(name: string): JobDefinition {
+    const job = this.entries.find((e) => e.name === name)?.purge;
+    if (!job) throw new InputError('job', `unknown job "${name}"; allowed: ${this.purges().map((j) => j.name).join(', ')}`);
+    return job;
+  }
+
+  purges(): JobDefinition[] {
+    return this.entries.flatMap((e) => (e.purge ? [e.purge] : []));
+  }
+
+  /** The jobs `maint run` starts (the others have a command of their own). */
+  runnable(): JobEntry[] {
+    return this.entries.filter((e) => !e.command);
+  }
+
+  /** The schedules every job declares, before the config file's overrides. */
+  schedules(): ScheduleDeclaration[] {
+    return this.entries.flatMap((e) => e.schedules.map((s) => ({ ...s, job: e.name })));
+  }
+
+  /** Refuses flags the job does not take, naming the jobs that do: a flag must never be silently ignored. */
+  checkFlags(entry: JobEntry, given: readonly RunFlag[]): void {
+    for (const flag of given) {
+      if (entry.flags.includes(flag)) continue;
+      const takers = this.runnable().filter((e) => e.flags.includes(flag)).map((e) => e.name);
+      throw new InputError(RUN_FLAGS[flag].flag, `not accepted by ${entry.name}; accepted by: ${takers.join(', ')}`);
+    }
+  }
+}
+
+/**
+ * What starting a job means for Temporal: the workflow and its arguments, the parameters validated first. A
+ * schedule starts a singleton job through its joining workflow (the server appends the time to a schedule's ids).
+ */
+export function jobAction(entry: JobEntry, params: Record<string, unknown>, trigger?: string, by: 'client' | 'schedule' = 'client'): { workflowType: string; args: unknown[] } {
+  entry.parseParams(params);
+  const workflowType = by === 'schedule' && entry.singleton ? entry.singleton.scheduledWorkflow : entry.workflow;
+  return { workflowType, args: workflowArgs(entry, params, trigger) };
+}
+
+/** The built-in jobs only (no config file): for code that must not depend on where it runs. */
+export const BUILT_IN = new Catalogue({});

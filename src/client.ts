@@ -1,0 +1,28 @@
+/**
+ * The package's public client (`import { startJob } from 'auth-maintenance/client'`): what a script needs to
+ * trigger the maintenance jobs the way `maint run` and the schedules do. `npm run build` compiles it to dist/.
+ */
+import type { Client } from '@temporalio/client';
+import { loadConfig } from './config.js';
+import { connectClient } from './temporal.js';
+
+export { Catalogue, BUILT_IN, ROTATION_WORKFLOW_ID, type JobEntry } from './catalogue/index.js';
+export { loadCatalogue } from './settings.js';
+export { startJob, jobWorkflowId, type StartJobRequest, type StartedJob } from './start-job.js';
+export { connectClient, type ClientOptions } from './temporal.js';
+export { InputError } from './errors.js';
+export type { PurgeResult, Progress } from './jobs/types.js';
+export type { RotationResult, ScheduledRotationResult, SweepResult } from './keys/types.js';
+export type { RefreshResult } from './oidc/types.js';
+export type { ScopesResult } from './scopes.js';
+export type { HealthReport } from './health/types.js';
+
+/**
+ * A client for the Temporal server the environment names, as the worker and the `temporal` CLI read it
+ * (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, a Temporal profile, API key, TLS), and the task queue the worker polls.
+ */
+export async function connectFromEnvironment(env: NodeJS.ProcessEnv = process.env): Promise<{ client: Client; taskQueue: string }> {
+  const config = loadConfig(env);
+  const client = await connectClient({ address: config.temporalAddress, namespace: config.namespace, security: config.temporalSecurity });
+  return { client, taskQueue: config.taskQueue };
+}
