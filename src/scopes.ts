@@ -1,4 +1,4 @@
-import { boolField, paramsObject } from './validate.js';
+import { bool, paramsSchema, parseParams } from './validate.js';
 
 /** The scopes every deployment has (from the seeds' initialize_jwt_scopes). Pure data: workflows import it. */
 export const DEFAULT_SCOPES: ReadonlyArray<{ name: string; description: string }> = [
@@ -15,7 +15,8 @@ export interface ScopesResult {
   existing: string[];
 }
 
+const SCOPES_PARAMS = paramsSchema({ dryRun: bool.nullish() });
+
 export function parseScopesParams(raw: unknown): { dryRun: boolean } {
-  const input = paramsObject(raw, ['dryRun']);
-  return { dryRun: boolField('dryRun', input.dryRun, false) };
+  return { dryRun: parseParams(SCOPES_PARAMS, raw).dryRun ?? false };
 }

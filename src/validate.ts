@@ -1,10 +1,13 @@
+import { z } from 'zod';
 import { InputError } from './errors.js';
 import { ISO_8601_EXPECTED, parseIso8601 } from './iso-time.js';
 import { TASK_QUEUE_MAX_LENGTH, TRIGGER_MAX_LENGTH, WORKFLOW_ID_MAX_LENGTH } from './limits.js';
 
 /**
- * Small validators for workflow parameters and environment variables: each names the field and what is
- * allowed. Strings of digits are accepted for numbers, since flags and env vars arrive as text.
+ * Parameters, flags and environment variables are checked by zod schemas built from the fields below, through one
+ * adapter (`parseParams`, `parseField`) that turns zod's first issue into an InputError naming the field, the value
+ * and what is allowed. Strings of digits are accepted for integers, since flags and env vars arrive as text.
+ * Pure: workflow code parses its input with the same schemas.
  */
 
 export interface IntRange {
@@ -12,47 +15,74 @@ export interface IntRange {
   max: number;
 }
 
-export function intField(field: string, value: unknown, range: IntRange, fallback: number): number;
-export function intField(field: string, value: unknown, range: IntRange, fallback?: undefined): number | undefined;
-export function intField(field: string, value: unknown, range: IntRange, fallback?: number): number | undefined {
-  if (value === undefined || value === null || value === '') return fallback;
-  const n = typeof value === 'string' && /^\s*-?\d+\s*$/.test(value) ? Number(value) : value;
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < range.min || n > range.max) {
-    throw new InputError(field, `${JSON.stringify(value)} is not allowed; expected an integer from ${range.min} to ${range.max}`);
+/** A message for a value that is not allowed: the adapter puts the value in front of it. */
+const expected = (what: string) => ({ error: `expected ${what}` });
+const DIGITS = /^\s*-?\d+\s*$/;
+
+export function int(range: IntRange, what = `an integer from ${range.min} to ${range.max}`) {
+  const e = expected(what);
+  return z.preprocess((v) => (typeof v === 'string' && DIGITS.test(v) ? Number(v) : v), z.number(e).int(e).min(range.min, e).max(range.max, e));
+}
+
+export const bool = z.boolean(expected('true or false'));
+
+export function oneOf<T extends string>(allowed: readonly [T, ...T[]]) {
+  return z.enum(allowed as [T, ...T[]], expected(`one of ${allowed.join(', ')}`));
+}
+
+/** An ISO 8601 time as text, kept as given. */
+export const isoTime = z.string({ error: `{value} is not an ISO 8601 timestamp; ${ISO_8601_EXPECTED}` }).refine((v) => parseIso8601(v) !== undefined, { error: `{value} is not an ISO 8601 timestamp; ${ISO_8601_EXPECTED}` });
+
+/** The parameters of a job: only the listed fields, so a typo never runs silently with defaults. */
+export function paramsSchema<S extends z.ZodRawShape>(shape: S) {
+  return z.strictObject(shape);
+}
+
+function valueAt(raw: unknown, path: PropertyKey[]): unknown {
+  return path.reduce<unknown>((v, k) => (v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined), raw);
+}
+
+/** The InputError of zod's first issue: the field, then the value and what is allowed. */
+function inputError(issue: z.core.$ZodIssue, raw: unknown, field: string | undefined, schema: z.ZodType): InputError {
+  if (issue.code === 'unrecognized_keys') {
+    const known = schema instanceof z.ZodObject ? Object.keys(schema.shape) : [];
+    return new InputError(`params.${issue.keys[0]}`, `unknown parameter; allowed: ${known.join(', ')}`);
   }
-  return n;
+  // Named by the parameter itself: `types`, not `types.1`, with the value as it was given.
+  const name = field ?? String(issue.path[0] ?? 'params');
+  const value = JSON.stringify(field ? raw : valueAt(raw, issue.path.slice(0, 1)));
+  const message = issue.message.startsWith('expected ') ? `${value} is not allowed; ${issue.message}` : issue.message.replace('{value}', value ?? 'nothing');
+  return new InputError(name || 'params', message);
 }
 
-export function boolField(field: string, value: unknown, fallback: boolean): boolean {
-  if (value === undefined || value === null) return fallback;
-  if (typeof value !== 'boolean') throw new InputError(field, `${JSON.stringify(value)} is not allowed; expected true or false`);
-  return value;
+/** The fields that were given (null counts as not given: it means "the default"). */
+export function given<T extends object>(o: T): { [K in keyof T]?: NonNullable<T[K]> } {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined && v !== null)) as { [K in keyof T]?: NonNullable<T[K]> };
 }
 
-export function enumField<T extends string>(field: string, value: unknown, allowed: readonly T[], fallback: T): T {
-  if (value === undefined || value === null || value === '') return fallback;
-  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
-    throw new InputError(field, `${JSON.stringify(value)} is not allowed; expected one of ${allowed.join(', ')}`);
-  }
-  return value as T;
-}
-
-/** Parameters arrive as an object; unknown fields are refused so a typo never runs silently with defaults. */
-export function paramsObject(raw: unknown, known: readonly string[]): Record<string, unknown> {
-  if (raw === undefined || raw === null) return {};
+/** Parameters through their schema: an object (none counts as empty), every field checked, defaults applied. */
+export function parseParams<S extends z.ZodType>(schema: S, raw: unknown): z.output<S> {
+  if (raw === undefined || raw === null) raw = {};
   if (typeof raw !== 'object' || Array.isArray(raw)) throw new InputError('params', 'must be an object');
-  const input = raw as Record<string, unknown>;
-  for (const key of Object.keys(input)) {
-    if (!known.includes(key)) throw new InputError(`params.${key}`, `unknown parameter; allowed: ${known.join(', ')}`);
-  }
-  return input;
+  const parsed = schema.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  const issues = parsed.error.issues;
+  throw inputError(issues.find((i) => i.code === 'unrecognized_keys') ?? issues[0]!, raw, undefined, schema);
 }
 
-/** Like parseIso8601, but a value in another form is an InputError naming `field` and the allowed forms. */
+/** One value (a flag, an env var) through a field's schema, the error naming `field`; unset: `fallback`. */
+export function parseField<S extends z.ZodType>(field: string, schema: S, value: unknown, fallback: z.output<S>): z.output<S>;
+export function parseField<S extends z.ZodType>(field: string, schema: S, value: unknown): z.output<S> | undefined;
+export function parseField<S extends z.ZodType>(field: string, schema: S, value: unknown, fallback?: z.output<S>): z.output<S> | undefined {
+  if (value === undefined || value === null) return fallback;
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  throw inputError(parsed.error.issues[0]!, value, field, schema);
+}
+
+/** An ISO 8601 time (a flag, a parameter) as the instant it names; any other form is refused naming `field`. */
 export function isoTimeField(field: string, value: unknown): Date {
-  const at = parseIso8601(value);
-  if (!at) throw new InputError(field, `${JSON.stringify(value)} is not an ISO 8601 timestamp; ${ISO_8601_EXPECTED}`);
-  return at;
+  return parseIso8601(parseField(field, isoTime, value ?? ''))!;
 }
 
 /** Control characters (newlines included) have no business in an id and would forge lines in logs. */

@@ -1,7 +1,7 @@
 import { parseCleanupParams, parseRotationParams } from '../keys/policy.js';
 import { parseRefreshParams } from '../oidc/params.js';
 import { parseScopesParams } from '../scopes.js';
-import { paramsObject } from '../validate.js';
+import { paramsSchema, parseParams } from '../validate.js';
 import { refreshFailed, renderReport, renderRefresh, renderRotation, renderScopes, renderSweep } from '../cli/render.js';
 import type { HealthReport } from '../health/types.js';
 import { ROTATION_WORKFLOW_ID, type RotationResult, type SweepResult } from '../keys/types.js';
@@ -93,7 +93,7 @@ export const OTHER_JOBS: readonly JobEntry[] = [
     name: 'health-report',
     description: 'Tokens, keys, activity of the last 24 hours, status and recommendations',
     workflow: 'healthReport',
-    parseParams: (p) => paramsObject(p, []),
+    parseParams: (p) => parseParams(paramsSchema({}), p),
     flags: [],
     command: 'maint report',
     render: (r) => renderReport(r as HealthReport),

@@ -1,7 +1,7 @@
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { InputError, loadConfig, parseAddress, parseDatabaseUrl } from '../config.js';
 import { readLocalEnvironment } from '../local/environment.js';
-import { checkTaskQueue, checkWorkflowId, isoTimeField } from '../validate.js';
+import { checkTaskQueue, checkWorkflowId, int, isoTimeField, parseField } from '../validate.js';
 import { failureReason } from './errors.js';
 import { warnWhenNoWorker } from './worker-watch.js';
 
@@ -33,21 +33,13 @@ export async function resolveDatabaseUrl(flag?: string): Promise<string> {
 }
 
 export function parseIntFlag(name: string, min: number, max: number) {
-  return (value: string): number => {
-    const n = /^\s*-?\d+\s*$/.test(value) ? Number(value) : NaN;
-    if (!Number.isInteger(n) || n < min || n > max) {
-      throw new InputError(name, `"${value}" is not allowed; expected an integer from ${min} to ${max}`);
-    }
-    return n;
-  };
+  const schema = int({ min, max });
+  return (value: string): number => parseField(name, schema, value)!;
 }
 
-/** `--as-of`: ISO 8601 only (a date, or a date-time with its time zone), not in the future. */
-export function parseAsOfFlag(value: string): string {
-  const at = isoTimeField('--as-of', value);
-  // A reference time in the future would delete rows that are still valid.
-  if (at.getTime() > Date.now() + 1000) throw new InputError('--as-of', `${value} is in the future; allowed: now or earlier`);
-  return at.toISOString();
+/** A time flag: ISO 8601 only (a date, or a date-time with its time zone). */
+export function parseTimeFlag(name: string) {
+  return (value: string): Date => isoTimeField(name, value);
 }
 
 export const parseWorkflowIdFlag = (value: string): string => checkWorkflowId('--workflow-id', value);

@@ -1,4 +1,8 @@
+import { z } from 'zod';
 import { InputError } from '../errors.js';
+import { int, paramsSchema, parseParams } from '../validate.js';
+
+const DOT_VERSION_EXPECTED = { error: 'expected the django-oauth-toolkit version the app runs, major.minor from 1.1 to 3.x, e.g. 1.7, 2.4 or 3.0' };
 import type { PurgeParams, RetentionRule } from './types.js';
 
 /**
@@ -8,33 +12,25 @@ import type { PurgeParams, RetentionRule } from './types.js';
  * would fail at commit.
  */
 
-/** Parameters only the Django presets take (validated with the other purge parameters). */
-export const DJANGO_PARAM_KEYS = ['refreshTokenExpireSeconds', 'dotVersion'] as const;
-
 /** Ten years: anything longer is a typo, not a lifespan. */
 const MAX_REFRESH_SECONDS = 10 * 365 * 86_400;
 
-/** Validates the Django-only parameters of `input`; returns the ones given. */
-export function parseDjangoParams(input: Record<string, unknown>): Pick<PurgeParams, 'refreshTokenExpireSeconds' | 'dotVersion'> {
-  const out: Pick<PurgeParams, 'refreshTokenExpireSeconds' | 'dotVersion'> = {};
-  const secs = input.refreshTokenExpireSeconds;
-  if (secs !== undefined && secs !== null) {
-    const n = typeof secs === 'string' && /^\s*\d+\s*$/.test(secs) ? Number(secs) : secs;
-    if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > MAX_REFRESH_SECONDS) {
-      throw new InputError('refreshTokenExpireSeconds', `${JSON.stringify(secs)} is not allowed; expected an integer from 0 to ${MAX_REFRESH_SECONDS} (seconds, as REFRESH_TOKEN_EXPIRE_SECONDS)`);
-    }
-    out.refreshTokenExpireSeconds = n;
-  }
-  const version = input.dotVersion;
-  if (version !== undefined && version !== null) {
-    if (typeof version !== 'string' || !/^[123]\.\d{1,3}(\.\d{1,3})?$/.test(version.trim())) {
-      throw new InputError('dotVersion', `${JSON.stringify(version)} is not allowed; expected the django-oauth-toolkit version the app runs, major.minor from 1.1 to 3.x, e.g. 1.7, 2.4 or 3.0`);
-    }
+/** The parameters only the Django presets take (checked with the other purge parameters). */
+export const DJANGO_PARAMS = {
+  refreshTokenExpireSeconds: int({ min: 0, max: MAX_REFRESH_SECONDS }, `an integer from 0 to ${MAX_REFRESH_SECONDS} (seconds, as REFRESH_TOKEN_EXPIRE_SECONDS)`).nullish(),
+  dotVersion: z
+    .string(DOT_VERSION_EXPECTED)
+    .trim()
+    .regex(/^[123]\.\d{1,3}(\.\d{1,3})?$/, DOT_VERSION_EXPECTED)
     // 1.0 cleared access tokens only with a refresh lifespan and never revoked refresh tokens: not reproduced.
-    if (/^1\.0(\.|$)/.test(version.trim())) throw new InputError('dotVersion', `"${version}" is not supported; the preset reproduces cleartokens of 1.1 to 3.x`);
-    out.dotVersion = version.trim();
-  }
-  return out;
+    .refine((v) => !/^1\.0(\.|$)/.test(v), { error: '{value} is not supported; the preset reproduces cleartokens of 1.1 to 3.x' })
+    .nullish(),
+};
+
+/** The Django-only parameters of `raw`, checked; the ones given. */
+export function parseDjangoParams(raw: unknown): Pick<PurgeParams, 'refreshTokenExpireSeconds' | 'dotVersion'> {
+  const { refreshTokenExpireSeconds, dotVersion } = parseParams(paramsSchema(DJANGO_PARAMS), raw);
+  return { ...(refreshTokenExpireSeconds != null ? { refreshTokenExpireSeconds } : {}), ...(dotVersion != null ? { dotVersion } : {}) };
 }
 
 const DOT_VERSION_REQUIRED =

@@ -1,5 +1,5 @@
 import { InputError } from '../errors.js';
-import { boolField, enumField, intField, paramsObject, type IntRange } from '../validate.js';
+import { bool, given, int, oneOf, paramsSchema, parseField, parseParams, type IntRange } from '../validate.js';
 import { KEY_ALGS, type CleanupParams, type KeyPolicy, type RotationParams } from './types.js';
 
 const DAY = 86_400;
@@ -30,32 +30,35 @@ export const DEFAULT_POLICY: KeyPolicy = {
 
 /** The lifecycle defaults of this deployment, from its environment (see the README's configuration table). */
 export function loadKeyPolicy(env: NodeJS.ProcessEnv = process.env): KeyPolicy {
-  const rotateAfterDays = intField('KEY_ROTATE_AFTER_DAYS', env.KEY_ROTATE_AFTER_DAYS, RANGES.rotateAfterDays);
-  const retentionDays = intField('KEY_RETENTION_DAYS', env.KEY_RETENTION_DAYS, RANGES.retentionDays);
+  // An empty variable is an unset one.
+  const v = (name: string) => env[name] || undefined;
+  const rotateAfterDays = parseField('KEY_ROTATE_AFTER_DAYS', int(RANGES.rotateAfterDays), v('KEY_ROTATE_AFTER_DAYS'));
+  const retentionDays = parseField('KEY_RETENTION_DAYS', int(RANGES.retentionDays), v('KEY_RETENTION_DAYS'));
   return {
-    alg: enumField('KEY_ALG', env.KEY_ALG, KEY_ALGS, DEFAULT_POLICY.alg),
-    jwksCacheSeconds: intField('JWKS_CACHE_SECONDS', env.JWKS_CACHE_SECONDS, RANGES.jwksCacheSeconds, DEFAULT_POLICY.jwksCacheSeconds),
-    maxTokenLifetimeSeconds: intField('MAX_TOKEN_LIFETIME_SECONDS', env.MAX_TOKEN_LIFETIME_SECONDS, RANGES.maxTokenLifetimeSeconds, DEFAULT_POLICY.maxTokenLifetimeSeconds),
+    alg: parseField('KEY_ALG', oneOf(KEY_ALGS), v('KEY_ALG'), DEFAULT_POLICY.alg),
+    jwksCacheSeconds: parseField('JWKS_CACHE_SECONDS', int(RANGES.jwksCacheSeconds), v('JWKS_CACHE_SECONDS'), DEFAULT_POLICY.jwksCacheSeconds),
+    maxTokenLifetimeSeconds: parseField('MAX_TOKEN_LIFETIME_SECONDS', int(RANGES.maxTokenLifetimeSeconds), v('MAX_TOKEN_LIFETIME_SECONDS'), DEFAULT_POLICY.maxTokenLifetimeSeconds),
     rotateAfterSeconds: rotateAfterDays !== undefined ? rotateAfterDays * DAY : DEFAULT_POLICY.rotateAfterSeconds,
     retentionSeconds: retentionDays !== undefined ? retentionDays * DAY : DEFAULT_POLICY.retentionSeconds,
-    maxActiveKeys: intField('MAX_ACTIVE_KEYS', env.MAX_ACTIVE_KEYS, RANGES.maxActiveKeys, DEFAULT_POLICY.maxActiveKeys),
+    maxActiveKeys: parseField('MAX_ACTIVE_KEYS', int(RANGES.maxActiveKeys), v('MAX_ACTIVE_KEYS'), DEFAULT_POLICY.maxActiveKeys),
     stepTimeoutSeconds: DEFAULT_POLICY.stepTimeoutSeconds,
   };
 }
 
-const ROTATION_KEYS = ['alg', 'force', 'jwksCacheSeconds', 'maxTokenLifetimeSeconds', 'rotateAfterSeconds', 'retentionSeconds', 'maxActiveKeys', 'stepTimeoutSeconds'] as const;
+const ROTATION_PARAMS = paramsSchema({
+  alg: oneOf(KEY_ALGS).nullish(),
+  force: bool.nullish(),
+  jwksCacheSeconds: int(RANGES.jwksCacheSeconds).nullish(),
+  maxTokenLifetimeSeconds: int(RANGES.maxTokenLifetimeSeconds).nullish(),
+  rotateAfterSeconds: int(RANGES.rotateAfterSeconds).nullish(),
+  retentionSeconds: int(RANGES.retentionSeconds).nullish(),
+  maxActiveKeys: int(RANGES.maxActiveKeys).nullish(),
+  stepTimeoutSeconds: int(RANGES.stepTimeoutSeconds).nullish(),
+});
 
 /** Validates rotation parameters (from our CLI, `temporal workflow start` or a schedule) without defaults. */
 export function parseRotationParams(raw: unknown): RotationParams {
-  const input = paramsObject(raw, ROTATION_KEYS);
-  const out: RotationParams = {};
-  if (input.alg !== undefined) out.alg = enumField('alg', input.alg, KEY_ALGS, DEFAULT_POLICY.alg);
-  if (input.force !== undefined) out.force = boolField('force', input.force, false);
-  for (const key of ['jwksCacheSeconds', 'maxTokenLifetimeSeconds', 'rotateAfterSeconds', 'retentionSeconds', 'maxActiveKeys', 'stepTimeoutSeconds'] as const) {
-    const v = intField(key, input[key], RANGES[key]);
-    if (v !== undefined) out[key] = v;
-  }
-  return out;
+  return given(parseParams(ROTATION_PARAMS, raw));
 }
 
 /** Parameters over the deployment's defaults: the policy a rotation runs with (recorded in its history). */
@@ -65,12 +68,11 @@ export function resolvePolicy(params: RotationParams, defaults: KeyPolicy): KeyP
   return { ...defaults, ...rest, force: force ?? false };
 }
 
-const CLEANUP_KEYS = ['dryRun', 'retentionSeconds'] as const;
+const CLEANUP_PARAMS = paramsSchema({ dryRun: bool.nullish(), retentionSeconds: int(RANGES.retentionSeconds).nullish() });
 
 export function parseCleanupParams(raw: unknown): CleanupParams {
-  const input = paramsObject(raw, CLEANUP_KEYS);
-  const retentionSeconds = intField('retentionSeconds', input.retentionSeconds, RANGES.retentionSeconds);
-  return { dryRun: boolField('dryRun', input.dryRun, false), ...(retentionSeconds !== undefined ? { retentionSeconds } : {}) };
+  const { dryRun, ...rest } = given(parseParams(CLEANUP_PARAMS, raw));
+  return { dryRun: dryRun ?? false, ...rest };
 }
 
 /** MAINT_KEK: base64 (or base64url) of exactly 32 random bytes. The value itself never appears in an error. */

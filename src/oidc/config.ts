@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { InputError } from '../config.js';
-import { intField, paramsObject } from '../validate.js';
+import { int, parseField } from '../validate.js';
 import { NAME, OIDC_RANGES, parseRefreshParams } from './params.js';
 
 export { OIDC_RANGES, parseRefreshParams };
@@ -74,9 +74,9 @@ export function loadOidcConfig(env: NodeJS.ProcessEnv = process.env): OidcConfig
   }
   return {
     providers,
-    timeoutMs: intField('OIDC_FETCH_TIMEOUT_MS', env.OIDC_FETCH_TIMEOUT_MS, OIDC_RANGES.timeoutMs, OIDC_DEFAULTS.timeoutMs),
-    attempts: intField('OIDC_FETCH_ATTEMPTS', env.OIDC_FETCH_ATTEMPTS, OIDC_RANGES.attempts, OIDC_DEFAULTS.attempts),
-    retryInitialMs: intField('OIDC_RETRY_INITIAL_MS', env.OIDC_RETRY_INITIAL_MS, OIDC_RANGES.retryInitialMs, OIDC_DEFAULTS.retryInitialMs),
+    timeoutMs: parseField('OIDC_FETCH_TIMEOUT_MS', int(OIDC_RANGES.timeoutMs), env.OIDC_FETCH_TIMEOUT_MS || undefined, OIDC_DEFAULTS.timeoutMs),
+    attempts: parseField('OIDC_FETCH_ATTEMPTS', int(OIDC_RANGES.attempts), env.OIDC_FETCH_ATTEMPTS || undefined, OIDC_DEFAULTS.attempts),
+    retryInitialMs: parseField('OIDC_RETRY_INITIAL_MS', int(OIDC_RANGES.retryInitialMs), env.OIDC_RETRY_INITIAL_MS || undefined, OIDC_DEFAULTS.retryInitialMs),
   };
 }
 

@@ -1,5 +1,5 @@
-import { InputError } from '../errors.js';
-import { intField, paramsObject } from '../validate.js';
+import { z } from 'zod';
+import { given, int, paramsSchema, parseParams } from '../validate.js';
 import type { RefreshParams } from './config.js';
 
 /** Pure checks of the JWKS refresh's parameters (workflow code uses them too). */
@@ -13,21 +13,16 @@ export const OIDC_RANGES = {
 /** A provider's name. */
 export const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 
-const REFRESH_KEYS = ['providers', 'timeoutMs', 'attempts', 'retryInitialMs'] as const;
+const names = { error: 'must be a list of provider names' };
+
+const REFRESH_PARAMS = paramsSchema({
+  providers: z.array(z.string(names).regex(NAME, names), names).optional(),
+  timeoutMs: int(OIDC_RANGES.timeoutMs).nullish(),
+  attempts: int(OIDC_RANGES.attempts).nullish(),
+  retryInitialMs: int(OIDC_RANGES.retryInitialMs).nullish(),
+});
 
 export function parseRefreshParams(raw: unknown): RefreshParams {
-  const input = paramsObject(raw, REFRESH_KEYS);
-  const out: RefreshParams = {};
-  if (input.providers !== undefined) {
-    if (!Array.isArray(input.providers) || input.providers.some((p) => typeof p !== 'string' || !NAME.test(p))) {
-      throw new InputError('providers', 'must be a list of provider names');
-    }
-    out.providers = input.providers as string[];
-  }
-  for (const key of ['timeoutMs', 'attempts', 'retryInitialMs'] as const) {
-    const v = intField(key, input[key], OIDC_RANGES[key]);
-    if (v !== undefined) out[key] = v;
-  }
-  return out;
+  return given(parseParams(REFRESH_PARAMS, raw));
 }
 

@@ -5,7 +5,7 @@ import { pgConfig } from '../../db/schema.js';
 import { parsePort } from '../../config.js';
 import { loadKeyPolicy, parseRotationParams, RANGES } from '../../keys/policy.js';
 import { KEY_ALGS, ROTATION_WORKFLOW_ID, type RotationProgress, type RotationResult } from '../../keys/types.js';
-import { enumField } from '../../validate.js';
+import { oneOf, parseField } from '../../validate.js';
 import { parseIntFlag, parseTaskQueueFlag, resolveDatabaseUrl, resolveTemporal, type ConnectionFlags, reportingWorkflowFailure } from '../context.js';
 import { renderKeys, renderRotation } from '../render.js';
 
@@ -64,7 +64,7 @@ export function registerKeys(program: Command): void {
     .option('--task-queue <name>', 'task queue of the worker', parseTaskQueueFlag)
     .action(async (flags: RotateFlags) => {
       const [{ connectClient }, { startJob }, { loadCatalogue }] = await Promise.all([import('../../temporal.js'), import('../../start-job.js'), import('../../settings.js')]);
-      const alg = flags.alg !== undefined ? enumField('--alg', flags.alg, KEY_ALGS, 'RS256') : undefined;
+      const alg = parseField('--alg', oneOf(KEY_ALGS), flags.alg);
       const params = { ...(flags.force ? { force: true } : {}), ...(alg ? { alg } : {}) };
       const catalogue = loadCatalogue();
       const target = await resolveTemporal(flags);

@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
 import type { Client, ScheduleHandle } from '@temporalio/client';
 import { InputError } from '../../config.js';
-import { isoTimeField } from '../../validate.js';
 import { OVERLAP_POLICIES, MANAGED_BY, type OverlapPolicy } from '../../../temporal-schedules/declarations.js';
-import { parseTaskQueueFlag, resolveTemporal, type ConnectionFlags } from '../context.js';
+import { parseTaskQueueFlag, parseTimeFlag, resolveTemporal, type ConnectionFlags } from '../context.js';
 import { table } from '../format.js';
 
 function parseOverlap(value: string): OverlapPolicy {
@@ -13,7 +12,7 @@ function parseOverlap(value: string): OverlapPolicy {
 }
 
 function parseTime(flag: string) {
-  return (value: string): Date => isoTimeField(flag, value);
+  return parseTimeFlag(flag);
 }
 
 function withConnection(cmd: Command): Command {
