@@ -1,18 +1,8 @@
-import {
-  ApplicationFailure,
-  CancellationScope,
-  CancelledFailure,
-  continueAsNew,
-  isCancellation,
-  patched,
-  proxyActivities,
-  setHandler,
-  workflowInfo,
-} from '@temporalio/workflow';
-import type { Activities } from '../activities/index.js';
+import { CancellationScope, CancelledFailure, continueAsNew, patched, setHandler, workflowInfo } from '@temporalio/workflow';
 import { nextBatchSize } from '../src/jobs/batch-size.js';
 import type { CarriedState, Progress, PurgeResult, ResolvedJob, RetentionRule } from '../src/jobs/types.js';
-import { addCounts, bookkeeping, errorMessage, progressQuery, scheduleTrigger } from './common.js';
+import { addCounts, bookkeeping, progressQuery, scheduleTrigger } from './common.js';
+import { endOnError, finishing, startRecord, stepNamesOf, v1BatchActivities } from './purge-common.js';
 
 /** The input of the earlier version: its continuations carried the resolved rules. */
 export interface LegacyPurgeInput {
@@ -33,8 +23,7 @@ function stepsOf(resolved: ResolvedJob): RetentionRule[] {
  * began. New runs take the current loop (`batched-purge.ts`).
  */
 export async function legacyBatchedPurge(input: LegacyPurgeInput): Promise<PurgeResult> {
-  const info = workflowInfo();
-  const runId = info.firstExecutionRunId;
+  const runId = workflowInfo().firstExecutionRunId;
   let state: CarriedState | undefined = input.carried;
   let phase: Progress['phase'] = state ? 'deleting' : 'starting';
 
@@ -76,42 +65,24 @@ export async function legacyBatchedPurge(input: LegacyPurgeInput): Promise<Purge
   const { params } = s.resolved;
   const steps = stepsOf(s.resolved);
   const cutoffs = s.cutoffs ?? [s.cutoff];
-  const batches = proxyActivities<Activities>({
-    startToCloseTimeout: `${params.batchTimeoutSeconds} seconds`,
-    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 20 },
-  });
+  const batches = v1BatchActivities(params.batchTimeoutSeconds);
 
   const finish = (status: PurgeResult['status'], error?: string) =>
-    CancellationScope.nonCancellable(async () => {
-      phase = 'finishing';
-      const done = await bookkeeping.finishRun({
-        runId,
-        status,
-        dryRun: params.dryRun,
-        matched: s.matched,
-        finishedAt: new Date().toISOString(),
-        error,
-        ...(steps.length > 1 || steps[0]?.action?.type === 'update' ? { stepNames: steps.map(stepName) } : {}),
-      });
-      phase = 'done';
-      const result: PurgeResult = { ...done, job: s.resolved.job, dryRun: params.dryRun, cutoff: s.cutoff };
-      // Dry runs delete nothing: report what would go.
-      return params.dryRun ? { ...result, children: s.children } : result;
-    });
+    finishing(
+      (p) => (phase = p),
+      async () => {
+        const finishedAt = new Date().toISOString();
+        const done = await bookkeeping.finishRun({ runId, status, dryRun: params.dryRun, matched: s.matched, finishedAt, error, ...stepNamesOf(steps) });
+        const result: PurgeResult = { ...done, job: s.resolved.job, dryRun: params.dryRun, cutoff: s.cutoff };
+        // Dry runs delete nothing: report what would go.
+        return params.dryRun ? { ...result, children: s.children } : result;
+      },
+    );
 
   let continueNow = false;
   try {
     if (s.matched === null) {
-      await bookkeeping.startRun({
-        runId,
-        workflowId: info.workflowId,
-        job: s.resolved.job,
-        parameters: { ...params },
-        trigger: s.trigger,
-        dryRun: params.dryRun,
-        cutoff: s.cutoff,
-        startedAt: new Date(s.startedAtMs).toISOString(),
-      });
+      await bookkeeping.startRun(startRecord(runId, s.resolved.job, params, s.trigger, s.cutoff, s.startedAtMs));
       phase = 'counting';
       const count =
         steps.length === 1
@@ -170,20 +141,11 @@ export async function legacyBatchedPurge(input: LegacyPurgeInput): Promise<Purge
       }
     }
   } catch (err) {
-    if (isCancellation(err)) {
-      await finish('cancelled');
-      throw err;
-    }
-    await finish('failed', errorMessage(err));
-    throw ApplicationFailure.nonRetryable(`purge failed: ${errorMessage(err)}`, 'PurgeFailed');
+    return endOnError(err, finish);
   }
   if (continueNow) {
     phase = 'deleting';
     return continueAsNew<(i: LegacyPurgeInput) => Promise<PurgeResult>>({ job: input.job, trigger: s.trigger, carried: s });
   }
   return finish('completed');
-}
-
-function stepName(rule: RetentionRule): string {
-  return rule.name ?? rule.table;
 }

@@ -1,23 +1,12 @@
-import {
-  ActivityFailure,
-  ApplicationFailure,
-  CancellationScope,
-  CancelledFailure,
-  continueAsNew,
-  isCancellation,
-  patched,
-  proxyActivities,
-  setHandler,
-  workflowInfo,
-} from '@temporalio/workflow';
-import type { Activities } from '../activities/index.js';
+import { ApplicationFailure, CancellationScope, CancelledFailure, continueAsNew, patched, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { RecordedRun } from '../activities/purge.js';
 import { parsePurgeParams } from '../src/jobs/params.js';
 import { parsePurgeInput } from '../src/jobs/purge-input.js';
-import type { LaneState, Progress, PurgeContinuation, PurgeParams, PurgeResult, RetentionRule, StepPlanSummary } from '../src/jobs/types.js';
+import type { Progress, PurgeContinuation, PurgeParams, PurgeResult, RetentionRule, StepPlanSummary } from '../src/jobs/types.js';
 import { legacyBatchedPurge, type LegacyPurgeInput } from './batched-purge-v1.js';
-import { addCounts, bookkeeping, errorMessage, parseInput, progressQuery, scheduleTrigger } from './common.js';
+import { addCounts, bookkeeping, causeOf, parseInput, progressQuery, triggerOf } from './common.js';
 import { notifyOutcome } from './notify.js';
+import { endOnError, finishing, laneActivities, startRecord, stepNamesOf } from './purge-common.js';
 
 export { progressQuery };
 
@@ -44,7 +33,8 @@ export async function batchedPurge(raw: unknown): Promise<PurgeResult> {
     const parsed = parsePurgeInput(r);
     return { input: parsed, params: parsePurgeParams(parsed.params) };
   });
-  const trigger = input.trigger ?? scheduleTrigger() ?? 'manual';
+  // The parsed trigger is never empty, so `triggerOf` picks what `??` did.
+  const trigger = triggerOf(input.trigger);
 
   // Only the workflow itself continues as new; a state in a fresh start came from a client.
   const refuseForged = async (message: string): Promise<never> => {
@@ -72,7 +62,7 @@ export async function batchedPurge(raw: unknown): Promise<PurgeResult> {
     try {
       recorded = await bookkeeping.loadRun({ runId, job: resolved.job, fingerprint: resolved.fingerprint ?? '' });
     } catch (err) {
-      const cause = err instanceof ActivityFailure ? err.cause : err;
+      const cause = causeOf(err);
       if (cause instanceof ApplicationFailure && cause.type === 'ForgedState') await refuseForged(cause.message);
       throw err;
     }
@@ -81,44 +71,34 @@ export async function batchedPurge(raw: unknown): Promise<PurgeResult> {
   const rec: RecordedRun = recorded!;
 
   const finish = (status: PurgeResult['status'], error?: string) =>
-    CancellationScope.nonCancellable(async () => {
-      phase = 'finishing';
-      const done = await bookkeeping.finishRun({
-        runId,
-        status,
-        dryRun: params.dryRun,
-        // A real run's count is exact from the ledger; its `matched` so far was the planner's estimate.
-        matched: params.dryRun ? state.matched : null,
-        leftLocked: state.leftLocked,
-        finishedAt: new Date().toISOString(),
-        error,
-        plans: state.plans,
-        ...(steps.length > 1 || steps[0]?.action?.type === 'update' ? { stepNames: steps.map(stepName) } : {}),
-      });
-      state.matched = done.matched;
-      await notifyOutcome(runId);
-      phase = 'done';
-      const result: PurgeResult = { ...done, job: resolved.job, dryRun: params.dryRun, cutoff: rec.cutoffs[0]!, plans: state.plans, skippedLocked: state.leftLocked };
-      // Dry runs delete nothing: report what would go.
-      return params.dryRun ? { ...result, children: state.children } : result;
-    });
+    finishing(
+      (p) => (phase = p),
+      async () => {
+        const done = await bookkeeping.finishRun({
+          runId,
+          status,
+          dryRun: params.dryRun,
+          // A real run's count is exact from the ledger; its `matched` so far was the planner's estimate.
+          matched: params.dryRun ? state.matched : null,
+          leftLocked: state.leftLocked,
+          finishedAt: new Date().toISOString(),
+          error,
+          plans: state.plans,
+          ...stepNamesOf(steps),
+        });
+        state.matched = done.matched;
+        await notifyOutcome(runId);
+        const result: PurgeResult = { ...done, job: resolved.job, dryRun: params.dryRun, cutoff: rec.cutoffs[0]!, plans: state.plans, skippedLocked: state.leftLocked };
+        // Dry runs delete nothing: report what would go.
+        return params.dryRun ? { ...result, children: state.children } : result;
+      },
+    );
 
   let continueNow = false;
   try {
     if (state.matched === null) {
-      await bookkeeping.startRun({
-        runId,
-        workflowId: info.workflowId,
-        job: resolved.job,
-        parameters: { ...params },
-        trigger,
-        dryRun: params.dryRun,
-        cutoff: rec.cutoffs[0]!,
-        startedAt: new Date(state.startedAtMs).toISOString(),
-        runTime: rec.runTime,
-        cutoffs: rec.cutoffs,
-        fingerprint: resolved.fingerprint,
-      });
+      const start = startRecord(runId, resolved.job, params, trigger, rec.cutoffs[0]!, state.startedAtMs);
+      await bookkeeping.startRun({ ...start, runTime: rec.runTime, cutoffs: rec.cutoffs, fingerprint: resolved.fingerprint });
       phase = 'counting';
       if (params.dryRun) {
         const count = await bookkeeping.countMatching({
@@ -139,13 +119,7 @@ export async function batchedPurge(raw: unknown): Promise<PurgeResult> {
       return await finish('completed');
     }
 
-    const batches = proxyActivities<Activities>({
-      // A batch is meant to take a fraction of a second; its statement timeout bounds it, and its heartbeat
-      // tells within seconds when its worker died, so another worker retries it at once.
-      startToCloseTimeout: `${params.batchTimeoutSeconds + 10} seconds`,
-      heartbeatTimeout: '3 seconds',
-      retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 20 },
-    });
+    const batches = laneActivities(params.batchTimeoutSeconds);
     let batchesThisRun = 0;
     let failure: unknown;
     const stopping = () => failure !== undefined || continueNow || CancellationScope.current().consideredCancelled;
@@ -216,12 +190,7 @@ export async function batchedPurge(raw: unknown): Promise<PurgeResult> {
       state.lanes = [];
     }
   } catch (err) {
-    if (isCancellation(err)) {
-      await finish('cancelled');
-      throw err;
-    }
-    await finish('failed', errorMessage(err));
-    throw ApplicationFailure.nonRetryable(`purge failed: ${errorMessage(err)}`, 'PurgeFailed');
+    return endOnError(err, finish);
   }
   if (state.step < steps.length) {
     phase = 'deleting';
@@ -259,8 +228,4 @@ function progressOf(job: string, params: PurgeParams, phase: Progress['phase'], 
     plan,
     lanes: (s?.lanes ?? []).map((l) => ({ done: l.done, at: l.after?.ts ?? l.after?.key ?? null, size: l.size })),
   };
-}
-
-function stepName(rule: RetentionRule): string {
-  return rule.name ?? rule.table;
 }

@@ -33,6 +33,11 @@ export function triggerOf(given: string | undefined): string {
   return given || (scheduleTrigger() ?? 'manual');
 }
 
+/** What an activity's failure is about: its cause; any other error is itself. */
+export function causeOf(err: unknown): unknown {
+  return err instanceof ActivityFailure ? err.cause : err;
+}
+
 export function errorMessage(err: unknown): string {
   if (err instanceof ActivityFailure && err.cause) return err.cause.message;
   return err instanceof Error ? err.message : String(err);
@@ -77,7 +82,7 @@ export async function runJob<T>(
     const status = isCancellation(err) ? 'cancelled' : 'failed';
     await CancellationScope.nonCancellable(() => audit({ ...base, status, matched: null, deleted: 0, counts: {}, error: errorMessage(err) }));
     if (isCancellation(err)) throw err;
-    const cause = err instanceof ActivityFailure ? err.cause : err;
+    const cause = causeOf(err);
     const type = cause instanceof ApplicationFailure ? (cause.type ?? 'JobFailed') : 'JobFailed';
     throw ApplicationFailure.nonRetryable(errorMessage(err), type);
   }

@@ -1,4 +1,5 @@
 import { EntitySchema } from '@mikro-orm/core';
+import { appTable, ts } from './columns.js';
 import { retentionEntities } from './retention-entities.js';
 import { keyEntities } from './entities-keys.js';
 import { notifyEntities } from './entities-notify.js';
@@ -63,37 +64,25 @@ export interface PurgeBatch {
   committedAt: Date;
 }
 
-export const OutstandingTokenSchema = new EntitySchema<OutstandingToken>({
-  name: 'OutstandingToken',
-  tableName: 'outstanding_token',
-  schema: 'public',
-  properties: {
-    id: { type: 'bigint', primary: true, autoincrement: true },
-    jti: { type: 'string', length: 255, unique: 'outstanding_token_jti_key' },
-    userId: { type: 'bigint', nullable: true, fieldName: 'user_id', index: 'outstanding_token_user_id_idx' },
-    token: { type: 'text' },
-    createdAt: { type: 'Date', columnType: 'timestamptz', nullable: true, fieldName: 'created_at' },
-    expiresAt: { type: 'Date', columnType: 'timestamptz', fieldName: 'expires_at', index: 'outstanding_token_expires_at_idx' },
-  },
+export const OutstandingTokenSchema = appTable<OutstandingToken>('OutstandingToken', 'outstanding_token', {
+  jti: { type: 'string', length: 255, unique: 'outstanding_token_jti_key' },
+  userId: { type: 'bigint', nullable: true, fieldName: 'user_id', index: 'outstanding_token_user_id_idx' },
+  token: { type: 'text' },
+  createdAt: ts('created_at', { nullable: true }),
+  expiresAt: ts('expires_at', { index: 'outstanding_token_expires_at_idx' }),
 });
 
-export const BlacklistedTokenSchema = new EntitySchema<BlacklistedToken>({
-  name: 'BlacklistedToken',
-  tableName: 'blacklisted_token',
-  schema: 'public',
-  properties: {
-    id: { type: 'bigint', primary: true, autoincrement: true },
-    token: {
-      kind: '1:1',
-      entity: () => 'OutstandingToken',
-      fieldName: 'token_id',
-      owner: true,
-      unique: 'blacklisted_token_token_id_key',
-      deleteRule: 'no action',
-      updateRule: 'no action',
-    },
-    blacklistedAt: { type: 'Date', columnType: 'timestamptz', fieldName: 'blacklisted_at', defaultRaw: 'now()' },
+export const BlacklistedTokenSchema = appTable<BlacklistedToken>('BlacklistedToken', 'blacklisted_token', {
+  token: {
+    kind: '1:1',
+    entity: () => 'OutstandingToken',
+    fieldName: 'token_id',
+    owner: true,
+    unique: 'blacklisted_token_token_id_key',
+    deleteRule: 'no action',
+    updateRule: 'no action',
   },
+  blacklistedAt: ts('blacklisted_at', { defaultRaw: 'now()' }),
 });
 
 export const MaintenanceRunSchema = new EntitySchema<MaintenanceRun>({

@@ -1,160 +1,95 @@
-import { EntitySchema } from '@mikro-orm/core';
+import { appTable, owner, ts } from './columns.js';
 
 // The tables of the cleanup jobs beyond refresh tokens. Plain row shapes: the jobs work on them in SQL.
 
-const ts = (fieldName: string, extra: Record<string, unknown> = {}) => ({ type: 'Date', columnType: 'timestamptz', fieldName, ...extra }) as const;
-const pk = { type: 'bigint', primary: true, autoincrement: true } as const;
-const owner = (entity: string, fieldName: string, nullable: boolean, extra: Record<string, unknown> = {}) =>
-  ({ kind: 'm:1', entity: () => entity, fieldName, nullable, deleteRule: 'no action', updateRule: 'no action', ...extra }) as const;
-
 type Row = Record<string, unknown>;
 
-export const AccountSchema = new EntitySchema<Row>({
-  name: 'Account',
-  tableName: 'account',
-  schema: 'public',
-  properties: {
-    id: pk,
-    email: { type: 'string', length: 254, unique: 'account_email_key' },
-    isVerified: { type: 'boolean', fieldName: 'is_verified', default: false },
-    createdAt: ts('created_at', { defaultRaw: 'now()', index: 'account_created_at_idx' }),
-    verifiedAt: ts('verified_at', { nullable: true }),
+export const AccountSchema = appTable<Row>('Account', 'account', {
+  email: { type: 'string', length: 254, unique: 'account_email_key' },
+  isVerified: { type: 'boolean', fieldName: 'is_verified', default: false },
+  createdAt: ts('created_at', { defaultRaw: 'now()', index: 'account_created_at_idx' }),
+  verifiedAt: ts('verified_at', { nullable: true }),
+});
+
+export const AccessTokenSchema = appTable<Row>('AccessToken', 'access_token', {
+  token: { type: 'string', length: 255, unique: 'access_token_token_key' },
+  user: owner('Account', 'user_id', true),
+  createdAt: ts('created_at', { defaultRaw: 'now()' }),
+  expiresAt: ts('expires_at', { index: 'access_token_expires_at_idx' }),
+  revoked: { type: 'boolean', default: false },
+  revokedAt: ts('revoked_at', { nullable: true, index: 'access_token_revoked_at_idx' }),
+});
+
+export const VerificationTokenSchema = appTable<Row>('VerificationToken', 'verification_token', {
+  user: owner('Account', 'user_id', true),
+  tokenType: { type: 'string', length: 50, fieldName: 'token_type' },
+  token: { type: 'string', length: 255, unique: 'verification_token_token_key' },
+  createdAt: ts('created_at', { defaultRaw: 'now()' }),
+  expiresAt: ts('expires_at', { index: 'verification_token_expires_at_idx' }),
+  usedAt: ts('used_at', { nullable: true }),
+});
+
+export const EmailChangeRequestSchema = appTable<Row>('EmailChangeRequest', 'email_change_request', {
+  user: owner('Account', 'user_id', false),
+  newEmail: { type: 'string', length: 254, fieldName: 'new_email' },
+  token: { type: 'string', length: 255, unique: 'email_change_request_token_key' },
+  createdAt: ts('created_at', { defaultRaw: 'now()', index: 'email_change_request_created_at_idx' }),
+  completedAt: ts('completed_at', { nullable: true, index: 'email_change_request_completed_at_idx' }),
+});
+
+export const PendingRegistrationSchema = appTable<Row>('PendingRegistration', 'pending_registration', {
+  email: { type: 'string', length: 254 },
+  otpHash: { type: 'string', length: 255, fieldName: 'otp_hash' },
+  createdAt: ts('created_at', { defaultRaw: 'now()' }),
+  expiresAt: ts('expires_at', { index: 'pending_registration_expires_at_idx' }),
+});
+
+export const UserOtpSchema = appTable<Row>('UserOtp', 'user_otp', {
+  user: owner('Account', 'user_id', true),
+  purpose: { type: 'string', length: 50 },
+  codeHash: { type: 'string', length: 255, fieldName: 'code_hash' },
+  createdAt: ts('created_at', { defaultRaw: 'now()' }),
+  expiresAt: ts('expires_at', { index: 'user_otp_expires_at_idx' }),
+});
+
+export const OauthIdTokenSchema = appTable<Row>('OauthIdToken', 'oauth_id_token', {
+  jti: { type: 'uuid', unique: 'oauth_id_token_jti_key' },
+  user: owner('Account', 'user_id', true),
+  createdAt: ts('created_at', { defaultRaw: 'now()' }),
+  expiresAt: ts('expires_at', { index: 'oauth_id_token_expires_at_idx' }),
+});
+
+export const OauthAccessTokenSchema = appTable<Row>('OauthAccessToken', 'oauth_access_token', {
+  token: { type: 'string', length: 255, unique: 'oauth_access_token_token_key' },
+  user: owner('Account', 'user_id', true),
+  createdAt: ts('created_at', { defaultRaw: 'now()' }),
+  expiresAt: ts('expires_at', { index: 'oauth_access_token_expires_at_idx' }),
+  idToken: { kind: '1:1', entity: () => 'OauthIdToken', owner: true, fieldName: 'id_token_id', nullable: true, unique: 'oauth_access_token_id_token_id_key', deleteRule: 'no action', updateRule: 'no action' },
+  sourceRefreshToken: {
+    kind: '1:1',
+    entity: () => 'OauthRefreshToken',
+    owner: true,
+    fieldName: 'source_refresh_token_id',
+    nullable: true,
+    unique: 'oauth_access_token_source_refresh_token_id_key',
+    deleteRule: 'no action',
+    updateRule: 'no action',
   },
 });
 
-export const AccessTokenSchema = new EntitySchema<Row>({
-  name: 'AccessToken',
-  tableName: 'access_token',
-  schema: 'public',
-  properties: {
-    id: pk,
-    token: { type: 'string', length: 255, unique: 'access_token_token_key' },
-    user: owner('Account', 'user_id', true),
-    createdAt: ts('created_at', { defaultRaw: 'now()' }),
-    expiresAt: ts('expires_at', { index: 'access_token_expires_at_idx' }),
-    revoked: { type: 'boolean', default: false },
-    revokedAt: ts('revoked_at', { nullable: true, index: 'access_token_revoked_at_idx' }),
-  },
+export const OauthRefreshTokenSchema = appTable<Row>('OauthRefreshToken', 'oauth_refresh_token', {
+  token: { type: 'string', length: 255 },
+  user: owner('Account', 'user_id', true),
+  accessToken: { kind: '1:1', entity: () => 'OauthAccessToken', owner: true, fieldName: 'access_token_id', nullable: true, unique: 'oauth_refresh_token_access_token_id_key', deleteRule: 'no action', updateRule: 'no action' },
+  createdAt: ts('created_at', { defaultRaw: 'now()' }),
+  revokedAt: ts('revoked_at', { nullable: true, index: 'oauth_refresh_token_revoked_at_idx' }),
 });
 
-export const VerificationTokenSchema = new EntitySchema<Row>({
-  name: 'VerificationToken',
-  tableName: 'verification_token',
-  schema: 'public',
-  properties: {
-    id: pk,
-    user: owner('Account', 'user_id', true),
-    tokenType: { type: 'string', length: 50, fieldName: 'token_type' },
-    token: { type: 'string', length: 255, unique: 'verification_token_token_key' },
-    createdAt: ts('created_at', { defaultRaw: 'now()' }),
-    expiresAt: ts('expires_at', { index: 'verification_token_expires_at_idx' }),
-    usedAt: ts('used_at', { nullable: true }),
-  },
-});
-
-export const EmailChangeRequestSchema = new EntitySchema<Row>({
-  name: 'EmailChangeRequest',
-  tableName: 'email_change_request',
-  schema: 'public',
-  properties: {
-    id: pk,
-    user: owner('Account', 'user_id', false),
-    newEmail: { type: 'string', length: 254, fieldName: 'new_email' },
-    token: { type: 'string', length: 255, unique: 'email_change_request_token_key' },
-    createdAt: ts('created_at', { defaultRaw: 'now()', index: 'email_change_request_created_at_idx' }),
-    completedAt: ts('completed_at', { nullable: true, index: 'email_change_request_completed_at_idx' }),
-  },
-});
-
-export const PendingRegistrationSchema = new EntitySchema<Row>({
-  name: 'PendingRegistration',
-  tableName: 'pending_registration',
-  schema: 'public',
-  properties: {
-    id: pk,
-    email: { type: 'string', length: 254 },
-    otpHash: { type: 'string', length: 255, fieldName: 'otp_hash' },
-    createdAt: ts('created_at', { defaultRaw: 'now()' }),
-    expiresAt: ts('expires_at', { index: 'pending_registration_expires_at_idx' }),
-  },
-});
-
-export const UserOtpSchema = new EntitySchema<Row>({
-  name: 'UserOtp',
-  tableName: 'user_otp',
-  schema: 'public',
-  properties: {
-    id: pk,
-    user: owner('Account', 'user_id', true),
-    purpose: { type: 'string', length: 50 },
-    codeHash: { type: 'string', length: 255, fieldName: 'code_hash' },
-    createdAt: ts('created_at', { defaultRaw: 'now()' }),
-    expiresAt: ts('expires_at', { index: 'user_otp_expires_at_idx' }),
-  },
-});
-
-export const OauthIdTokenSchema = new EntitySchema<Row>({
-  name: 'OauthIdToken',
-  tableName: 'oauth_id_token',
-  schema: 'public',
-  properties: {
-    id: pk,
-    jti: { type: 'uuid', unique: 'oauth_id_token_jti_key' },
-    user: owner('Account', 'user_id', true),
-    createdAt: ts('created_at', { defaultRaw: 'now()' }),
-    expiresAt: ts('expires_at', { index: 'oauth_id_token_expires_at_idx' }),
-  },
-});
-
-export const OauthAccessTokenSchema = new EntitySchema<Row>({
-  name: 'OauthAccessToken',
-  tableName: 'oauth_access_token',
-  schema: 'public',
-  properties: {
-    id: pk,
-    token: { type: 'string', length: 255, unique: 'oauth_access_token_token_key' },
-    user: owner('Account', 'user_id', true),
-    createdAt: ts('created_at', { defaultRaw: 'now()' }),
-    expiresAt: ts('expires_at', { index: 'oauth_access_token_expires_at_idx' }),
-    idToken: { kind: '1:1', entity: () => 'OauthIdToken', owner: true, fieldName: 'id_token_id', nullable: true, unique: 'oauth_access_token_id_token_id_key', deleteRule: 'no action', updateRule: 'no action' },
-    sourceRefreshToken: {
-      kind: '1:1',
-      entity: () => 'OauthRefreshToken',
-      owner: true,
-      fieldName: 'source_refresh_token_id',
-      nullable: true,
-      unique: 'oauth_access_token_source_refresh_token_id_key',
-      deleteRule: 'no action',
-      updateRule: 'no action',
-    },
-  },
-});
-
-export const OauthRefreshTokenSchema = new EntitySchema<Row>({
-  name: 'OauthRefreshToken',
-  tableName: 'oauth_refresh_token',
-  schema: 'public',
-  properties: {
-    id: pk,
-    token: { type: 'string', length: 255 },
-    user: owner('Account', 'user_id', true),
-    accessToken: { kind: '1:1', entity: () => 'OauthAccessToken', owner: true, fieldName: 'access_token_id', nullable: true, unique: 'oauth_refresh_token_access_token_id_key', deleteRule: 'no action', updateRule: 'no action' },
-    createdAt: ts('created_at', { defaultRaw: 'now()' }),
-    revokedAt: ts('revoked_at', { nullable: true, index: 'oauth_refresh_token_revoked_at_idx' }),
-  },
-});
-
-export const OauthGrantSchema = new EntitySchema<Row>({
-  name: 'OauthGrant',
-  tableName: 'oauth_grant',
-  schema: 'public',
-  properties: {
-    id: pk,
-    code: { type: 'string', length: 255, unique: 'oauth_grant_code_key' },
-    user: owner('Account', 'user_id', true),
-    createdAt: ts('created_at', { defaultRaw: 'now()' }),
-    expiresAt: ts('expires_at', { index: 'oauth_grant_expires_at_idx' }),
-  },
+export const OauthGrantSchema = appTable<Row>('OauthGrant', 'oauth_grant', {
+  code: { type: 'string', length: 255, unique: 'oauth_grant_code_key' },
+  user: owner('Account', 'user_id', true),
+  createdAt: ts('created_at', { defaultRaw: 'now()' }),
+  expiresAt: ts('expires_at', { index: 'oauth_grant_expires_at_idx' }),
 });
 
 export const retentionEntities = [

@@ -54,6 +54,15 @@ const T = {
 const unlinkRefreshedAccessTokens = [{ table: T.access, foreignKey: 'source_refresh_token_id', onDelete: 'set-null' as const }];
 
 /**
+ * Rows of `table` expired before now that no row of `referrer` references (by `foreignKey`). The keys keep their
+ * order: a run's fingerprint is the JSON of its steps.
+ */
+function expiredUnreferenced(table: string, referrerName: string, referrer: string, foreignKey: string): RetentionRule {
+  const where = [{ op: 'not_referenced' as const, table: referrer, foreignKey }];
+  return { name: `${table} (expired, no ${referrerName})`, table, primaryKey: 'id', timestampColumn: 'expires', retentionMs: 0, where, children: [] };
+}
+
+/**
  * `oauth2_provider.models.clear_expired`, step by step, with `now` the run's reference time and
  * `refresh_expire_at = now - REFRESH_TOKEN_EXPIRE_SECONDS`:
  * 1. refresh tokens revoked before refresh_expire_at;
@@ -92,26 +101,8 @@ export function dotCleartokensSteps(params: Pick<PurgeParams, 'refreshTokenExpir
       },
     );
   }
-  steps.push({
-    name: `${T.access} (expired, no refresh token)`,
-    table: T.access,
-    primaryKey: 'id',
-    timestampColumn: 'expires',
-    retentionMs: 0,
-    where: [{ op: 'not_referenced', table: T.refresh, foreignKey: 'access_token_id' }],
-    children: [],
-  });
-  if (dotClearsIdTokens(params.dotVersion)) {
-    steps.push({
-      name: `${T.idToken} (expired, no access token)`,
-      table: T.idToken,
-      primaryKey: 'id',
-      timestampColumn: 'expires',
-      retentionMs: 0,
-      where: [{ op: 'not_referenced', table: T.access, foreignKey: 'id_token_id' }],
-      children: [],
-    });
-  }
+  steps.push(expiredUnreferenced(T.access, 'refresh token', T.refresh, 'access_token_id'));
+  if (dotClearsIdTokens(params.dotVersion)) steps.push(expiredUnreferenced(T.idToken, 'access token', T.access, 'id_token_id'));
   steps.push({ name: `${T.grant} (expired)`, table: T.grant, primaryKey: 'id', timestampColumn: 'expires', retentionMs: 0, children: [] });
   return steps;
 }

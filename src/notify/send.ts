@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import nodemailer from 'nodemailer';
 import type { Channel } from './config.js';
 import type { NotificationEvent } from './events.js';
+import { LabelledError } from '../errors.js';
 
 /** What the outbox holds for one (event, channel): the event itself, enough to send it again identically. */
 export type OutboxMessage = Omit<NotificationEvent, 'id' | 'kind'> & { eventId: string; kind: string };
@@ -32,12 +33,12 @@ function pathOf(url: string): string | undefined {
 }
 
 /** A delivery error whose message is safe to record, log and show: it names the channel, never its URL or password. */
-export class DeliveryError extends Error {
+export class DeliveryError extends LabelledError {
   constructor(
     readonly channel: string,
     message: string,
   ) {
-    super(`${channel}: ${message}`);
+    super(channel, message);
     this.name = 'DeliveryError';
   }
 }
