@@ -17,10 +17,12 @@ export const TARGET_BATCH_MS = { min: 0, max: 5_000, default: 70 } as const;
 /** Lanes of one purge; the worker's MAINT_MAX_PARALLEL bounds it further. */
 export const PARALLEL = { min: 1, max: 16, default: 2 } as const;
 
+const typeNames = { error: 'expected a comma-separated list of type names' };
+
 /** Token types and the like: a list, or comma-separated text (as `--types` gives it); duplicates dropped. */
 const nameList = z.preprocess(
   (v) => (typeof v === 'string' ? v.split(',') : v),
-  z.array(z.string().trim().min(1), { error: 'expected a comma-separated list of type names' }).transform((l) => [...new Set(l)]),
+  z.array(z.string(typeNames).trim().min(1, typeNames), typeNames).transform((l) => [...new Set(l)]),
 );
 
 const PURGE_PARAMS = paramsSchema({
