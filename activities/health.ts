@@ -1,4 +1,6 @@
 import type { Orm } from '../src/db/orm.js';
+import { dbFromOrm } from '../src/db/query.js';
+import { runsOfLastDay } from '../src/db/run-record.js';
 import type { HealthStats, HealthThresholds } from '../src/health/types.js';
 import { DEFAULT_POLICY } from '../src/keys/policy.js';
 import type { KeyPolicy } from '../src/keys/types.js';
@@ -7,7 +9,8 @@ import { DEFAULT_SCOPES } from '../src/scopes.js';
 const n = (v: unknown) => Number(v ?? 0);
 
 export function createHealthActivities({ orm, keys }: { orm: Orm; keys?: { policy: KeyPolicy } }) {
-  const q = <T = Record<string, unknown>>(sql: string, params: unknown[] = []) => orm.em.getConnection().execute<T[]>(sql, params);
+  const db = dbFromOrm(orm);
+  const q = <T = Record<string, unknown>>(sql: string) => db.query<T>(sql);
   return {
     /** Token, key, scope, provider and run statistics, read-only, all relative to the database's clock. */
     async gatherHealthStats(): Promise<{ stats: HealthStats; thresholds: HealthThresholds }> {
@@ -33,9 +36,7 @@ export function createHealthActivities({ orm, keys }: { orm: Orm; keys?: { polic
         `SELECT kid, alg, activated_at, extract(epoch FROM now() - activated_at)::float8 AS age FROM signing_key WHERE state = 'active'`,
       );
       const [activated] = await q(`SELECT count(*)::int AS n FROM signing_key WHERE activated_at > now() - interval '24 hours'`);
-      const runs = await q<{ status: string; n: number; jobs: string[] }>(
-        `SELECT status, count(*)::int AS n, array_agg(DISTINCT job) AS jobs FROM maintenance_run WHERE started_at > now() - interval '24 hours' GROUP BY status`,
-      );
+      const runs = await runsOfLastDay(db);
       const scopes = await q<{ name: string }>(`SELECT name FROM scope`);
       const providers = await q<{ name: string; last_error: string | null }>(`SELECT name, last_error FROM oidc_provider ORDER BY name`);
       const stats: HealthStats = {

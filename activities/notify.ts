@@ -1,5 +1,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Orm } from '../src/db/orm.js';
+import { dbFromOrm } from '../src/db/query.js';
+import { firstRunStartedAt, loadRunOutcome } from '../src/db/run-record.js';
 import type { Logger } from '../src/logger.js';
 import { assessHealth } from '../src/health/assess.js';
 import { cleanupStats } from '../src/health/cleanup-stats.js';
@@ -18,25 +20,20 @@ export interface NotifyActivityDeps {
 
 export function createNotifyActivities(deps: NotifyActivityDeps) {
   const { orm, notifier } = deps;
-  const q = <T = Record<string, unknown>>(sql: string, params: unknown[] = []) => orm.em.getConnection().execute<T[]>(sql, params);
+  const db = dbFromOrm(orm);
 
   /** The events of a finished run, from its audit row (the one source of truth) and, for some jobs, current state. */
   async function eventsOf(runId: string, n: Notifier): Promise<NotificationEvent[]> {
-    const [run] = await q<RunRow>(
-      `SELECT id, workflow_id, job, trigger, dry_run, status, matched, deleted, updated, children_deleted, batches, started_at, finished_at, duration_ms, error
-         FROM maintenance_run WHERE id = ?`,
-      [runId],
-    );
+    const run = await loadRunOutcome<RunRow>(db, runId);
     if (!run || run.status === 'running') return [];
     const events = eventsOfRun(run, n.config);
     if (run.job === 'refresh-jwks') {
-      const failing = await q<{ name: string; last_error: string; last_success_at: string | null; failing_since: string }>(
+      const failing = await db.query<{ name: string; last_error: string; last_success_at: string | null; failing_since: string }>(
         // Failing since its last success; a provider that never succeeded, since the first refresh run.
-        `SELECT * FROM (SELECT name, last_error, last_success_at,
-                  coalesce(last_success_at, (SELECT min(started_at) FROM maintenance_run WHERE job = 'refresh-jwks')) AS failing_since
+        `SELECT * FROM (SELECT name, last_error, last_success_at, coalesce(last_success_at, ?::timestamptz) AS failing_since
                   FROM oidc_provider WHERE last_error IS NOT NULL) p
           WHERE failing_since <= now() - make_interval(secs => ?)`,
-        [n.config.oidcFailingDays * 86_400],
+        [await firstRunStartedAt(db, 'refresh-jwks'), n.config.oidcFailingDays * 86_400],
       );
       events.push(...failing.map((p) => oidcFailingEvent(p, n.config.oidcFailingDays)));
     }
@@ -45,7 +42,7 @@ export function createNotifyActivities(deps: NotifyActivityDeps) {
       // The weekly schedule's runs carry "weekly" in their trigger (schedule:maint-health-report-weekly).
       const period = /weekly/.test(run.trigger) ? 'weekly' : 'daily';
       const { stats, thresholds } = await createHealthActivities(deps).gatherHealthStats();
-      const cleanup = await cleanupStats((sql) => q(sql), period === 'weekly' ? 7 : 1);
+      const cleanup = await cleanupStats(db, period === 'weekly' ? 7 : 1);
       events.push(reportEvent(run.id, period, assessHealth(stats, thresholds), cleanup));
     }
     return events;

@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Orm } from '../src/db/orm.js';
+import { dbFromOrm } from '../src/db/query.js';
 import type { Logger } from '../src/logger.js';
 import { InputError } from '../src/config.js';
 import { OIDC_DEFAULTS, resolveRefresh, type OidcConfig, type RefreshParams } from '../src/oidc/config.js';
@@ -13,7 +14,7 @@ export interface OidcActivityDeps {
 }
 
 export function createOidcActivities({ orm, logger, oidc }: OidcActivityDeps) {
-  const conn = () => orm.em.getConnection();
+  const db = dbFromOrm(orm);
   const log = logger.child({ component: 'oidc-jwks' });
   const config: OidcConfig = oidc ?? { providers: [], ...OIDC_DEFAULTS };
 
@@ -33,7 +34,7 @@ export function createOidcActivities({ orm, logger, oidc }: OidcActivityDeps) {
       const providers: ProviderPlan[] = [];
       for (const p of resolved.providers) {
         // A changed URI invalidates the validator of the old one.
-        const [row] = await conn().execute<{ has_good: boolean }[]>(
+        const [row] = await db.query<{ has_good: boolean }>(
           `INSERT INTO oidc_provider (name, jwks_uri) VALUES (?, ?)
            ON CONFLICT (name) DO UPDATE SET jwks_uri = excluded.jwks_uri,
              etag = CASE WHEN oidc_provider.jwks_uri = excluded.jwks_uri THEN oidc_provider.etag END
@@ -50,7 +51,7 @@ export function createOidcActivities({ orm, logger, oidc }: OidcActivityDeps) {
      * anything else keeps it too and is recorded as the provider's last error before the retry policy decides.
      */
     async fetchProviderJwks(input: { name: string; jwksUri: string; timeoutMs: number }): Promise<ProviderRefresh> {
-      const [row] = await conn().execute<{ etag: string | null; keys: number | null }[]>(
+      const [row] = await db.query<{ etag: string | null; keys: number | null }>(
         `SELECT etag, jsonb_array_length(last_good_jwks->'keys') AS keys FROM oidc_provider WHERE name = ?`,
         [input.name],
       );
@@ -59,11 +60,11 @@ export function createOidcActivities({ orm, logger, oidc }: OidcActivityDeps) {
       try {
         const outcome = await fetchJwks(input.jwksUri, { etag, timeoutMs: input.timeoutMs });
         if (outcome.status === 'not-modified') {
-          await conn().execute(`UPDATE oidc_provider SET last_fetched_at = now(), last_success_at = now(), last_error = NULL WHERE name = ?`, [input.name]);
+          await db.query(`UPDATE oidc_provider SET last_fetched_at = now(), last_success_at = now(), last_error = NULL WHERE name = ?`, [input.name]);
           log.info({ provider: input.name, keys: row?.keys ?? 0 }, 'JWKS not modified');
           return { name: input.name, status: 'not-modified', keys: Number(row?.keys ?? 0), error: null, lastGoodKept: true };
         }
-        await conn().execute(
+        await db.query(
           `UPDATE oidc_provider SET last_good_jwks = ?::jsonb, etag = ?, last_fetched_at = now(), last_success_at = now(), last_error = NULL WHERE name = ?`,
           [JSON.stringify(outcome.jwks), outcome.etag, input.name],
         );
@@ -71,7 +72,7 @@ export function createOidcActivities({ orm, logger, oidc }: OidcActivityDeps) {
         return { name: input.name, status: 'updated', keys: outcome.jwks.keys.length, error: null, lastGoodKept: false };
       } catch (err) {
         const message = err instanceof Error ? err.message : String(err);
-        await conn().execute(`UPDATE oidc_provider SET last_fetched_at = now(), last_error = ? WHERE name = ?`, [message, input.name]);
+        await db.query(`UPDATE oidc_provider SET last_fetched_at = now(), last_error = ? WHERE name = ?`, [message, input.name]);
         log.warn({ provider: input.name, error: message }, 'JWKS refresh attempt failed; the last good copy is kept');
         if (err instanceof JwksFetchError) {
           const type = `JwksFetch_${err.kind}`;

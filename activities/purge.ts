@@ -1,5 +1,4 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import type { Transaction } from '@mikro-orm/core';
 import type { Orm } from '../src/db/orm.js';
 import type { Logger } from '../src/logger.js';
 import { InputError } from '../src/config.js';
@@ -10,11 +9,14 @@ import { createHash } from 'node:crypto';
 import { buildBatchSql, buildCountSql, buildWalkSql, childCounts, type Walk } from '../src/jobs/sql.js';
 import { estimatedMatches, explainFirstBatch, keyOf, planStep } from '../src/jobs/plan.js';
 import { advanceLane, walkOf } from '../src/jobs/lane.js';
-import type { BatchResult, LaneState, MatchCount, PurgeResult, ResolvedJob, RetentionRule, RunStatus, StepPlanSummary } from '../src/jobs/types.js';
+import type { BatchResult, LaneState, MatchCount, PurgeResult, ResolvedJob, RetentionRule, StepPlanSummary } from '../src/jobs/types.js';
 import type { FaultHooks } from './faults.js';
 import type { JobMetrics } from '../src/metrics/metrics.js';
+import { dbFromOrm, type Db } from '../src/db/query.js';
+import * as runRecord from '../src/db/run-record.js';
+import type { FinishRunInput, RecordedRun, StartRunInput } from '../src/db/run-record.js';
 
-export type { FaultHooks };
+export type { FaultHooks, FinishRunInput, RecordedRun, StartRunInput };
 
 export interface PurgeActivityDeps {
   orm: Orm;
@@ -65,13 +67,6 @@ export interface LaneRunResult {
   durationMs: number;
 }
 
-/** What a run fixed at its start, as its record keeps it: a continued run takes these from here. */
-export interface RecordedRun {
-  runTime: string;
-  cutoffs: string[];
-  startedAtMs: number;
-}
-
 export interface BatchInput {
   runId: string;
   batchNo: number;
@@ -85,21 +80,6 @@ export interface BatchInput {
   after?: string | null;
 }
 
-export interface StartRunInput {
-  runId: string;
-  workflowId: string;
-  job: string;
-  parameters: Record<string, unknown>;
-  trigger: string;
-  dryRun: boolean;
-  cutoff: string;
-  startedAt: string;
-  /** Recorded by the current workflow: what a continued run must find again. */
-  runTime?: string;
-  cutoffs?: string[];
-  fingerprint?: string;
-}
-
 /** Why the planned steps of a job no longer match what its run recorded (or that there is no such run). */
 function continuationError(message: string): ApplicationFailure {
   return ApplicationFailure.nonRetryable(`input.carried: ${message}; a purge's state is only accepted from its own continue-as-new`, 'ForgedState');
@@ -108,22 +88,6 @@ function continuationError(message: string): ApplicationFailure {
 /** A stable digest of a job's resolved steps, so a continued run can prove it runs the rules its run started with. */
 export function fingerprintOf(steps: RetentionRule[]): string {
   return createHash('sha256').update(JSON.stringify(steps)).digest('hex');
-}
-
-export interface FinishRunInput {
-  runId: string;
-  status: RunStatus;
-  dryRun: boolean;
-  matched: number | null;
-  /** Dry runs have no ledger; their would-be counts are recorded as matched. */
-  finishedAt: string;
-  error?: string;
-  /** Names of the steps of a multi-step job, to report counts per step. */
-  stepNames?: string[];
-  /** How each step walked its table (the current workflow). */
-  plans?: StepPlanSummary[];
-  /** Rows left locked (current workflow): with the ledger's counts, they make an exact `matched` when none is given. */
-  leftLocked?: number;
 }
 
 function withUpdated(r: BatchResult, updated: number, isUpdate: boolean): BatchResult {
@@ -141,15 +105,13 @@ function num(v: unknown): number {
 }
 
 export function createPurgeActivities({ orm, catalogue, logger, faults, metrics, maxParallel = 8 }: PurgeActivityDeps) {
-  const conn = () => orm.em.getConnection();
+  const db = dbFromOrm(orm);
 
   /** What the ledger recorded for (run, batch), when an earlier attempt of it committed. */
-  async function recordedBatch(runId: string, batchNo: number, isUpdate: boolean, trx: Transaction): Promise<BatchResult | undefined> {
-    const [done] = await conn().execute<Record<string, unknown>[]>(
+  async function recordedBatch(tx: Db, runId: string, batchNo: number, isUpdate: boolean): Promise<BatchResult | undefined> {
+    const [done] = await tx.query(
       'SELECT deleted, updated, children, duration_ms, last_ts, last_key, examined, skipped FROM purge_batch WHERE run_id = ? AND batch_no = ?',
       [runId, batchNo],
-      'all',
-      trx,
     );
     if (!done) return undefined;
     return withUpdated(
@@ -176,22 +138,19 @@ export function createPurgeActivities({ orm, catalogue, logger, faults, metrics,
   async function walkBatch(input: WalkBatchInput, attempt: number): Promise<BatchResult> {
     const built = buildWalkSql(input.rule, input.walk);
     const isUpdate = input.rule.action?.type === 'update';
-    const result = await orm.em.getConnection().transactional(async (trx) => {
-      const c = conn();
-      const done = await recordedBatch(input.runId, input.batchNo, isUpdate, trx);
+    const result = await db.transaction(async (tx) => {
+      const done = await recordedBatch(tx, input.runId, input.batchNo, isUpdate);
       if (done) return done;
       // Bounded waits: a batch that cannot get its locks or runs long fails fast and is retried.
-      await c.execute(`SET LOCAL statement_timeout = ${Math.round(input.timeoutMs)}`, [], 'run', trx);
-      await c.execute(`SET LOCAL lock_timeout = ${Math.round(Math.min(2_000, input.timeoutMs / 2))}`, [], 'run', trx);
+      await tx.query(`SET LOCAL statement_timeout = ${Math.round(input.timeoutMs)}`);
+      await tx.query(`SET LOCAL lock_timeout = ${Math.round(Math.min(2_000, input.timeoutMs / 2))}`);
       // Django's foreign keys are DEFERRABLE INITIALLY DEFERRED: checked now, inside the measured (and timed-out)
       // statement, rather than unseen at commit.
-      await c.execute('SET CONSTRAINTS ALL IMMEDIATE', [], 'run', trx);
+      await tx.query('SET CONSTRAINTS ALL IMMEDIATE');
       const started = performance.now();
-      const [row] = await c.execute<Record<string, unknown>[]>(
+      const [row] = await tx.query(
         built.sql,
         built.bind({ cutoff: input.cutoff, limit: input.size, from: input.walk.from, to: input.walk.to, after: input.walk.after, runTime: input.runTime }),
-        'all',
-        trx,
       );
       const affected = num(row?.affected);
       const deleted = isUpdate ? 0 : affected;
@@ -203,12 +162,10 @@ export function createPurgeActivities({ orm, catalogue, logger, faults, metrics,
       const examined = num(row?.examined);
       const skipped = num(row?.skipped);
       // A concurrent attempt of the same batch fails here on the primary key and rolls its changes back.
-      await c.execute(
+      await tx.query(
         `INSERT INTO purge_batch (run_id, batch_no, step, lane, deleted, updated, children, duration_ms, last_ts, last_key, examined, skipped)
          VALUES (?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?, ?, ?, ?)`,
         [input.runId, input.batchNo, input.step, input.lane, deleted, updated, JSON.stringify(children), durationMs, lastTs, lastKey, examined, skipped],
-        'run',
-        trx,
       );
       return withUpdated({ deleted, children, durationMs, fromLedger: false, lastTs, lastKey, examined, skipped }, updated, isUpdate);
     });
@@ -225,9 +182,9 @@ export function createPurgeActivities({ orm, catalogue, logger, faults, metrics,
         const job = catalogue.purge(input.job);
         const params = parsePurgeParams({ ...(job.defaultBatchSize ? { batchSize: job.defaultBatchSize } : {}), ...(input.params as object | undefined) });
         const steps = applyJobParams(job, params);
-        await checkAgainstSchema(conn(), job.name, steps);
+        await checkAgainstSchema(db, job.name, steps);
         // Every step deletes by key: a table without a usable one is refused before anything runs.
-        for (const step of steps) await keyOf(conn(), step);
+        for (const step of steps) await keyOf(db, step);
         if (params.parallel !== undefined && params.parallel > maxParallel) {
           throw new InputError('parallel', `${params.parallel} is not allowed on this worker; expected an integer from 1 to ${maxParallel} (MAINT_MAX_PARALLEL)`);
         }
@@ -246,12 +203,7 @@ export function createPurgeActivities({ orm, catalogue, logger, faults, metrics,
       for (const c of input.cutoffs ?? []) {
         if (input.runTime && Date.parse(c) > Date.parse(input.runTime)) throw ApplicationFailure.nonRetryable(`cutoff: ${c} is after the run's reference time ${input.runTime}; refused`, 'InvalidInput');
       }
-      await conn().execute(
-        `INSERT INTO maintenance_run (id, workflow_id, job, parameters, trigger, dry_run, status, cutoff, started_at, run_time, cutoffs, fingerprint)
-         VALUES (?, ?, ?, ?::jsonb, ?, ?, 'running', ?, ?, ?, ?::jsonb, ?) ON CONFLICT (id) DO NOTHING`,
-        [input.runId, input.workflowId, input.job, JSON.stringify(input.parameters), input.trigger, input.dryRun, input.cutoff, input.startedAt,
-          input.runTime ?? null, input.cutoffs ? JSON.stringify(input.cutoffs) : null, input.fingerprint ?? null],
-      );
+      await runRecord.startRun(db, input);
     },
 
     /**
@@ -259,30 +211,22 @@ export function createPurgeActivities({ orm, catalogue, logger, faults, metrics,
      * same rules; its reference time and cutoffs are read from that record. Anything else is a forged state.
      */
     async loadRun(input: { runId: string; job: string; fingerprint: string }): Promise<RecordedRun> {
-      const [row] = await conn().execute<Record<string, unknown>[]>(
-        'SELECT job, status, run_time, cutoffs, fingerprint, started_at FROM maintenance_run WHERE id = ?',
-        [input.runId],
-      );
+      const row = await runRecord.loadRun(db, input.runId);
       if (!row || !row.run_time || !Array.isArray(row.cutoffs)) throw continuationError(`no purge run ${input.runId} was recorded`);
       if (row.job !== input.job) throw continuationError(`run ${input.runId} is a run of ${String(row.job)}, not ${input.job}`);
       if (row.status !== 'running') throw continuationError(`run ${input.runId} is ${String(row.status)}`);
       if (row.fingerprint !== input.fingerprint) throw ApplicationFailure.nonRetryable(`the rules of ${input.job} changed while its run was in progress; start a new run`, 'RulesChanged');
-      const runTime = new Date(row.run_time as string).toISOString();
+      const runTime = new Date(row.run_time).toISOString();
       const cutoffs = (row.cutoffs as string[]).map((c) => new Date(c).toISOString());
       if (Date.parse(runTime) > Date.now() + 5_000 || cutoffs.some((c) => Date.parse(c) > Date.parse(runTime))) {
         throw continuationError(`run ${input.runId} has a reference time or cutoff in the future`);
       }
-      return { runTime, cutoffs, startedAtMs: new Date(row.started_at as string).getTime() };
+      return { runTime, cutoffs, startedAtMs: new Date(row.started_at).getTime() };
     },
 
     /** Records a run refused before it touched anything (a forged state), so the audit says so. */
     async refuseRun(input: { runId: string; workflowId: string; job: string; trigger: string; error: string; at: string }): Promise<void> {
-      await conn().execute(
-        `INSERT INTO maintenance_run (id, workflow_id, job, parameters, trigger, dry_run, status, started_at, finished_at, duration_ms, error)
-         VALUES (?, ?, ?, '{}'::jsonb, ?, false, 'failed', ?, ?, 0, ?)
-         ON CONFLICT (id) DO UPDATE SET status = 'failed', finished_at = EXCLUDED.finished_at, error = EXCLUDED.error`,
-        [input.runId, input.workflowId, input.job, input.trigger, input.at, input.at, input.error],
-      );
+      await runRecord.refuseRun(db, input);
     },
 
     /**
@@ -292,15 +236,15 @@ export function createPurgeActivities({ orm, catalogue, logger, faults, metrics,
      */
     async estimateMatching(input: { steps: Array<{ rule: RetentionRule; cutoff: string }> }): Promise<number> {
       let total = 0;
-      for (const { rule, cutoff } of input.steps) total += await estimatedMatches(conn(), rule, cutoff);
+      for (const { rule, cutoff } of input.steps) total += await estimatedMatches(db, rule, cutoff);
       return total;
     },
 
     /** How a step will walk its table, from the live catalog; a dry run also gets the EXPLAIN of one batch. */
     async planPurgeStep(input: { rule: RetentionRule; cutoff: string; runTime: string; parallel?: number; batchSize: number; adaptive: boolean; explain: boolean }): Promise<StepPlanSummary> {
       try {
-        const plan = await planStep(conn(), input.rule, { cutoff: input.cutoff, parallel: input.parallel, maxParallel, batchSize: input.batchSize, adaptive: input.adaptive });
-        const explain = input.explain ? await explainFirstBatch(conn(), input.rule, plan, input.cutoff, input.runTime) : undefined;
+        const plan = await planStep(db, input.rule, { cutoff: input.cutoff, parallel: input.parallel, maxParallel, batchSize: input.batchSize, adaptive: input.adaptive });
+        const explain = input.explain ? await explainFirstBatch(db, input.rule, plan, input.cutoff, input.runTime) : undefined;
         return { step: input.rule.name ?? input.rule.table, ...plan, ...(explain ? { explain } : {}) };
       } catch (err) {
         if (err instanceof InputError) throw ApplicationFailure.nonRetryable(err.message, 'InvalidInput');
@@ -348,7 +292,7 @@ export function createPurgeActivities({ orm, catalogue, logger, faults, metrics,
       let children: Record<string, number> = {};
       for (const { rule, cutoff } of all) {
         const built = buildCountSql(rule);
-        const [row] = await conn().execute<Record<string, unknown>[]>(built.sql, built.bind({ cutoff }));
+        const [row] = await db.query(built.sql, built.bind({ cutoff }));
         perStep.push(num(row?.matched));
         children = addCounts(children, childCounts(row ?? {}, built.children));
       }
@@ -364,12 +308,11 @@ export function createPurgeActivities({ orm, catalogue, logger, faults, metrics,
       const attempt = Context.current().info.attempt;
       const built = buildBatchSql(input.rule, { keyset: Boolean(input.after) });
       const isUpdate = input.rule.action?.type === 'update';
-      const result = await orm.em.getConnection().transactional(async (trx) => {
-        const c = conn();
-        const done = await recordedBatch(input.runId, input.batchNo, isUpdate, trx);
+      const result = await db.transaction(async (tx) => {
+        const done = await recordedBatch(tx, input.runId, input.batchNo, isUpdate);
         if (done) return done;
         const started = performance.now();
-        const [row] = await c.execute<Record<string, unknown>[]>(built.sql, built.bind({ cutoff: input.cutoff, limit: input.batchSize, runTime: input.runTime, after: input.after ?? undefined }), 'all', trx);
+        const [row] = await tx.query(built.sql, built.bind({ cutoff: input.cutoff, limit: input.batchSize, runTime: input.runTime, after: input.after ?? undefined }));
         const lastTs = row?.last_ts ? new Date(row.last_ts as string).toISOString() : null;
         const affected = num(row?.affected);
         const deleted = isUpdate ? 0 : affected;
@@ -377,11 +320,9 @@ export function createPurgeActivities({ orm, catalogue, logger, faults, metrics,
         const children = childCounts(row ?? {}, built.children);
         const durationMs = Math.round(performance.now() - started);
         // A concurrent attempt of the same batch fails here on the primary key and rolls its changes back.
-        await c.execute(
+        await tx.query(
           'INSERT INTO purge_batch (run_id, batch_no, step, deleted, updated, children, duration_ms, last_ts) VALUES (?, ?, ?, ?, ?, ?::jsonb, ?, ?)',
           [input.runId, input.batchNo, input.step ?? 0, deleted, updated, JSON.stringify(children), durationMs, lastTs],
-          'run',
-          trx,
         );
         return withUpdated({ deleted, children, durationMs, fromLedger: false, lastTs }, updated, isUpdate);
       });
@@ -393,47 +334,7 @@ export function createPurgeActivities({ orm, catalogue, logger, faults, metrics,
 
     /** Closes the audit record with counts summed from the ledger, the one source of truth. */
     async finishRun(input: FinishRunInput): Promise<Omit<PurgeResult, 'job' | 'dryRun' | 'cutoff'>> {
-      const c = conn();
-      const [sums] = await c.execute<Record<string, unknown>[]>(
-        `SELECT count(*)::int AS batches, coalesce(sum(deleted), 0)::bigint AS deleted,
-                coalesce((SELECT jsonb_object_agg(k, v) FROM (SELECT key AS k, sum(value::bigint) AS v
-                  FROM purge_batch, jsonb_each_text(children) WHERE run_id = ? GROUP BY key) s), '{}'::jsonb) AS children
-           FROM purge_batch WHERE run_id = ?`,
-        [input.runId, input.runId],
-      );
-      const [run] = await c.execute<Record<string, unknown>[]>('SELECT started_at FROM maintenance_run WHERE id = ?', [input.runId]);
-      const perStep = await c.execute<Record<string, unknown>[]>(
-        'SELECT step, sum(deleted)::bigint AS deleted, sum(updated)::bigint AS updated FROM purge_batch WHERE run_id = ? GROUP BY step',
-        [input.runId],
-      );
-      const updated = perStep.reduce((a, r) => a + num(r.updated), 0);
-      const steps = input.stepNames
-        ? Object.fromEntries(input.stepNames.map((name, i) => { const r = perStep.find((p) => num(p.step) === i); return [name, num(r?.deleted) + num(r?.updated)]; }))
-        : undefined;
-      const deleted = num(sums?.deleted);
-      const children = Object.fromEntries(Object.entries((sums?.children ?? {}) as Record<string, unknown>).map(([k, v]) => [k, num(v)]));
-      const startedAt = run ? new Date(run.started_at as string).getTime() : Date.parse(input.finishedAt);
-      const durationMs = Math.max(0, Date.parse(input.finishedAt) - startedAt);
-      const rowsPerSecond = input.dryRun || durationMs === 0 ? null : Math.round(((deleted + updated) / durationMs) * 1000 * 10) / 10;
-      const matched = input.matched ?? (input.leftLocked !== undefined ? deleted + updated + input.leftLocked : null);
-      await c.execute(
-        `UPDATE maintenance_run SET status = ?, matched = ?, deleted = ?, updated = ?, children_deleted = ?::jsonb, steps = ?::jsonb,
-                batches = ?, finished_at = ?, duration_ms = ?, rows_per_second = ?, error = ?, plan = coalesce(?::jsonb, plan) WHERE id = ?`,
-        [input.status, matched, deleted, updated, JSON.stringify(children), steps ? JSON.stringify(steps) : null, num(sums?.batches), input.finishedAt, durationMs, rowsPerSecond, input.error ?? null,
-          input.plans ? JSON.stringify(input.plans.map(({ explain: _e, ...p }) => p)) : null, input.runId],
-      );
-      return {
-        runId: input.runId,
-        status: input.status,
-        matched,
-        deleted,
-        ...(updated || steps ? { updated } : {}),
-        children,
-        ...(steps ? { steps } : {}),
-        batches: num(sums?.batches),
-        durationMs,
-        rowsPerSecond,
-      };
+      return runRecord.finishRun(db, input);
     },
   };
 }

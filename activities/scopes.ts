@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Orm } from '../src/db/orm.js';
+import { dbFromOrm } from '../src/db/query.js';
 import type { Logger } from '../src/logger.js';
 import { InputError } from '../src/config.js';
 import { DEFAULT_SCOPES, parseScopesParams, type ScopesResult } from '../src/scopes.js';
@@ -7,6 +8,7 @@ import { DEFAULT_SCOPES, parseScopesParams, type ScopesResult } from '../src/sco
 export { parseScopesParams };
 
 export function createScopeActivities({ orm, logger }: { orm: Orm; logger: Logger }) {
+  const db = dbFromOrm(orm);
   return {
     /**
      * Ensures the default scopes exist. Idempotent: existing scopes (and their descriptions, which an operator
@@ -20,15 +22,14 @@ export function createScopeActivities({ orm, logger }: { orm: Orm; logger: Logge
         if (err instanceof InputError) throw ApplicationFailure.nonRetryable(err.message, 'InvalidInput');
         throw err;
       }
-      const conn = orm.em.getConnection();
       const names = DEFAULT_SCOPES.map((s) => s.name);
       let created: string[];
       if (dryRun) {
-        const rows = await conn.execute<{ name: string }[]>(`SELECT name FROM scope WHERE name IN (${names.map(() => '?').join(', ')})`, names);
+        const rows = await db.query<{ name: string }>(`SELECT name FROM scope WHERE name IN (${names.map(() => '?').join(', ')})`, names);
         const have = new Set(rows.map((r) => r.name));
         created = names.filter((n) => !have.has(n));
       } else {
-        const rows = await conn.execute<{ name: string }[]>(
+        const rows = await db.query<{ name: string }>(
           `INSERT INTO scope (name, description) VALUES ${DEFAULT_SCOPES.map(() => '(?, ?)').join(', ')} ON CONFLICT (name) DO NOTHING RETURNING name`,
           DEFAULT_SCOPES.flatMap((s) => [s.name, s.description]),
         );

@@ -5,6 +5,7 @@ import { loadSettings } from './settings.js';
 import { createLogger, type Logger } from './logger.js';
 import { migrate, openOrm } from './db/orm.js';
 import { checkAgainstSchema } from './jobs/schema-check.js';
+import { dbFromOrm } from './db/query.js';
 import { startDevServer, startDevServerFromSdkDownload, type DevServer } from './local/dev-server.js';
 import { findOrBuildTemporalCli, TEMPORAL_CLI_VERSION } from './local/temporal-cli.js';
 import type { EmbeddedDb } from './local/postgres.js';
@@ -155,7 +156,7 @@ async function main(): Promise<void> {
     const applied = await migrate(orm);
     logger.info({ database: redactUrl(databaseUrl), applied }, applied.length ? 'migrations applied' : 'schema up to date');
     // Custom rules from the config file must match the live schema before anything is scheduled.
-    for (const job of catalogue.purges().filter((j) => j.custom)) await checkAgainstSchema(orm.em.getConnection(), job.name, job.steps);
+    for (const job of catalogue.purges().filter((j) => j.custom)) await checkAgainstSchema(dbFromOrm(orm), job.name, job.steps);
 
     const metrics = createJobMetrics({ orm, logger, rotateAfterSeconds: extras.keys.policy.rotateAfterSeconds, collectProcessMetrics: true });
     const notifier = createNotifier({ orm, logger, config: notifications });

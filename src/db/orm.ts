@@ -2,6 +2,7 @@ import { MikroORM, type Options } from '@mikro-orm/postgresql';
 import { Migrator } from '@mikro-orm/migrations';
 import { entities } from './entities.js';
 import { migrationsList } from './migrations/index.js';
+import { dbFromOrm } from './query.js';
 import { maintSchema, nativeTablesWanted, OWN_TABLES, searchPathOption, setMigrationContext } from './schema.js';
 
 export type Orm = MikroORM;
@@ -33,26 +34,26 @@ export async function openOrm(databaseUrl: string): Promise<Orm> {
  * once, before the migrator looks for its history there.
  */
 async function adoptTablesFromPublic(orm: Orm, schema: string): Promise<string[]> {
-  const conn = orm.em.getConnection();
-  const [ours] = await conn.execute<Array<{ n: number }>>(
+  const db = dbFromOrm(orm);
+  const [ours] = await db.query<{ n: number }>(
     `SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = ? AND tablename = 'mikro_orm_migrations'`,
     [schema],
   );
   if (ours!.n > 0) return [];
-  const [history] = await conn.execute<Array<{ n: number }>>(
+  const [history] = await db.query<{ n: number }>(
     `SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public' AND tablename = 'mikro_orm_migrations'`,
   );
   if (history!.n === 0) return [];
   // Someone else's MikroORM history is not ours to take.
-  const [mine] = await conn.execute<Array<{ n: number }>>(`SELECT count(*)::int AS n FROM public.mikro_orm_migrations WHERE name = 'Migration20261122000000_initial'`);
+  const [mine] = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM public.mikro_orm_migrations WHERE name = 'Migration20261122000000_initial'`);
   if (mine!.n === 0) return [];
-  const present = await conn.execute<Array<{ tablename: string }>>(
+  const present = await db.query<{ tablename: string }>(
     `SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename IN (${OWN_TABLES.map(() => '?').join(', ')})`,
     [...OWN_TABLES],
   );
   const moved = present.map((r) => r.tablename);
-  await conn.transactional(async (trx) => {
-    for (const t of moved) await conn.execute(`ALTER TABLE public."${t}" SET SCHEMA "${schema}"`, [], 'run', trx);
+  await db.transaction(async (tx) => {
+    for (const t of moved) await tx.query(`ALTER TABLE public."${t}" SET SCHEMA "${schema}"`);
   });
   return moved;
 }
@@ -63,7 +64,7 @@ async function adoptTablesFromPublic(orm: Orm, schema: string): Promise<string[]
  */
 export async function migrate(orm: Orm, opts: { nativeTables?: boolean } = {}): Promise<string[]> {
   const schema = maintSchema();
-  await orm.em.getConnection().execute(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+  await dbFromOrm(orm).query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
   await adoptTablesFromPublic(orm, schema);
   setMigrationContext({ schema, nativeTables: opts.nativeTables ?? nativeTablesWanted() });
   const applied = await orm.getMigrator().up();

@@ -1,35 +1,51 @@
 import type pg from 'pg';
 import type { Orm } from './orm.js';
+import { replaceAt, scanPlaceholders } from './placeholders.js';
 
 /**
- * The little SQL surface the key, scope, OIDC and report code needs, so the same functions run inside
- * activities (on the ORM's pool) and in the CLI (on a plain pg connection). Placeholders are `?`; no query
- * here uses PostgreSQL's `?` jsonb operators.
+ * Our one way into the database: every statement of ours goes through a `Db`, in the worker (on the ORM's pool,
+ * see `dbFromOrm`) and in the CLI and JWKS server (on a plain pg pool, see `dbFromPool`).
+ *
+ * Placeholders are `?` (see placeholders.ts for where a `?` is text). Values are scalars, Dates or JSON text (cast
+ * with `?::jsonb`); a list takes one `?` per item, since the two connections would read an array differently. No
+ * statement of ours uses PostgreSQL's `?` jsonb operators.
  */
 export interface Db {
+  /** The rows the statement returns (none for most writes). */
   query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
-  /** Runs `fn` in one transaction; queries through the `Db` it is given belong to it. */
+  /** The number of rows the statement wrote (or returned). */
+  execute(sql: string, params?: unknown[]): Promise<number>;
+  /** Runs `fn` in one transaction; statements through the `Db` it is given belong to it (SET LOCAL included). */
   transaction<T>(fn: (db: Db) => Promise<T>): Promise<T>;
 }
 
+/**
+ * A Db on the ORM's connection pool (the worker). MikroORM inlines the values into the statement, which is why
+ * database errors are cut down before they reach logs (errors.ts); a `?` meant as text is escaped for it.
+ */
 export function dbFromOrm(orm: Orm): Db {
+  // Looked up per statement: the ORM may be closed and reopened under the same object (tests do).
   const conn = () => orm.em.getConnection();
+  // It reads `?` only when there are values, and `\?` as a `?` of the text.
+  const escapeText = (sql: string, params: unknown[]) => (params.length ? replaceAt(sql, scanPlaceholders(sql).text, () => '\\?') : sql);
   const make = (trx?: unknown): Db => ({
-    query: <T>(sql: string, params: unknown[] = []) => conn().execute<T[]>(sql, params, 'all', trx as never) as Promise<T[]>,
+    query: async <T>(sql: string, params: unknown[] = []) => (await conn().execute<T[]>(escapeText(sql, params), params, 'all', trx as never)) as T[],
+    execute: async (sql, params = []) => (await conn().execute<{ affectedRows: number }>(escapeText(sql, params), params, 'run', trx as never)).affectedRows,
     transaction: <T>(fn: (db: Db) => Promise<T>) => (trx ? fn(make(trx)) : conn().transactional((t) => fn(make(t)))),
   });
   return make();
 }
 
-function numbered(sql: string): string {
-  let i = 0;
-  return sql.replace(/\?/g, () => `$${++i}`);
+/** The statement with its value placeholders numbered for pg ($1, $2, ...). */
+export function numbered(sql: string): string {
+  return replaceAt(sql, scanPlaceholders(sql).values, (n) => `$${n + 1}`);
 }
 
-/** A Db over a pg pool (the CLI's read-only commands and the JWKS server). */
+/** A Db over a pg pool (the CLI's commands and the JWKS server). */
 export function dbFromPool(pool: pg.Pool): Db {
   const on = (client: pg.Pool | pg.PoolClient, inTx: boolean): Db => ({
     query: async <T>(sql: string, params: unknown[] = []) => (await client.query(numbered(sql), params)).rows as T[],
+    execute: async (sql, params = []) => (await client.query(numbered(sql), params)).rowCount ?? 0,
     transaction: async <T>(fn: (db: Db) => Promise<T>) => {
       if (inTx) return fn(on(client, true));
       const c = await pool.connect();
@@ -47,4 +63,15 @@ export function dbFromPool(pool: pg.Pool): Db {
     },
   });
   return on(pool, false);
+}
+
+/** Runs `fn` on a Db over a pool of its own, closed afterwards (a CLI command's database). */
+export async function withPoolDb<T>(config: pg.PoolConfig, fn: (db: Db) => Promise<T>): Promise<T> {
+  const { default: pg } = await import('pg');
+  const pool = new pg.Pool(config);
+  try {
+    return await fn(dbFromPool(pool));
+  } finally {
+    await pool.end();
+  }
 }

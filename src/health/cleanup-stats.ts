@@ -1,3 +1,6 @@
+import type { Db } from '../db/query.js';
+import { runStatsByJob } from '../db/run-record.js';
+
 /**
  * Cleanup statistics per job over a window, from the audit table: runs, failures, rows, median duration and
  * throughput (the seed's admin statistics). Dry runs are left out: they change nothing.
@@ -22,30 +25,14 @@ export interface CleanupStats {
   jobs: JobStats[];
 }
 
-export type SqlQuery = (sql: string) => Promise<Array<Record<string, unknown>>>;
-
 const n = (v: unknown) => (v === null || v === undefined ? 0 : Number(v));
 
-export async function cleanupStats(query: SqlQuery, days: number): Promise<CleanupStats> {
+export async function cleanupStats(db: Db, days: number): Promise<CleanupStats> {
   if (!Number.isInteger(days) || days < 1 || days > 3650) throw new RangeError(`days must be an integer from 1 to 3650, got ${days}`);
-  const rows = await query(
-    `SELECT job, count(*)::int AS runs,
-            count(*) FILTER (WHERE status = 'failed')::int AS failures,
-            coalesce(sum(deleted + updated), 0)::bigint AS rows,
-            coalesce(sum((SELECT coalesce(sum(value::bigint), 0) FROM jsonb_each_text(CASE WHEN batches > 0 THEN children_deleted ELSE '{}'::jsonb END))), 0)::bigint AS dependents,
-            percentile_cont(0.5) WITHIN GROUP (ORDER BY duration_ms) AS median_ms,
-            sum(duration_ms)::bigint AS total_ms,
-            max(finished_at) FILTER (WHERE status = 'completed') AS last_success,
-            max(finished_at) FILTER (WHERE status = 'failed') AS last_failure,
-            (now() - make_interval(days => ${days})) AS since
-       FROM maintenance_run
-      WHERE NOT dry_run AND started_at > now() - make_interval(days => ${days})
-      GROUP BY job ORDER BY job`,
-  );
-  const [since] = rows.length ? rows : await query(`SELECT now() - make_interval(days => ${days}) AS since`);
+  const { since, jobs: rows } = await runStatsByJob(db, days);
   return {
     days,
-    since: new Date(since!.since as string).toISOString(),
+    since: new Date(since).toISOString(),
     jobs: rows.map((r) => {
       const totalMs = n(r.total_ms);
       return {

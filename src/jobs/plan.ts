@@ -1,16 +1,9 @@
 import { InputError } from '../errors.js';
 import { buildMatchSql, buildWalkSql, ident, type Walk } from './sql.js';
 import type { RetentionRule, StepPlan } from './types.js';
+import type { Db } from '../db/query.js';
 
 export type { StepPlan };
-
-interface Executor {
-  execute(sql: string, params?: unknown[]): Promise<unknown>;
-}
-
-async function query<T>(db: Executor, sql: string, params: unknown[] = []): Promise<T[]> {
-  return (await db.execute(sql, params)) as T[];
-}
 
 /** Tables with fewer rows than this are walked in one lane unless more are asked for: lanes cost a little each. */
 export const LANE_MIN_ROWS = 100_000;
@@ -18,13 +11,12 @@ export const DEFAULT_LANES = 2;
 const INTEGER_TYPES = new Set(['smallint', 'integer', 'bigint']);
 
 export async function planStep(
-  db: Executor,
+  db: Db,
   rule: RetentionRule,
   opts: { cutoff: string; parallel?: number; maxParallel: number; batchSize: number; adaptive: boolean },
 ): Promise<StepPlan> {
   const { rel, key } = await keyOf(db, rule);
-  const [tsIndex] = await query<{ index: string }>(
-    db,
+  const [tsIndex] = await db.query<{ index: string }>(
     `SELECT i.relname AS index
        FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_am am ON am.oid = i.relam
        JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = x.indkey[0]
@@ -65,22 +57,20 @@ export async function planStep(
 export const INDEX_WALK_MAX_SHARE = 0.2;
 
 /** The planner's estimate of the rows a rule matches (from statistics: instant, whatever the table's size). */
-export async function estimatedMatches(db: Executor, rule: RetentionRule, cutoff: string): Promise<number> {
+export async function estimatedMatches(db: Db, rule: RetentionRule, cutoff: string): Promise<number> {
   const built = buildMatchSql(rule);
-  const [row] = await query<{ 'QUERY PLAN': Array<{ Plan: { 'Plan Rows': number } }> }>(db, `EXPLAIN (FORMAT JSON) ${built.sql}`, built.bind(cutoff));
+  const [row] = await db.query<{ 'QUERY PLAN': Array<{ Plan: { 'Plan Rows': number } }> }>(`EXPLAIN (FORMAT JSON) ${built.sql}`, built.bind(cutoff));
   return Math.round(row?.['QUERY PLAN']?.[0]?.Plan['Plan Rows'] ?? 0);
 }
 
 /** The rule's table and its key: a primary key or unique not-null single-column key, or an error naming it. */
-export async function keyOf(db: Executor, rule: RetentionRule): Promise<{ rel: { oid: number; reltuples: number }; key: { index: string; type: string } }> {
-  const [rel] = await query<{ oid: number; reltuples: number }>(
-    db,
+export async function keyOf(db: Db, rule: RetentionRule): Promise<{ rel: { oid: number; reltuples: number }; key: { index: string; type: string } }> {
+  const [rel] = await db.query<{ oid: number; reltuples: number }>(
     `SELECT c.oid::int AS oid, c.reltuples::float8 AS reltuples FROM pg_class c WHERE c.oid = to_regclass(quote_ident(?))`,
     [rule.table],
   );
   if (!rel) throw new InputError('table', `table "${rule.table}" does not exist in this database`);
-  const [key] = await query<{ index: string; type: string }>(
-    db,
+  const [key] = await db.query<{ index: string; type: string }>(
     `SELECT i.relname AS index, format_type(a.atttypid, a.atttypmod) AS type
        FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_am am ON am.oid = i.relam
        JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = x.indkey[0]
@@ -99,15 +89,15 @@ export async function keyOf(db: Executor, rule: RetentionRule): Promise<{ rel: {
 }
 
 /** Rows of a never-analysed table, counted up to the point where the answer no longer matters. */
-async function boundedCount(db: Executor, table: string): Promise<number> {
-  const [row] = await query<{ n: number }>(db, `SELECT count(*)::int AS n FROM (SELECT 1 FROM ${ident(table)} LIMIT ${LANE_MIN_ROWS}) s`);
+async function boundedCount(db: Db, table: string): Promise<number> {
+  const [row] = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM (SELECT 1 FROM ${ident(table)} LIMIT ${LANE_MIN_ROWS}) s`);
   return Number(row?.n ?? 0);
 }
 
 /** Lanes as equal slices of time between the oldest row and the cutoff (the index answers min() at once). */
-async function timestampLanes(db: Executor, rule: RetentionRule, cutoff: string, n: number): Promise<StepPlan['lanes']> {
+async function timestampLanes(db: Db, rule: RetentionRule, cutoff: string, n: number): Promise<StepPlan['lanes']> {
   if (n === 1) return [{ from: null, to: null }];
-  const [row] = await query<{ lo: string | Date | null }>(db, `SELECT min(${ident(rule.timestampColumn)}) AS lo FROM ${ident(rule.table)}`);
+  const [row] = await db.query<{ lo: string | Date | null }>(`SELECT min(${ident(rule.timestampColumn)}) AS lo FROM ${ident(rule.table)}`);
   const lo = row?.lo ? new Date(row.lo).getTime() : NaN;
   const hi = Date.parse(cutoff);
   if (!Number.isFinite(lo) || lo >= hi) return [{ from: null, to: null }];
@@ -116,13 +106,13 @@ async function timestampLanes(db: Executor, rule: RetentionRule, cutoff: string,
 }
 
 /** Lanes as key ranges: arithmetic slices of an integer key, sampled quantiles of any other. */
-async function keyLanes(db: Executor, rule: RetentionRule, type: string, n: number, rows: number): Promise<StepPlan['lanes']> {
+async function keyLanes(db: Db, rule: RetentionRule, type: string, n: number, rows: number): Promise<StepPlan['lanes']> {
   if (n === 1) return [{ from: null, to: null }];
   const t = ident(rule.table);
   const k = ident(rule.primaryKey);
   let cuts: string[];
   if (INTEGER_TYPES.has(type)) {
-    const [row] = await query<{ lo: string | null; hi: string | null }>(db, `SELECT min(${k})::text AS lo, max(${k})::text AS hi FROM ${t}`);
+    const [row] = await db.query<{ lo: string | null; hi: string | null }>(`SELECT min(${k})::text AS lo, max(${k})::text AS hi FROM ${t}`);
     if (row?.lo == null || row.hi == null) return [{ from: null, to: null }];
     const lo = BigInt(row.lo);
     const span = BigInt(row.hi) - lo;
@@ -131,7 +121,7 @@ async function keyLanes(db: Executor, rule: RetentionRule, type: string, n: numb
     // A sample of about 50k keys places the boundaries well enough; small tables are read whole.
     const sample = rows > 200_000 ? ` TABLESAMPLE SYSTEM (${Math.max(0.01, Math.min(100, (50_000 / rows) * 100)).toFixed(4)})` : '';
     const fractions = Array.from({ length: n - 1 }, (_, i) => (i + 1) / n);
-    const [row] = await query<{ cuts: string[] | null }>(db, 
+    const [row] = await db.query<{ cuts: string[] | null }>(
       `SELECT percentile_disc(?::float8[]) WITHIN GROUP (ORDER BY k)::text[] AS cuts FROM (SELECT ${k} AS k FROM ${t}${sample}) s`,
       [`{${fractions.join(',')}}`],
     );
@@ -147,11 +137,11 @@ function slices(cuts: string[]): StepPlan['lanes'] {
 }
 
 /** What PostgreSQL will do for the first batch of the first lane, for a dry run to show. */
-export async function explainFirstBatch(db: Executor, rule: RetentionRule, plan: StepPlan, cutoff: string, runTime: string): Promise<string> {
+export async function explainFirstBatch(db: Db, rule: RetentionRule, plan: StepPlan, cutoff: string, runTime: string): Promise<string> {
   const lane = plan.lanes[0]!;
   const walk: Walk = { strategy: plan.strategy, from: lane.from, to: lane.to, after: null };
   const built = buildWalkSql(rule, walk);
-  const rows = await query<Record<string, string>>(db, 
+  const rows = await db.query<Record<string, string>>(
     `EXPLAIN ${built.sql}`,
     built.bind({ cutoff, limit: plan.chunk, from: lane.from, to: lane.to, after: null, runTime }),
   );

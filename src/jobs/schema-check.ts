@@ -1,10 +1,8 @@
 import { InputError } from '../config.js';
 import type { ChildRule, RetentionRule } from './types.js';
 import { isRelationCondition, relationColumns } from './relations.js';
+import type { Db } from '../db/query.js';
 
-interface Executor {
-  execute(sql: string, params?: unknown[]): Promise<unknown>;
-}
 
 /** Every table.column a rule reads or writes. */
 function columnsOf(rule: RetentionRule): Array<[string, string]> {
@@ -31,13 +29,13 @@ function columnsOf(rule: RetentionRule): Array<[string, string]> {
  * Checks the rules against the live schema before anything runs: a missing table or column (a preset
  * pointed at the wrong database, a typo in a custom rule) is an error naming the job and what is missing.
  */
-export async function checkAgainstSchema(db: Executor, job: string, steps: RetentionRule[]): Promise<void> {
+export async function checkAgainstSchema(db: Db, job: string, steps: RetentionRule[]): Promise<void> {
   // Unqualified names resolve along the search path (our schema, then the application's): the first schema
   // on it that has a table of that name is the one a statement will touch.
-  const rows = (await db.execute(
+  const rows = await db.query<{ table_name: string; column_name: string; rank: number }>(
     `SELECT c.table_name, c.column_name, array_position(current_schemas(false), c.table_schema::name) AS rank
        FROM information_schema.columns c WHERE c.table_schema = ANY (current_schemas(false))`,
-  )) as Array<{ table_name: string; column_name: string; rank: number }>;
+  );
   const firstRank = new Map<string, number>();
   for (const r of rows) firstRank.set(r.table_name, Math.min(firstRank.get(r.table_name) ?? Infinity, Number(r.rank)));
   const have = new Map<string, Set<string>>();

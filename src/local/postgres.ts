@@ -76,13 +76,9 @@ export async function startEmbeddedPostgres(opts: { dir: string; port: number; l
 
 /** Creates `name` on the server behind `adminUrl` unless it exists. */
 export async function ensureDatabase(adminUrl: string, name: string, template?: string): Promise<void> {
-  const { default: pg } = await import('pg');
-  const client = new pg.Client({ connectionString: adminUrl });
-  await client.connect();
-  try {
-    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
-    if (!rowCount) await client.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"${template ? ` TEMPLATE "${template.replace(/"/g, '""')}"` : ''}`);
-  } finally {
-    await client.end();
-  }
+  const { withPoolDb } = await import('../db/query.js');
+  await withPoolDb({ connectionString: adminUrl, max: 1 }, async (db) => {
+    const [exists] = await db.query('SELECT 1 FROM pg_database WHERE datname = ?', [name]);
+    if (!exists) await db.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"${template ? ` TEMPLATE "${template.replace(/"/g, '""')}"` : ''}`);
+  });
 }

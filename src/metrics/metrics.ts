@@ -1,5 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Orm } from '../db/orm.js';
+import { dbFromOrm, type Db } from '../db/query.js';
+import * as runRecord from '../db/run-record.js';
 import type { Logger } from '../logger.js';
 
 /** What a committed batch reports to the metrics (a subset of the batch activity's input and result). */
@@ -32,7 +34,7 @@ export function createJobMetrics(deps: { orm: Orm; logger: Logger; rotateAfterSe
   const log = deps.logger.child({ component: 'metrics' });
   const registry = new Registry();
   if (deps.collectProcessMetrics) collectDefaultMetrics({ register: registry });
-  const q = <T = Record<string, unknown>>(sql: string) => orm.em.getConnection().execute<T[]>(sql);
+  const db = dbFromOrm(orm);
 
   const deleted = new Counter({ name: 'maint_rows_deleted_total', help: 'Rows deleted by purge batches, per job and table (dependents under their own table).', labelNames: ['job', 'table'], registers: [registry] });
   const updated = new Counter({ name: 'maint_rows_updated_total', help: 'Rows updated by purge batches (e.g. marked revoked), per job and table.', labelNames: ['job', 'table'], registers: [registry] });
@@ -50,7 +52,7 @@ export function createJobMetrics(deps: { orm: Orm; logger: Logger; rotateAfterSe
   const read = (): Promise<Snapshot> => {
     if (!snapshot || Date.now() - snapshotAt > 1_000) {
       snapshotAt = Date.now();
-      snapshot = readSnapshot(q).catch((err: unknown) => {
+      snapshot = readSnapshot(db).catch((err: unknown) => {
         log.warn({ err: (err as Error).message }, 'metrics: the database could not be read');
         return EMPTY;
       });
@@ -83,10 +85,7 @@ export function createJobMetrics(deps: { orm: Orm; logger: Logger; rotateAfterSe
     let job = jobOfRun.get(runId);
     if (!job) {
       if (jobOfRun.size > 1_000) jobOfRun.clear();
-      job = orm.em
-        .getConnection()
-        .execute<Array<{ job: string }>>('SELECT job FROM maintenance_run WHERE id = ?', [runId])
-        .then(([r]) => r?.job ?? 'unknown');
+      job = runRecord.jobOfRun(db, runId);
       jobOfRun.set(runId, job);
     }
     return job;
@@ -118,22 +117,10 @@ interface Snapshot {
 
 const EMPTY: Snapshot = { backlog: new Map(), lastSuccess: new Map(), lastFailure: new Map(), keyAge: null, oidcFailing: 0, unsent: new Map() };
 
-async function readSnapshot(q: <T = Record<string, unknown>>(sql: string) => Promise<T[]>): Promise<Snapshot> {
-  // The latest live run of each job: rows it matched minus those its ledger shows done. A completed run's count is
-  // exact (rows left locked); a running, failed or cancelled one has only the planner's estimate of what matched.
-  const backlog = await q<{ job: string; left: number }>(
-    `SELECT job, greatest(coalesce(CASE WHEN status = 'completed' THEN matched END, estimated, matched, 0)
-                          - coalesce((SELECT sum(deleted + updated) FROM purge_batch b WHERE b.run_id = r.id), 0), 0) AS left
-       FROM (SELECT DISTINCT ON (job) id, job, status, matched,
-                    CASE WHEN jsonb_typeof(plan) = 'array'
-                         THEN (SELECT sum((p->>'estimatedRows')::bigint) FROM jsonb_array_elements(plan) p) END AS estimated
-               FROM maintenance_run WHERE NOT dry_run AND cutoff IS NOT NULL ORDER BY job, started_at DESC) r`,
-  );
-  const last = await q<{ job: string; success: number | null; failure: number | null }>(
-    `SELECT job, extract(epoch FROM max(finished_at) FILTER (WHERE status = 'completed'))::float8 AS success,
-            extract(epoch FROM max(finished_at) FILTER (WHERE status = 'failed'))::float8 AS failure
-       FROM maintenance_run GROUP BY job`,
-  );
+async function readSnapshot(db: Db): Promise<Snapshot> {
+  const backlog = await runRecord.backlogByJob(db);
+  const last = await runRecord.lastOutcomeByJob(db);
+  const q = <T>(sql: string) => db.query<T>(sql);
   const [key] = await q<{ age: number }>(`SELECT extract(epoch FROM now() - activated_at)::float8 AS age FROM signing_key WHERE state = 'active' LIMIT 1`);
   const [oidc] = await q<{ n: number }>(`SELECT count(*)::int AS n FROM oidc_provider WHERE last_error IS NOT NULL`);
   const unsent = await q<{ channel: string; n: number }>(`SELECT channel, count(*)::int AS n FROM notification_outbox WHERE sent_at IS NULL GROUP BY channel`);

@@ -1,4 +1,5 @@
 import type { Orm } from '../db/orm.js';
+import { dbFromOrm } from '../db/query.js';
 import type { Logger } from '../logger.js';
 import type { Channel, NotificationsConfig } from './config.js';
 import type { NotificationEvent } from './events.js';
@@ -42,7 +43,7 @@ export function createNotifier(deps: { orm: Orm; logger: Logger; config: Notific
   const { orm, config } = deps;
   const log = deps.logger.child({ component: 'notifications' });
   const send = deps.send ?? defaultSend;
-  const conn = () => orm.em.getConnection();
+  const db = dbFromOrm(orm);
   const channels = new Map<string, Channel>(config.channels.map((c) => [c.name, c]));
   const subjectPrefix = `[auth-maintenance${config.environment ? ` ${config.environment}` : ''}]`;
 
@@ -53,7 +54,7 @@ export function createNotifier(deps: { orm: Orm; logger: Logger; config: Notific
       let recorded = 0;
       for (const e of events) {
         for (const c of config.channels.filter((ch) => ch.events.includes(e.kind))) {
-          const rows = await conn().execute<unknown[]>(
+          const rows = await db.query(
             `INSERT INTO notification_outbox (event_id, channel, kind, job, run_id, subject, payload) VALUES (?, ?, ?, ?, ?, ?, ?::jsonb)
              ON CONFLICT (event_id, channel) DO NOTHING RETURNING 1`,
             [e.id, c.name, e.kind, e.job, e.runId, e.subject, JSON.stringify({ text: e.text, ...(e.html ? { html: e.html } : {}), data: e.data })],
@@ -67,36 +68,34 @@ export function createNotifier(deps: { orm: Orm; logger: Logger; config: Notific
     async deliver(eventIds) {
       const report: DeliveryReport = { sent: 0, failed: [] };
       if (eventIds && !eventIds.length) return report;
-      const pending = await conn().execute<Array<{ event_id: string; channel: string }>>(
-        `SELECT event_id, channel FROM notification_outbox WHERE sent_at IS NULL ${eventIds ? 'AND event_id IN (?)' : ''} ORDER BY created_at LIMIT 500`,
-        eventIds ? [eventIds] : [],
+      const pending = await db.query<{ event_id: string; channel: string }>(
+        `SELECT event_id, channel FROM notification_outbox WHERE sent_at IS NULL ${eventIds ? `AND event_id IN (${eventIds.map(() => '?').join(', ')})` : ''} ORDER BY created_at LIMIT 500`,
+        eventIds ?? [],
       );
       for (const p of pending) {
         const channel = channels.get(p.channel);
         // A channel removed from the configuration keeps its rows unsent; they go if it comes back.
         if (!channel) continue;
         try {
-          await conn().transactional(async (trx) => {
-            const [row] = await conn().execute<Row[]>(
+          await db.transaction(async (tx) => {
+            const [row] = await tx.query<Row>(
               `SELECT event_id, channel, kind, job, run_id, subject, payload FROM notification_outbox
                 WHERE event_id = ? AND channel = ? AND sent_at IS NULL FOR UPDATE SKIP LOCKED`,
               [p.event_id, p.channel],
-              'all',
-              trx,
             );
             if (!row) return; // sent meanwhile, or being sent by another deliverer
             const message: OutboxMessage = { eventId: row.event_id, kind: row.kind, job: row.job, runId: row.run_id, subject: row.subject, ...row.payload };
             await send(channel, message, { subjectPrefix });
             await deps.hooks?.afterSend?.({ eventId: row.event_id, channel: row.channel });
-            await conn().execute(`UPDATE notification_outbox SET sent_at = now(), attempts = attempts + 1, last_error = NULL WHERE event_id = ? AND channel = ?`, [row.event_id, row.channel], 'run', trx);
+            await tx.query(`UPDATE notification_outbox SET sent_at = now(), attempts = attempts + 1, last_error = NULL WHERE event_id = ? AND channel = ?`, [row.event_id, row.channel]);
             report.sent += 1;
             log.info({ eventId: row.event_id, kind: row.kind, channel: row.channel }, 'notification sent');
           });
         } catch (err) {
           const error = err instanceof DeliveryError ? err.message : redactSecrets(`${p.channel}: ${(err as Error)?.message ?? String(err)}`, config.channels);
           report.failed.push({ eventId: p.event_id, channel: p.channel, error });
-          await conn()
-            .execute(`UPDATE notification_outbox SET attempts = attempts + 1, last_error = ? WHERE event_id = ? AND channel = ?`, [error, p.event_id, p.channel])
+          await db
+            .query(`UPDATE notification_outbox SET attempts = attempts + 1, last_error = ? WHERE event_id = ? AND channel = ?`, [error, p.event_id, p.channel])
             .catch(() => undefined);
           log.warn({ eventId: p.event_id, channel: p.channel, error }, 'notification not delivered; it will be retried');
         }

@@ -2,6 +2,8 @@ import { ScheduleNotFoundError, type Client } from '@temporalio/client';
 import { MANAGED_BY } from '../../temporal-schedules/declarations.js';
 import type { Logger } from '../logger.js';
 import type { Orm } from '../db/orm.js';
+import { dbFromOrm } from '../db/query.js';
+import { isAudited } from '../db/run-record.js';
 import { MAINT_JOB } from '../search-attributes.js';
 import { PAUSED_BY_FAILURE, schedulePausedEvent, unauditedFailureEvent, type NotificationEvent } from './events.js';
 import type { Notifier } from './outbox.js';
@@ -37,12 +39,11 @@ export async function pausedByFailure(client: Client): Promise<NotificationEvent
  */
 export async function failedWithoutAudit(client: Client, orm: Orm, taskQueue: string, since: Date): Promise<NotificationEvent[]> {
   const events: NotificationEvent[] = [];
-  const conn = orm.em.getConnection();
+  const db = dbFromOrm(orm);
   const query = `TaskQueue = '${taskQueue.replace(/'/g, "")}' AND ExecutionStatus = 'Failed' AND CloseTime > '${since.toISOString()}'`;
   for await (const w of client.workflow.list({ query })) {
-    const [audited] = await conn.execute<unknown[]>('SELECT 1 FROM maintenance_run WHERE workflow_id = ? LIMIT 1', [w.workflowId]);
-    if (audited) continue;
-    const [known] = await conn.execute<unknown[]>('SELECT 1 FROM notification_outbox WHERE event_id = ? LIMIT 1', [`${w.runId}:run-failed`]);
+    if (await isAudited(db, w.workflowId)) continue;
+    const [known] = await db.query('SELECT 1 FROM notification_outbox WHERE event_id = ? LIMIT 1', [`${w.runId}:run-failed`]);
     if (known) continue;
     const error = await client.workflow
       .getHandle(w.workflowId, w.runId, { followRuns: false })

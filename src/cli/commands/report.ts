@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { pgConfig } from '../../db/schema.js';
+import { withPoolDb } from '../../db/query.js';
 import { cleanupStats, type CleanupStats } from '../../health/cleanup-stats.js';
 import type { HealthReport } from '../../health/types.js';
 import { renderCleanupStats } from '../../notify/report.js';
@@ -8,14 +9,7 @@ import { renderReport } from '../render.js';
 
 /** Per-job cleanup statistics over the last `days` days, read from the audit table. */
 async function readCleanupStats(databaseUrl: string, days: number): Promise<CleanupStats> {
-  const { default: pg } = await import('pg');
-  const client = new pg.Client(pgConfig(databaseUrl));
-  await client.connect();
-  try {
-    return await cleanupStats(async (sql) => (await client.query(sql)).rows, days);
-  } finally {
-    await client.end();
-  }
+  return withPoolDb(pgConfig(databaseUrl, { max: 1 }), (db) => cleanupStats(db, days));
 }
 
 export function registerReport(program: Command): void {

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { pgConfig } from '../../db/schema.js';
+import { withPoolDb } from '../../db/query.js';
 import { InputError, loadConfig, redactUrl } from '../../config.js';
 import { readLocalEnvironment } from '../../local/environment.js';
 import { parseIntFlag } from '../context.js';
@@ -20,38 +21,33 @@ export function registerSeed(program: Command): void {
     .option('--blacklisted <percent>', 'share of the expired ones that are blacklisted (0-100)', parseIntFlag('--blacklisted', 0, 100), 10)
     .option('--database-url <url>', 'database to seed (default: the local environment of `npm start`)')
     .action(async (flags: SeedFlags) => {
-      const { default: pg } = await import('pg');
       // Demo rows belong in the local environment; another database must be named explicitly.
       const local = await readLocalEnvironment(loadConfig().dataDir);
       const url = flags.databaseUrl ?? local?.databaseUrl;
       if (!url) throw new InputError('--database-url', 'no local environment found (run `npm start` first) and none given');
-      const client = new pg.Client(pgConfig(url));
-      await client.connect();
-      try {
+      await withPoolDb(pgConfig(url, { max: 1 }), async (db) => {
         const expired = Math.round((flags.tokens * flags.expired) / 100);
-        const { rows } = await client.query<{ first: string; last: string }>(
+        const rows = await db.query<{ first: string; last: string }>(
           `WITH ins AS (
              INSERT INTO outstanding_token (jti, user_id, token, created_at, expires_at)
              SELECT md5(random()::text || clock_timestamp()::text || g), (g % 1000) + 1, 'demo-token-' || g,
                     now() - interval '30 days',
-                    CASE WHEN g <= $2 THEN now() - (g || ' seconds')::interval ELSE now() + (g || ' seconds')::interval END
-               FROM generate_series(1, $1::int) g
+                    CASE WHEN g <= ? THEN now() - (g || ' seconds')::interval ELSE now() + (g || ' seconds')::interval END
+               FROM generate_series(1, ?::int) g
              RETURNING id)
            SELECT min(id)::text AS first, max(id)::text AS last FROM ins`,
-          [flags.tokens, expired],
+          [expired, flags.tokens],
         );
-        const blacklisted = await client.query(
+        const blacklisted = await db.execute(
           `INSERT INTO blacklisted_token (token_id)
-           SELECT id FROM outstanding_token WHERE id BETWEEN $1 AND $2 AND expires_at < now() AND random() * 100 < $3
+           SELECT id FROM outstanding_token WHERE id BETWEEN ? AND ? AND expires_at < now() AND random() * 100 < ?
            ON CONFLICT DO NOTHING`,
           [rows[0]!.first, rows[0]!.last, flags.blacklisted],
         );
         process.stdout.write(
-          `seeded ${flags.tokens} tokens (${expired} expired, ${blacklisted.rowCount} of those blacklisted) into ${redactUrl(url)}\n` +
+          `seeded ${flags.tokens} tokens (${expired} expired, ${blacklisted} of those blacklisted) into ${redactUrl(url)}\n` +
             'try: npx maint run purge-expired-tokens --dry-run --wait\n',
         );
-      } finally {
-        await client.end();
-      }
+      });
     });
 }

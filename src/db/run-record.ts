@@ -1,0 +1,250 @@
+import type { Db } from './query.js';
+import type { PurgeResult, RunStatus, StepPlanSummary } from '../jobs/types.js';
+
+/**
+ * The run record: the `maintenance_run` row every job run leaves as its audit trail. Every statement that reads or
+ * writes it is here; the activities, the CLI, the report, the notifications and the metrics call these.
+ */
+
+/** What identifies a run and how it was asked for. */
+export interface RunIdentity {
+  runId: string;
+  workflowId: string;
+  job: string;
+  parameters: Record<string, unknown>;
+  trigger: string;
+  dryRun: boolean;
+}
+
+export interface StartRunInput extends RunIdentity {
+  cutoff: string;
+  startedAt: string;
+  /** Recorded by the current workflow: what a continued run must find again. */
+  runTime?: string;
+  cutoffs?: string[];
+  fingerprint?: string;
+}
+
+/** What a run fixed at its start, as its record keeps it: a continued run takes these from here. */
+export interface RecordedRun {
+  runTime: string;
+  cutoffs: string[];
+  startedAtMs: number;
+}
+
+export interface FinishRunInput {
+  runId: string;
+  status: RunStatus;
+  dryRun: boolean;
+  matched: number | null;
+  /** Dry runs have no ledger; their would-be counts are recorded as matched. */
+  finishedAt: string;
+  error?: string;
+  /** Names of the steps of a multi-step job, to report counts per step. */
+  stepNames?: string[];
+  /** How each step walked its table (the current workflow). */
+  plans?: StepPlanSummary[];
+  /** Rows left locked (current workflow): with the ledger's counts, they make an exact `matched` when none is given. */
+  leftLocked?: number;
+}
+
+/** The record of a non-purge job, written once at its end. */
+export interface JobRunRecord extends RunIdentity {
+  status: RunStatus;
+  startedAt: string;
+  finishedAt: string;
+  /** Items the job looked at (keys, providers, scopes). */
+  matched: number | null;
+  /** Rows it deleted (keypair cleanup), 0 for jobs that delete nothing. */
+  deleted: number;
+  /** Other counts, by name (e.g. withdrawn keys, created scopes, failed providers). */
+  counts: Record<string, number>;
+  error?: string | null;
+}
+
+const num = (v: unknown): number => (v === null || v === undefined ? 0 : Number(v));
+
+/** Creates a purge's record; idempotent, so a retried start does not duplicate it. */
+export async function startRun(db: Db, r: StartRunInput): Promise<void> {
+  await db.query(
+    `INSERT INTO maintenance_run (id, workflow_id, job, parameters, trigger, dry_run, status, cutoff, started_at, run_time, cutoffs, fingerprint)
+     VALUES (?, ?, ?, ?::jsonb, ?, ?, 'running', ?, ?, ?, ?::jsonb, ?) ON CONFLICT (id) DO NOTHING`,
+    [r.runId, r.workflowId, r.job, JSON.stringify(r.parameters), r.trigger, r.dryRun, r.cutoff, r.startedAt,
+      r.runTime ?? null, r.cutoffs ? JSON.stringify(r.cutoffs) : null, r.fingerprint ?? null],
+  );
+}
+
+/** What a continued run checks in the record of the run it continues (times as the driver returns them). */
+export interface StartedRunRow {
+  job: string;
+  status: string;
+  run_time: string | Date | null;
+  cutoffs: unknown;
+  fingerprint: string | null;
+  started_at: string | Date;
+}
+
+export async function loadRun(db: Db, runId: string): Promise<StartedRunRow | undefined> {
+  const [row] = await db.query<StartedRunRow>('SELECT job, status, run_time, cutoffs, fingerprint, started_at FROM maintenance_run WHERE id = ?', [runId]);
+  return row;
+}
+
+/** Records a run refused before it touched anything (a forged state), or marks its record so. */
+export async function refuseRun(db: Db, r: { runId: string; workflowId: string; job: string; trigger: string; error: string; at: string }): Promise<void> {
+  await db.query(
+    `INSERT INTO maintenance_run (id, workflow_id, job, parameters, trigger, dry_run, status, started_at, finished_at, duration_ms, error)
+     VALUES (?, ?, ?, '{}'::jsonb, ?, false, 'failed', ?, ?, 0, ?)
+     ON CONFLICT (id) DO UPDATE SET status = 'failed', finished_at = EXCLUDED.finished_at, error = EXCLUDED.error`,
+    [r.runId, r.workflowId, r.job, r.trigger, r.at, r.at, r.error],
+  );
+}
+
+/** Closes a purge's record with counts summed from its batch ledger, the one source of truth. */
+export async function finishRun(db: Db, input: FinishRunInput): Promise<Omit<PurgeResult, 'job' | 'dryRun' | 'cutoff'>> {
+  const [sums] = await db.query(
+    `SELECT count(*)::int AS batches, coalesce(sum(deleted), 0)::bigint AS deleted,
+            coalesce((SELECT jsonb_object_agg(k, v) FROM (SELECT key AS k, sum(value::bigint) AS v
+              FROM purge_batch, jsonb_each_text(children) WHERE run_id = ? GROUP BY key) s), '{}'::jsonb) AS children
+       FROM purge_batch WHERE run_id = ?`,
+    [input.runId, input.runId],
+  );
+  const [run] = await db.query('SELECT started_at FROM maintenance_run WHERE id = ?', [input.runId]);
+  const perStep = await db.query(
+    'SELECT step, sum(deleted)::bigint AS deleted, sum(updated)::bigint AS updated FROM purge_batch WHERE run_id = ? GROUP BY step',
+    [input.runId],
+  );
+  const updated = perStep.reduce((a, r) => a + num(r.updated), 0);
+  const steps = input.stepNames
+    ? Object.fromEntries(input.stepNames.map((name, i) => { const r = perStep.find((p) => num(p.step) === i); return [name, num(r?.deleted) + num(r?.updated)]; }))
+    : undefined;
+  const deleted = num(sums?.deleted);
+  const children = Object.fromEntries(Object.entries((sums?.children ?? {}) as Record<string, unknown>).map(([k, v]) => [k, num(v)]));
+  const startedAt = run ? new Date(run.started_at as string).getTime() : Date.parse(input.finishedAt);
+  const durationMs = Math.max(0, Date.parse(input.finishedAt) - startedAt);
+  const rowsPerSecond = input.dryRun || durationMs === 0 ? null : Math.round(((deleted + updated) / durationMs) * 1000 * 10) / 10;
+  const matched = input.matched ?? (input.leftLocked !== undefined ? deleted + updated + input.leftLocked : null);
+  await db.query(
+    `UPDATE maintenance_run SET status = ?, matched = ?, deleted = ?, updated = ?, children_deleted = ?::jsonb, steps = ?::jsonb,
+            batches = ?, finished_at = ?, duration_ms = ?, rows_per_second = ?, error = ?, plan = coalesce(?::jsonb, plan) WHERE id = ?`,
+    [input.status, matched, deleted, updated, JSON.stringify(children), steps ? JSON.stringify(steps) : null, num(sums?.batches), input.finishedAt, durationMs, rowsPerSecond, input.error ?? null,
+      input.plans ? JSON.stringify(input.plans.map(({ explain: _e, ...p }) => p)) : null, input.runId],
+  );
+  return {
+    runId: input.runId,
+    status: input.status,
+    matched,
+    deleted,
+    ...(updated || steps ? { updated } : {}),
+    children,
+    ...(steps ? { steps } : {}),
+    batches: num(sums?.batches),
+    durationMs,
+    rowsPerSecond,
+  };
+}
+
+/** The record of a non-purge job, written once at its end and keyed by the run id, so a retry rewrites the same row. */
+export async function recordJobRun(db: Db, r: JobRunRecord): Promise<void> {
+  const durationMs = Math.max(0, Date.parse(r.finishedAt) - Date.parse(r.startedAt));
+  await db.query(
+    `INSERT INTO maintenance_run (id, workflow_id, job, parameters, trigger, dry_run, status, matched, deleted, children_deleted, batches,
+                                  started_at, finished_at, duration_ms, error)
+     VALUES (?, ?, ?, ?::jsonb, ?, ?, ?, ?, ?, ?::jsonb, 0, ?, ?, ?, ?)
+     ON CONFLICT (id) DO UPDATE SET status = excluded.status, matched = excluded.matched, deleted = excluded.deleted,
+       children_deleted = excluded.children_deleted, finished_at = excluded.finished_at, duration_ms = excluded.duration_ms, error = excluded.error`,
+    [r.runId, r.workflowId, r.job, JSON.stringify(r.parameters), r.trigger, r.dryRun, r.status, r.matched, r.deleted, JSON.stringify(r.counts),
+      r.startedAt, r.finishedAt, durationMs, r.error ?? null],
+  );
+}
+
+/** Recent runs, newest first (`maint runs`). */
+export async function listRuns(db: Db, opts: { job?: string; limit: number }): Promise<Array<Record<string, any>>> {
+  return db.query(
+    `SELECT id, workflow_id, job, trigger, dry_run, status, matched, deleted, children_deleted, batches, cutoff,
+            started_at, finished_at, duration_ms, rows_per_second, error
+       FROM maintenance_run WHERE (?::text IS NULL OR job = ?) ORDER BY started_at DESC LIMIT ?`,
+    [opts.job ?? null, opts.job ?? null, opts.limit],
+  );
+}
+
+/** A finished run's outcome, as its notifications tell it. */
+export async function loadRunOutcome<T>(db: Db, runId: string): Promise<T | undefined> {
+  const [run] = await db.query<T>(
+    `SELECT id, workflow_id, job, trigger, dry_run, status, matched, deleted, updated, children_deleted, batches, started_at, finished_at, duration_ms, error
+       FROM maintenance_run WHERE id = ?`,
+    [runId],
+  );
+  return run;
+}
+
+/** When the first recorded run of a job started (ISO), or null. */
+export async function firstRunStartedAt(db: Db, job: string): Promise<string | null> {
+  const [row] = await db.query<{ at: string | Date | null }>('SELECT min(started_at) AS at FROM maintenance_run WHERE job = ?', [job]);
+  return row?.at ? new Date(row.at).toISOString() : null;
+}
+
+/** Whether a run of this workflow wrote its record. */
+export async function isAudited(db: Db, workflowId: string): Promise<boolean> {
+  return (await db.query('SELECT 1 FROM maintenance_run WHERE workflow_id = ? LIMIT 1', [workflowId])).length > 0;
+}
+
+/** The job of a run, or 'unknown'. */
+export async function jobOfRun(db: Db, runId: string): Promise<string> {
+  const [r] = await db.query<{ job: string }>('SELECT job FROM maintenance_run WHERE id = ?', [runId]);
+  return r?.job ?? 'unknown';
+}
+
+/** Runs started in the last 24 hours, by status, with their jobs. */
+export async function runsOfLastDay(db: Db): Promise<Array<{ status: string; n: number; jobs: string[] }>> {
+  return db.query(
+    `SELECT status, count(*)::int AS n, array_agg(DISTINCT job) AS jobs FROM maintenance_run WHERE started_at > now() - interval '24 hours' GROUP BY status`,
+  );
+}
+
+/**
+ * Per job, the runs of the last `days` days that changed something (not dry runs): counts, rows, dependents,
+ * median and total duration, last success and failure; and where that window starts.
+ */
+export async function runStatsByJob(db: Db, days: number): Promise<{ since: string | Date; jobs: Array<Record<string, unknown>> }> {
+  const jobs = await db.query(
+    `SELECT job, count(*)::int AS runs,
+            count(*) FILTER (WHERE status = 'failed')::int AS failures,
+            coalesce(sum(deleted + updated), 0)::bigint AS rows,
+            coalesce(sum((SELECT coalesce(sum(value::bigint), 0) FROM jsonb_each_text(CASE WHEN batches > 0 THEN children_deleted ELSE '{}'::jsonb END))), 0)::bigint AS dependents,
+            percentile_cont(0.5) WITHIN GROUP (ORDER BY duration_ms) AS median_ms,
+            sum(duration_ms)::bigint AS total_ms,
+            max(finished_at) FILTER (WHERE status = 'completed') AS last_success,
+            max(finished_at) FILTER (WHERE status = 'failed') AS last_failure,
+            (now() - make_interval(days => ?::int)) AS since
+       FROM maintenance_run
+      WHERE NOT dry_run AND started_at > now() - make_interval(days => ?::int)
+      GROUP BY job ORDER BY job`,
+    [days, days],
+  );
+  const [since] = jobs.length ? jobs : await db.query('SELECT now() - make_interval(days => ?::int) AS since', [days]);
+  return { since: since!.since as string | Date, jobs };
+}
+
+/**
+ * Per job, what its latest live run matched and has not deleted or updated yet: exact once the run completed (rows
+ * left locked), the planner's estimate while it runs or after it failed or was cancelled.
+ */
+export async function backlogByJob(db: Db): Promise<Array<{ job: string; left: number }>> {
+  return db.query(
+    `SELECT job, greatest(coalesce(CASE WHEN status = 'completed' THEN matched END, estimated, matched, 0)
+                          - coalesce((SELECT sum(deleted + updated) FROM purge_batch b WHERE b.run_id = r.id), 0), 0) AS left
+       FROM (SELECT DISTINCT ON (job) id, job, status, matched,
+                    CASE WHEN jsonb_typeof(plan) = 'array'
+                         THEN (SELECT sum((p->>'estimatedRows')::bigint) FROM jsonb_array_elements(plan) p) END AS estimated
+               FROM maintenance_run WHERE NOT dry_run AND cutoff IS NOT NULL ORDER BY job, started_at DESC) r`,
+  );
+}
+
+/** Per job, when a run of it last completed and last failed (Unix seconds, null if never). */
+export async function lastOutcomeByJob(db: Db): Promise<Array<{ job: string; success: number | null; failure: number | null }>> {
+  return db.query(
+    `SELECT job, extract(epoch FROM max(finished_at) FILTER (WHERE status = 'completed'))::float8 AS success,
+            extract(epoch FROM max(finished_at) FILTER (WHERE status = 'failed'))::float8 AS failure
+       FROM maintenance_run GROUP BY job`,
+  );
+}
