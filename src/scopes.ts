@@ -15,7 +15,7 @@ export interface ScopesResult {
   existing: string[];
 }
 
-const SCOPES_PARAMS = paramsSchema({ dryRun: bool.nullish() });
+export const SCOPES_PARAMS = paramsSchema({ dryRun: bool.nullish() });
 
 export function parseScopesParams(raw: unknown): { dryRun: boolean } {
   return { dryRun: parseParams(SCOPES_PARAMS, raw).dryRun ?? false };

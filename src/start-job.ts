@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Client, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
-import { Catalogue, jobAction, type JobEntry } from './catalogue/index.js';
+import { Catalogue, jobAction, type JobAction, type JobEntry } from './catalogue/index.js';
 import { loadConfigFile } from './jobs/config-file.js';
-import { runSearchAttributes } from './search-attributes.js';
 import { checkTaskQueue, checkTrigger, checkWorkflowId } from './validate.js';
 
 export interface StartJobRequest {
@@ -37,25 +36,40 @@ export function checkStartFields(opts: { taskQueue: string; trigger: string; wor
   if (opts.workflowId !== undefined) checkWorkflowId('workflowId', opts.workflowId);
 }
 
+/** A start checked in full and ready to send: the job, its workflow and arguments, the run's labels. */
+export interface PreparedStart extends JobAction {
+  job: JobEntry;
+  request: StartJobRequest;
+}
+
 /**
- * Starts any job of the catalogue: validates everything first (nothing is started on bad input), then starts its
- * workflow with the same id, search attributes and memo for every job. A singleton job (key rotation) joins its
- * running execution instead of racing it. The catalogue defaults to the built-in jobs plus the config file's rules.
+ * Checks everything a start needs (the job, its parameters, the id, trigger and task queue) without contacting
+ * anything: a bad input is an InputError naming the field, and nothing is started. The catalogue defaults to the
+ * built-in jobs plus the config file's rules.
  */
-export async function startJob(client: Client, request: StartJobRequest, catalogue: Catalogue = new Catalogue(loadConfigFile())): Promise<StartedJob> {
+export function prepareStart(request: StartJobRequest, catalogue: Catalogue = new Catalogue(loadConfigFile())): PreparedStart {
   const job = catalogue.find(request.job);
-  const params = request.params ?? {};
-  const action = jobAction(job, params, request.trigger);
+  const action = jobAction(job, request.params ?? {}, { trigger: request.trigger });
   checkStartFields(request);
+  return { ...action, job, request };
+}
+
+/**
+ * Starts any job of the catalogue, the same way for every job: validated first (`prepareStart`, unless given a
+ * prepared start), then its workflow with the id maint-<job>-<time>, the search attributes and the memo. A singleton
+ * job (key rotation) starts under its own id, or joins the execution already running instead of racing it.
+ */
+export async function startJob(client: Client, start: StartJobRequest | PreparedStart, catalogue?: Catalogue): Promise<StartedJob> {
+  const { job, request, workflowType, args, typedSearchAttributes, memo } = 'workflowType' in start ? start : prepareStart(start, catalogue);
   // The server does not say whether it started or joined; the memo of the running execution does.
   const startRequest = randomUUID();
-  const handle = await client.workflow.start(action.workflowType, {
+  const handle = await client.workflow.start(workflowType, {
     taskQueue: request.taskQueue,
     workflowId: request.workflowId ?? job.singleton?.workflowId ?? jobWorkflowId(job.name),
-    args: action.args,
+    args,
     ...(job.singleton ? { workflowIdConflictPolicy: 'USE_EXISTING', workflowIdReusePolicy: 'ALLOW_DUPLICATE' } : { workflowIdReusePolicy: 'REJECT_DUPLICATE' }),
-    typedSearchAttributes: runSearchAttributes(job.name, params.dryRun === true, request.trigger),
-    memo: { parameters: params, startRequest },
+    typedSearchAttributes,
+    memo: { ...memo, startRequest },
   });
   if (!job.singleton) return { job, handle, runId: handle.firstExecutionRunId, joined: false };
   const described = await handle.describe();

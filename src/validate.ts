@@ -46,7 +46,7 @@ function valueAt(raw: unknown, path: PropertyKey[]): unknown {
 function inputError(issue: z.core.$ZodIssue, raw: unknown, field: string | undefined, schema: z.ZodType): InputError {
   if (issue.code === 'unrecognized_keys') {
     const known = schema instanceof z.ZodObject ? Object.keys(schema.shape) : [];
-    return new InputError(`params.${issue.keys[0]}`, `unknown parameter; allowed: ${known.join(', ')}`);
+    return new InputError(`params.${issue.keys[0]}`, known.length ? `unknown parameter; allowed: ${known.join(', ')}` : 'unknown parameter; this job takes none');
   }
   // Named by the parameter itself: `types`, not `types.1`, with the value as it was given.
   const name = field ?? String(issue.path[0] ?? 'params');

@@ -46,7 +46,7 @@ export function validateDeclaration(d: ScheduleDeclaration, catalogue: Catalogue
   parseDuration(f('catchupWindow'), d.catchupWindow);
   if (d.jitter) parseDuration(f('jitter'), d.jitter);
   try {
-    jobAction(catalogue.find(d.job), d.params ?? {});
+    jobAction(catalogue.find(d.job), d.params ?? {}, { trigger: `schedule:${d.id}`, scheduled: true });
   } catch (err) {
     throw new InputError(f('params'), (err as Error).message);
   }

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ScheduleNotFoundError, type Client, type ScheduleDescription, type ScheduleOptions } from '@temporalio/client';
 import { BUILT_IN, jobAction, type Catalogue } from '../src/catalogue/index.js';
-import { runSearchAttributes } from '../src/search-attributes.js';
 import { parseDuration } from './config.js';
 import { MANAGED_BY, type ScheduleDeclaration } from './declarations.js';
 
@@ -13,10 +12,10 @@ export interface CompiledSchedule {
 /** The schedule a declaration asks for, with a fingerprint of everything sync compares. */
 export function compileSchedule(d: ScheduleDeclaration, taskQueue: string, catalogue: Catalogue = BUILT_IN): CompiledSchedule {
   const params = d.params ?? {};
-  const action = jobAction(catalogue.find(d.job), params, undefined, 'schedule');
+  const action = jobAction(catalogue.find(d.job), params, { trigger: `schedule:${d.id}`, scheduled: true });
   const essentials = {
     spec: { cron: d.cron ?? [], every: d.every ?? null, timezone: d.timezone, jitter: d.jitter ?? null },
-    action: { ...action, taskQueue },
+    action: { workflowType: action.workflowType, args: action.args, taskQueue },
     policies: { overlap: d.overlap, catchupWindow: d.catchupWindow, pauseOnFailure: d.pauseOnFailure },
   };
   const fingerprint = createHash('sha256').update(JSON.stringify(essentials)).digest('hex').slice(0, 16);
@@ -35,8 +34,8 @@ export function compileSchedule(d: ScheduleDeclaration, taskQueue: string, catal
       taskQueue,
       // The server appends the scheduled time, so every run has its own id.
       workflowId: d.id,
-      typedSearchAttributes: runSearchAttributes(d.job, Boolean(params.dryRun), `schedule:${d.id}`),
-      memo: { parameters: params, scheduleFingerprint: fingerprint },
+      typedSearchAttributes: action.typedSearchAttributes,
+      memo: { ...action.memo, scheduleFingerprint: fingerprint },
     },
     policies: { overlap: d.overlap, catchupWindow: parseDuration('catchupWindow', d.catchupWindow), pauseOnFailure: d.pauseOnFailure },
     state: { paused: false, note: d.note },

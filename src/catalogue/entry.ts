@@ -7,17 +7,17 @@ export type WorkflowName = {
   [K in keyof typeof workflows]: (typeof workflows)[K] extends (...args: never[]) => Promise<unknown> ? K : never;
 }[keyof typeof workflows];
 
-/** The flags of `maint run`, by the parameter they set (one flag, one parameter; integers arrive as text). */
+/** The flags of `maint run`, by the parameter they set (one flag, one parameter; the job's schema reads the text). */
 export const RUN_FLAGS = {
   dryRun: { flag: '--dry-run', param: 'dryRun' },
-  batchSize: { flag: '--batch-size', param: 'batchSize', integer: true },
+  batchSize: { flag: '--batch-size', param: 'batchSize' },
   asOf: { flag: '--as-of', param: 'asOf' },
-  days: { flag: '--days', param: 'days', integer: true },
+  days: { flag: '--days', param: 'days' },
   types: { flag: '--types', param: 'types' },
   provider: { flag: '--provider', param: 'providers' },
-  refreshTokenExpireSeconds: { flag: '--refresh-token-expire-seconds', param: 'refreshTokenExpireSeconds', integer: true },
+  refreshTokenExpireSeconds: { flag: '--refresh-token-expire-seconds', param: 'refreshTokenExpireSeconds' },
   dotVersion: { flag: '--dot-version', param: 'dotVersion' },
-  parallel: { flag: '--parallel', param: 'parallel', integer: true },
+  parallel: { flag: '--parallel', param: 'parallel' },
 } as const;
 
 export type RunFlag = keyof typeof RUN_FLAGS;
@@ -33,9 +33,10 @@ export interface JobEntry {
   workflow: WorkflowName;
   /**
    * Validates the job's parameters, wherever they come from; throws an InputError naming the field and the
-   * allowed values. The workflow parses its input again at its first step: any client can start it.
+   * allowed values. Returns what a start sends: the parameters given, normalised (numbers as numbers), without
+   * defaults. The workflow parses its input again at its first step: any client can start it.
    */
-  parseParams(params: Record<string, unknown>): unknown;
+  parseParams(params: Record<string, unknown>): Record<string, unknown>;
   /** The `maint run` flags the job takes (the others are refused, naming the jobs that take them). */
   flags: readonly RunFlag[];
   /** How `maint jobs` describes a flag (its default, allowed values). */

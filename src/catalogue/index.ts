@@ -1,10 +1,12 @@
 import { InputError } from '../errors.js';
 import { customJobs } from '../jobs/custom-rules.js';
-import { parsePurgeParams, BATCH_SIZE } from '../jobs/params.js';
+import { BATCH_SIZE, givenPurgeParams, parsePurgeParams } from '../jobs/params.js';
 import type { JobDefinition } from '../jobs/types.js';
 import { renderPurgeResult } from '../cli/render.js';
 import type { PurgeResult } from '../jobs/types.js';
+import type { SearchAttributePair } from '@temporalio/common';
 import type { ScheduleDeclaration } from '../../temporal-schedules/declarations.js';
+import { runSearchAttributes } from '../search-attribute-keys.js';
 import { RUN_FLAGS, workflowArgs, type JobEntry, type RunFlag } from './entry.js';
 import { OTHER_JOBS } from './jobs.js';
 import { applyJobParams, PURGE_JOBS } from './purges.js';
@@ -21,7 +23,12 @@ function purgeEntry(job: JobDefinition): JobEntry {
     name: job.name,
     description: job.description,
     workflow: 'batchedPurge',
-    parseParams: (params) => applyJobParams(job, parsePurgeParams(params)),
+    parseParams(params) {
+      const given = givenPurgeParams(params);
+      // The job's own options (days, types, the preset's version) are checked against its rules.
+      applyJobParams(job, parsePurgeParams(given));
+      return given;
+    },
     flags: ['dryRun', 'batchSize', 'asOf', 'parallel', ...(d ? (['days'] as const) : []), ...(t ? (['types'] as const) : []), ...(job.djangoParams ?? [])],
     flagHelp: {
       batchSize: `--batch-size (${job.defaultBatchSize ?? BATCH_SIZE.default})`,
@@ -90,14 +97,32 @@ export class Catalogue {
   }
 }
 
+export interface JobAction {
+  workflowType: string;
+  args: unknown[];
+  /** The parameters as sent: checked and normalised. */
+  params: Record<string, unknown>;
+  /** What every run carries, whoever starts it: the Web UI filters on them, the memo shows the parameters. */
+  typedSearchAttributes: SearchAttributePair[];
+  memo: { parameters: Record<string, unknown> };
+}
+
 /**
- * What starting a job means for Temporal: the workflow and its arguments, the parameters validated first. A
- * schedule starts a singleton job through its joining workflow (the server appends the time to a schedule's ids).
+ * What starting a job means for Temporal, for a client and for a schedule alike: the workflow, its arguments and
+ * the run's labels, the parameters validated first. A schedule starts a singleton job through its joining workflow
+ * (the server appends the time to a schedule's workflow ids), and leaves the trigger to the workflow, which reads
+ * it from the schedule that started it.
  */
-export function jobAction(entry: JobEntry, params: Record<string, unknown>, trigger?: string, by: 'client' | 'schedule' = 'client'): { workflowType: string; args: unknown[] } {
-  entry.parseParams(params);
-  const workflowType = by === 'schedule' && entry.singleton ? entry.singleton.scheduledWorkflow : entry.workflow;
-  return { workflowType, args: workflowArgs(entry, params, trigger) };
+export function jobAction(entry: JobEntry, params: Record<string, unknown>, origin: { trigger: string; scheduled?: boolean }): JobAction {
+  const normalised = entry.parseParams(params);
+  const workflowType = origin.scheduled && entry.singleton ? entry.singleton.scheduledWorkflow : entry.workflow;
+  return {
+    workflowType,
+    args: workflowArgs(entry, normalised, origin.scheduled ? undefined : origin.trigger),
+    params: normalised,
+    typedSearchAttributes: runSearchAttributes(entry.name, normalised.dryRun === true, origin.trigger),
+    memo: { parameters: normalised },
+  };
 }
 
 /** The built-in jobs only (no config file): for code that must not depend on where it runs. */

@@ -1,7 +1,7 @@
-import { parseCleanupParams, parseRotationParams } from '../keys/policy.js';
+import { CLEANUP_PARAMS, parseRotationParams } from '../keys/policy.js';
 import { parseRefreshParams } from '../oidc/params.js';
-import { parseScopesParams } from '../scopes.js';
-import { paramsSchema, parseParams } from '../validate.js';
+import { SCOPES_PARAMS } from '../scopes.js';
+import { given, paramsSchema, parseParams } from '../validate.js';
 import { refreshFailed, renderReport, renderRefresh, renderRotation, renderScopes, renderSweep } from '../cli/render.js';
 import type { HealthReport } from '../health/types.js';
 import { ROTATION_WORKFLOW_ID, type RotationResult, type SweepResult } from '../keys/types.js';
@@ -16,7 +16,7 @@ export const OTHER_JOBS: readonly JobEntry[] = [
     name: 'keypair-cleanup',
     description: 'Withdraw retired signing keys whose tokens have expired; delete inactive ones past the retention',
     workflow: 'keypairCleanup',
-    parseParams: parseCleanupParams,
+    parseParams: (p) => given(parseParams(CLEANUP_PARAMS, p)),
     flags: ['dryRun'],
     render: (r) => renderSweep(r as SweepResult),
     schedules: [
@@ -34,7 +34,7 @@ export const OTHER_JOBS: readonly JobEntry[] = [
     name: 'scopes',
     description: 'Ensure the default scopes exist: base, image_upload, event_management, admin',
     workflow: 'ensureScopes',
-    parseParams: parseScopesParams,
+    parseParams: (p) => given(parseParams(SCOPES_PARAMS, p)),
     flags: ['dryRun'],
     render: (r) => renderScopes(r as ScopesResult),
     schedules: [
@@ -52,7 +52,7 @@ export const OTHER_JOBS: readonly JobEntry[] = [
     name: 'refresh-jwks',
     description: "Fetch each configured OIDC provider's JWKS; keep the last good copy when a fetch fails",
     workflow: 'refreshOidcJwks',
-    parseParams: parseRefreshParams,
+    parseParams: (p) => ({ ...parseRefreshParams(p) }),
     flags: ['provider'],
     render: (r) => renderRefresh(r as RefreshResult),
     failed: (r) => refreshFailed(r as RefreshResult),
@@ -72,7 +72,7 @@ export const OTHER_JOBS: readonly JobEntry[] = [
     name: 'key-rotation',
     description: 'Rotate the JWT signing key once it is due: generate, publish, wait for JWKS caches, activate, retire the old key',
     workflow: 'keyRotation',
-    parseParams: parseRotationParams,
+    parseParams: (p) => ({ ...parseRotationParams(p) }),
     flags: [],
     command: 'maint keys rotate',
     // Weekly, it is only a check: a rotation rotates when the signing key is older than KEY_ROTATE_AFTER_DAYS.

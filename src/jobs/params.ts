@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { InputError } from '../errors.js';
 import type { PurgeParams } from './types.js';
 import { parseIso8601 } from '../iso-time.js';
-import { bool, int, isoTime, paramsSchema, parseParams } from '../validate.js';
+import { bool, given, int, isoTime, paramsSchema, parseParams } from '../validate.js';
 import { DJANGO_PARAMS } from './django.js';
 
 export const BATCH_SIZE = { min: 1, max: 100_000, default: 1_000 } as const;
@@ -39,27 +39,37 @@ const PURGE_PARAMS = paramsSchema({
 });
 
 /**
+ * The parameters given, checked and normalised (numbers as numbers), without defaults: what a start sends, so the
+ * worker's defaults (a custom rule's batch size) still apply.
+ */
+export function givenPurgeParams(raw: unknown, now: Date = new Date()): Partial<Omit<PurgeParams, 'asOf'>> & { asOf?: string } {
+  const p = given(parseParams(PURGE_PARAMS, raw));
+  // Only ISO 8601 (Date's own parser reads "March 7" as some March 7th of 2001), and not in the future: a
+  // reference time in the future would delete rows that are still valid.
+  const asOf = p.asOf !== undefined ? parseIso8601(p.asOf)! : undefined;
+  if (asOf && asOf.getTime() > now.getTime() + 1000) throw new InputError('asOf', `${p.asOf} is in the future; allowed: now or earlier`);
+  return p;
+}
+
+/**
  * Validates the parameters of a purge run, wherever they come from (our CLI, `temporal workflow start`,
  * a schedule). Unknown fields are rejected rather than ignored: a typo must not silently run with defaults.
  */
 export function parsePurgeParams(raw: unknown, now: Date = new Date()): PurgeParams {
-  const p = parseParams(PURGE_PARAMS, raw);
-  // Only ISO 8601 (Date's own parser reads "March 7" as some March 7th of 2001), and not in the future: a
-  // reference time in the future would delete rows that are still valid.
-  const asOf = p.asOf != null ? parseIso8601(p.asOf)! : undefined;
-  if (asOf && asOf.getTime() > now.getTime() + 1000) throw new InputError('asOf', `${p.asOf} is in the future; allowed: now or earlier`);
+  const p = givenPurgeParams(raw, now);
+  const asOf = p.asOf !== undefined ? parseIso8601(p.asOf)! : undefined;
   return {
     batchSize: p.batchSize ?? BATCH_SIZE.default,
     dryRun: p.dryRun ?? false,
     ...(asOf ? { asOf: asOf.toISOString() } : {}),
     batchTimeoutSeconds: p.batchTimeoutSeconds ?? BATCH_TIMEOUT_SECONDS.default,
     batchesPerRun: p.batchesPerRun ?? BATCHES_PER_RUN.default,
-    ...(p.days != null ? { days: p.days } : {}),
-    ...(p.types != null ? { types: p.types } : {}),
-    ...(p.refreshTokenExpireSeconds != null ? { refreshTokenExpireSeconds: p.refreshTokenExpireSeconds } : {}),
-    ...(p.dotVersion != null ? { dotVersion: p.dotVersion } : {}),
-    ...(p.parallel != null ? { parallel: p.parallel } : {}),
+    ...(p.days !== undefined ? { days: p.days } : {}),
+    ...(p.types !== undefined ? { types: p.types } : {}),
+    ...(p.refreshTokenExpireSeconds !== undefined ? { refreshTokenExpireSeconds: p.refreshTokenExpireSeconds } : {}),
+    ...(p.dotVersion !== undefined ? { dotVersion: p.dotVersion } : {}),
+    ...(p.parallel !== undefined ? { parallel: p.parallel } : {}),
     // An explicit batch size is used as is; otherwise the size adapts to the target duration.
-    targetBatchMs: p.targetBatchMs ?? (p.batchSize == null ? TARGET_BATCH_MS.default : 0),
+    targetBatchMs: p.targetBatchMs ?? (p.batchSize === undefined ? TARGET_BATCH_MS.default : 0),
   };
 }

@@ -68,7 +68,7 @@ export function resolvePolicy(params: RotationParams, defaults: KeyPolicy): KeyP
   return { ...defaults, ...rest, force: force ?? false };
 }
 
-const CLEANUP_PARAMS = paramsSchema({ dryRun: bool.nullish(), retentionSeconds: int(RANGES.retentionSeconds).nullish() });
+export const CLEANUP_PARAMS = paramsSchema({ dryRun: bool.nullish(), retentionSeconds: int(RANGES.retentionSeconds).nullish() });
 
 export function parseCleanupParams(raw: unknown): CleanupParams {
   const { dryRun, ...rest } = given(parseParams(CLEANUP_PARAMS, raw));

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { WorkflowHandle } from '@temporalio/client';
 import { BATCH_SIZE, DAYS, PARALLEL } from '../../jobs/params.js';
-import { RUN_FLAGS, type JobEntry, type RunFlag } from '../../catalogue/entry.js';
+import { RUN_FLAGS, type RunFlag } from '../../catalogue/entry.js';
 import { InputError } from '../../errors.js';
 import type { Progress, PurgeResult } from '../../jobs/types.js';
 import { parseTaskQueueFlag, parseWorkflowIdFlag, resolveTemporal, type ConnectionFlags, reportingWorkflowFailure } from '../context.js';
@@ -57,20 +57,15 @@ async function watch(handle: WorkflowHandle, showBar: boolean): Promise<PurgeRes
   }
 }
 
-/**
- * The job's parameters from its flags, checked by the job's own parameter schema (the one the workflow uses),
- * with the flag's name in the error; numbers arrive as text and are passed on as numbers.
- */
-function paramsFromFlags(job: JobEntry, given: Array<[RunFlag, unknown]>): Record<string, unknown> {
-  const raw = Object.fromEntries(given.map(([f, v]) => [RUN_FLAGS[f].param, v]));
+/** Runs `fn` with an error about a parameter renamed to the flag that gave it (`batchSize` -> `--batch-size`). */
+function namingFlags<T>(used: readonly RunFlag[], fn: () => T): T {
   try {
-    job.parseParams(raw);
+    return fn();
   } catch (err) {
-    const flag = given.find(([f]) => err instanceof InputError && RUN_FLAGS[f].param === err.field)?.[0];
+    const flag = used.find((f) => err instanceof InputError && RUN_FLAGS[f].param === err.field);
     if (!flag || !(err instanceof InputError)) throw err;
     throw new InputError(RUN_FLAGS[flag].flag, err.message.slice(err.field.length + 2));
   }
-  return Object.fromEntries(given.map(([f, v]) => [RUN_FLAGS[f].param, 'integer' in RUN_FLAGS[f] ? Number(v) : v]));
 }
 
 export function registerRun(program: Command): void {
@@ -95,7 +90,7 @@ export function registerRun(program: Command): void {
     .option('--task-queue <name>', 'task queue of the worker', parseTaskQueueFlag)
     .action(async (jobName: string, flags: RunFlags) => {
       // Loaded here, not at start, so `maint --help` answers at once.
-      const [{ loadCatalogue }, { connectClient }, { startJob }] = await Promise.all([import('../../settings.js'), import('../../temporal.js'), import('../../start-job.js')]);
+      const [{ loadCatalogue }, { connectClient }, { prepareStart, startJob }] = await Promise.all([import('../../settings.js'), import('../../temporal.js'), import('../../start-job.js')]);
       // Everything is validated before anything is contacted.
       const catalogue = loadCatalogue();
       const other = catalogue.entries.find((e) => e.name === jobName && e.command);
@@ -104,11 +99,13 @@ export function registerRun(program: Command): void {
       const given: Partial<Record<RunFlag, unknown>> = { ...flags, types: flags.types?.split(',') };
       const used = (Object.keys(RUN_FLAGS) as RunFlag[]).filter((f) => given[f] !== undefined);
       catalogue.checkFlags(job, used);
-      const params = paramsFromFlags(job, used.map((f) => [f, given[f]]));
+      const params = Object.fromEntries(used.map((f) => [RUN_FLAGS[f].param, given[f]]));
       const target = await resolveTemporal(flags);
+      // Checked by the job's own parameter schema (the one its workflow uses), the error naming the flag.
+      const start = namingFlags(used, () => prepareStart({ job: job.name, params, taskQueue: target.taskQueue, trigger: 'cli', workflowId: flags.workflowId }, catalogue));
       const client = await connectClient(target);
       try {
-        const { handle, runId } = await startJob(client, { job: job.name, params, taskQueue: target.taskQueue, trigger: 'cli', workflowId: flags.workflowId }, catalogue);
+        const { handle, runId } = await startJob(client, start);
         if (!flags.wait) {
           const info = { workflowId: handle.workflowId, runId, job: job.name };
           process.stdout.write(flags.json ? JSON.stringify(info) + '\n' : `started ${handle.workflowId} (run ${runId})\n`);
