@@ -2,10 +2,10 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { isMap, isScalar, parseDocument, visit } from 'yaml';
 import { InputError } from '../config.js';
-import { CONFIG_FILE_MAX_BYTES, CONFIG_MAX_RULES, CONFIG_MAX_SCHEDULES } from '../limits.js';
+import { CONFIG_FILE_MAX_BYTES, CONFIG_MAX_NOTIFICATION_KEYS, CONFIG_MAX_RULES, CONFIG_MAX_SCHEDULES } from '../limits.js';
 
-const SECTIONS = ['schedules', 'rules'] as const;
-const SECTION_LIMITS: Record<(typeof SECTIONS)[number], number> = { schedules: CONFIG_MAX_SCHEDULES, rules: CONFIG_MAX_RULES };
+const SECTIONS = ['schedules', 'rules', 'notifications'] as const;
+const SECTION_LIMITS: Record<(typeof SECTIONS)[number], number> = { schedules: CONFIG_MAX_SCHEDULES, rules: CONFIG_MAX_RULES, notifications: CONFIG_MAX_NOTIFICATION_KEYS };
 
 function kindOf(value: unknown): string {
   if (Array.isArray(value)) return 'a list';

@@ -18,12 +18,13 @@ function run(over: Partial<RunRow>): RunRow {
 }
 
 describe('notifications configuration', () => {
-  it('the example config file is valid', async () => {
-    const { readFileSync } = await import('node:fs');
-    const { parse } = await import('yaml');
-    const example = parse(readFileSync(new URL('../../maint.config.example.yaml', import.meta.url), 'utf8'));
-    const c = loadNotifications(example, { SMTP_PASSWORD: 'x', SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/a' });
-    expect(c.channels.map((ch) => ch.name)).toEqual(['email', 'slack', 'incidents']);
+  it('the example config file is valid, read as a process reads its settings', async () => {
+    const { fileURLToPath } = await import('node:url');
+    const { loadSettings } = await import('../../src/settings.js');
+    const env = { MAINT_CONFIG: fileURLToPath(new URL('../../maint.config.example.yaml', import.meta.url)), SMTP_PASSWORD: 'x', SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/a' };
+    const settings = loadSettings(env);
+    expect(settings.notifications.channels.map((ch) => ch.name)).toEqual(['email', 'slack', 'incidents']);
+    expect(settings.catalogue.purges().filter((j) => j.custom).length).toBeGreaterThan(0);
   });
 
   it('reads email and webhooks, secrets from the environment variables they name', () => {
