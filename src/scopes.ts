@@ -1,3 +1,4 @@
+import * as z from 'zod/mini';
 import { bool, paramsSchema, parseParams } from './validate.js';
 
 /** The scopes every deployment has (from the seeds' initialize_jwt_scopes). Pure data: workflows import it. */
@@ -15,7 +16,7 @@ export interface ScopesResult {
   existing: string[];
 }
 
-export const SCOPES_PARAMS = paramsSchema({ dryRun: bool.nullish() });
+export const SCOPES_PARAMS = paramsSchema({ dryRun: z.nullish(bool) });
 
 export function parseScopesParams(raw: unknown): { dryRun: boolean } {
   return { dryRun: parseParams(SCOPES_PARAMS, raw).dryRun ?? false };

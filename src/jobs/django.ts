@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { InputError } from '../errors.js';
 import { int, paramsSchema, parseParams } from '../validate.js';
 
@@ -17,14 +17,15 @@ const MAX_REFRESH_SECONDS = 10 * 365 * 86_400;
 
 /** The parameters only the Django presets take (checked with the other purge parameters). */
 export const DJANGO_PARAMS = {
-  refreshTokenExpireSeconds: int({ min: 0, max: MAX_REFRESH_SECONDS }, `an integer from 0 to ${MAX_REFRESH_SECONDS} (seconds, as REFRESH_TOKEN_EXPIRE_SECONDS)`).nullish(),
-  dotVersion: z
-    .string(DOT_VERSION_EXPECTED)
-    .trim()
-    .regex(/^[123]\.\d{1,3}(\.\d{1,3})?$/, DOT_VERSION_EXPECTED)
-    // 1.0 cleared access tokens only with a refresh lifespan and never revoked refresh tokens: not reproduced.
-    .refine((v) => !/^1\.0(\.|$)/.test(v), { error: '{value} is not supported; the preset reproduces cleartokens of 1.1 to 3.x' })
-    .nullish(),
+  refreshTokenExpireSeconds: z.nullish(int({ min: 0, max: MAX_REFRESH_SECONDS }, `an integer from 0 to ${MAX_REFRESH_SECONDS} (seconds, as REFRESH_TOKEN_EXPIRE_SECONDS)`)),
+  dotVersion: z.nullish(
+    z.string(DOT_VERSION_EXPECTED).check(
+      z.trim(),
+      z.regex(/^[123]\.\d{1,3}(\.\d{1,3})?$/, DOT_VERSION_EXPECTED),
+      // 1.0 cleared access tokens only with a refresh lifespan and never revoked refresh tokens: not reproduced.
+      z.refine((v: string) => !/^1\.0(\.|$)/.test(v), { error: '{value} is not supported; the preset reproduces cleartokens of 1.1 to 3.x' }),
+    ),
+  ),
 };
 
 /** The Django-only parameters of `raw`, checked; the ones given. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { InputError } from '../errors.js';
 import type { PurgeParams } from './types.js';
 import { parseIso8601 } from '../iso-time.js';
@@ -20,21 +20,24 @@ export const PARALLEL = { min: 1, max: 16, default: 2 } as const;
 const typeNames = { error: 'expected a comma-separated list of type names' };
 
 /** Token types and the like: a list, or comma-separated text (as `--types` gives it); duplicates dropped. */
-const nameList = z.preprocess(
-  (v) => (typeof v === 'string' ? v.split(',') : v),
-  z.array(z.string(typeNames).trim().min(1, typeNames), typeNames).transform((l) => [...new Set(l)]),
+const nameList = z.pipe(
+  z.transform((v: unknown) => (typeof v === 'string' ? v.split(',') : v)),
+  z.pipe(
+    z.array(z.string(typeNames).check(z.trim(), z.minLength(1, typeNames)), typeNames),
+    z.transform((l: string[]) => [...new Set(l)]),
+  ),
 );
 
 const PURGE_PARAMS = paramsSchema({
-  batchSize: int(BATCH_SIZE).nullish(),
-  dryRun: bool.nullish(),
-  asOf: isoTime.nullish(),
-  batchTimeoutSeconds: int(BATCH_TIMEOUT_SECONDS).nullish(),
-  batchesPerRun: int(BATCHES_PER_RUN).nullish(),
-  days: int(DAYS).nullish(),
-  types: nameList.nullish(),
-  targetBatchMs: int(TARGET_BATCH_MS).nullish(),
-  parallel: int(PARALLEL).nullish(),
+  batchSize: z.nullish(int(BATCH_SIZE)),
+  dryRun: z.nullish(bool),
+  asOf: z.nullish(isoTime),
+  batchTimeoutSeconds: z.nullish(int(BATCH_TIMEOUT_SECONDS)),
+  batchesPerRun: z.nullish(int(BATCHES_PER_RUN)),
+  days: z.nullish(int(DAYS)),
+  types: z.nullish(nameList),
+  targetBatchMs: z.nullish(int(TARGET_BATCH_MS)),
+  parallel: z.nullish(int(PARALLEL)),
   ...DJANGO_PARAMS,
 });
 

@@ -1,3 +1,4 @@
+import * as z from 'zod/mini';
 import { InputError } from '../errors.js';
 import { bool, given, int, oneOf, paramsSchema, parseField, parseParams, type IntRange } from '../validate.js';
 import { KEY_ALGS, type CleanupParams, type KeyPolicy, type RotationParams } from './types.js';
@@ -46,14 +47,14 @@ export function loadKeyPolicy(env: NodeJS.ProcessEnv = process.env): KeyPolicy {
 }
 
 const ROTATION_PARAMS = paramsSchema({
-  alg: oneOf(KEY_ALGS).nullish(),
-  force: bool.nullish(),
-  jwksCacheSeconds: int(RANGES.jwksCacheSeconds).nullish(),
-  maxTokenLifetimeSeconds: int(RANGES.maxTokenLifetimeSeconds).nullish(),
-  rotateAfterSeconds: int(RANGES.rotateAfterSeconds).nullish(),
-  retentionSeconds: int(RANGES.retentionSeconds).nullish(),
-  maxActiveKeys: int(RANGES.maxActiveKeys).nullish(),
-  stepTimeoutSeconds: int(RANGES.stepTimeoutSeconds).nullish(),
+  alg: z.nullish(oneOf(KEY_ALGS)),
+  force: z.nullish(bool),
+  jwksCacheSeconds: z.nullish(int(RANGES.jwksCacheSeconds)),
+  maxTokenLifetimeSeconds: z.nullish(int(RANGES.maxTokenLifetimeSeconds)),
+  rotateAfterSeconds: z.nullish(int(RANGES.rotateAfterSeconds)),
+  retentionSeconds: z.nullish(int(RANGES.retentionSeconds)),
+  maxActiveKeys: z.nullish(int(RANGES.maxActiveKeys)),
+  stepTimeoutSeconds: z.nullish(int(RANGES.stepTimeoutSeconds)),
 });
 
 /** Validates rotation parameters (from our CLI, `temporal workflow start` or a schedule) without defaults. */
@@ -68,7 +69,7 @@ export function resolvePolicy(params: RotationParams, defaults: KeyPolicy): KeyP
   return { ...defaults, ...rest, force: force ?? false };
 }
 
-export const CLEANUP_PARAMS = paramsSchema({ dryRun: bool.nullish(), retentionSeconds: int(RANGES.retentionSeconds).nullish() });
+export const CLEANUP_PARAMS = paramsSchema({ dryRun: z.nullish(bool), retentionSeconds: z.nullish(int(RANGES.retentionSeconds)) });
 
 export function parseCleanupParams(raw: unknown): CleanupParams {
   const { dryRun, ...rest } = given(parseParams(CLEANUP_PARAMS, raw));

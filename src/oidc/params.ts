@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { given, int, paramsSchema, parseParams } from '../validate.js';
 import type { RefreshParams } from './config.js';
 
@@ -16,10 +16,10 @@ export const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 const names = { error: 'must be a list of provider names' };
 
 const REFRESH_PARAMS = paramsSchema({
-  providers: z.array(z.string(names).regex(NAME, names), names).optional(),
-  timeoutMs: int(OIDC_RANGES.timeoutMs).nullish(),
-  attempts: int(OIDC_RANGES.attempts).nullish(),
-  retryInitialMs: int(OIDC_RANGES.retryInitialMs).nullish(),
+  providers: z.optional(z.array(z.string(names).check(z.regex(NAME, names)), names)),
+  timeoutMs: z.nullish(int(OIDC_RANGES.timeoutMs)),
+  attempts: z.nullish(int(OIDC_RANGES.attempts)),
+  retryInitialMs: z.nullish(int(OIDC_RANGES.retryInitialMs)),
 });
 
 export function parseRefreshParams(raw: unknown): RefreshParams {
