@@ -1,12 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, inject, it } from 'vitest';
-import pg from 'pg';
 import { freePorts, portInUse } from '../src/local/ports.js';
-import { maint } from './support/cli.js';
+import { maint, seedLocalEnvironment } from './support/cli.js';
 
 // Longer than a readiness probe's exponential reconnect backoff takes to grow past the seconds a dev server needs
 // to start; the first start on a fresh machine builds the CLI for minutes, the same thing only longer.
@@ -59,11 +58,7 @@ it(
     const ready = JSON.parse(out.split('\n').find((l) => l.includes('"msg":"Temporal dev server answers"'))!);
     expect(ready.readyMs).toBeLessThan(30_000);
 
-    const local = JSON.parse(await readFile(join(dataDir, 'local-env.json'), 'utf8'));
-    const db = new pg.Client({ connectionString: local.databaseUrl });
-    await db.connect();
-    await db.query(`INSERT INTO outstanding_token (jti, token, expires_at) SELECT 'f' || g, 't', now() + CASE WHEN g <= 7 THEN interval '-1 hour' ELSE interval '1 hour' END FROM generate_series(1, 10) g`);
-    await db.end();
+    await seedLocalEnvironment(dataDir, { expired: 7, total: 10, jtiPrefix: 'f' });
     const r = await maint(['run', 'purge-expired-tokens', '--wait', '--json'], { MAINT_DATA_DIR: dataDir });
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ status: 'completed', deleted: 7 });

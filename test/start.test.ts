@@ -5,9 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import pg from 'pg';
 import { freePorts, portInUse } from '../src/local/ports.js';
-import { maint } from './support/cli.js';
+import { maint, seedLocalEnvironment } from './support/cli.js';
 import { BUILT_IN } from '../src/catalogue/index.js';
 
 const SCHEDULES = BUILT_IN.schedules();
@@ -64,11 +63,7 @@ it('npm start brings up the dev server with its UI, embedded PostgreSQL and the 
   expect(ui.status).toBe(200);
 
   // Seed through the recorded local environment, then purge through the CLI as a user would.
-  const local = JSON.parse(await readFile(join(dataDir, 'local-env.json'), 'utf8'));
-  const client = new pg.Client({ connectionString: local.databaseUrl });
-  await client.connect();
-  await client.query(`INSERT INTO outstanding_token (jti, token, expires_at) SELECT 'j' || g, 't', now() + CASE WHEN g <= 40 THEN interval '-30 minutes' ELSE interval '1 hour' END FROM generate_series(1, 100) g`);
-  await client.end();
+  await seedLocalEnvironment(dataDir, { expired: 40, total: 100, jtiPrefix: 'j' });
   const r = await maint(['run', 'purge-expired-tokens', '--wait', '--json'], { MAINT_DATA_DIR: dataDir });
   expect(r.code, r.stderr).toBe(0);
   expect(JSON.parse(r.stdout)).toMatchObject({ status: 'completed', deleted: 40 });

@@ -19,16 +19,7 @@ export const OTHER_JOBS: readonly JobEntry[] = [
     parseParams: (p) => given(parseParams(CLEANUP_PARAMS, p)),
     flags: ['dryRun'],
     render: (r) => renderSweep(r as SweepResult),
-    schedules: [
-      schedule({
-        id: 'maint-keypair-cleanup-monthly',
-        cron: ['0 5 1 * *'],
-        catchupWindow: '2d',
-        pauseOnFailure: true,
-        jitter: '10m',
-        note: 'Monthly: withdraw retired keys whose tokens expired; delete inactive keys older than 180 days.',
-      }),
-    ],
+    schedules: [schedule({ id: 'maint-keypair-cleanup-monthly', cron: ['0 5 1 * *'], catchupWindow: '2d', pauseOnFailure: true, jitter: '10m', note: 'Monthly: withdraw retired keys whose tokens expired; delete inactive keys older than 180 days.' })],
   },
   {
     name: 'scopes',
@@ -37,16 +28,7 @@ export const OTHER_JOBS: readonly JobEntry[] = [
     parseParams: (p) => given(parseParams(SCOPES_PARAMS, p)),
     flags: ['dryRun'],
     render: (r) => renderScopes(r as ScopesResult),
-    schedules: [
-      schedule({
-        id: 'maint-scopes-weekly',
-        cron: ['30 4 * * 1'],
-        catchupWindow: '1d',
-        pauseOnFailure: false,
-        jitter: '10m',
-        note: 'Weekly: make sure the default scopes exist (base, image_upload, event_management, admin).',
-      }),
-    ],
+    schedules: [schedule({ id: 'maint-scopes-weekly', cron: ['30 4 * * 1'], catchupWindow: '1d', pauseOnFailure: false, jitter: '10m', note: 'Weekly: make sure the default scopes exist (base, image_upload, event_management, admin).' })],
   },
   {
     name: 'refresh-jwks',
@@ -56,17 +38,8 @@ export const OTHER_JOBS: readonly JobEntry[] = [
     flags: ['provider'],
     render: (r) => renderRefresh(r as RefreshResult),
     failed: (r) => refreshFailed(r as RefreshResult),
-    schedules: [
-      schedule({
-        id: 'maint-refresh-jwks-daily',
-        cron: ['0 3 * * *'],
-        catchupWindow: '6h',
-        // A provider that is down must not stop tomorrow's refresh: the run reports it and keeps the last good copy.
-        pauseOnFailure: false,
-        jitter: '10m',
-        note: "Daily: refresh each OIDC provider's JWKS, keep the last good copy when a fetch fails.",
-      }),
-    ],
+    // A provider that is down must not stop tomorrow's refresh (no pause on failure): the run reports it and keeps the last good copy.
+    schedules: [schedule({ id: 'maint-refresh-jwks-daily', cron: ['0 3 * * *'], catchupWindow: '6h', pauseOnFailure: false, jitter: '10m', note: "Daily: refresh each OIDC provider's JWKS, keep the last good copy when a fetch fails." })],
   },
   {
     name: 'key-rotation',
@@ -78,16 +51,7 @@ export const OTHER_JOBS: readonly JobEntry[] = [
     // Weekly, it is only a check: a rotation rotates when the signing key is older than KEY_ROTATE_AFTER_DAYS.
     singleton: { workflowId: ROTATION_WORKFLOW_ID, scheduledWorkflow: 'scheduledKeyRotation' },
     render: (r) => renderRotation(r as RotationResult),
-    schedules: [
-      schedule({
-        id: 'maint-key-rotation-weekly',
-        cron: ['0 4 * * 1'],
-        catchupWindow: '1d',
-        pauseOnFailure: true,
-        jitter: '10m',
-        note: 'Weekly rotation check: rotate the signing key once it is 30 days old (at most 3 keys in the JWKS).',
-      }),
-    ],
+    schedules: [schedule({ id: 'maint-key-rotation-weekly', cron: ['0 4 * * 1'], catchupWindow: '1d', pauseOnFailure: true, jitter: '10m', note: 'Weekly rotation check: rotate the signing key once it is 30 days old (at most 3 keys in the JWKS).' })],
   },
   {
     name: 'health-report',
@@ -98,20 +62,8 @@ export const OTHER_JOBS: readonly JobEntry[] = [
     command: 'maint report',
     render: (r) => renderReport(r as HealthReport),
     schedules: [
-      schedule({
-        id: 'maint-health-report-daily',
-        cron: ['0 6 * * *'],
-        catchupWindow: '6h',
-        pauseOnFailure: false,
-        note: 'Daily health report: tokens, keys, activity of the last 24 h, status and recommendations.',
-      }),
-      schedule({
-        id: 'maint-health-report-weekly',
-        cron: ['0 3 * * 0'],
-        catchupWindow: '1d',
-        pauseOnFailure: false,
-        note: "Weekly report, Sunday 03:00 UTC (the seeds' weekly summary).",
-      }),
+      schedule({ id: 'maint-health-report-daily', cron: ['0 6 * * *'], catchupWindow: '6h', pauseOnFailure: false, note: 'Daily health report: tokens, keys, activity of the last 24 h, status and recommendations.' }),
+      schedule({ id: 'maint-health-report-weekly', cron: ['0 3 * * 0'], catchupWindow: '1d', pauseOnFailure: false, note: "Weekly report, Sunday 03:00 UTC (the seeds' weekly summary)." }),
     ],
   },
 ];
