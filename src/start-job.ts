@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Client, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
-import { Catalogue, jobAction, type JobAction, type JobEntry } from './catalogue/index.js';
-import { loadConfigFile } from './jobs/config-file.js';
+import { jobAction, type Catalogue, type JobAction, type JobEntry } from './catalogue/index.js';
+import { loadCatalogue } from './settings.js';
 import { checkTaskQueue, checkTrigger, checkWorkflowId } from './validate.js';
 
 export interface StartJobRequest {
@@ -47,7 +47,7 @@ export interface PreparedStart extends JobAction {
  * anything: a bad input is an InputError naming the field, and nothing is started. The catalogue defaults to the
  * built-in jobs plus the config file's rules.
  */
-export function prepareStart(request: StartJobRequest, catalogue: Catalogue = new Catalogue(loadConfigFile())): PreparedStart {
+export function prepareStart(request: StartJobRequest, catalogue: Catalogue = loadCatalogue()): PreparedStart {
   const job = catalogue.find(request.job);
   const action = jobAction(job, request.params ?? {}, { trigger: request.trigger });
   checkStartFields(request);

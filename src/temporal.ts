@@ -10,7 +10,8 @@ export interface ClientOptions {
 }
 
 /** Connection options for an address and its security settings; unset settings are left out. */
-export function connectionOptions(address: string, security: TemporalSecurity = {}): ConnectionOptions {
+/** Shared by the client's Connection and the worker's NativeConnection. */
+export function connectionOptions(address: string, security: TemporalSecurity = {}): Pick<ConnectionOptions, 'address' | 'tls' | 'metadata'> & { apiKey?: string } {
   return {
     address,
     ...(security.tls !== undefined ? { tls: security.tls } : {}),

@@ -9,6 +9,7 @@ import type { Orm } from './db/orm.js';
 import type { Catalogue } from './catalogue/index.js';
 import type { Logger } from './logger.js';
 import type { TemporalSecurity } from './temporal-env.js';
+import { connectionOptions } from './temporal.js';
 
 // Compiled (dist/src/worker.js) next to dist/workflows/index.js; from the sources (tests, tsx) next to index.ts.
 const compiled = import.meta.url.endsWith('.js');
@@ -47,13 +48,7 @@ const noop = () => undefined;
 const quietBundlerLogger = { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: console.error };
 
 export async function createWorker(opts: WorkerOptions): Promise<{ worker: Worker; connection: NativeConnection }> {
-  const security = opts.security ?? {};
-  const connection = await NativeConnection.connect({
-    address: opts.address,
-    ...(security.tls !== undefined ? { tls: security.tls } : {}),
-    ...(security.apiKey ? { apiKey: security.apiKey } : {}),
-    ...(security.metadata ? { metadata: security.metadata } : {}),
-  });
+  const connection = await NativeConnection.connect(connectionOptions(opts.address, opts.security));
   const worker = await Worker.create({
     connection,
     namespace: opts.namespace,
