@@ -7,6 +7,20 @@ import { DEFAULT_POLICY, loadKeyPolicy, parseCleanupParams, parseKek, parseRotat
 import { headerKid } from '../../src/keys/references.js';
 import { KEY_ALGS } from '../../src/keys/types.js';
 
+/**
+ * The sealed text with one bit of its decoded byte at `index` flipped (negative: from the end). Editing the
+ * base64url text itself can leave the bytes unchanged (its last character carries padding bits).
+ */
+function flipBit(sealed: string, index: number): string {
+  const [version, body] = sealed.split('.');
+  const raw = Buffer.from(body!, 'base64url');
+  const at = index < 0 ? raw.length + index : index;
+  raw[at] = raw[at]! ^ 0x01;
+  const tampered = `${version}.${raw.toString('base64url')}`;
+  if (tampered === sealed) throw new Error('the tamper changed nothing');
+  return tampered;
+}
+
 describe('private keys at rest', () => {
   const kek = randomBytes(32);
 
@@ -22,7 +36,9 @@ describe('private keys at rest', () => {
   it.each([
     ['another KEK', (s: string) => openPrivateKey(s, randomBytes(32), 'kid-1')],
     ['another kid (ciphertext moved to another row)', (s: string) => openPrivateKey(s, kek, 'kid-2')],
-    ['a flipped byte', (s: string) => openPrivateKey(s.slice(0, -2) + (s.endsWith('A') ? 'BA' : 'AA'), kek, 'kid-1')],
+    ['a flipped bit in the IV', (s: string) => openPrivateKey(flipBit(s, 0), kek, 'kid-1')],
+    ['a flipped bit in the tag', (s: string) => openPrivateKey(flipBit(s, 12), kek, 'kid-1')],
+    ['a flipped bit in the ciphertext', (s: string) => openPrivateKey(flipBit(s, -1), kek, 'kid-1')],
   ])('refuses %s with an error that carries no key material', (_, open) => {
     const sealed = sealPrivateKey('secret-pem-body', kek, 'kid-1');
     let message = '';
