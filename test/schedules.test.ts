@@ -24,7 +24,13 @@ beforeAll(async () => {
   env = { TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_TASK_QUEUE: worker.taskQueue, DATABASE_URL: db.url };
 });
 afterAll(async () => {
-  for await (const s of client.schedule.list()) await client.schedule.getHandle(s.scheduleId).delete().catch(() => undefined);
+  // Only this file's schedules (those on its queues): other test files share the server and have their own.
+  const ours = new Set([worker.taskQueue, slowWorker.taskQueue]);
+  for await (const s of client.schedule.list()) {
+    const handle = client.schedule.getHandle(s.scheduleId);
+    const d = await handle.describe().catch(() => undefined);
+    if (d?.action.type === 'startWorkflow' && ours.has(d.action.taskQueue)) await handle.delete().catch(() => undefined);
+  }
   await worker.stop();
   await slowWorker.stop();
   await client.connection.close();
@@ -51,6 +57,13 @@ async function drained(taskQueue: string): Promise<void> {
     for await (const _ of client.workflow.list({ query: `TaskQueue = '${taskQueue}' AND ExecutionStatus = 'Running'` })) return undefined;
     return true;
   }, `no running workflows on ${taskQueue}`);
+}
+
+/** Waits for the runs a schedule started to finish, so no purge of theirs touches the data seeded next. */
+async function runsFinished(d: ScheduleDescription): Promise<void> {
+  for (const { action } of d.info.recentActions) {
+    if (action.type === 'startWorkflow') await client.workflow.getHandle(action.workflow.workflowId).result().catch(() => undefined);
+  }
 }
 
 async function actionsSettled(id: string, expected: number): Promise<ScheduleDescription> {
@@ -142,7 +155,9 @@ describe('schedules as code', () => {
 
   it('backfill runs one action per missed tick with ALLOW_ALL, and only one at a time with SKIP', async () => {
     const id = uniqueName('backfill');
-    await syncSchedules(client, [decl(id, { cron: ['*/10 * * * *'], overlap: 'ALLOW_ALL' })], { taskQueue: worker.taskQueue });
+    // Ticks only in the first hour of January 1st: no live tick starts a purge of this database while the test runs.
+    const firstHourOfTheYear = ['*/10 0 1 1 *'];
+    await syncSchedules(client, [decl(id, { cron: firstHourOfTheYear, overlap: 'ALLOW_ALL' })], { taskQueue: worker.taskQueue });
     // 00:00 to 00:55 has ticks at :00 :10 :20 :30 :40 :50.
     const r = await maint(['schedules', 'backfill', id, '--from', '2026-01-01T00:00:00Z', '--to', '2026-01-01T00:55:00Z'], env);
     expect(r.code, r.stderr).toBe(0);
@@ -151,12 +166,14 @@ describe('schedules as code', () => {
     await new Promise((res) => setTimeout(res, 1_000));
     expect((await describeSchedule(id)).info.numActionsTaken).toBe(6);
     expect(d.info.recentActions.map((a) => a.scheduledAt.toISOString()).slice(0, 6)).toEqual(['00', '10', '20', '30', '40', '50'].map((m) => `2026-01-01T00:${m}:00.000Z`));
+    // The six backfilled purges run on this test's database: they must be over before it is seeded again.
+    await runsFinished(await describeSchedule(id));
 
     const cutoff = new Date(Date.now() - 60_000);
     await db.pool.query('DELETE FROM blacklisted_token; DELETE FROM outstanding_token');
     await seedBulk(db, { expired: 30, valid: 0, cutoff });
     const skip = uniqueName('backfill-skip');
-    const skipDecl = decl(skip, { cron: ['*/10 * * * *'], overlap: 'SKIP', params: { batchSize: 10 } });
+    const skipDecl = decl(skip, { cron: firstHourOfTheYear, overlap: 'SKIP', params: { batchSize: 10 } });
     await client.schedule.getHandle(id).delete();
     await syncSchedules(client, [skipDecl], { taskQueue: slowWorker.taskQueue });
     expect((await maint(['schedules', 'backfill', skip, '--from', '2026-01-01T00:00:00Z', '--to', '2026-01-01T00:55:00Z'], env)).code).toBe(0);
@@ -165,6 +182,7 @@ describe('schedules as code', () => {
     const s = await describeSchedule(skip);
     expect(s.info.numActionsTaken).toBe(1);
     expect(s.info.numActionsSkippedOverlap).toBe(5);
+    await runsFinished(s);
     await client.schedule.getHandle(skip).delete();
   });
 
