@@ -3,8 +3,8 @@
 // from Debian's packages (Django 3.2, djangorestframework-simplejwt 5.2.2, django-oauth-toolkit 1.7) for
 // Debian's python3. Installs them with apt-get when missing and this user may; otherwise says why the test
 // will be skipped. Never fails the run: the test itself reports the skip and its reason.
-import { existsSync } from 'node:fs';
-import { execFileSync, execSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
+import { aptInstall, canInstall } from './apt.mjs';
 
 const PYTHON = process.env.MAINT_DJANGO_PYTHON || '/usr/bin/python3';
 const PACKAGES = ['python3-django', 'python3-djangorestframework-simplejwt', 'python3-django-oauth-toolkit', 'python3-psycopg2'];
@@ -20,15 +20,14 @@ function importable() {
 
 if (process.env.MAINT_SKIP_DJANGO === '1' || importable()) process.exit(0);
 
-const canInstall = process.getuid?.() === 0 && existsSync('/usr/bin/apt-get');
-if (!canInstall) {
+if (!canInstall()) {
   console.error(`The Django conformance test will be skipped: ${PYTHON} cannot import the Django apps and this user cannot ` +
     `install them. Install them (Debian: sudo apt-get install -y ${PACKAGES.join(' ')}), or set MAINT_SKIP_DJANGO=1 to silence this.`);
   process.exit(0);
 }
 console.error(`Installing ${PACKAGES.join(', ')} for the Django conformance test (once; about a minute)...`);
 try {
-  execSync(`apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${PACKAGES.join(' ')}`, { stdio: 'inherit' });
+  aptInstall(PACKAGES);
 } catch (err) {
-  console.error(`apt-get failed (${err.message}); the Django conformance test will be skipped and say so.`);
+  console.error(`${err.message}; the Django conformance test will be skipped and say so.`);
 }
