@@ -2,8 +2,8 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { Orm } from '../src/db/orm.js';
 import { dbFromOrm } from '../src/db/query.js';
 import type { Logger } from '../src/logger.js';
-import { InputError } from '../src/config.js';
-import { OIDC_DEFAULTS, resolveRefresh, type OidcConfig, type RefreshParams } from '../src/oidc/config.js';
+import { InputError } from '../src/settings/environment.js';
+import { OIDC_DEFAULTS, resolveRefresh, type OidcConfig, type RefreshParams } from '../src/oidc/providers.js';
 import { fetchJwks, JwksFetchError } from '../src/oidc/fetch.js';
 import type { ProviderPlan, ProviderRefresh, ResolvedRefresh } from '../src/oidc/types.js';
 

@@ -2,7 +2,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { Orm } from '../src/db/orm.js';
 import { dbFromOrm } from '../src/db/query.js';
 import type { Logger } from '../src/logger.js';
-import { InputError } from '../src/config.js';
+import { InputError } from '../src/settings/environment.js';
 import { DEFAULT_SCOPES, parseScopesParams, type ScopesResult } from '../src/scopes.js';
 
 export { parseScopesParams };

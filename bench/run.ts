@@ -14,12 +14,12 @@ import { startDevServer } from '../src/local/dev-server.js';
 import { freePort } from '../src/local/ports.js';
 import { startEmbeddedPostgres } from '../src/local/postgres.js';
 import { findOrBuildTemporalCli } from '../src/local/temporal-cli.js';
-import { ensureSearchAttributes } from '../src/search-attributes.js';
+import { ensureSearchAttributes } from '../src/temporal/namespace.js';
 import { startJob } from '../src/start-job.js';
 
 const startHandle = async (...args: Parameters<typeof startJob>) => (await startJob(...args)).handle;
 import { BUILT_IN } from '../src/catalogue/index.js';
-import type { PurgeResult } from '../src/jobs/types.js';
+import type { PurgeResult } from '../src/purge/types.js';
 import { seedTokens } from './seed.js';
 import { SHAPES, type Shape } from './shapes.js';
 import type { Latency } from './stats.js';

@@ -3,15 +3,15 @@
  * trigger the maintenance jobs the way `maint run` and the schedules do. `npm run build` compiles it to dist/.
  */
 import type { Client } from '@temporalio/client';
-import { loadConfig } from './config.js';
-import { connectClient } from './temporal.js';
+import { loadConfig } from './settings/environment.js';
+import { connectClient } from './temporal/connect.js';
 
 export { Catalogue, BUILT_IN, ROTATION_WORKFLOW_ID, type JobEntry } from './catalogue/index.js';
-export { loadCatalogue } from './settings.js';
+export { loadCatalogue } from './settings/index.js';
 export { startJob, jobWorkflowId, type StartJobRequest, type StartedJob } from './start-job.js';
-export { connectClient, type ClientOptions } from './temporal.js';
-export { InputError } from './errors.js';
-export type { PurgeResult, Progress } from './jobs/types.js';
+export { connectClient, type ClientOptions } from './temporal/connect.js';
+export { InputError } from './kernel/errors.js';
+export type { PurgeResult, Progress } from './purge/types.js';
 export type { RotationResult, ScheduledRotationResult, SweepResult } from './keys/types.js';
 export type { RefreshResult } from './oidc/types.js';
 export type { ScopesResult } from './scopes.js';

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { temporal } from '@temporalio/proto';
-import { loadConfig } from './config.js';
-import { connectClient } from './temporal.js';
+import { loadConfig } from './settings/environment.js';
+import { connectClient } from './temporal/connect.js';
 
 // A worker polls again at once after each long poll (about a minute); a poller older than this is gone.
 const POLLER_FRESH_MS = 3 * 60_000;

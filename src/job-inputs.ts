@@ -1,9 +1,9 @@
 import { parseCleanupParams, parseRotationParams, RANGES } from './keys/policy.js';
 import type { RetirementInput, RotationInput } from './keys/types.js';
-import type { RefreshParams } from './oidc/config.js';
+import type { RefreshParams } from './oidc/providers.js';
 import { parseRefreshParams } from './oidc/params.js';
 import { parseScopesParams } from './scopes.js';
-import { inputObject, isInt, isIsoTime, isObject, isString, isTrigger } from './workflow-input.js';
+import { inputObject, isInt, isIsoTime, isObject, isString, isTrigger } from './kernel/workflow-input.js';
 
 /**
  * The inputs of the workflows other than the purge, parsed at each one's first step with the same parameter

@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { bool, paramsSchema, parseParams } from './validate.js';
+import { bool, paramsSchema, parseParams } from './kernel/validate.js';
 
 /** The scopes every deployment has (from the seeds' initialize_jwt_scopes). Pure data: workflows import it. */
 export const DEFAULT_SCOPES: ReadonlyArray<{ name: string; description: string }> = [

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Client, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { jobAction, type Catalogue, type JobAction, type JobEntry } from './catalogue/index.js';
-import { loadCatalogue } from './settings.js';
-import { checkTaskQueue, checkTrigger, checkWorkflowId } from './validate.js';
+import { loadCatalogue } from './settings/index.js';
+import { checkTaskQueue, checkTrigger, checkWorkflowId } from './kernel/validate.js';
 
 export interface StartJobRequest {
   /** A job of the catalogue (`maint jobs`). */

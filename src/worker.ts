@@ -2,14 +2,14 @@ import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities, type FaultHooks, type KeysRuntime } from '../activities/index.js';
 import { DatabaseErrorsWithoutValues } from './db/errors.js';
-import type { OidcConfig } from './oidc/config.js';
+import type { OidcConfig } from './oidc/providers.js';
 import type { JobMetrics } from './metrics/metrics.js';
 import type { Notifier } from './notify/outbox.js';
 import type { Orm } from './db/orm.js';
 import type { Catalogue } from './catalogue/index.js';
 import type { Logger } from './logger.js';
-import type { TemporalSecurity } from './temporal-env.js';
-import { connectionOptions } from './temporal.js';
+import type { TemporalSecurity } from './settings/temporal-profile.js';
+import { connectionOptions } from './temporal/connect.js';
 
 // Compiled (dist/src/worker.js) next to dist/workflows/index.js; from the sources (tests, tsx) next to index.ts.
 const compiled = import.meta.url.endsWith('.js');

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { ScheduleNotFoundError, type Client, type ScheduleDescription, type ScheduleOptions } from '@temporalio/client';
 import { BUILT_IN, jobAction, type Catalogue } from '../src/catalogue/index.js';
-import { parseDuration } from './config.js';
+import { parseDuration } from './overrides.js';
 import { MANAGED_BY, type ScheduleDeclaration } from './declarations.js';
 
 export interface CompiledSchedule {

@@ -6,7 +6,7 @@ import { migrate, openOrm } from '../src/db/orm.js';
 import { startJob } from '../src/start-job.js';
 
 const startHandle = async (...args: Parameters<typeof startJob>) => (await startJob(...args)).handle;
-import type { PurgeResult } from '../src/jobs/types.js';
+import type { PurgeResult } from '../src/purge/types.js';
 import { adminQuery, dropDatabase } from './support/db.js';
 import { djangoUnavailable, frozenCommand, manage } from './support/django.js';
 import { connectTestClient, startTestWorker, type TestDatabase } from './support/env.js';

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { WorkflowFailedError, type Client } from '@temporalio/client';
 import { generateSealedKeypair } from '../src/keys/keypair.js';
-import type { OidcConfig } from '../src/oidc/config.js';
+import type { OidcConfig } from '../src/oidc/providers.js';
 import type { RefreshResult } from '../src/oidc/types.js';
 import { startJob } from '../src/start-job.js';
 import { connectTestClient, createTestDatabase, startTestWorker, type TestDatabase, type TestWorker } from './support/env.js';

@@ -6,7 +6,7 @@ import { WorkflowFailedError, type Client } from '@temporalio/client';
 import { startJob } from '../src/start-job.js';
 
 const startHandle = async (...args: Parameters<typeof startJob>) => (await startJob(...args)).handle;
-import type { PurgeResult } from '../src/jobs/types.js';
+import type { PurgeResult } from '../src/purge/types.js';
 import { connectTestClient, createTestDatabase, scalar, startTestWorker, type TestDatabase, type TestWorker } from './support/env.js';
 
 /**

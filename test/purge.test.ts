@@ -4,7 +4,7 @@ import { startJob } from '../src/start-job.js';
 
 const startHandle = async (...args: Parameters<typeof startJob>) => (await startJob(...args)).handle;
 import type { FaultHooks } from '../activities/index.js';
-import type { PurgeResult } from '../src/jobs/types.js';
+import type { PurgeResult } from '../src/purge/types.js';
 import { connectTestClient, createTestDatabase, scalar, seedBulk, seedTokens, startTestWorker, until, type TestDatabase, type TestWorker } from './support/env.js';
 
 const JOB = 'purge-expired-tokens';

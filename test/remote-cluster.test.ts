@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
-import { loadConfig } from '../src/config.js';
+import { loadConfig } from '../src/settings/environment.js';
 import { checkWorkerHealth } from '../src/healthcheck.js';
 import { createWorker } from '../src/worker.js';
 import { BUILT_IN } from '../src/catalogue/index.js';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:tls';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
-import { loadConfig } from '../src/config.js';
+import { loadConfig } from '../src/settings/environment.js';
 import { createWorker } from '../src/worker.js';
 import { BUILT_IN } from '../src/catalogue/index.js';
 import { maint } from './support/cli.js';

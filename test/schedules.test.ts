@@ -236,7 +236,7 @@ describe('the Web UI as the place to look', () => {
   it('shows every declared schedule and a completed purge with its result (headless Chromium)', async () => {
     if (process.env.MAINT_SKIP_BROWSER === '1') return;
     const { chromium } = await import('playwright-core');
-    const { effectiveSchedules } = await import('../temporal-schedules/config.js');
+    const { effectiveSchedules } = await import('../temporal-schedules/overrides.js');
     const { mkdir } = await import('node:fs/promises');
     const declared = effectiveSchedules({});
     await syncSchedules(client, declared, { taskQueue: worker.taskQueue });

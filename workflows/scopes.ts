@@ -1,6 +1,6 @@
 import type { ScopesResult } from '../src/scopes.js';
 import { parseScopesInput } from '../src/job-inputs.js';
-import { bookkeeping, parseInput, runJob } from './common.js';
+import { bookkeeping, parseInput, runJob } from './job-run.js';
 
 export interface ScopesInput {
   params?: { dryRun?: boolean };

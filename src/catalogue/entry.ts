@@ -1,5 +1,5 @@
 import type * as workflows from '../../workflows/index.js';
-import type { JobDefinition } from '../jobs/types.js';
+import type { JobDefinition } from '../purge/types.js';
 import type { ScheduleDefaults } from '../../temporal-schedules/declarations.js';
 
 /** A workflow of the worker's bundle, by its exported name: a typo does not compile. */

@@ -1,19 +1,19 @@
-import { InputError } from '../errors.js';
-import { customJobs } from '../jobs/custom-rules.js';
-import { BATCH_SIZE, givenPurgeParams, parsePurgeParams } from '../jobs/params.js';
-import type { JobDefinition } from '../jobs/types.js';
+import { InputError } from '../kernel/errors.js';
+import { customJobs } from '../purge/custom-rules.js';
+import { BATCH_SIZE, givenPurgeParams, parsePurgeParams } from '../purge/params.js';
+import type { JobDefinition } from '../purge/types.js';
 import { renderPurgeResult } from '../cli/render.js';
-import type { PurgeResult } from '../jobs/types.js';
+import type { PurgeResult } from '../purge/types.js';
 import type { SearchAttributePair } from '@temporalio/common';
 import type { ScheduleDeclaration } from '../../temporal-schedules/declarations.js';
-import { runSearchAttributes } from '../search-attribute-keys.js';
+import { runSearchAttributes } from '../temporal/search-attributes.js';
 import { RUN_FLAGS, workflowArgs, type JobEntry, type RunFlag } from './entry.js';
 import { OTHER_JOBS } from './jobs.js';
-import { applyJobParams, PURGE_JOBS } from './purges.js';
+import { applyJobParams, PURGE_JOBS } from '../purge/presets/index.js';
 
 export type { JobEntry, RunFlag, RunFlags, WorkflowName } from './entry.js';
 export { ROTATION_WORKFLOW_ID } from '../keys/types.js';
-export { applyJobParams } from './purges.js';
+export { applyJobParams } from '../purge/presets/index.js';
 
 /** A purge's entry: its rules, run by the one batched-purge workflow. */
 function purgeEntry(job: JobDefinition): JobEntry {

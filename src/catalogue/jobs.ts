@@ -1,7 +1,7 @@
 import { CLEANUP_PARAMS, parseRotationParams } from '../keys/policy.js';
 import { parseRefreshParams } from '../oidc/params.js';
 import { SCOPES_PARAMS } from '../scopes.js';
-import { given, paramsSchema, parseParams } from '../validate.js';
+import { given, paramsSchema, parseParams } from '../kernel/validate.js';
 import { refreshFailed, renderReport, renderRefresh, renderRotation, renderScopes, renderSweep } from '../cli/render.js';
 import type { HealthReport } from '../health/types.js';
 import { ROTATION_WORKFLOW_ID, type RotationResult, type SweepResult } from '../keys/types.js';

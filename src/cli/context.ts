@@ -1,7 +1,7 @@
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import { InputError, loadConfig, parseAddress, parseDatabaseUrl } from '../config.js';
+import { InputError, loadConfig, parseAddress, parseDatabaseUrl } from '../settings/environment.js';
 import { readLocalEnvironment } from '../local/environment.js';
-import { checkTaskQueue, checkWorkflowId, int, isoTimeField, parseField } from '../validate.js';
+import { checkTaskQueue, checkWorkflowId, int, isoTimeField, parseField } from '../kernel/validate.js';
 import { failureReason } from './errors.js';
 import { warnWhenNoWorker } from './worker-watch.js';
 

@@ -1,9 +1,9 @@
 import type { HealthReport } from '../health/types.js';
-import type { PurgeResult } from '../jobs/types.js';
+import type { PurgeResult } from '../purge/types.js';
 import type { KeyRow, RotationResult, SweepResult } from '../keys/types.js';
 import type { RefreshResult } from '../oidc/types.js';
 import type { ScopesResult } from '../scopes.js';
-import { formatCounts, table } from './format.js';
+import { formatCounts, table } from '../kernel/text.js';
 
 /** Plain-text renderings of job results; `--json` prints the results themselves. */
 

@@ -1,5 +1,5 @@
 import type { Db } from './query.js';
-import type { PurgeResult, RunStatus, StepPlanSummary } from '../jobs/types.js';
+import type { PurgeResult, RunStatus, StepPlanSummary } from '../purge/types.js';
 
 /**
  * The run record: the `maintenance_run` row every job run leaves as its audit trail. Every statement that reads or

@@ -1,4 +1,4 @@
-import { InputError } from '../config.js';
+import { InputError } from '../settings/environment.js';
 
 /**
  * Where this tool keeps its own tables (audit, ledger, keys, scopes, JWKS cache): a schema of its own, so a

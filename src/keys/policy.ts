@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
-import { InputError } from '../errors.js';
-import { bool, given, int, oneOf, paramsSchema, parseField, parseParams, type IntRange } from '../validate.js';
+import { InputError } from '../kernel/errors.js';
+import { bool, given, int, oneOf, paramsSchema, parseField, parseParams, type IntRange } from '../kernel/validate.js';
 import { KEY_ALGS, type CleanupParams, type KeyPolicy, type RotationParams } from './types.js';
 
 const DAY = 86_400;

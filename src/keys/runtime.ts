@@ -1,10 +1,10 @@
 import type { KeysRuntime } from '../../activities/keys.js';
 import type { Orm } from '../db/orm.js';
 import { dbFromOrm } from '../db/query.js';
-import { parsePort } from '../config.js';
+import { parsePort } from '../settings/environment.js';
 import { loadOrCreateLocalKek } from '../local/kek.js';
 import type { Logger } from '../logger.js';
-import { loadOidcConfig, type OidcConfig } from '../oidc/config.js';
+import { loadOidcConfig, type OidcConfig } from '../oidc/providers.js';
 import { loadKeyPolicy, parseKek } from './policy.js';
 import { startJwksServer, type JwksServer } from './server.js';
 

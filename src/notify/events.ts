@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { EventKind, NotificationsConfig } from './config.js';
+import type { EventKind, NotificationsConfig } from './channels.js';
 
 /** One thing to tell operators; `id` is stable, so recording or sending it again is recognisably the same event. */
 export interface NotificationEvent {

@@ -1,7 +1,7 @@
 import type { Orm } from '../db/orm.js';
 import { dbFromOrm } from '../db/query.js';
 import type { Logger } from '../logger.js';
-import type { Channel, NotificationsConfig } from './config.js';
+import type { Channel, NotificationsConfig } from './channels.js';
 import type { NotificationEvent } from './events.js';
 import { DeliveryError, redactSecrets, send as defaultSend, type OutboxMessage, type Sender } from './send.js';
 

@@ -1,5 +1,5 @@
 import { renderReport } from '../cli/render.js';
-import { table } from '../cli/format.js';
+import { table } from '../kernel/text.js';
 import type { CleanupStats } from '../health/cleanup-stats.js';
 import type { HealthReport } from '../health/types.js';
 import type { NotificationEvent } from './events.js';

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import nodemailer from 'nodemailer';
-import type { Channel } from './config.js';
+import type { Channel } from './channels.js';
 import type { NotificationEvent } from './events.js';
-import { LabelledError } from '../errors.js';
+import { LabelledError } from '../kernel/errors.js';
 
 /** What the outbox holds for one (event, channel): the event itself, enough to send it again identically. */
 export type OutboxMessage = Omit<NotificationEvent, 'id' | 'kind'> & { eventId: string; kind: string };

@@ -4,7 +4,7 @@ import type { Logger } from '../logger.js';
 import type { Orm } from '../db/orm.js';
 import { dbFromOrm } from '../db/query.js';
 import { isAudited } from '../db/run-record.js';
-import { MAINT_JOB } from '../search-attributes.js';
+import { MAINT_JOB } from '../temporal/namespace.js';
 import { PAUSED_BY_FAILURE, schedulePausedEvent, unauditedFailureEvent, type NotificationEvent } from './events.js';
 import type { Notifier } from './outbox.js';
 

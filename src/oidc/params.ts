@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
-import { given, int, paramsSchema, parseParams } from '../validate.js';
-import type { RefreshParams } from './config.js';
+import { given, int, paramsSchema, parseParams } from '../kernel/validate.js';
+import type { RefreshParams } from './providers.js';
 
 /** Pure checks of the JWKS refresh's parameters (workflow code uses them too). */
 

@@ -10,7 +10,7 @@ import { ensureDatabase, startEmbeddedPostgres } from '../../src/local/postgres.
 import { findOrBuildTemporalCli } from '../../src/local/temporal-cli.js';
 import { bundleWorkflows } from '../../src/worker.js';
 import { Connection } from '@temporalio/client';
-import { ensureSearchAttributes } from '../../src/search-attributes.js';
+import { ensureSearchAttributes } from '../../src/temporal/namespace.js';
 import { dropDatabase } from './db.js';
 import { ensureBuilt } from '../../bin/ensure-build.mjs';
 

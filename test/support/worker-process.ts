@@ -9,11 +9,11 @@ import { openOrm } from '../../src/db/orm.js';
 import { parseKek } from '../../src/keys/policy.js';
 import { createLogger } from '../../src/logger.js';
 import { createWorker } from '../../src/worker.js';
-import { loadCatalogue } from '../../src/settings.js';
+import { loadCatalogue } from '../../src/settings/index.js';
 import { createJobMetrics } from '../../src/metrics/metrics.js';
 import { sdkMetricsTelemetry } from '../../src/metrics/runtime.js';
 import { freeLoopbackPort, startMetricsServer } from '../../src/metrics/server.js';
-import { loadNotifications } from '../../src/notify/config.js';
+import { loadNotifications } from '../../src/notify/channels.js';
 import { createNotifier } from '../../src/notify/outbox.js';
 
 const env = process.env;

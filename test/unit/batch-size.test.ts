@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ADAPTIVE_BATCH, nextBatchSize } from '../../src/jobs/batch-size.js';
+import { ADAPTIVE_BATCH, nextBatchSize } from '../../src/purge/batch-size.js';
 
 describe('adaptive batch size', () => {
   it('moves toward the target duration, at most doubling or halving per batch', () => {

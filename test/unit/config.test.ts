@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadConfig, parseAddress, redactUrl } from '../../src/config.js';
+import { loadConfig, parseAddress, redactUrl } from '../../src/settings/environment.js';
 
 describe('configuration', () => {
   it('defaults to the local dev server and the embedded database', () => {

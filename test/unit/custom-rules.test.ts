@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { customJobs } from '../../src/jobs/custom-rules.js';
+import { customJobs } from '../../src/purge/custom-rules.js';
 
 const valid = { table: 'audit_log', timestampColumn: 'created_at', retentionDays: 365, children: [{ table: 'audit_detail', foreignKey: 'log_id' }] };
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadNotifications, EVENT_KINDS } from '../../src/notify/config.js';
+import { loadNotifications, EVENT_KINDS } from '../../src/notify/channels.js';
 import { eventsOfRun, schedulePausedEvent, type RunRow } from '../../src/notify/events.js';
 import { messageIdOf, redactSecrets } from '../../src/notify/send.js';
 
@@ -20,7 +20,7 @@ function run(over: Partial<RunRow>): RunRow {
 describe('notifications configuration', () => {
   it('the example config file is valid, read as a process reads its settings', async () => {
     const { fileURLToPath } = await import('node:url');
-    const { loadSettings } = await import('../../src/settings.js');
+    const { loadSettings } = await import('../../src/settings/index.js');
     const env = { MAINT_CONFIG: fileURLToPath(new URL('../../maint.config.example.yaml', import.meta.url)), SMTP_PASSWORD: 'x', SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/a' };
     const settings = loadSettings(env);
     expect(settings.notifications.channels.map((ch) => ch.name)).toEqual(['email', 'slack', 'incidents']);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parsePurgeParams } from '../../src/jobs/params.js';
+import { parsePurgeParams } from '../../src/purge/params.js';
 import { BUILT_IN } from '../../src/catalogue/index.js';
 
 describe('purge parameters', () => {

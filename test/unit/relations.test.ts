@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { buildBatchSql, buildCountSql, buildMatchSql, buildWalkSql } from '../../src/jobs/sql.js';
-import { customJobs } from '../../src/jobs/custom-rules.js';
-import { dotCleartokensSteps, dotClearsIdTokens, parseDjangoParams } from '../../src/jobs/django.js';
+import { buildBatchSql, buildCountSql, buildMatchSql, buildWalkSql } from '../../src/purge/sql.js';
+import { customJobs } from '../../src/purge/custom-rules.js';
+import { dotCleartokensSteps, dotClearsIdTokens, parseDjangoParams } from '../../src/purge/presets/django.js';
 import { applyJobParams, BUILT_IN } from '../../src/catalogue/index.js';
 
 const findJob = (name: string) => BUILT_IN.purge(name);
-import { parsePurgeParams } from '../../src/jobs/params.js';
-import type { RetentionRule } from '../../src/jobs/types.js';
+import { parsePurgeParams } from '../../src/purge/params.js';
+import type { RetentionRule } from '../../src/purge/types.js';
 
 const access: RetentionRule = { table: 'at', primaryKey: 'id', timestampColumn: 'expires', retentionMs: 0, children: [] };
 

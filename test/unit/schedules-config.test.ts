@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { effectiveSchedules } from '../../temporal-schedules/config.js';
+import { effectiveSchedules } from '../../temporal-schedules/overrides.js';
 import { BUILT_IN } from '../../src/catalogue/index.js';
 import { compileSchedule } from '../../temporal-schedules/sync.js';
 

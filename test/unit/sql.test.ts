@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { buildBatchSql, buildCountSql, childCounts, ident } from '../../src/jobs/sql.js';
-import type { RetentionRule } from '../../src/jobs/types.js';
+import { buildBatchSql, buildCountSql, childCounts, ident } from '../../src/purge/sql.js';
+import type { RetentionRule } from '../../src/purge/types.js';
 
 const rule: RetentionRule = {
   table: 'outstanding_token',

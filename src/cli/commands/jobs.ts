@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { RUN_FLAGS, type JobEntry } from '../../catalogue/entry.js';
-import type { RetentionRule } from '../../jobs/types.js';
-import { describeRelation, isRelationCondition } from '../../jobs/relations.js';
+import type { RetentionRule } from '../../purge/types.js';
+import { describeRelation, isRelationCondition } from '../../purge/relations.js';
 
 function describeStep(r: RetentionRule): string {
   const age = r.retentionMs ? ` - ${r.retentionMs / 86_400_000}d` : '';
@@ -26,7 +26,7 @@ export function registerJobs(program: Command): void {
     .description('list the jobs this service can run, with their steps, defaults and flags')
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }) => {
-      const { loadCatalogue } = await import('../../settings.js');
+      const { loadCatalogue } = await import('../../settings/index.js');
       const jobs = loadCatalogue().entries;
       if (opts.json) {
         const list = jobs.map((j) => ({ ...(j.purge ?? { name: j.name, description: j.description }), workflowType: j.workflow, flags: j.flags, ...(j.command ? { command: j.command } : {}), schedules: j.schedules.map((s) => s.id) }));

@@ -2,10 +2,10 @@ import type { Command } from 'commander';
 import type { WorkflowHandle } from '@temporalio/client';
 import type pg from 'pg';
 import { pgConfig } from '../../db/schema.js';
-import { parsePort } from '../../config.js';
+import { parsePort } from '../../settings/environment.js';
 import { loadKeyPolicy, parseRotationParams, RANGES } from '../../keys/policy.js';
 import { KEY_ALGS, ROTATION_WORKFLOW_ID, type RotationProgress, type RotationResult } from '../../keys/types.js';
-import { oneOf, parseField } from '../../validate.js';
+import { oneOf, parseField } from '../../kernel/validate.js';
 import { parseIntFlag, parseTaskQueueFlag, resolveDatabaseUrl, resolveTemporal, type ConnectionFlags, reportingWorkflowFailure } from '../context.js';
 import { renderKeys, renderRotation } from '../render.js';
 
@@ -63,7 +63,7 @@ export function registerKeys(program: Command): void {
     .option('--namespace <ns>', 'Temporal namespace')
     .option('--task-queue <name>', 'task queue of the worker', parseTaskQueueFlag)
     .action(async (flags: RotateFlags) => {
-      const [{ connectClient }, { startJob }, { loadCatalogue }] = await Promise.all([import('../../temporal.js'), import('../../start-job.js'), import('../../settings.js')]);
+      const [{ connectClient }, { startJob }, { loadCatalogue }] = await Promise.all([import('../../temporal/connect.js'), import('../../start-job.js'), import('../../settings/index.js')]);
       const alg = parseField('--alg', oneOf(KEY_ALGS), flags.alg);
       const params = { ...(flags.force ? { force: true } : {}), ...(alg ? { alg } : {}) };
       const catalogue = loadCatalogue();

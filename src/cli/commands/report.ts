@@ -23,7 +23,7 @@ export function registerReport(program: Command): void {
     .option('--task-queue <name>', 'task queue of the worker', parseTaskQueueFlag)
     .option('--database-url <url>', 'database for --days (default: DATABASE_URL, else the local environment)')
     .action(async (flags: ConnectionFlags & { json?: boolean; days?: number; databaseUrl?: string }) => {
-      const [{ connectClient }, { startJob }, { loadCatalogue }] = await Promise.all([import('../../temporal.js'), import('../../start-job.js'), import('../../settings.js')]);
+      const [{ connectClient }, { startJob }, { loadCatalogue }] = await Promise.all([import('../../temporal/connect.js'), import('../../start-job.js'), import('../../settings/index.js')]);
       const catalogue = loadCatalogue();
       const target = await resolveTemporal(flags);
       const databaseUrl = flags.days ? await resolveDatabaseUrl(flags.databaseUrl) : undefined;

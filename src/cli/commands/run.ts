@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
 import type { WorkflowHandle } from '@temporalio/client';
-import { BATCH_SIZE, DAYS, PARALLEL } from '../../jobs/params.js';
+import { BATCH_SIZE, DAYS, PARALLEL } from '../../purge/params.js';
 import { RUN_FLAGS, type RunFlag } from '../../catalogue/entry.js';
-import { InputError } from '../../errors.js';
-import type { Progress, PurgeResult } from '../../jobs/types.js';
+import { InputError } from '../../kernel/errors.js';
+import type { Progress, PurgeResult } from '../../purge/types.js';
 import { parseTaskQueueFlag, parseWorkflowIdFlag, resolveTemporal, type ConnectionFlags, reportingWorkflowFailure } from '../context.js';
-import { WORKFLOW_ID_MAX_LENGTH } from '../../limits.js';
+import { WORKFLOW_ID_MAX_LENGTH } from '../../kernel/limits.js';
 
 /** As commander hands them over: the job's parameters as typed, checked by the job's schema. */
 interface RunFlags extends ConnectionFlags {
@@ -90,7 +90,7 @@ export function registerRun(program: Command): void {
     .option('--task-queue <name>', 'task queue of the worker', parseTaskQueueFlag)
     .action(async (jobName: string, flags: RunFlags) => {
       // Loaded here, not at start, so `maint --help` answers at once.
-      const [{ loadCatalogue }, { connectClient }, { prepareStart, startJob }] = await Promise.all([import('../../settings.js'), import('../../temporal.js'), import('../../start-job.js')]);
+      const [{ loadCatalogue }, { connectClient }, { prepareStart, startJob }] = await Promise.all([import('../../settings/index.js'), import('../../temporal/connect.js'), import('../../start-job.js')]);
       // Everything is validated before anything is contacted.
       const catalogue = loadCatalogue();
       const other = catalogue.entries.find((e) => e.name === jobName && e.command);

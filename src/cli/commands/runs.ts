@@ -3,7 +3,7 @@ import { pgConfig } from '../../db/schema.js';
 import { withPoolDb } from '../../db/query.js';
 import { listRuns } from '../../db/run-record.js';
 import { resolveDatabaseUrl, parseIntFlag } from '../context.js';
-import { formatCounts, table } from '../format.js';
+import { formatCounts, table } from '../../kernel/text.js';
 
 interface RunsFlags {
   limit: number;

@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import type { Client, ScheduleHandle } from '@temporalio/client';
-import { InputError } from '../../config.js';
+import { InputError } from '../../settings/environment.js';
 import { OVERLAP_POLICIES, MANAGED_BY, type OverlapPolicy } from '../../../temporal-schedules/declarations.js';
 import { parseTaskQueueFlag, parseTimeFlag, resolveTemporal, type ConnectionFlags } from '../context.js';
-import { table } from '../format.js';
+import { table } from '../../kernel/text.js';
 
 function parseOverlap(value: string): OverlapPolicy {
   const v = value.toUpperCase();
@@ -21,7 +21,7 @@ function withConnection(cmd: Command): Command {
 
 async function withClient<T>(flags: ConnectionFlags, fn: (client: Client, taskQueue: string) => Promise<T>): Promise<T> {
   const target = await resolveTemporal(flags);
-  const { connectClient } = await import('../../temporal.js');
+  const { connectClient } = await import('../../temporal/connect.js');
   const client = await connectClient(target);
   try {
     return await fn(client, target.taskQueue);
@@ -59,7 +59,7 @@ export function registerSchedules(program: Command): void {
     .option('--reset-pauses', "unpause schedules an operator paused (default: keep the pause and its note)")
     .option('--task-queue <name>', 'task queue the scheduled runs go to', parseTaskQueueFlag)
     .action(async (flags: Flags & { dryRun?: boolean; resetPauses?: boolean }) => {
-      const [{ loadSettings }, { describePlan, syncSchedules }] = await Promise.all([import('../../settings.js'), import('../../../temporal-schedules/sync.js')]);
+      const [{ loadSettings }, { describePlan, syncSchedules }] = await Promise.all([import('../../settings/index.js'), import('../../../temporal-schedules/sync.js')]);
       const { schedules: declarations, catalogue } = loadSettings();
       await withClient(flags, async (client, taskQueue) => {
         const plan = await syncSchedules(client, declarations, { taskQueue, catalogue, dryRun: flags.dryRun, resetPauses: flags.resetPauses });

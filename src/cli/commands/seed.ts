@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { pgConfig } from '../../db/schema.js';
 import { withPoolDb } from '../../db/query.js';
-import { InputError, loadConfig, redactUrl } from '../../config.js';
+import { InputError, loadConfig, redactUrl } from '../../settings/environment.js';
 import { readLocalEnvironment } from '../../local/environment.js';
 import { parseIntFlag } from '../context.js';
 

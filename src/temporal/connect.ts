@@ -1,0 +1,55 @@
+import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
+import type { TemporalSecurity } from '../settings/temporal-profile.js';
+
+export interface ClientOptions {
+  address: string;
+  namespace: string;
+  /** API key, TLS, metadata from Temporal's environment configuration. */
+  security?: TemporalSecurity;
+  connectTimeoutMs?: number;
+}
+
+/** Connection options for an address and its security settings; unset settings are left out. */
+/** Shared by the client's Connection and the worker's NativeConnection. */
+export function connectionOptions(address: string, security: TemporalSecurity = {}): Pick<ConnectionOptions, 'address' | 'tls' | 'metadata'> & { apiKey?: string } {
+  return {
+    address,
+    ...(security.tls !== undefined ? { tls: security.tls } : {}),
+    ...(security.apiKey ? { apiKey: security.apiKey } : {}),
+    ...(security.metadata ? { metadata: security.metadata } : {}),
+  };
+}
+
+export async function connectClient(opts: ClientOptions): Promise<Client> {
+  const connection = Connection.lazy({ ...connectionOptions(opts.address, opts.security), connectTimeout: opts.connectTimeoutMs ?? 5_000 });
+  try {
+    await connection.ensureConnected();
+  } catch (err) {
+    // Connection.connect would leave the failed channel open (see temporalAnswers).
+    await connection.close().catch(() => undefined);
+    throw err;
+  }
+  return new Client({ connection, namespace: opts.namespace });
+}
+
+/**
+ * True when a Temporal frontend answers at `address`. Each probe leaves nothing behind: `Connection.connect`
+ * that fails never closes its gRPC channel, and grpc-js shares connection attempts between channels through a
+ * process-wide pool, so a leaked channel keeps retrying with a backoff that grows to two minutes and makes every
+ * later probe of that address wait for it (the first `npm start` failed that way after a long CLI build). The
+ * probe gets a channel with a pool of its own and always closes it.
+ */
+export async function temporalAnswers(address: string, timeoutMs = 2_000, security?: TemporalSecurity): Promise<boolean> {
+  const connection = Connection.lazy({ ...connectionOptions(address, security), connectTimeout: timeoutMs, channelArgs: { 'grpc.use_local_subchannel_pool': 1 } });
+  try {
+    await connection.ensureConnected();
+    // ensureConnected accepts any gRPC server (it ignores UNIMPLEMENTED); a Temporal frontend answers this.
+    await connection.withDeadline(Date.now() + timeoutMs, () => connection.workflowService.getSystemInfo({}));
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await connection.close().catch(() => undefined);
+  }
+}
+
