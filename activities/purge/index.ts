@@ -6,7 +6,9 @@ import { applyJobParams, type Catalogue } from '../../src/catalogue/index.js';
 import { checkAgainstSchema } from './schema-check.js';
 import { parsePurgeParams } from '../../src/purge/params.js';
 import { createHash } from 'node:crypto';
-import { buildBatchSql, buildCountSql, buildWalkSql, childCounts, type Walk } from '../../src/purge/sql.js';
+import { buildCountSql, buildWalkSql, childCounts, type Walk } from '../../src/purge/sql.js';
+import { addCounts, toNumber } from '../../src/kernel/counts.js';
+import { createLegacyPurgeActivities } from '../../src/purge/legacy-v1/activity.js';
 import { estimatedMatches, explainFirstBatch, keyOf, planStep } from './plan.js';
 import { advanceLane, walkOf } from '../../src/purge/lane.js';
 import type { BatchResult, LaneState, MatchCount, PurgeResult, ResolvedJob, RetentionRule, StepPlanSummary } from '../../src/purge/types.js';
@@ -29,7 +31,7 @@ export interface PurgeActivityDeps {
   maxParallel?: number;
 }
 
-/** A batch of a planned walk (the current workflow); `BatchInput` is the form earlier versions schedule. */
+/** A batch of a planned walk (the legacy v1 purge schedules its own form, `purgeBatch`). */
 export interface WalkBatchInput {
   runId: string;
   batchNo: number;
@@ -67,19 +69,6 @@ export interface LaneRunResult {
   durationMs: number;
 }
 
-export interface BatchInput {
-  runId: string;
-  batchNo: number;
-  rule: RetentionRule;
-  cutoff: string;
-  batchSize: number;
-  /** The run's reference time, written by update steps that record when (e.g. revoked_at). */
-  runTime?: string;
-  step?: number;
-  /** Keyset start: the newest timestamp the previous batch of this step reached. */
-  after?: string | null;
-}
-
 /** Why the planned steps of a job no longer match what its run recorded (or that there is no such run). */
 function continuationError(message: string): ApplicationFailure {
   return ApplicationFailure.nonRetryable(`input.carried: ${message}; a purge's state is only accepted from its own continue-as-new`, 'ForgedState');
@@ -94,16 +83,6 @@ function withUpdated(r: BatchResult, updated: number, isUpdate: boolean): BatchR
   return isUpdate ? { ...r, updated } : r;
 }
 
-function addCounts(a: Record<string, number>, b: Record<string, number>): Record<string, number> {
-  const out = { ...a };
-  for (const [k, v] of Object.entries(b)) out[k] = (out[k] ?? 0) + v;
-  return out;
-}
-
-function num(v: unknown): number {
-  return v === null || v === undefined ? 0 : Number(v);
-}
-
 export function createPurgeActivities({ orm, catalogue, logger, faults, metrics, maxParallel = 8 }: PurgeActivityDeps) {
   const db = dbFromOrm(orm);
 
@@ -116,16 +95,16 @@ export function createPurgeActivities({ orm, catalogue, logger, faults, metrics,
     if (!done) return undefined;
     return withUpdated(
       {
-        deleted: num(done.deleted),
+        deleted: toNumber(done.deleted),
         children: done.children as Record<string, number>,
-        durationMs: num(done.duration_ms),
+        durationMs: toNumber(done.duration_ms),
         fromLedger: true,
         lastTs: done.last_ts ? new Date(done.last_ts as string).toISOString() : null,
         lastKey: (done.last_key as string | null) ?? null,
-        examined: num(done.examined),
-        skipped: num(done.skipped),
+        examined: toNumber(done.examined),
+        skipped: toNumber(done.skipped),
       },
-      num(done.updated),
+      toNumber(done.updated),
       isUpdate,
     );
   }
@@ -152,15 +131,15 @@ export function createPurgeActivities({ orm, catalogue, logger, faults, metrics,
         built.sql,
         built.bind({ cutoff: input.cutoff, limit: input.size, from: input.walk.from, to: input.walk.to, after: input.walk.after, runTime: input.runTime }),
       );
-      const affected = num(row?.affected);
+      const affected = toNumber(row?.affected);
       const deleted = isUpdate ? 0 : affected;
       const updated = isUpdate ? affected : 0;
       const children = childCounts(row ?? {}, built.children);
       const durationMs = Math.round(performance.now() - started);
       const lastTs = row?.last_ts ? new Date(row.last_ts as string).toISOString() : null;
       const lastKey = (row?.last_key as string | null) ?? null;
-      const examined = num(row?.examined);
-      const skipped = num(row?.skipped);
+      const examined = toNumber(row?.examined);
+      const skipped = toNumber(row?.skipped);
       // A concurrent attempt of the same batch fails here on the primary key and rolls its changes back.
       await tx.query(
         `INSERT INTO purge_batch (run_id, batch_no, step, lane, deleted, updated, children, duration_ms, last_ts, last_key, examined, skipped)
@@ -176,6 +155,8 @@ export function createPurgeActivities({ orm, catalogue, logger, faults, metrics,
   }
 
   return {
+    ...createLegacyPurgeActivities({ db, logger, faults, metrics }),
+
     /** Validates the job and its parameters and returns the rule, so the run's history records what it ran. */
     async resolveJob(input: { job: string; params?: unknown }): Promise<ResolvedJob> {
       try {
@@ -293,43 +274,11 @@ export function createPurgeActivities({ orm, catalogue, logger, faults, metrics,
       for (const { rule, cutoff } of all) {
         const built = buildCountSql(rule);
         const [row] = await db.query(built.sql, built.bind({ cutoff }));
-        perStep.push(num(row?.matched));
+        perStep.push(toNumber(row?.matched));
         children = addCounts(children, childCounts(row ?? {}, built.children));
       }
       const matched = perStep.reduce((a, b) => a + b, 0);
       return input.more ? { matched, children, perStep } : { matched, children };
-    },
-
-    /**
-     * Deletes one batch in one short transaction and records it in the ledger in that same transaction.
-     * If the ledger already has this (run, batch), an earlier attempt committed: report its counts, delete nothing.
-     */
-    async purgeBatch(input: BatchInput): Promise<BatchResult> {
-      const attempt = Context.current().info.attempt;
-      const built = buildBatchSql(input.rule, { keyset: Boolean(input.after) });
-      const isUpdate = input.rule.action?.type === 'update';
-      const result = await db.transaction(async (tx) => {
-        const done = await recordedBatch(tx, input.runId, input.batchNo, isUpdate);
-        if (done) return done;
-        const started = performance.now();
-        const [row] = await tx.query(built.sql, built.bind({ cutoff: input.cutoff, limit: input.batchSize, runTime: input.runTime, after: input.after ?? undefined }));
-        const lastTs = row?.last_ts ? new Date(row.last_ts as string).toISOString() : null;
-        const affected = num(row?.affected);
-        const deleted = isUpdate ? 0 : affected;
-        const updated = isUpdate ? affected : 0;
-        const children = childCounts(row ?? {}, built.children);
-        const durationMs = Math.round(performance.now() - started);
-        // A concurrent attempt of the same batch fails here on the primary key and rolls its changes back.
-        await tx.query(
-          'INSERT INTO purge_batch (run_id, batch_no, step, deleted, updated, children, duration_ms, last_ts) VALUES (?, ?, ?, ?, ?, ?::jsonb, ?, ?)',
-          [input.runId, input.batchNo, input.step ?? 0, deleted, updated, JSON.stringify(children), durationMs, lastTs],
-        );
-        return withUpdated({ deleted, children, durationMs, fromLedger: false, lastTs }, updated, isUpdate);
-      });
-      if (!result.fromLedger) metrics?.batchCommitted(input, result);
-      logger.debug({ runId: input.runId, batchNo: input.batchNo, attempt, ...result }, 'batch committed');
-      await faults?.afterBatchCommit?.({ runId: input.runId, batchNo: input.batchNo, attempt });
-      return result;
     },
 
     /** Closes the audit record with counts summed from the ledger, the one source of truth. */

@@ -1,6 +1,6 @@
 import { InputError } from '../kernel/errors.js';
 import { inputObject, isInt, isJobName, isObject, isTrigger, type FieldCheck } from '../kernel/workflow-input.js';
-import type { CarriedState, PurgeContinuation } from './types.js';
+import type { PurgeContinuation } from './types.js';
 
 /**
  * The batched purge's input, checked before anything else happens (workflow code: pure). `params` are checked
@@ -11,8 +11,11 @@ export interface ParsedPurgeInput {
   params?: Record<string, unknown>;
   trigger?: string;
   carried?: PurgeContinuation;
-  /** A state of the earlier version (it carried its rules): only ever accepted from its own continuation. */
-  legacy?: CarriedState;
+  /**
+   * A state of the legacy v1 purge (it carried its rules), handed unread to that frozen workflow: only ever accepted
+   * from the run's own continue-as-new.
+   */
+  legacy?: Record<string, unknown>;
 }
 
 const MAX_LANES = 64;
@@ -77,7 +80,7 @@ export function parsePurgeInput(raw: unknown): ParsedPurgeInput {
   const carried = input.carried as Record<string, unknown> | undefined;
   if (carried) {
     // The earlier version's state carried `resolved` (its rules); the current one carries progress only.
-    if ('resolved' in carried) out.legacy = carried as unknown as CarriedState;
+    if ('resolved' in carried) out.legacy = carried;
     else {
       continuation('input.carried', carried);
       out.carried = { deleted: 0, updated: 0, children: {}, matched: null, leftLocked: 0, ...carried } as PurgeContinuation;

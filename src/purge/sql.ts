@@ -1,4 +1,4 @@
-import type { ChildRule, Condition, RetentionRule, SetValue } from './types.js';
+import type { ChildRule, Condition, RetentionRule } from './types.js';
 import { bindConditionValues, cutoffOperator, isRelationCondition, relationPredicate } from './relations.js';
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
@@ -9,7 +9,7 @@ export function ident(name: string): string {
   return `"${name}"`;
 }
 
-interface ChildCte {
+export interface ChildCte {
   name: string;
   /** Key of the count in results: the table, or `table.column (set null)` for set-null children. */
   label: string;
@@ -57,17 +57,27 @@ const deleteChild: RenderChild = (child, parentCte, parentKey, cols) =>
 const selectChild: RenderChild = (child, parentCte, parentKey, cols) =>
   `MATERIALIZED (SELECT ${cols} FROM ${ident(child.table)} WHERE ${referencing(child, parentCte, parentKey, 'join')})`;
 
-function victimColumns(rule: RetentionRule, withTimestamp = false): string {
+/**
+ * The CTEs of a rule's dependents (depth first) for the rows of `victims`: deleted or set to NULL with them, or
+ * only selected, for a count.
+ */
+export function dependentCtes(rule: RetentionRule, parts: string[], ctes: ChildCte[], form: 'delete' | 'select'): void {
+  childCtes(rule.children, 'victims', rule.primaryKey, parts, ctes, form === 'delete' ? deleteChild : selectChild);
+}
+
+/** The columns a batch selects of its victims: the key, what dependents reference, and the timestamp when asked. */
+export function victimColumns(rule: RetentionRule, withTimestamp = false): string {
   const cols = [rule.primaryKey, ...referencedColumns(rule.children, rule.primaryKey), ...(withTimestamp ? [rule.timestampColumn] : [])];
   return [...new Set(cols)].map(ident).join(', ');
 }
 
-function countColumns(ctes: ChildCte[]): string[] {
+/** One count column per dependent CTE, named after it. */
+export function countColumns(ctes: ChildCte[]): string[] {
   return ctes.map((c) => `(SELECT count(*) FROM ${c.name})::int AS ${c.name}`);
 }
 
-/** SQL and bound values of the rule's extra conditions. */
-function conditions(where: Condition[] | undefined, rule: RetentionRule): { sql: string; values: unknown[] } {
+/** SQL and bound values of the rule's extra conditions, each as ` AND <predicate>`. */
+export function ruleConditions(where: Condition[] | undefined, rule: RetentionRule): { sql: string; values: unknown[] } {
   const parts: string[] = [];
   const values: unknown[] = [];
   for (const c of where ?? []) {
@@ -120,58 +130,19 @@ export interface BuiltSql {
   bind(args: { cutoff: string; limit?: number; runTime?: string; after?: string }): unknown[];
 }
 
-/**
- * One batch as one statement: lock up to `limit` matching rows by primary key (skipping rows other
- * transactions hold), take care of their dependents, then delete (or update) them, and return the counts.
- */
-export function buildBatchSql(rule: RetentionRule, opts: { keyset?: boolean } = {}): BuiltSql {
-  const t = ident(rule.table);
-  const pk = ident(rule.primaryKey);
-  const ts = ident(rule.timestampColumn);
-  const where = conditions(rule.where, rule);
-  // Keyset: start where the previous batch ended, so the index scan does not wade through the dead
-  // entries of every row deleted so far.
-  const keyset = opts.keyset ? ` AND ${ts} >= ?` : '';
-  const parts = [`victims AS (SELECT ${victimColumns(rule, true)} FROM ${t} WHERE ${ts} ${cutoffOperator(rule)} ?${keyset}${where.sql} ORDER BY ${ts}, ${pk} LIMIT ? FOR UPDATE SKIP LOCKED)`];
-  const ctes: ChildCte[] = [];
-  const action = rule.action ?? { type: 'delete' };
-  let setValues: Array<SetValue> = [];
-  if (action.type === 'delete') {
-    childCtes(rule.children, 'victims', rule.primaryKey, parts, ctes, deleteChild);
-    parts.push(`parent AS (DELETE FROM ${t} WHERE ${pk} IN (SELECT ${pk} FROM victims) RETURNING 1 AS one)`);
-  } else {
-    const entries = Object.entries(action.set);
-    setValues = entries.map(([, v]) => v);
-    const assignments = entries.map(([col]) => `${ident(col)} = ?`).join(', ');
-    parts.push(`parent AS (UPDATE ${t} SET ${assignments} WHERE ${pk} IN (SELECT ${pk} FROM victims) RETURNING 1 AS one)`);
-  }
-  const sql = `WITH ${parts.join(',\n  ')}\nSELECT ${['(SELECT count(*) FROM parent)::int AS affected', `(SELECT max(${ts}) FROM victims) AS last_ts`, ...countColumns(ctes)].join(', ')}`;
-  return {
-    sql,
-    children: ctes,
-    bind: ({ cutoff, limit, runTime, after }) => [
-      cutoff,
-      ...(opts.keyset ? [after] : []),
-      ...bindConditionValues(where.values, cutoff),
-      limit,
-      ...setValues.map((v) => (v !== null && typeof v === 'object' ? (runTime ?? cutoff) : v)),
-    ],
-  };
-}
-
 /** Counts what a batch loop would affect, without locking or changing anything. */
 export function buildCountSql(rule: RetentionRule): BuiltSql {
-  const where = conditions(rule.where, rule);
+  const where = ruleConditions(rule.where, rule);
   const parts = [`victims AS MATERIALIZED (SELECT ${victimColumns(rule)} FROM ${ident(rule.table)} WHERE ${ident(rule.timestampColumn)} ${cutoffOperator(rule)} ?${where.sql})`];
   const ctes: ChildCte[] = [];
-  if ((rule.action ?? { type: 'delete' }).type === 'delete') childCtes(rule.children, 'victims', rule.primaryKey, parts, ctes, selectChild);
+  if ((rule.action ?? { type: 'delete' }).type === 'delete') dependentCtes(rule, parts, ctes, 'select');
   const sql = `WITH ${parts.join(',\n  ')}\nSELECT ${['(SELECT count(*) FROM victims)::int AS matched', ...countColumns(ctes)].join(', ')}`;
   return { sql, children: ctes, bind: ({ cutoff }) => [cutoff, ...bindConditionValues(where.values, cutoff)] };
 }
 
 /** The rows a rule matches, as a plain query (for the planner's estimate of how many there are). */
 export function buildMatchSql(rule: RetentionRule): { sql: string; bind(cutoff: string): unknown[] } {
-  const where = conditions(rule.where, rule);
+  const where = ruleConditions(rule.where, rule);
   return { sql: `SELECT 1 FROM ${ident(rule.table)} WHERE ${ident(rule.timestampColumn)} ${cutoffOperator(rule)} ?${where.sql}`, bind: (cutoff) => [cutoff, ...bindConditionValues(where.values, cutoff)] };
 }
 
@@ -212,7 +183,7 @@ export function buildWalkSql(rule: RetentionRule, walk: Walk): BuiltWalkSql {
   const t = ident(rule.table);
   const pk = ident(rule.primaryKey);
   const ts = ident(rule.timestampColumn);
-  const where = conditions(rule.where, rule);
+  const where = ruleConditions(rule.where, rule);
   // Fragments are built out of text order; each value gets a marker, and the markers are turned into `?` (and
   // the values ordered) once the statement is complete.
   const getters: Array<(a: WalkArgs) => unknown> = [];
@@ -254,7 +225,7 @@ export function buildWalkSql(rule: RetentionRule, walk: Walk): BuiltWalkSql {
   const ctes: ChildCte[] = [];
   const action = rule.action ?? { type: 'delete' };
   if (action.type === 'delete') {
-    childCtes(rule.children, 'victims', rule.primaryKey, parts, ctes, deleteChild);
+    dependentCtes(rule, parts, ctes, 'delete');
     parts.push(`parent AS (DELETE FROM ${t} WHERE ${pk} IN (SELECT ${pk} FROM victims) RETURNING 1 AS one)`);
   } else {
     const entries = Object.entries(action.set);

@@ -86,19 +86,6 @@ export interface PurgeParams {
   parallel?: number;
 }
 
-export interface PurgeInput {
-  job: string;
-  params?: Partial<PurgeParams>;
-  /** Who or what started the run: "cli", "schedule:<id>", ... */
-  trigger?: string;
-  /**
-   * Carried over by continue-as-new; never set by callers. Only progress: the rules come from the worker's job
-   * registry and the cutoffs from the run's record, never from here (`CarriedState` is the form of earlier
-   * versions, accepted only from a genuine continuation of such a run).
-   */
-  carried?: PurgeContinuation | CarriedState;
-}
-
 /** Where one lane of a step stands. */
 export interface LaneState {
   from: string | null;
@@ -170,34 +157,9 @@ export interface ResolvedJob {
   job: string;
   /** The steps, in order; each runs to its end before the next starts. */
   steps?: RetentionRule[];
-  /** Single-step form recorded by earlier versions; kept so their histories replay. */
-  rule?: RetentionRule;
   params: PurgeParams;
   /** Digest of the steps, recorded at the run's start and checked by each continued run. */
   fingerprint?: string;
-}
-
-export interface CarriedState {
-  resolved: ResolvedJob;
-  trigger: string;
-  /** Cutoff of the first step (and of single-step runs of earlier versions). */
-  cutoff: string;
-  /** Cutoff of each step; absent in states carried by earlier versions (then: [cutoff]). */
-  cutoffs?: string[];
-  /** Reference time the run purges as of. */
-  runTime?: string;
-  /** Step in progress; absent means 0. */
-  step?: number;
-  updated?: number;
-  /** Keyset start of the current step (null: from the beginning). */
-  after?: string | null;
-  /** Current batch size when it adapts to the target batch duration. */
-  size?: number;
-  startedAtMs: number;
-  nextBatchNo: number;
-  deleted: number;
-  children: Record<string, number>;
-  matched: number | null;
 }
 
 export interface BatchResult {
@@ -261,12 +223,6 @@ export interface PurgeResult {
   plans?: StepPlanSummary[];
   /** Rows left because another transaction held them on both passes; the next run takes them. */
   skippedLocked?: number;
-}
-
-export interface RunSummary {
-  deleted: number;
-  children: Record<string, number>;
-  batches: number;
 }
 
 export interface JobOptions {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { buildBatchSql, buildCountSql, buildMatchSql, buildWalkSql } from '../../src/purge/sql.js';
+import { buildCountSql, buildMatchSql, buildWalkSql } from '../../src/purge/sql.js';
+import { buildLegacyBatchSql } from '../../src/purge/legacy-v1/sql.js';
 import { customJobs } from '../../src/purge/custom-rules.js';
 import { dotCleartokensSteps, dotClearsIdTokens, parseDjangoParams } from '../../src/purge/presets/django.js';
 import { applyJobParams, BUILT_IN } from '../../src/catalogue/index.js';
@@ -12,7 +13,7 @@ const access: RetentionRule = { table: 'at', primaryKey: 'id', timestampColumn: 
 
 describe('conditions on other tables and inclusive cutoffs', () => {
   it('referenced / not_referenced are EXISTS probes correlated with the victim row', () => {
-    const built = buildBatchSql({ ...access, where: [{ op: 'not_referenced', table: 'rt', foreignKey: 'access_token_id' }] });
+    const built = buildLegacyBatchSql({ ...access, where: [{ op: 'not_referenced', table: 'rt', foreignKey: 'access_token_id' }] });
     expect(built.sql).toContain('WHERE "expires" < ? AND NOT EXISTS (SELECT 1 FROM "rt" ref WHERE ref."access_token_id" = "at"."id") ORDER BY');
     expect(built.bind({ cutoff: 'C', limit: 3 })).toEqual(['C', 3]);
     const other = buildCountSql({ ...access, where: [{ op: 'referenced', table: 'rt', foreignKey: 'tok', references: 'code' }] });
@@ -28,7 +29,7 @@ describe('conditions on other tables and inclusive cutoffs', () => {
       where: [{ op: 'referenced_row_older', column: 'access_token_id', table: 'at', timestampColumn: 'expires', retentionMs: 86_400_000 }],
       children: [],
     };
-    const built = buildBatchSql(rule);
+    const built = buildLegacyBatchSql(rule);
     expect(built.sql).toContain('WHERE "created" < ? AND EXISTS (SELECT 1 FROM "at" ref WHERE ref."id" = "rt"."access_token_id" AND ref."expires" < ?) ORDER BY');
     expect(built.bind({ cutoff: '2026-06-02T00:00:00.000Z', limit: 9 })).toEqual(['2026-06-02T00:00:00.000Z', '2026-06-01T00:00:00.000Z', 9]);
     const count = buildCountSql({ ...rule, retentionMs: 3_600_000 });
@@ -57,9 +58,9 @@ describe('conditions on other tables and inclusive cutoffs', () => {
   });
 
   it('cutoffInclusive turns the timestamp test into <= in the batch and the count alike', () => {
-    expect(buildBatchSql({ ...access, cutoffInclusive: true }).sql).toContain('WHERE "expires" <= ? ORDER BY');
+    expect(buildLegacyBatchSql({ ...access, cutoffInclusive: true }).sql).toContain('WHERE "expires" <= ? ORDER BY');
     expect(buildCountSql({ ...access, cutoffInclusive: true }).sql).toContain('WHERE "expires" <= ?)');
-    expect(buildBatchSql(access).sql).toContain('WHERE "expires" < ? ORDER BY');
+    expect(buildLegacyBatchSql(access).sql).toContain('WHERE "expires" < ? ORDER BY');
   });
 
   it('custom rules take the new conditions, with retention in days, and reject malformed ones by field', () => {

@@ -1,17 +1,30 @@
-import { ApplicationFailure, CancellationScope, CancelledFailure, continueAsNew, patched, setHandler, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, CancelledFailure, continueAsNew, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import type { Activities } from '../../activities/index.js';
 import type { RecordedRun } from '../../activities/purge/index.js';
 import { parsePurgeParams } from '../../src/purge/params.js';
 import { parsePurgeInput } from '../../src/purge/input.js';
 import type { Progress, PurgeContinuation, PurgeParams, PurgeResult, RetentionRule, StepPlanSummary } from '../../src/purge/types.js';
-import { legacyBatchedPurge, type LegacyPurgeInput } from './legacy-v1.js';
+import { legacyBatchedPurge } from '../../src/purge/legacy-v1/workflow.js';
+import type { LegacyCarriedState, LegacyPurgeInput } from '../../src/purge/legacy-v1/types.js';
 import { addCounts, bookkeeping, causeOf, parseInput, progressQuery, triggerOf } from '../job-run.js';
 import { notifyOutcome } from '../notify.js';
-import { endOnError, finishing, laneActivities, startRecord, stepNamesOf } from './run-end.js';
+import { endOnError, finishing, startRecord, stepNamesOf } from './run-record.js';
 
 export { progressQuery };
 
 /** Work one lane's activity does before it reports back: Temporal's round trip is paid per second, not per batch. */
 const LANE_RUN_BUDGET_MS = 1_000;
+
+/** The lane runs' activities. */
+function laneActivities(batchTimeoutSeconds: number) {
+  return proxyActivities<Activities>({
+    // A batch is meant to take a fraction of a second; its statement timeout bounds it, and its heartbeat
+    // tells within seconds when its worker died, so another worker retries it at once.
+    startToCloseTimeout: `${batchTimeoutSeconds + 10} seconds`,
+    heartbeatTimeout: '3 seconds',
+    retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 20 },
+  });
+}
 
 /**
  * The one batched purge: every deleting job is a list of retention rules (steps) run by this workflow.
@@ -24,7 +37,7 @@ const LANE_RUN_BUDGET_MS = 1_000;
  * counts come from the ledger, so they are exact after any retry or crash.
  */
 export async function batchedPurge(raw: unknown): Promise<PurgeResult> {
-  // Histories recorded before planned walks replay with the code that recorded them.
+  // Histories recorded before planned walks replay with the frozen code that recorded them (docs/versioning.md).
   if (!patched('planned-walks')) return legacyBatchedPurge(raw as LegacyPurgeInput);
   const info = workflowInfo();
   const runId = info.firstExecutionRunId;
@@ -44,7 +57,7 @@ export async function batchedPurge(raw: unknown): Promise<PurgeResult> {
   if ((input.carried || input.legacy) && !info.continuedFromExecutionRunId) {
     await refuseForged('input.carried: a purge state was sent with a new run; it is only accepted from the run\'s own continue-as-new');
   }
-  if (input.legacy) return legacyBatchedPurge({ job: input.job, params: input.params, trigger: input.trigger, carried: input.legacy });
+  if (input.legacy) return legacyBatchedPurge({ job: input.job, params: input.params, trigger: input.trigger, carried: input.legacy as unknown as LegacyCarriedState });
 
   let phase: Progress['phase'] = input.carried ? 'deleting' : 'starting';
   let s: PurgeContinuation | undefined = input.carried;

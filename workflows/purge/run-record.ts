@@ -1,35 +1,11 @@
-import { ApplicationFailure, CancellationScope, isCancellation, proxyActivities, workflowInfo } from '@temporalio/workflow';
-import type { Activities } from '../../activities/index.js';
+import { ApplicationFailure, CancellationScope, isCancellation, workflowInfo } from '@temporalio/workflow';
 import type { StartRunInput } from '../../activities/purge/index.js';
 import type { Progress, PurgeParams, PurgeResult, RetentionRule } from '../../src/purge/types.js';
 import { errorMessage } from '../job-run.js';
 
-/*
- * What both versions of the batched purge share: the current loop (`batched-purge.ts`) and the one kept for the
- * histories it recorded (`batched-purge-v1.ts`). Each helper issues exactly the commands the code it replaced
- * issued, in the same order, so the histories of either version replay.
- */
+/* The run record of a live purge: its start, its per-step counts and its end, whatever stopped it. */
 
-/** The earlier version's batch activity: one batch a task, no heartbeat. Its options are part of its histories. */
-export function v1BatchActivities(batchTimeoutSeconds: number) {
-  return proxyActivities<Activities>({
-    startToCloseTimeout: `${batchTimeoutSeconds} seconds`,
-    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 20 },
-  });
-}
-
-/** The current version's lane runs. */
-export function laneActivities(batchTimeoutSeconds: number) {
-  return proxyActivities<Activities>({
-    // A batch is meant to take a fraction of a second; its statement timeout bounds it, and its heartbeat
-    // tells within seconds when its worker died, so another worker retries it at once.
-    startToCloseTimeout: `${batchTimeoutSeconds + 10} seconds`,
-    heartbeatTimeout: '3 seconds',
-    retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 20 },
-  });
-}
-
-/** The start of a run's audit record, as both versions write it; the current one adds what a continued run checks. */
+/** The start of a run's record; the workflow adds what a continued run checks. */
 export function startRecord(runId: string, job: string, params: PurgeParams, trigger: string, cutoff: string, startedAtMs: number): StartRunInput {
   const parameters = { ...params };
   return { runId, workflowId: workflowInfo().workflowId, job, parameters, trigger, dryRun: params.dryRun, cutoff, startedAt: new Date(startedAtMs).toISOString() };
