@@ -2,7 +2,7 @@
  * FROZEN: the shapes of the batched purge before planned walks (legacy v1). See docs/versioning.md before changing
  * anything here; the live purge's shapes are in src/purge/types.ts.
  */
-import type { PurgeParams, RetentionRule } from '../types.js';
+import type { BatchResult, PurgeParams, RetentionRule } from '../types.js';
 
 /** What `resolveJob` answered: its `steps`, or the single `rule` that versions before multi-step jobs recorded. */
 export interface LegacyResolvedJob {
@@ -56,14 +56,5 @@ export interface LegacyBatchInput {
   after?: string | null;
 }
 
-export interface LegacyBatchResult {
-  deleted: number;
-  /** Rows an update step changed; absent for delete steps. */
-  updated?: number;
-  children: Record<string, number>;
-  durationMs: number;
-  /** True when the ledger already held this batch: an earlier attempt committed it. */
-  fromLedger: boolean;
-  /** Newest timestamp among the rows of this batch: where the next batch of the step starts. */
-  lastTs?: string | null;
-}
+/** What `purgeBatch` answers: the counts of one batch and where it stopped (the fields it had then). */
+export type LegacyBatchResult = Pick<BatchResult, 'deleted' | 'updated' | 'children' | 'durationMs' | 'fromLedger' | 'lastTs'>;
