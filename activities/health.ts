@@ -1,5 +1,5 @@
 import type { Orm } from '../src/db/orm.js';
-import { dbFromOrm } from '../src/db/query.js';
+import { dbFromOrm } from '../src/db/orm.js';
 import { runsOfLastDay } from '../src/db/run-record.js';
 import type { HealthStats, HealthThresholds } from '../src/health/types.js';
 import { DEFAULT_POLICY } from '../src/keys/policy.js';

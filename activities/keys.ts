@@ -1,8 +1,9 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Orm } from '../src/db/orm.js';
-import { dbFromOrm, type Db } from '../src/db/query.js';
+import { type Db } from '../src/db/query.js';
+import { dbFromOrm } from '../src/db/orm.js';
 import type { Logger } from '../src/logger.js';
-import { InputError } from '../src/settings/environment.js';
+import { InputError } from '../src/kernel/errors.js';
 import { kekId, KeyDecryptError } from '../src/keys/crypto.js';
 import { decideRotation } from '../src/keys/decide.js';
 import { generateSealedKeypair, signWithSealedKey, verifyWithJwks } from '../src/keys/keypair.js';

@@ -1,8 +1,8 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Orm } from '../src/db/orm.js';
-import { dbFromOrm } from '../src/db/query.js';
+import { dbFromOrm } from '../src/db/orm.js';
 import type { Logger } from '../src/logger.js';
-import { InputError } from '../src/settings/environment.js';
+import { InputError } from '../src/kernel/errors.js';
 import { DEFAULT_SCOPES, parseScopesParams, type ScopesResult } from '../src/scopes.js';
 
 export { parseScopesParams };

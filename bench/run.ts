@@ -15,17 +15,16 @@ import { freePort } from '../src/local/ports.js';
 import { startEmbeddedPostgres } from '../src/local/postgres.js';
 import { findOrBuildTemporalCli } from '../src/local/temporal-cli.js';
 import { ensureSearchAttributes } from '../src/temporal/namespace.js';
-import { startJob } from '../src/start-job.js';
+import { startHandle } from '../test/support/start.js';
 
-const startHandle = async (...args: Parameters<typeof startJob>) => (await startJob(...args)).handle;
-import { BUILT_IN } from '../src/catalogue/index.js';
+import { Catalogue } from '../src/catalogue/index.js';
 import type { PurgeResult } from '../src/purge/types.js';
 import { seedTokens } from './seed.js';
 import { SHAPES, type Shape } from './shapes.js';
 import type { Latency } from './stats.js';
 import { startAndMemoryReport, workerCommand } from './cli-start.js';
 
-const SCHEDULES = BUILT_IN.schedules();
+const SCHEDULES = new Catalogue().schedules();
 
 const program = new Command('bench')
   .option('--rows <n>', 'tokens in the first size (the second is 4x)', (v) => Number(v), 1_000_000)

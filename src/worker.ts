@@ -8,7 +8,7 @@ import type { Notifier } from './notify/outbox.js';
 import type { Orm } from './db/orm.js';
 import type { Catalogue } from './catalogue/index.js';
 import type { Logger } from './logger.js';
-import type { TemporalSecurity } from './settings/temporal-profile.js';
+import type { TemporalSecurity } from './temporal/connect.js';
 import { connectionOptions } from './temporal/connect.js';
 
 // Compiled (dist/src/worker.js) next to dist/workflows/index.js; from the sources (tests, tsx) next to index.ts.
@@ -54,7 +54,7 @@ export async function createWorker(opts: WorkerOptions): Promise<{ worker: Worke
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
     workflowBundle: opts.workflowBundle ?? (PREBUILT_BUNDLE_PATH ? { codePath: PREBUILT_BUNDLE_PATH } : await bundleWorkflows()),
-    activities: createActivities({ orm: opts.orm, catalogue: opts.catalogue, logger: opts.logger, faults: opts.faults, keys: opts.keys, oidc: opts.oidc, maxParallel: opts.maxParallel, metrics: opts.metrics, notifier: opts.notifier }),
+    activities: createActivities({ orm: opts.orm, purges: opts.catalogue, logger: opts.logger, faults: opts.faults, keys: opts.keys, oidc: opts.oidc, maxParallel: opts.maxParallel, metrics: opts.metrics, notifier: opts.notifier }),
     interceptors: { activity: [() => ({ inbound: new DatabaseErrorsWithoutValues() })] },
     ...(opts.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: opts.maxCachedWorkflows } : {}),
     // A worker that dies leaves its workflows' tasks on its sticky queue: hand them to another worker soon.

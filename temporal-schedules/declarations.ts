@@ -29,6 +29,3 @@ export interface ScheduleDeclaration {
 
 /** What a job's catalogue entry declares: the declaration without the job it belongs to. */
 export type ScheduleDefaults = Omit<ScheduleDeclaration, 'job'>;
-
-/** Marks the schedules this tool manages; sync never touches a schedule without it. */
-export const MANAGED_BY = 'auth-maintenance';

@@ -1,6 +1,7 @@
 import { CronExpressionParser } from 'cron-parser';
-import { InputError } from '../src/settings/environment.js';
-import { Catalogue, jobAction } from '../src/catalogue/index.js';
+import { InputError } from '../src/kernel/errors.js';
+import type { Catalogue } from '../src/catalogue/index.js';
+import { jobAction } from '../src/start-job.js';
 import { OVERLAP_POLICIES, type OverlapPolicy, type ScheduleDeclaration } from './declarations.js';
 
 const DURATION = /^(\d+)(s|m|h|d)$/;
@@ -58,7 +59,7 @@ const OVERRIDABLE = ['enabled', 'cron', 'every', 'timezone', 'overlap', 'catchup
  * The declarations with the config file's `schedules:` overrides applied, validated, minus the disabled ones.
  * Nothing is synced if any of it is invalid.
  */
-export function effectiveSchedules(config: unknown, catalogue: Catalogue = new Catalogue(config)): ScheduleDeclaration[] {
+export function effectiveSchedules(config: unknown, catalogue: Catalogue): ScheduleDeclaration[] {
   const base = catalogue.schedules();
   const overrides = ((config as { schedules?: unknown } | undefined)?.schedules ?? {}) as Record<string, Record<string, unknown>>;
   if (typeof overrides !== 'object' || Array.isArray(overrides)) throw new InputError('schedules', 'must be a mapping of schedule id to overrides');

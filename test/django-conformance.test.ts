@@ -3,9 +3,8 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Client } from '@temporalio/client';
 import { migrate, openOrm } from '../src/db/orm.js';
-import { startJob } from '../src/start-job.js';
+import { startHandle } from './support/start.js';
 
-const startHandle = async (...args: Parameters<typeof startJob>) => (await startJob(...args)).handle;
 import type { PurgeResult } from '../src/purge/types.js';
 import { adminQuery, dropDatabase } from './support/db.js';
 import { djangoUnavailable, frozenCommand, manage } from './support/django.js';

@@ -4,7 +4,7 @@ import { expect, inject, it } from 'vitest';
 import { migrate, openOrm } from '../src/db/orm.js';
 import { OWN_TABLES } from '../src/db/schema.js';
 import { migrationsList } from '../src/db/migrations/index.js';
-import { dbFromOrm } from '../src/db/query.js';
+import { dbFromOrm } from '../src/db/orm.js';
 import { unexpiredTokenReferences } from '../src/keys/references.js';
 import { createHealthActivities } from '../activities/health.js';
 import { adminQuery, dropDatabase } from './support/db.js';

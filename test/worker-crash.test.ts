@@ -3,9 +3,8 @@ import { once } from 'node:events';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import type { Client } from '@temporalio/client';
-import { startJob } from '../src/start-job.js';
+import { startHandle } from './support/start.js';
 
-const startHandle = async (...args: Parameters<typeof startJob>) => (await startJob(...args)).handle;
 import type { PurgeResult } from '../src/purge/types.js';
 import { connectTestClient, createTestDatabase, scalar, seedBulk, uniqueName, until, type TestDatabase } from './support/env.js';
 

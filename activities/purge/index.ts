@@ -1,8 +1,8 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Orm } from '../../src/db/orm.js';
 import type { Logger } from '../../src/logger.js';
-import { InputError } from '../../src/settings/environment.js';
-import { applyJobParams, type Catalogue } from '../../src/catalogue/index.js';
+import { InputError } from '../../src/kernel/errors.js';
+import { applyJobParams } from '../../src/purge/rules.js';
 import { checkAgainstSchema } from './schema-check.js';
 import { parsePurgeParams } from '../../src/purge/params.js';
 import { createHash } from 'node:crypto';
@@ -11,10 +11,11 @@ import { addCounts, toNumber } from '../../src/kernel/counts.js';
 import { createLegacyPurgeActivities } from '../../src/purge/legacy-v1/activity.js';
 import { estimatedMatches, explainFirstBatch, keyOf, planStep } from './plan.js';
 import { advanceLane, walkOf } from '../../src/purge/lane.js';
-import type { BatchResult, LaneState, MatchCount, PurgeResult, ResolvedJob, RetentionRule, StepPlanSummary } from '../../src/purge/types.js';
+import type { BatchResult, PurgeJobs, LaneState, MatchCount, PurgeResult, ResolvedJob, RetentionRule, StepPlanSummary } from '../../src/purge/types.js';
 import type { FaultHooks } from '../faults.js';
 import type { JobMetrics } from '../../src/metrics/metrics.js';
-import { dbFromOrm, type Db } from '../../src/db/query.js';
+import { type Db } from '../../src/db/query.js';
+import { dbFromOrm } from '../../src/db/orm.js';
 import * as runRecord from '../../src/db/run-record.js';
 import type { FinishRunInput, RecordedRun, StartRunInput } from '../../src/db/run-record.js';
 
@@ -22,8 +23,8 @@ export type { FaultHooks, FinishRunInput, RecordedRun, StartRunInput };
 
 export interface PurgeActivityDeps {
   orm: Orm;
-  /** The jobs the worker runs: a run's rules are resolved here by its job's name, never taken from its input. */
-  catalogue: Catalogue;
+  /** The purges the worker runs: a run's rules are resolved here by its job's name, never taken from its input. */
+  purges: PurgeJobs;
   logger: Logger;
   faults?: FaultHooks;
   metrics?: JobMetrics;
@@ -83,7 +84,7 @@ function withUpdated(r: BatchResult, updated: number, isUpdate: boolean): BatchR
   return isUpdate ? { ...r, updated } : r;
 }
 
-export function createPurgeActivities({ orm, catalogue, logger, faults, metrics, maxParallel = 8 }: PurgeActivityDeps) {
+export function createPurgeActivities({ orm, purges, logger, faults, metrics, maxParallel = 8 }: PurgeActivityDeps) {
   const db = dbFromOrm(orm);
 
   /** What the ledger recorded for (run, batch), when an earlier attempt of it committed. */
@@ -160,7 +161,7 @@ export function createPurgeActivities({ orm, catalogue, logger, faults, metrics,
     /** Validates the job and its parameters and returns the rule, so the run's history records what it ran. */
     async resolveJob(input: { job: string; params?: unknown }): Promise<ResolvedJob> {
       try {
-        const job = catalogue.purge(input.job);
+        const job = purges.purge(input.job);
         const params = parsePurgeParams({ ...(job.defaultBatchSize ? { batchSize: job.defaultBatchSize } : {}), ...(input.params as object | undefined) });
         const steps = applyJobParams(job, params);
         await checkAgainstSchema(db, job.name, steps);

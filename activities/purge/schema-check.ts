@@ -1,4 +1,4 @@
-import { InputError } from '../../src/settings/environment.js';
+import { InputError } from '../../src/kernel/errors.js';
 import type { ChildRule, RetentionRule } from '../../src/purge/types.js';
 import { isRelationCondition, relationColumns } from '../../src/purge/relations.js';
 import type { Db } from '../../src/db/query.js';

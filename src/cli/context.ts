@@ -1,5 +1,6 @@
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import { InputError, loadConfig, parseAddress, parseDatabaseUrl } from '../settings/environment.js';
+import { loadConfig, parseAddress, parseDatabaseUrl } from '../settings/environment.js';
+import { InputError } from '../kernel/errors.js';
 import { readLocalEnvironment } from '../local/environment.js';
 import { checkTaskQueue, checkWorkflowId, int, isoTimeField, parseField } from '../kernel/validate.js';
 import { failureReason } from './errors.js';

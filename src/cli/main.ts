@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { InputError } from '../settings/environment.js';
+import { InputError } from '../kernel/errors.js';
 import { describeError } from './errors.js';
 import { registerJobs } from './commands/jobs.js';
 import { registerKeys } from './commands/keys.js';

@@ -2,7 +2,8 @@ import { MikroORM, type Options } from '@mikro-orm/postgresql';
 import { Migrator } from '@mikro-orm/migrations';
 import { entities } from './entities.js';
 import { migrationsList } from './migrations/index.js';
-import { dbFromOrm } from './query.js';
+import { replaceAt, scanPlaceholders } from './placeholders.js';
+import type { Db } from './query.js';
 import { maintSchema, nativeTablesWanted, OWN_TABLES, searchPathOption, setMigrationContext } from './schema.js';
 
 export type Orm = MikroORM;
@@ -22,6 +23,23 @@ export function ormOptions(databaseUrl: string, schema: string = maintSchema()):
     allowGlobalContext: false,
     discovery: { warnWhenNoEntities: false },
   };
+}
+
+/**
+ * A Db on the ORM's connection pool (the worker). MikroORM inlines the values into the statement, which is why
+ * database errors are cut down before they reach logs (errors.ts); a `?` meant as text is escaped for it.
+ */
+export function dbFromOrm(orm: Orm): Db {
+  // Looked up per statement: the ORM may be closed and reopened under the same object (tests do).
+  const conn = () => orm.em.getConnection();
+  // It reads `?` only when there are values, and `\?` as a `?` of the text.
+  const escapeText = (sql: string, params: unknown[]) => (params.length ? replaceAt(sql, scanPlaceholders(sql).text, () => '\\?') : sql);
+  const make = (trx?: unknown): Db => ({
+    query: async <T>(sql: string, params: unknown[] = []) => (await conn().execute<T[]>(escapeText(sql, params), params, 'all', trx as never)) as T[],
+    execute: async (sql, params = []) => (await conn().execute<{ affectedRows: number }>(escapeText(sql, params), params, 'run', trx as never)).affectedRows,
+    transaction: <T>(fn: (db: Db) => Promise<T>) => (trx ? fn(make(trx)) : conn().transactional((t) => fn(make(t)))),
+  });
+  return make();
 }
 
 export async function openOrm(databaseUrl: string): Promise<Orm> {

@@ -1,4 +1,4 @@
-import { InputError } from '../settings/environment.js';
+import { InputError } from '../kernel/errors.js';
 
 /**
  * Where this tool keeps its own tables (audit, ledger, keys, scopes, JWKS cache): a schema of its own, so a

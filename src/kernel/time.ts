@@ -23,3 +23,5 @@ export function parseIso8601(value: unknown): Date | undefined {
   const at = new Date(ISO_DATE.test(value) ? `${value}T00:00:00Z` : value);
   return Number.isNaN(at.getTime()) ? undefined : at;
 }
+
+export const DAY_MS = 86_400_000;

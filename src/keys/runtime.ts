@@ -1,6 +1,6 @@
 import type { KeysRuntime } from '../../activities/keys.js';
 import type { Orm } from '../db/orm.js';
-import { dbFromOrm } from '../db/query.js';
+import { dbFromOrm } from '../db/orm.js';
 import { parsePort } from '../settings/environment.js';
 import { loadOrCreateLocalKek } from '../local/kek.js';
 import type { Logger } from '../logger.js';

@@ -3,7 +3,7 @@ import { access, constants, mkdir, rename, rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
-import { InputError } from '../settings/environment.js';
+import { InputError } from '../kernel/errors.js';
 import type { Logger } from '../logger.js';
 
 export const TEMPORAL_CLI_VERSION = '1.5.1';

@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Orm } from '../db/orm.js';
-import { dbFromOrm, type Db } from '../db/query.js';
+import { type Db } from '../db/query.js';
+import { dbFromOrm } from '../db/orm.js';
 import * as runRecord from '../db/run-record.js';
 import type { Logger } from '../logger.js';
 

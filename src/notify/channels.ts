@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { InputError } from '../settings/environment.js';
-import { BUILT_IN } from '../catalogue/index.js';
+import { InputError } from '../kernel/errors.js';
 
 /** What operators can be told about. */
 export const EVENT_KINDS = [
@@ -96,7 +95,7 @@ function parseUrl(value: string, field: string): string {
  * The `notifications:` section of the config file, validated (the error names the field), with secrets read from
  * the environment variables it names. No section: no channels, nothing is sent.
  */
-export function loadNotifications(config: unknown, env: NodeJS.ProcessEnv = process.env, jobs: readonly string[] = BUILT_IN.names()): NotificationsConfig {
+export function loadNotifications(config: unknown, env: NodeJS.ProcessEnv, jobs: readonly string[]): NotificationsConfig {
   const raw = (config as { notifications?: unknown } | undefined)?.notifications;
   const parsed = notificationsSchema.safeParse(raw ?? {});
   if (!parsed.success) {

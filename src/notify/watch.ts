@@ -1,10 +1,9 @@
 import { ScheduleNotFoundError, type Client } from '@temporalio/client';
-import { MANAGED_BY } from '../../temporal-schedules/declarations.js';
 import type { Logger } from '../logger.js';
 import type { Orm } from '../db/orm.js';
-import { dbFromOrm } from '../db/query.js';
+import { dbFromOrm } from '../db/orm.js';
 import { isAudited } from '../db/run-record.js';
-import { MAINT_JOB } from '../temporal/namespace.js';
+import { MAINT_JOB, MANAGED_BY } from '../temporal/labels.js';
 import { PAUSED_BY_FAILURE, schedulePausedEvent, unauditedFailureEvent, type NotificationEvent } from './events.js';
 import type { Notifier } from './outbox.js';
 

@@ -1,8 +1,20 @@
 import * as z from 'zod/mini';
 import { given, int, paramsSchema, parseParams } from '../kernel/validate.js';
-import type { RefreshParams } from './providers.js';
 
 /** Pure checks of the JWKS refresh's parameters (workflow code uses them too). */
+
+/** The fetch settings a run may override (the worker's configuration gives the defaults). */
+export interface OidcSettings {
+  timeoutMs: number;
+  attempts: number;
+  retryInitialMs: number;
+}
+
+export interface RefreshParams extends Partial<OidcSettings> {
+  /** Only these providers (by name); all configured ones when omitted. */
+  providers?: string[];
+}
+
 
 export const OIDC_RANGES = {
   timeoutMs: { min: 100, max: 120_000 },

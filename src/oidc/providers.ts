@@ -1,20 +1,15 @@
 import { readFileSync } from 'node:fs';
-import { InputError } from '../settings/environment.js';
+import { InputError } from '../kernel/errors.js';
 import { int, parseField } from '../kernel/validate.js';
-import { NAME, OIDC_RANGES, parseRefreshParams } from './params.js';
+import { NAME, OIDC_RANGES, parseRefreshParams, type OidcSettings, type RefreshParams } from './params.js';
 
-export { OIDC_RANGES, parseRefreshParams };
+export { OIDC_RANGES, parseRefreshParams, type RefreshParams };
 
 export interface OidcProviderConfig {
   name: string;
   jwksUri: string;
 }
 
-export interface OidcSettings {
-  timeoutMs: number;
-  attempts: number;
-  retryInitialMs: number;
-}
 
 export interface OidcConfig extends OidcSettings {
   providers: OidcProviderConfig[];
@@ -86,11 +81,6 @@ function readProvidersFile(path: string): string {
   } catch (err) {
     throw new InputError('OIDC_PROVIDERS_FILE', `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
   }
-}
-
-export interface RefreshParams extends Partial<OidcSettings> {
-  /** Only these providers (by name); all configured ones when omitted. */
-  providers?: string[];
 }
 
 /** Parameters over the configuration; unknown provider names are refused with the configured ones listed. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { InputError } from '../settings/environment.js';
+import { InputError } from '../kernel/errors.js';
 import { BATCH_SIZE } from './params.js';
 import type { ChildRule, Condition, JobDefinition, RetentionRule } from './types.js';
 

@@ -3,7 +3,6 @@ import { InputError } from '../kernel/errors.js';
 import type { PurgeParams } from './types.js';
 import { parseIso8601 } from '../kernel/time.js';
 import { bool, given, int, isoTime, paramsSchema, parseParams } from '../kernel/validate.js';
-import { DJANGO_PARAMS } from './presets/django.js';
 
 export const BATCH_SIZE = { min: 1, max: 100_000, default: 1_000 } as const;
 /** Longest a batch statement may run (its statement_timeout); a batch is meant to take a fraction of a second. */
@@ -16,6 +15,24 @@ export const TARGET_BATCH_MS = { min: 0, max: 5_000, default: 70 } as const;
 
 /** Lanes of one purge; the worker's MAINT_MAX_PARALLEL bounds it further. */
 export const PARALLEL = { min: 1, max: 16, default: 2 } as const;
+
+const DOT_VERSION_EXPECTED = { error: 'expected the django-oauth-toolkit version the app runs, major.minor from 1.1 to 3.x, e.g. 1.7, 2.4 or 3.0' };
+
+/** Ten years: anything longer is a typo, not a lifespan. */
+const MAX_REFRESH_SECONDS = 10 * 365 * 86_400;
+
+/** The parameters only some presets take (the job lists them in `djangoParams`), checked with the others. */
+const PRESET_PARAMS = {
+  refreshTokenExpireSeconds: z.nullish(int({ min: 0, max: MAX_REFRESH_SECONDS }, `an integer from 0 to ${MAX_REFRESH_SECONDS} (seconds, as REFRESH_TOKEN_EXPIRE_SECONDS)`)),
+  dotVersion: z.nullish(
+    z.string(DOT_VERSION_EXPECTED).check(
+      z.trim(),
+      z.regex(/^[123]\.\d{1,3}(\.\d{1,3})?$/, DOT_VERSION_EXPECTED),
+      // 1.0 cleared access tokens only with a refresh lifespan and never revoked refresh tokens: not reproduced.
+      z.refine((v: string) => !/^1\.0(\.|$)/.test(v), { error: '{value} is not supported; the preset reproduces cleartokens of 1.1 to 3.x' }),
+    ),
+  ),
+};
 
 const typeNames = { error: 'expected a comma-separated list of type names' };
 
@@ -38,7 +55,7 @@ const PURGE_PARAMS = paramsSchema({
   types: z.nullish(nameList),
   targetBatchMs: z.nullish(int(TARGET_BATCH_MS)),
   parallel: z.nullish(int(PARALLEL)),
-  ...DJANGO_PARAMS,
+  ...PRESET_PARAMS,
 });
 
 /**

@@ -1,4 +1,3 @@
-import type { ScheduleDefaults } from '../../temporal-schedules/declarations.js';
 /**
  * Shared shapes of jobs, rules and purge runs. Imported by workflow code, so this file holds types and
  * pure data only.
@@ -25,7 +24,7 @@ export type Condition =
   | RelationCondition;
 
 /**
- * Conditions on other tables' rows (`src/jobs/relations.ts` renders them):
+ * Conditions on other tables' rows (`src/purge/relations.ts` renders them):
  * - `referenced` / `not_referenced`: some (no) row of `table` has `foreignKey` equal to this row's `references`
  *   (its primary key when omitted), e.g. an access token that no refresh token references;
  * - `referenced_row_older`: the row this row points at through `column` (the `table` row whose `references`, by
@@ -123,7 +122,7 @@ export interface PurgeContinuation {
 
 /**
  * How a step of a purge walks its table, decided once from the live catalog before its first batch (see
- * src/jobs/plan.ts):
+ * activities/purge/plan.ts):
  * - `timestamp-index` where a valid btree index leads with the rule's timestamp: batches take the oldest
  *   matching rows in index order (they only ever read rows that match);
  * - `key-chunks` otherwise (Django's tables have no index on their expiry): batches take the next chunk of the
@@ -232,6 +231,11 @@ export interface JobOptions {
   types?: { column: string; allowed: string[]; steps: number[] };
 }
 
+/** The purges a worker runs, by name (the catalogue is one); an unknown name is an InputError naming the allowed ones. */
+export interface PurgeJobs {
+  purge(name: string): JobDefinition;
+}
+
 export interface JobDefinition {
   name: string;
   description: string;
@@ -252,6 +256,4 @@ export interface JobDefinition {
   /** Declared in the config file's `rules:` section. */
   custom?: boolean;
   defaultBatchSize?: number;
-  /** The schedules a deployment gets for it (none for custom rules). */
-  schedules?: readonly ScheduleDefaults[];
 }

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { isMap, isScalar, parseDocument, visit } from 'yaml';
-import { InputError } from './environment.js';
+import { InputError } from '../kernel/errors.js';
 import { CONFIG_FILE_MAX_BYTES, CONFIG_MAX_NOTIFICATION_KEYS, CONFIG_MAX_RULES, CONFIG_MAX_SCHEDULES } from '../kernel/limits.js';
 
 const SECTIONS = ['schedules', 'rules', 'notifications'] as const;

@@ -1,10 +1,9 @@
 import { resolve } from 'node:path';
 import { TASK_QUEUE_MAX_LENGTH } from '../kernel/limits.js';
-import { loadTemporalProfile, type TemporalSecurity } from './temporal-profile.js';
+import type { TemporalSecurity } from '../temporal/connect.js';
+import { loadTemporalProfile } from './temporal-profile.js';
 
 import { InputError } from '../kernel/errors.js';
-
-export { InputError };
 
 const HOST_PORT = /^(?<host>[A-Za-z0-9.-]+|\[[0-9A-Fa-f:]+\]):(?<port>\d{1,5})$/;
 

@@ -1,4 +1,6 @@
 import { Catalogue } from '../catalogue/index.js';
+import { customJobs } from '../purge/custom-rules.js';
+import { BUILT_IN_PURGES } from '../purge/presets/index.js';
 import { loadConfig, type Config } from './environment.js';
 import { loadConfigFile } from './config-file.js';
 import { loadNotifications, type NotificationsConfig } from '../notify/channels.js';
@@ -21,11 +23,16 @@ export interface Settings {
 export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   const config = loadConfig(env);
   const file = loadConfigFile(env);
-  const catalogue = new Catalogue(file);
+  const catalogue = catalogueOf(file);
   return { config, catalogue, schedules: effectiveSchedules(file, catalogue), notifications: loadNotifications(file, env, catalogue.names()) };
 }
 
 /** The jobs alone (a command that needs no other setting): the built-in ones plus the config file's rules. */
 export function loadCatalogue(env: NodeJS.ProcessEnv = process.env): Catalogue {
-  return new Catalogue(loadConfigFile(env));
+  return catalogueOf(loadConfigFile(env));
+}
+
+/** The built-in jobs and the custom rules of a config file's contents. */
+export function catalogueOf(file: unknown): Catalogue {
+  return new Catalogue(customJobs(file, BUILT_IN_PURGES.map((j) => j.name)));
 }

@@ -1,23 +1,10 @@
 import { createRequire } from 'node:module';
-import type { TLSConfig } from '@temporalio/client';
-import { InputError } from './environment.js';
+import type { TemporalSecurity } from '../temporal/connect.js';
+import { InputError } from '../kernel/errors.js';
 
 // Required when first needed: commands that never connect (`maint --help`) do not pay for loading it.
 const require = createRequire(import.meta.url);
 const envconfig = () => require('@temporalio/envconfig') as typeof import('@temporalio/envconfig');
-
-/**
- * What a connection to Temporal needs besides its address: the same settings the `temporal` CLI reads, from
- * Temporal's environment configuration (`TEMPORAL_ADDRESS`, `TEMPORAL_NAMESPACE`, `TEMPORAL_API_KEY`,
- * `TEMPORAL_TLS*`, `TEMPORAL_GRPC_META_*`, and the profile `TEMPORAL_PROFILE` of the config file
- * `TEMPORAL_CONFIG_FILE`, by default `~/.config/temporalio/temporal.toml`).
- */
-export interface TemporalSecurity {
-  apiKey?: string;
-  /** true: TLS with the system's roots; an object: client certificate, key, CA, server name. */
-  tls?: TLSConfig | boolean;
-  metadata?: Record<string, string>;
-}
 
 export interface TemporalProfile extends TemporalSecurity {
   /** Set when the environment or the profile names a server. */
@@ -70,13 +57,4 @@ export function loadTemporalProfile(env: NodeJS.ProcessEnv = process.env): Tempo
     ...(metadata && Object.keys(metadata).length ? { metadata: metadata as Record<string, string> } : {}),
     ...(vars.TEMPORAL_PROFILE ? { profile: vars.TEMPORAL_PROFILE } : {}),
   };
-}
-
-/** For logs and the start banner: how we connect, without the secrets themselves. */
-export function describeSecurity(s: TemporalSecurity): string {
-  const parts: string[] = [];
-  if (s.tls === true) parts.push('tls');
-  else if (s.tls && typeof s.tls === 'object') parts.push(s.tls.clientCertPair ? 'mTLS' : 'tls');
-  if (s.apiKey) parts.push('api key');
-  return parts.length ? parts.join(' + ') : 'plaintext';
 }

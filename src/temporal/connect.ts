@@ -1,5 +1,17 @@
-import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
-import type { TemporalSecurity } from '../settings/temporal-profile.js';
+import { Client, Connection, type ConnectionOptions, type TLSConfig } from '@temporalio/client';
+
+/**
+ * What a connection to Temporal needs besides its address: the same settings the `temporal` CLI reads, from
+ * Temporal's environment configuration (`TEMPORAL_ADDRESS`, `TEMPORAL_NAMESPACE`, `TEMPORAL_API_KEY`,
+ * `TEMPORAL_TLS*`, `TEMPORAL_GRPC_META_*`, and the profile `TEMPORAL_PROFILE` of the config file
+ * `TEMPORAL_CONFIG_FILE`, by default `~/.config/temporalio/temporal.toml`).
+ */
+export interface TemporalSecurity {
+  apiKey?: string;
+  /** true: TLS with the system's roots; an object: client certificate, key, CA, server name. */
+  tls?: TLSConfig | boolean;
+  metadata?: Record<string, string>;
+}
 
 export interface ClientOptions {
   address: string;
@@ -9,8 +21,7 @@ export interface ClientOptions {
   connectTimeoutMs?: number;
 }
 
-/** Connection options for an address and its security settings; unset settings are left out. */
-/** Shared by the client's Connection and the worker's NativeConnection. */
+/** Connection options for an address and its security settings, unset ones left out: the client's and the worker's. */
 export function connectionOptions(address: string, security: TemporalSecurity = {}): Pick<ConnectionOptions, 'address' | 'tls' | 'metadata'> & { apiKey?: string } {
   return {
     address,
@@ -53,3 +64,11 @@ export async function temporalAnswers(address: string, timeoutMs = 2_000, securi
   }
 }
 
+/** For logs and the start banner: how we connect, without the secrets themselves. */
+export function describeSecurity(s: TemporalSecurity): string {
+  const parts: string[] = [];
+  if (s.tls === true) parts.push('tls');
+  else if (s.tls && typeof s.tls === 'object') parts.push(s.tls.clientCertPair ? 'mTLS' : 'tls');
+  if (s.apiKey) parts.push('api key');
+  return parts.length ? parts.join(' + ') : 'plaintext';
+}

@@ -1,8 +1,6 @@
-import { MAINT_DRY_RUN, MAINT_JOB, MAINT_TRIGGER } from './search-attributes.js';
-
-export { MAINT_DRY_RUN, MAINT_JOB, MAINT_TRIGGER, runSearchAttributes } from './search-attributes.js';
 import type { Connection } from '@temporalio/client';
 import proto from '@temporalio/proto';
+import { MAINT_DRY_RUN, MAINT_JOB, MAINT_TRIGGER } from './labels.js';
 
 // Default import: the package is CommonJS, and Node's ESM loader cannot see its named exports.
 const INDEXED = proto.temporal.api.enums.v1.IndexedValueType;

@@ -14,6 +14,7 @@ import { createJobMetrics } from '../../src/metrics/metrics.js';
 import { sdkMetricsTelemetry } from '../../src/metrics/runtime.js';
 import { freeLoopbackPort, startMetricsServer } from '../../src/metrics/server.js';
 import { loadNotifications } from '../../src/notify/channels.js';
+import { Catalogue } from '../../src/catalogue/index.js';
 import { createNotifier } from '../../src/notify/outbox.js';
 
 const env = process.env;
@@ -44,7 +45,7 @@ const notifier = env.NOTIFY_CONFIG
   ? createNotifier({
       orm,
       logger,
-      config: loadNotifications({ notifications: JSON.parse(env.NOTIFY_CONFIG) }),
+      config: loadNotifications({ notifications: JSON.parse(env.NOTIFY_CONFIG) }, env, new Catalogue().names()),
       hooks: env.CRASH_AFTER_NOTIFY_SEND
         ? {
             afterSend: ({ eventId, channel }) => {

@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { loadNotifications, EVENT_KINDS } from '../../src/notify/channels.js';
+import { Catalogue } from '../../src/catalogue/index.js';
 import { eventsOfRun, schedulePausedEvent, type RunRow } from '../../src/notify/events.js';
 import { messageIdOf, redactSecrets } from '../../src/notify/send.js';
 
 const SECRET_URL = 'https://hooks.slack.com/services/T000/B000/very-secret-token';
 
 function section(notifications: unknown, env: NodeJS.ProcessEnv = {}) {
-  return loadNotifications({ notifications }, env);
+  return loadNotifications({ notifications }, env, new Catalogue().names());
 }
 
 function run(over: Partial<RunRow>): RunRow {

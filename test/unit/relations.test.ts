@@ -2,11 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { buildCountSql, buildMatchSql, buildWalkSql } from '../../src/purge/sql.js';
 import { buildLegacyBatchSql } from '../../src/purge/legacy-v1/sql.js';
 import { customJobs } from '../../src/purge/custom-rules.js';
-import { dotCleartokensSteps, dotClearsIdTokens, parseDjangoParams } from '../../src/purge/presets/django.js';
-import { applyJobParams, BUILT_IN } from '../../src/catalogue/index.js';
+import { dotCleartokensSteps, dotClearsIdTokens } from '../../src/purge/presets/oauth-toolkit.js';
+import { Catalogue } from '../../src/catalogue/index.js';
+import { applyJobParams } from '../../src/purge/rules.js';
 
-const findJob = (name: string) => BUILT_IN.purge(name);
-import { parsePurgeParams } from '../../src/purge/params.js';
+const findJob = (name: string) => new Catalogue().purge(name);
+import { givenPurgeParams, parsePurgeParams } from '../../src/purge/params.js';
 import type { RetentionRule } from '../../src/purge/types.js';
 
 const access: RetentionRule = { table: 'at', primaryKey: 'id', timestampColumn: 'expires', retentionMs: 0, children: [] };
@@ -102,7 +103,7 @@ describe('Django preset parameters', () => {
     expect(() => parsePurgeParams({ dotVersion: '2' })).toThrow(/dotVersion: "2" is not allowed; expected .*major.minor/);
     expect(() => parsePurgeParams({ dotVersion: '1.0.2' })).toThrow(/dotVersion: "1.0.2" is not supported; the preset reproduces cleartokens of 1.1 to 3.x/);
     expect(() => parsePurgeParams({ refreshTokenExpireSeconds: -1 })).toThrow(/refreshTokenExpireSeconds: -1 is not allowed/);
-    expect(parseDjangoParams({ refreshTokenExpireSeconds: '86400', dotVersion: ' 1.7 ' })).toEqual({ refreshTokenExpireSeconds: 86400, dotVersion: '1.7' });
+    expect(givenPurgeParams({ refreshTokenExpireSeconds: '86400', dotVersion: ' 1.7 ' })).toEqual({ refreshTokenExpireSeconds: 86400, dotVersion: '1.7' });
     expect(() => applyJobParams(findJob('purge-expired-tokens'), parsePurgeParams({ dotVersion: '1.7' }))).toThrow(/dotVersion: job purge-expired-tokens takes no dotVersion; jobs that do: django-oauth-toolkit-cleartokens/);
     expect(() => applyJobParams(job, parsePurgeParams({ dotVersion: '1.7', days: 3 }))).toThrow(/days: job django-oauth-toolkit-cleartokens takes no --days/);
   });

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/settings/environment.js';
-import { describeSecurity, loadTemporalProfile } from '../../src/settings/temporal-profile.js';
+import { loadTemporalProfile } from '../../src/settings/temporal-profile.js';
+import { describeSecurity } from '../../src/temporal/connect.js';
 import { connectionOptions } from '../../src/temporal/connect.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'auth-maintenance-envconfig-'));

@@ -2,7 +2,7 @@ import { ParentClosePolicy, startChild, workflowInfo } from '@temporalio/workflo
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { parseRotationInput } from '../../src/job-inputs.js';
 import { ROTATION_WORKFLOW_ID, type RotationInput, type ScheduledRotationResult } from '../../src/keys/types.js';
-import { runSearchAttributes } from '../../src/temporal/search-attributes.js';
+import { runSearchAttributes } from '../../src/temporal/labels.js';
 import { parseInput, triggerOf } from '../job-run.js';
 import { keyRotation } from './rotation.js';
 

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { RUN_FLAGS, type JobEntry } from '../../catalogue/entry.js';
+import { RUN_FLAGS, type JobEntry, type RunFlag } from '../../catalogue/entry.js';
+import { BATCH_SIZE } from '../../purge/params.js';
 import type { RetentionRule } from '../../purge/types.js';
 import { describeRelation, isRelationCondition } from '../../purge/relations.js';
 
@@ -16,8 +17,30 @@ function describeStep(r: RetentionRule): string {
   return `${what} ${r.table} where ${[`${r.timestampColumn} ${r.cutoffInclusive ? '<=' : '<'} now${age}`, ...conds].join(' and ')}${deps}`;
 }
 
+/** How `maint jobs` describes a flag of a job: its default or allowed values where it has them. */
+function flagHelp(j: JobEntry, f: RunFlag): string {
+  const d = j.purge?.options?.days;
+  const t = j.purge?.options?.types;
+  switch (f) {
+    case 'batchSize':
+      return j.purge ? `--batch-size (${j.purge.defaultBatchSize ?? BATCH_SIZE.default})` : RUN_FLAGS[f].flag;
+    case 'days':
+      return d ? `--days (${d.default}: ${d.meaning})` : RUN_FLAGS[f].flag;
+    case 'types':
+      return t ? `--types (${t.allowed.join(',')})` : RUN_FLAGS[f].flag;
+    case 'refreshTokenExpireSeconds':
+      return '--refresh-token-expire-seconds (unset: no refresh token deleted)';
+    case 'dotVersion':
+      return '--dot-version (required: e.g. 1.7, 2.4, 3.0)';
+    case 'provider':
+      return '--provider NAME';
+    default:
+      return RUN_FLAGS[f].flag;
+  }
+}
+
 function flags(j: JobEntry): string {
-  return j.flags.map((f) => j.flagHelp?.[f] ?? (f === 'provider' ? '--provider NAME' : RUN_FLAGS[f].flag)).join(' ');
+  return j.flags.map((f) => flagHelp(j, f)).join(' ');
 }
 
 export function registerJobs(program: Command): void {

@@ -3,9 +3,8 @@ import { pgConfig } from '../../db/schema.js';
 import { withPoolDb } from '../../db/query.js';
 import { cleanupStats, type CleanupStats } from '../../health/cleanup-stats.js';
 import type { HealthReport } from '../../health/types.js';
-import { renderCleanupStats } from '../../notify/report.js';
 import { parseIntFlag, parseTaskQueueFlag, reportingWorkflowFailure, resolveDatabaseUrl, resolveTemporal, type ConnectionFlags } from '../context.js';
-import { renderReport } from '../render.js';
+import { renderCleanupStats, renderReport } from '../../health/render.js';
 
 /** Per-job cleanup statistics over the last `days` days, read from the audit table. */
 async function readCleanupStats(databaseUrl: string, days: number): Promise<CleanupStats> {

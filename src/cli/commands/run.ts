@@ -6,6 +6,7 @@ import { InputError } from '../../kernel/errors.js';
 import type { Progress, PurgeResult } from '../../purge/types.js';
 import { parseTaskQueueFlag, parseWorkflowIdFlag, resolveTemporal, type ConnectionFlags, reportingWorkflowFailure } from '../context.js';
 import { WORKFLOW_ID_MAX_LENGTH } from '../../kernel/limits.js';
+import { renderResult, resultFailed } from '../render.js';
 
 /** As commander hands them over: the job's parameters as typed, checked by the job's schema. */
 interface RunFlags extends ConnectionFlags {
@@ -113,9 +114,9 @@ export function registerRun(program: Command): void {
         }
         await reportingWorkflowFailure('workflow', handle.workflowId, async () => {
           const result = job.purge ? await watch(handle, !flags.json && Boolean(process.stderr.isTTY)) : await handle.result();
-          process.stdout.write(flags.json ? JSON.stringify(result) + '\n' : job.render(result));
+          process.stdout.write(flags.json ? JSON.stringify(result) + '\n' : renderResult(job, result));
           // A job that completed but could not do all it should (a provider down) fails the command for cron.
-          if (job.failed?.(result)) process.exitCode = 1;
+          if (resultFailed(job, result)) process.exitCode = 1;
         }, { client, handle, taskQueue: target.taskQueue, namespace: target.namespace });
       } finally {
         await client.connection.close();

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import type { Client, ScheduleHandle } from '@temporalio/client';
-import { InputError } from '../../settings/environment.js';
-import { OVERLAP_POLICIES, MANAGED_BY, type OverlapPolicy } from '../../../temporal-schedules/declarations.js';
+import { InputError } from '../../kernel/errors.js';
+import { OVERLAP_POLICIES, type OverlapPolicy } from '../../../temporal-schedules/declarations.js';
+import { MANAGED_BY } from '../../temporal/labels.js';
 import { parseTaskQueueFlag, parseTimeFlag, resolveTemporal, type ConnectionFlags } from '../context.js';
 import { table } from '../../kernel/text.js';
 

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { pgConfig } from '../../db/schema.js';
 import { withPoolDb } from '../../db/query.js';
-import { InputError, loadConfig, redactUrl } from '../../settings/environment.js';
+import { loadConfig, redactUrl } from '../../settings/environment.js';
+import { InputError } from '../../kernel/errors.js';
 import { readLocalEnvironment } from '../../local/environment.js';
 import { parseIntFlag } from '../context.js';
 

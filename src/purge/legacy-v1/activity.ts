@@ -4,15 +4,18 @@
  */
 import { Context } from '@temporalio/activity';
 import { toNumber } from '../../kernel/counts.js';
-import type { Db } from '../../db/query.js';
-import type { Logger } from '../../logger.js';
 import { childCounts } from '../sql.js';
 import { buildLegacyBatchSql } from './sql.js';
 import type { LegacyBatchInput, LegacyBatchResult } from './types.js';
 
+/** The database as the batch uses it: one transaction of statements with `?` placeholders (a `Db` is one). */
+interface Transactional {
+  transaction<T>(fn: (tx: { query(sql: string, params?: unknown[]): Promise<Array<Record<string, unknown>>> }) => Promise<T>): Promise<T>;
+}
+
 export interface LegacyActivityDeps {
-  db: Db;
-  logger: Logger;
+  db: Transactional;
+  logger: { debug(fields: object, message: string): void };
   faults?: { afterBatchCommit?: (info: { runId: string; batchNo: number; attempt: number }) => void | Promise<void> };
   metrics?: { batchCommitted(batch: { runId: string; rule: { table: string } }, counts: LegacyBatchResult): void };
 }

@@ -1,5 +1,8 @@
 import { defineSearchAttributeKey, SearchAttributeType, type SearchAttributePair } from '@temporalio/common';
 
+/** Marks the schedules this tool manages (their memo's `managedBy`); sync never touches a schedule without it. */
+export const MANAGED_BY = 'auth-maintenance';
+
 /** Custom search attributes every run carries, so the Web UI can filter e.g. "purges that failed this week". Pure: workflows set them too. */
 export const MAINT_JOB = defineSearchAttributeKey('MaintJob', SearchAttributeType.KEYWORD);
 export const MAINT_DRY_RUN = defineSearchAttributeKey('MaintDryRun', SearchAttributeType.BOOL);

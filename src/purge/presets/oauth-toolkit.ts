@@ -1,38 +1,12 @@
-import * as z from 'zod/mini';
 import { InputError } from '../../kernel/errors.js';
-import { int, paramsSchema, parseParams } from '../../kernel/validate.js';
-
-const DOT_VERSION_EXPECTED = { error: 'expected the django-oauth-toolkit version the app runs, major.minor from 1.1 to 3.x, e.g. 1.7, 2.4 or 3.0' };
-import type { PurgeParams, RetentionRule } from '../types.js';
+import type { JobDefinition, PurgeParams, RetentionRule } from '../types.js';
 
 /**
- * The Django presets: what djangorestframework-simplejwt's `flushexpiredtokens` and django-oauth-toolkit's
- * `cleartokens` delete, version by version, as retention rules. Every step does to dependent rows what Django
- * does in Python (Django's foreign keys are DEFERRABLE, its CASCADE and SET_NULL are emulated), or the batch
- * would fail at commit.
+ * django-oauth-toolkit's `cleartokens` on its `oauth2_provider` tables, version by version, as retention rules.
+ * Every step does to dependent rows what Django does in Python (its foreign keys are DEFERRABLE, its CASCADE and
+ * SET_NULL are emulated), or the batch would fail at commit. Its parameters (`refreshTokenExpireSeconds`,
+ * `dotVersion`) are checked with the other purge parameters (src/purge/params.ts).
  */
-
-/** Ten years: anything longer is a typo, not a lifespan. */
-const MAX_REFRESH_SECONDS = 10 * 365 * 86_400;
-
-/** The parameters only the Django presets take (checked with the other purge parameters). */
-export const DJANGO_PARAMS = {
-  refreshTokenExpireSeconds: z.nullish(int({ min: 0, max: MAX_REFRESH_SECONDS }, `an integer from 0 to ${MAX_REFRESH_SECONDS} (seconds, as REFRESH_TOKEN_EXPIRE_SECONDS)`)),
-  dotVersion: z.nullish(
-    z.string(DOT_VERSION_EXPECTED).check(
-      z.trim(),
-      z.regex(/^[123]\.\d{1,3}(\.\d{1,3})?$/, DOT_VERSION_EXPECTED),
-      // 1.0 cleared access tokens only with a refresh lifespan and never revoked refresh tokens: not reproduced.
-      z.refine((v: string) => !/^1\.0(\.|$)/.test(v), { error: '{value} is not supported; the preset reproduces cleartokens of 1.1 to 3.x' }),
-    ),
-  ),
-};
-
-/** The Django-only parameters of `raw`, checked; the ones given. */
-export function parseDjangoParams(raw: unknown): Pick<PurgeParams, 'refreshTokenExpireSeconds' | 'dotVersion'> {
-  const { refreshTokenExpireSeconds, dotVersion } = parseParams(paramsSchema(DJANGO_PARAMS), raw);
-  return { ...(refreshTokenExpireSeconds != null ? { refreshTokenExpireSeconds } : {}), ...(dotVersion != null ? { dotVersion } : {}) };
-}
 
 const DOT_VERSION_REQUIRED =
   'django-oauth-toolkit-cleartokens needs the django-oauth-toolkit version the app runs (--dot-version), e.g. 1.7, 2.4 or 3.0: ' +
@@ -108,22 +82,17 @@ export function dotCleartokensSteps(params: Pick<PurgeParams, 'refreshTokenExpir
   return steps;
 }
 
-/** `flushexpiredtokens` of simplejwt 4.x and 5.x: `expires_at <= now`, blacklist rows cascade. */
-export const SIMPLEJWT_FLUSH_STEPS: RetentionRule[] = [
+export const OAUTH_TOOLKIT_PURGES: readonly JobDefinition[] = [
   {
-    table: 'token_blacklist_outstandingtoken',
-    primaryKey: 'id',
-    timestampColumn: 'expires_at',
-    cutoffInclusive: true,
-    retentionMs: 0,
-    children: [{ table: 'token_blacklist_blacklistedtoken', foreignKey: 'token_id' }],
+    name: 'django-oauth-toolkit-cleartokens',
+    description: "Preset for django-oauth-toolkit's oauth2_provider tables: what `manage.py cleartokens` deletes, in batches",
+    preset: 'django-oauth-toolkit oauth2_provider',
+    matches:
+      'django-oauth-toolkit 1.1 to 3.x (cleartokens); --dot-version picks the semantics: before 2.3 expired ID tokens stay, from 2.3 on those no access token references go. ' +
+      'Steps shown for 3.x with REFRESH_TOKEN_EXPIRE_SECONDS = 86400; without it steps 1 and 2 do not exist',
+    // Shown by `maint jobs`: a 3.x app with a one-day refresh lifespan.
+    steps: dotCleartokensSteps({ dotVersion: '3.0', refreshTokenExpireSeconds: 86_400 }),
+    stepsFor: dotCleartokensSteps,
+    djangoParams: ['refreshTokenExpireSeconds', 'dotVersion'],
   },
 ];
-
-/** Which upstream versions each preset reproduces, for `maint jobs` and the README. */
-export const PRESET_VERSIONS: Record<string, string> = {
-  'django-simplejwt-flush-expired': 'djangorestframework-simplejwt 4.x and 5.x (flushexpiredtokens: expires_at <= now)',
-  'django-oauth-toolkit-cleartokens':
-    'django-oauth-toolkit 1.1 to 3.x (cleartokens); --dot-version picks the semantics: before 2.3 expired ID tokens stay, from 2.3 on those no access token references go. ' +
-    'Steps shown for 3.x with REFRESH_TOKEN_EXPIRE_SECONDS = 86400; without it steps 1 and 2 do not exist',
-};
