@@ -35,7 +35,7 @@ const WORKFLOW_SAFE = [
   '^src/purge/legacy-v1/(workflow|types)\\.ts$',
   '^src/keys/(types|policy|decide|inputs)\\.ts$',
   '^src/oidc/(types|params)\\.ts$',
-  '^src/health/(assess|types)\\.ts$',
+  '^src/health/(assess|types|input)\\.ts$',
   '^src/scopes\\.ts$',
   '^src/temporal/labels\\.ts$',
   '^workflows/',

@@ -10,15 +10,8 @@ import { generateSealedKeypair, signWithSealedKey, verifyWithJwks } from '../src
 import { parseCleanupParams, resolvePolicy } from '../src/keys/policy.js';
 import { unexpiredTokenReferences } from '../src/keys/references.js';
 import { loadJwks } from '../src/keys/store.js';
-import type { KeyAlg, KeyPolicy, KeyState, RotationParams, RotationPlan, StepOutcome, SweepResult } from '../src/keys/types.js';
+import type { KeyAlg, KeyPolicy, KeysRuntime, KeyState, RotationParams, RotationPlan, StepOutcome, SweepResult } from '../src/keys/types.js';
 import type { FaultHooks, KeyStep } from './faults.js';
-
-/** What the key activities need besides the database: the key-encryption key and this deployment's defaults. */
-export interface KeysRuntime {
-  /** MAINT_KEK; without it nothing that touches a private key runs (the failure says so). */
-  kek?: Buffer;
-  policy: KeyPolicy;
-}
 
 export interface KeyActivityDeps {
   orm: Orm;

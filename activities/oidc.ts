@@ -3,7 +3,8 @@ import type { Orm } from '../src/db/orm.js';
 import { dbFromOrm } from '../src/db/orm.js';
 import type { Logger } from '../src/logger.js';
 import { InputError } from '../src/kernel/errors.js';
-import { OIDC_DEFAULTS, resolveRefresh, type OidcConfig, type RefreshParams } from '../src/oidc/providers.js';
+import { OIDC_DEFAULTS, resolveRefresh, type OidcConfig } from '../src/oidc/providers.js';
+import { type RefreshParams } from '../src/oidc/params.js';
 import { fetchJwks, JwksFetchError } from '../src/oidc/fetch.js';
 import type { ProviderPlan, ProviderRefresh, ResolvedRefresh } from '../src/oidc/types.js';
 

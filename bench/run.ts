@@ -9,11 +9,12 @@ import pg from 'pg';
 import { Client, Connection } from '@temporalio/client';
 import { createLogger } from '../src/logger.js';
 import { migrate, openOrm } from '../src/db/orm.js';
-import { pgConfig } from '../src/db/schema.js';
+import { DEFAULT_SCHEMA, pgConfig } from '../src/db/schema.js';
 import { startDevServer } from '../src/local/dev-server.js';
 import { freePort } from '../src/local/ports.js';
 import { startEmbeddedPostgres } from '../src/local/postgres.js';
 import { findOrBuildTemporalCli } from '../src/local/temporal-cli.js';
+import { loadConfig } from '../src/settings/environment.js';
 import { ensureSearchAttributes } from '../src/temporal/namespace.js';
 import { startHandle } from '../test/support/start.js';
 
@@ -62,7 +63,7 @@ function withDb(url: string, db: string): string {
 
 /** A client whose connection errors reject the query in flight instead of crashing the process. */
 function client(url: string): pg.Client {
-  const c = new pg.Client(pgConfig(url)); // our search path: the ledger lives in our schema
+  const c = new pg.Client(pgConfig(url, DEFAULT_SCHEMA)); // our search path: the ledger lives in our schema
   c.on('error', (err) => say(`database connection error: ${err.message}`));
   return c;
 }
@@ -122,8 +123,8 @@ async function measureSize(shape: Shape, n: number, ctx: Ctx) {
   const template = `bench_tpl_${shape.name}_${n}`;
   await admin(ctx.adminUrl, `DROP DATABASE IF EXISTS ${template} WITH (FORCE)`);
   await admin(ctx.adminUrl, `CREATE DATABASE ${template}`);
-  const orm = await openOrm(withDb(ctx.adminUrl, template));
-  await migrate(orm, { nativeTables: true }); // the benchmark purges the native token tables
+  const orm = await openOrm(withDb(ctx.adminUrl, template), { nativeTables: true }); // the benchmark purges the native token tables
+  await migrate(orm);
   await orm.close();
   const ddl = await shape.ddl();
   if (ddl) await admin(withDb(ctx.adminUrl, template), ddl);
@@ -303,7 +304,8 @@ async function main() {
   await chmod(scratch, 0o755);
   const stops: Array<() => Promise<unknown>> = [];
   try {
-    const cli = await findOrBuildTemporalCli({ explicitPath: process.env.TEMPORAL_CLI_PATH, logger });
+    const { temporalCliPath, temporalCliSearch } = loadConfig(process.env);
+    const cli = await findOrBuildTemporalCli({ explicitPath: temporalCliPath, ...temporalCliSearch, logger });
     if (!cli) throw new Error('the benchmark needs the Temporal CLI');
     const server = await startDevServer({ cliPath: cli.path, port: await freePort(), logger });
     stops.push(() => server.stop());

@@ -10,7 +10,7 @@ const POLLER_FRESH_MS = 3 * 60_000;
  * Whether a worker of this host polls the task queue: the SDK names a worker `<pid>@<hostname>`, and a
  * container's hostname is its own, so this judges the worker of this container, not any worker.
  */
-export async function checkWorkerHealth(env: NodeJS.ProcessEnv = process.env, host = hostname()): Promise<{ healthy: boolean; message: string }> {
+export async function checkWorkerHealth(env?: NodeJS.ProcessEnv, host = hostname()): Promise<{ healthy: boolean; message: string }> {
   const config = loadConfig(env);
   const client = await connectClient({ address: config.temporalAddress, namespace: config.namespace, security: config.temporalSecurity, connectTimeoutMs: 5_000 });
   try {

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { Runtime, DefaultLogger, type LogLevel } from '@temporalio/worker';
-import { parsePort, redactUrl } from './settings/environment.js';
+import { redactUrl } from './kernel/endpoints.js';
 import { InputError } from './kernel/errors.js';
 import { loadSettings } from './settings/index.js';
 import { createLogger, type Logger } from './logger.js';
@@ -20,7 +20,10 @@ import { ensureSearchAttributes } from './temporal/namespace.js';
 import { describePlan, syncSchedules, type SyncOptions } from '../temporal-schedules/sync.js';
 import type { ScheduleDeclaration } from '../temporal-schedules/declarations.js';
 import type { Client } from '@temporalio/client';
-import { loadWorkerExtras, serveJwksIfAsked } from './keys/runtime.js';
+import { startJwksServer } from './keys/server.js';
+import type { KeysRuntime } from './keys/types.js';
+import { loadOrCreateLocalKek } from './local/kek.js';
+import type { Settings } from './settings/index.js';
 import { createJobMetrics } from './metrics/metrics.js';
 import { sdkMetricsTelemetry } from './metrics/runtime.js';
 import { freeLoopbackPort, startMetricsServer } from './metrics/server.js';
@@ -66,12 +69,24 @@ async function syncSchedulesPatiently(client: Client, schedules: ScheduleDeclara
   }
 }
 
+/**
+ * The signing keys' runtime: MAINT_KEK when set; otherwise, for the local environment only, a KEK generated into the
+ * data dir. An external worker without MAINT_KEK runs, and its rotations fail saying why.
+ */
+async function keysOf({ config }: Settings, external: boolean): Promise<KeysRuntime & { kekSource: string }> {
+  const policy = config.keyPolicy;
+  if (config.kek) return { kek: config.kek, policy, kekSource: 'MAINT_KEK' };
+  if (external) return { policy, kekSource: 'none (MAINT_KEK is not set: key rotation will fail)' };
+  return { kek: await loadOrCreateLocalKek(config.dataDir), policy, kekSource: `${config.dataDir}/kek` };
+}
+
 async function main(): Promise<void> {
   const external = process.argv.includes('--external');
   // The environment and the config file (custom rules, schedule overrides, notifications), validated before
   // anything is started and read once.
-  const { config, catalogue, schedules, notifications } = loadSettings();
-  const metricsPort = process.env.METRICS_PORT ? parsePort(process.env.METRICS_PORT, 'METRICS_PORT', 0) : undefined;
+  const settings = loadSettings();
+  const { config, catalogue, schedules, notifications } = settings;
+  const metricsPort = config.metrics.port;
   const sdkMetricsBind = metricsPort ? `127.0.0.1:${await freeLoopbackPort()}` : undefined;
   const logger = createLogger({ level: config.logLevel, format: config.logFormat });
   installTemporalRuntime(logger, sdkMetricsBind);
@@ -109,7 +124,7 @@ async function main(): Promise<void> {
 
   try {
     if (!external) await securePrivateDir(config.dataDir);
-    const extras = await loadWorkerExtras(process.env, { dataDir: config.dataDir, external });
+    const keys = await keysOf(settings, external);
     // Temporal: an explicit address must answer; otherwise reuse a local server or start the dev server.
     let address = config.temporalAddress;
     let uiUrl: string | undefined;
@@ -121,7 +136,7 @@ async function main(): Promise<void> {
       logger.info({ address }, 'a Temporal server already answers here; using it');
     } else {
       await secureSqliteFile(join(config.dataDir, 'temporal.sqlite'));
-      const cli = await findOrBuildTemporalCli({ explicitPath: config.temporalCliPath, logger });
+      const cli = await findOrBuildTemporalCli({ explicitPath: config.temporalCliPath, ...config.temporalCliSearch, logger });
       const port = Number(address.split(':').pop());
       const serverOptions = { port, uiPort: config.temporalUiPort, dbFile: join(config.dataDir, 'temporal.sqlite'), namespace: config.namespace, logger };
       let server: DevServer;
@@ -152,21 +167,24 @@ async function main(): Promise<void> {
       await ensureDatabase(db.serverUrl('postgres'), 'auth_maintenance');
       databaseUrl = db.serverUrl('auth_maintenance');
     }
-    const orm = await openOrm(databaseUrl);
+    const orm = await openOrm(databaseUrl, { schema: config.schema, nativeTables: config.nativeTables });
     stops.push(() => orm.close());
     const applied = await migrate(orm);
     logger.info({ database: redactUrl(databaseUrl), applied }, applied.length ? 'migrations applied' : 'schema up to date');
     // Custom rules from the config file must match the live schema before anything is scheduled.
     for (const job of catalogue.purges().filter((j) => j.custom)) await checkAgainstSchema(dbFromOrm(orm), job.name, job.steps);
 
-    const metrics = createJobMetrics({ orm, logger, rotateAfterSeconds: extras.keys.policy.rotateAfterSeconds, collectProcessMetrics: true });
+    const metrics = createJobMetrics({ orm, logger, rotateAfterSeconds: keys.policy.rotateAfterSeconds, collectProcessMetrics: true });
     const notifier = createNotifier({ orm, logger, config: notifications });
-    const { worker, connection } = await createWorker({ address, security: config.temporalSecurity, namespace: config.namespace, taskQueue: config.taskQueue, orm, catalogue, logger, keys: extras.keys, oidc: extras.oidc, metrics, notifier });
+    stops.push(async () => notifier.close());
+    const { worker, connection } = await createWorker({ settings, address, orm, logger, keys, metrics, notifier });
     const metricsServer = metricsPort
-      ? await startMetricsServer({ registry: metrics.registry, port: metricsPort, host: process.env.METRICS_HOST || '127.0.0.1', sdkMetricsUrl: `http://${sdkMetricsBind}/metrics`, logger })
+      ? await startMetricsServer({ registry: metrics.registry, port: metricsPort, host: config.metrics.host, sdkMetricsUrl: `http://${sdkMetricsBind}/metrics`, logger })
       : undefined;
     if (metricsServer) stops.push(() => metricsServer.close());
-    const jwks = await serveJwksIfAsked(orm, extras, logger);
+    const jwks = config.jwks.port
+      ? await startJwksServer({ db: dbFromOrm(orm), port: config.jwks.port, host: config.jwks.host, cacheSeconds: keys.policy.jwksCacheSeconds, logger })
+      : undefined;
     if (jwks) stops.push(() => jwks.close());
     const running = worker.run();
     stops.push(async () => {
@@ -187,7 +205,7 @@ async function main(): Promise<void> {
       await writeLocalEnvironment(config.dataDir, { databaseUrl, temporalAddress: address, namespace: config.namespace, taskQueue: config.taskQueue, uiUrl, pid: process.pid });
     }
     logger.info(
-      { temporal: address, connection: describeSecurity(config.temporalSecurity), namespace: config.namespace, taskQueue: config.taskQueue, webUi: uiUrl, database: redactUrl(databaseUrl), kekFrom: extras.keys.kekSource, oidcProviders: extras.oidc.providers.length, jwks: jwks?.url, metrics: metricsServer?.url, notificationChannels: notifications.channels.map((c) => c.name), startupMs: Date.now() - started },
+      { temporal: address, connection: describeSecurity(config.temporalSecurity), namespace: config.namespace, taskQueue: config.taskQueue, webUi: uiUrl, database: redactUrl(databaseUrl), kekFrom: keys.kekSource, oidcProviders: config.oidc.providers.length, jwks: jwks?.url, metrics: metricsServer?.url, notificationChannels: notifications.channels.map((c) => c.name), startupMs: Date.now() - started },
       'auth-maintenance is running',
     );
     process.stdout.write(

@@ -197,10 +197,10 @@ describe.skipIf(reason)('Django presets against the real commands (Django 3.2, s
   async function runPresets(database: string, dotParams: Record<string, unknown>): Promise<{ results: PurgeResult[]; catalogBefore: unknown[]; catalogAfter: unknown[] }> {
     const url = withDatabase(admin, database);
     const catalogBefore = await publicCatalog(url);
-    const orm = await openOrm(url);
+    const orm = await openOrm(url, { nativeTables: false });
     const pool = new pg.Pool({ connectionString: url, max: 2 });
     const db: TestDatabase = { name: database, url, orm, pool, close: async () => undefined };
-    await migrate(orm, { nativeTables: false });
+    await migrate(orm);
     const worker = await startTestWorker(db);
     try {
       const results: PurgeResult[] = [];

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import type { Client } from '@temporalio/client';
 import { createLogger } from '../src/logger.js';
-import { loadNotifications } from '../src/notify/channels.js';
+import { loadNotifications } from '../src/settings/notifications.js';
 import { Catalogue } from '../src/catalogue/index.js';
 import { createNotifier } from '../src/notify/outbox.js';
 import { messageIdOf } from '../src/notify/send.js';

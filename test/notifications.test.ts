@@ -4,7 +4,7 @@ import type { Client } from '@temporalio/client';
 import { createLogger } from '../src/logger.js';
 import { createJobMetrics, type JobMetrics } from '../src/metrics/metrics.js';
 import { startMetricsServer } from '../src/metrics/server.js';
-import { loadNotifications } from '../src/notify/channels.js';
+import { loadNotifications } from '../src/settings/notifications.js';
 import { Catalogue } from '../src/catalogue/index.js';
 import { createNotifier, type Notifier } from '../src/notify/outbox.js';
 import { createNotifyActivities } from '../activities/notify.js';

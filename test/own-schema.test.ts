@@ -41,10 +41,10 @@ it('an install from before the schema of our own moves its tables there, audit h
     await db.pool.query(`INSERT INTO public.scope (name, description) VALUES ('base', 'b')`);
     const nativeBefore = (await tablesBySchema(db.pool)).public!.filter((t) => !(OWN_TABLES as readonly string[]).includes(t));
 
-    const orm = await openOrm(db.url);
+    const orm = await openOrm(db.url, { nativeTables: true });
     try {
-      expect(await migrate(orm, { nativeTables: true })).toEqual(['Migration20261123100000_own_schema']);
-      expect(await migrate(orm, { nativeTables: true })).toEqual([]);
+      expect(await migrate(orm)).toEqual(['Migration20261123100000_own_schema']);
+      expect(await migrate(orm)).toEqual([]);
     } finally {
       await orm.close();
     }
@@ -77,9 +77,9 @@ it("a database the tool does not own: public exactly as it was, nothing but our 
       (await c.query(`SELECT conname, pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE connamespace = 'public'::regnamespace ORDER BY 1`)).rows,
     ];
     const before = await catalog();
-    const orm = await openOrm(url);
+    const orm = await openOrm(url, { nativeTables: false });
     try {
-      await migrate(orm, { nativeTables: false });
+      await migrate(orm);
       // The report and the key retirement, which read the native token table, work without it.
       const { stats } = await createHealthActivities({ orm }).gatherHealthStats();
       expect(stats.tokens).toEqual({ total: 0, active: 0, expired: 0, revoked: 0 });

@@ -30,7 +30,7 @@ beforeAll(async () => {
   const config = loadConfig(env);
   expect(config).toMatchObject({ temporalAddress: inject('temporalAddress'), temporalAddressExplicit: true, namespace: 'default' });
   expect(config.temporalSecurity.metadata).toEqual({ 'x-team': 'auth' });
-  const { worker, connection } = await createWorker({ address: config.temporalAddress, security: config.temporalSecurity, namespace: config.namespace, taskQueue: config.taskQueue, orm: db.orm, catalogue: new Catalogue(), logger: testLogger, workflowBundle: { codePath: inject('workflowBundlePath') } });
+  const { worker, connection } = await createWorker({ settings: { config, catalogue: new Catalogue() }, orm: db.orm, logger: testLogger, workflowBundle: { codePath: inject('workflowBundlePath') } });
   const running = worker.run();
   stop = async () => {
     worker.shutdown();

@@ -63,7 +63,7 @@ afterAll(async () => {
 
 it('a worker and the CLI connect with a client certificate, key and CA from TEMPORAL_TLS_*, and run a purge', async () => {
   const config = loadConfig(tlsEnv);
-  const { worker, connection } = await createWorker({ address: config.temporalAddress, security: config.temporalSecurity, namespace: config.namespace, taskQueue: config.taskQueue, orm: db.orm, catalogue: new Catalogue(), logger: testLogger, workflowBundle: { codePath: inject('workflowBundlePath') } });
+  const { worker, connection } = await createWorker({ settings: { config, catalogue: new Catalogue() }, orm: db.orm, logger: testLogger, workflowBundle: { codePath: inject('workflowBundlePath') } });
   const running = worker.run();
   try {
     await seedTokens(db, [{ expiresAt: new Date(Date.now() - 60_000) }, { expiresAt: new Date(Date.now() - 60_000) }, { expiresAt: new Date(Date.now() + 60_000) }]);

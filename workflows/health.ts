@@ -1,7 +1,7 @@
 import { assessHealth } from '../src/health/assess.js';
 import type { HealthReport } from '../src/health/types.js';
-import { parseHealthReportInput } from '../src/job-inputs.js';
-import { bookkeeping, parseInput, runJob } from './job-run.js';
+import { parseHealthReportInput } from '../src/health/input.js';
+import { short, parseInput, runJob } from './job-run.js';
 
 export interface HealthReportInput {
   trigger?: string;
@@ -11,7 +11,7 @@ export interface HealthReportInput {
 export async function healthReport(raw: HealthReportInput): Promise<HealthReport> {
   const input = parseInput(raw, parseHealthReportInput);
   return runJob({ job: 'health-report', parameters: {}, trigger: input.trigger }, async () => {
-    const { stats, thresholds } = await bookkeeping.gatherHealthStats();
+    const { stats, thresholds } = await short.gatherHealthStats();
     const report = assessHealth(stats, thresholds);
     return { result: report, matched: null, deleted: 0, counts: {}, problem: report.status === 'ok' ? null : `${report.status}: ${report.reasons.join('; ')}` };
   });

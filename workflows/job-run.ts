@@ -4,7 +4,7 @@ import type { JobRunRecord } from '../activities/run-record.js';
 import { notifyOutcome } from './notify.js';
 import type { Progress } from '../src/purge/types.js';
 import { InputError } from '../src/kernel/errors.js';
-import { checkWorkflowId } from '../src/kernel/workflow-input.js';
+import { parseField, workflowIdField } from '../src/kernel/validate.js';
 
 export const progressQuery = defineQuery<Progress>('progress');
 
@@ -22,8 +22,8 @@ export function scheduleTrigger(): string | undefined {
   return byId ? `schedule:${String(byId.value)}` : undefined;
 }
 
-/** Short bookkeeping activities (validation, audit records, reads). */
-export const bookkeeping = proxyActivities<Activities>({
+/** The short activities: validation, run records, reads (each done well within a minute). */
+export const short = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 10 },
 });
@@ -52,7 +52,7 @@ export async function sleepUntil(at: string | number, summary: string): Promise<
 /** The audit row of a non-purge job; the run id is the chain's first run id, as for purges. */
 export async function audit(r: Omit<JobRunRecord, 'runId' | 'workflowId' | 'finishedAt'>): Promise<void> {
   const info = workflowInfo();
-  await bookkeeping.recordJobRun({ ...r, runId: info.firstExecutionRunId, workflowId: info.workflowId, finishedAt: new Date().toISOString() });
+  await short.recordJobRun({ ...r, runId: info.firstExecutionRunId, workflowId: info.workflowId, finishedAt: new Date().toISOString() });
   await notifyOutcome(info.firstExecutionRunId);
 }
 
@@ -96,7 +96,7 @@ export async function runJob<T>(
  */
 export function parseInput<T>(raw: unknown, parse: (raw: unknown) => T): T {
   try {
-    checkWorkflowId(workflowInfo().workflowId);
+    parseField('workflowId', workflowIdField, workflowInfo().workflowId);
     return parse(raw);
   } catch (err) {
     if (err instanceof InputError) throw ApplicationFailure.nonRetryable(err.message, 'InvalidInput');

@@ -1,9 +1,9 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
-import type { RefreshParams } from '../src/oidc/providers.js';
+import type { RefreshParams } from '../src/oidc/params.js';
 import type { ProviderRefresh, RefreshResult } from '../src/oidc/types.js';
-import { parseRefreshInput } from '../src/job-inputs.js';
-import { bookkeeping, errorMessage, parseInput, runJob } from './job-run.js';
+import { parseRefreshInput } from '../src/oidc/params.js';
+import { short, errorMessage, parseInput, runJob } from './job-run.js';
 
 export interface RefreshJwksInput {
   params?: RefreshParams;
@@ -18,7 +18,7 @@ export interface RefreshJwksInput {
 export async function refreshOidcJwks(raw: RefreshJwksInput): Promise<RefreshResult> {
   const input = parseInput(raw, parseRefreshInput);
   return runJob({ job: 'refresh-jwks', parameters: { ...input.params }, trigger: input.trigger }, async () => {
-    const plan = await bookkeeping.resolveOidcRefresh({ params: input.params });
+    const plan = await short.resolveOidcRefresh({ params: input.params });
     const fetches = proxyActivities<Activities>({
       // The fetch bounds itself; this only catches a worker that died mid-attempt.
       startToCloseTimeout: plan.timeoutMs + 10_000,

@@ -29,7 +29,7 @@ export interface PurgeActivityDeps {
   faults?: FaultHooks;
   metrics?: JobMetrics;
   /** Most lanes one purge may use (MAINT_MAX_PARALLEL). */
-  maxParallel?: number;
+  maxParallel: number;
 }
 
 /** A batch of a planned walk (the legacy v1 purge schedules its own form, `purgeBatch`). */
@@ -84,7 +84,7 @@ function withUpdated(r: BatchResult, updated: number, isUpdate: boolean): BatchR
   return isUpdate ? { ...r, updated } : r;
 }
 
-export function createPurgeActivities({ orm, purges, logger, faults, metrics, maxParallel = 8 }: PurgeActivityDeps) {
+export function createPurgeActivities({ orm, purges, logger, faults, metrics, maxParallel }: PurgeActivityDeps) {
   const db = dbFromOrm(orm);
 
   /** What the ledger recorded for (run, batch), when an earlier attempt of it committed. */

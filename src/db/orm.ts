@@ -4,11 +4,15 @@ import { entities } from './entities.js';
 import { migrationsList } from './migrations/index.js';
 import { replaceAt, scanPlaceholders } from './placeholders.js';
 import type { Db } from './query.js';
-import { maintSchema, nativeTablesWanted, OWN_TABLES, searchPathOption, setMigrationContext } from './schema.js';
+import { DEFAULT_SCHEMA, OWN_TABLES, searchPathOption, type TablePlacement } from './schema.js';
 
 export type Orm = MikroORM;
 
-export function ormOptions(databaseUrl: string, schema: string = maintSchema()): Options {
+/**
+ * The ORM of one database: this tool's tables in `schema` (first on the search path), and the native job tables in
+ * `public` only when `nativeTables` says so (the settings decide: MAINT_SCHEMA, MAINT_NATIVE_TABLES).
+ */
+export function ormOptions(databaseUrl: string, { schema = DEFAULT_SCHEMA, nativeTables = false }: Partial<TablePlacement> = {}): Options {
   return {
     clientUrl: databaseUrl,
     // Our entities live in our schema; the native job tables' entities say `public` themselves.
@@ -17,7 +21,7 @@ export function ormOptions(databaseUrl: string, schema: string = maintSchema()):
     extensions: [Migrator],
     // Our schema first, then the application's: unqualified SQL finds both, and creates land in ours.
     driverOptions: { connection: { options: searchPathOption(schema) } },
-    migrations: { migrationsList, transactional: true, allOrNothing: true, tableName: `${schema}.mikro_orm_migrations`, silent: true },
+    migrations: { migrationsList: migrationsList({ schema, nativeTables }), transactional: true, allOrNothing: true, tableName: `${schema}.mikro_orm_migrations`, silent: true },
     pool: { min: 0, max: 10 },
     debug: false,
     allowGlobalContext: false,
@@ -42,8 +46,8 @@ export function dbFromOrm(orm: Orm): Db {
   return make();
 }
 
-export async function openOrm(databaseUrl: string): Promise<Orm> {
-  return MikroORM.init(ormOptions(databaseUrl));
+export async function openOrm(databaseUrl: string, placement: Partial<TablePlacement> = {}): Promise<Orm> {
+  return MikroORM.init(ormOptions(databaseUrl, placement));
 }
 
 /**
@@ -76,15 +80,11 @@ async function adoptTablesFromPublic(orm: Orm, schema: string): Promise<string[]
   return moved;
 }
 
-/**
- * Applies pending migrations; returns the names applied. Our tables go to the schema `MAINT_SCHEMA`; the native
- * job tables only where they are wanted (`nativeTables`, by default: not when DATABASE_URL names the database).
- */
-export async function migrate(orm: Orm, opts: { nativeTables?: boolean } = {}): Promise<string[]> {
-  const schema = maintSchema();
+/** Applies pending migrations, placing the tables as the ORM was opened to; returns the names applied. */
+export async function migrate(orm: Orm): Promise<string[]> {
+  const schema = orm.config.get('schema') ?? DEFAULT_SCHEMA;
   await dbFromOrm(orm).query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
   await adoptTablesFromPublic(orm, schema);
-  setMigrationContext({ schema, nativeTables: opts.nativeTables ?? nativeTablesWanted() });
   const applied = await orm.getMigrator().up();
   return applied.map((m) => m.name);
 }

@@ -18,3 +18,40 @@ export class InputError extends LabelledError {
     this.name = 'InputError';
   }
 }
+
+/**
+ * Several bad inputs, all told at once (a config file with three mistakes names all three): one line each, naming its
+ * field or its path in the file.
+ */
+export class InputErrors extends InputError {
+  constructor(readonly errors: readonly InputError[]) {
+    super(errors[0]!.field, '');
+    this.name = 'InputErrors';
+    this.message = errors.map((e) => e.message).join('\n');
+  }
+}
+
+/** Collects the InputErrors of several checks, so that every check runs and all mistakes are told together. */
+export class Problems {
+  readonly found: InputError[] = [];
+
+  /** What `check` returns; when it throws an InputError, that error is recorded and `fallback` returned. */
+  take<T>(check: () => T, fallback: T): T {
+    try {
+      return check();
+    } catch (err) {
+      if (!(err instanceof InputError)) throw err;
+      this.add(err);
+      return fallback;
+    }
+  }
+
+  add(...errors: InputError[]): void {
+    for (const e of errors) this.found.push(...(e instanceof InputErrors ? e.errors : [e]));
+  }
+
+  /** Throws the InputErrors of everything found, if anything was. */
+  throwIfAny(): void {
+    if (this.found.length) throw new InputErrors(this.found);
+  }
+}

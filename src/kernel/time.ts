@@ -25,3 +25,4 @@ export function parseIso8601(value: unknown): Date | undefined {
 }
 
 export const DAY_MS = 86_400_000;
+export const DAY_SECONDS = 86_400;

@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { given, int, paramsSchema, parseParams } from '../kernel/validate.js';
+import { given, int, paramsSchema, parseJobInput, parseParams } from '../kernel/validate.js';
 
 /** Pure checks of the JWKS refresh's parameters (workflow code uses them too). */
 
@@ -38,3 +38,6 @@ export function parseRefreshParams(raw: unknown): RefreshParams {
   return given(parseParams(REFRESH_PARAMS, raw));
 }
 
+
+/** The JWKS refresh's input, parsed at its first step. */
+export const parseRefreshInput = (raw: unknown) => parseJobInput<RefreshParams>('refreshOidcJwks', raw, parseRefreshParams);

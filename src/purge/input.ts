@@ -1,5 +1,5 @@
-import { InputError } from '../kernel/errors.js';
-import { inputObject, isInt, isJobName, isObject, isTrigger, type FieldCheck } from '../kernel/workflow-input.js';
+import * as z from 'zod/mini';
+import { anObject, parseInput, text, triggerField, whole } from '../kernel/validate.js';
 import type { PurgeContinuation } from './types.js';
 
 /**
@@ -18,71 +18,62 @@ export interface ParsedPurgeInput {
   legacy?: Record<string, unknown>;
 }
 
+/** Job names: the registry's names and custom rules' names, never free text. */
+export const JOB_NAME = /^[a-z0-9][a-z0-9._-]{0,99}$/;
+
 const MAX_LANES = 64;
-const count = isInt({ min: 0, max: Number.MAX_SAFE_INTEGER });
-const nullableString: FieldCheck = (field, v) => {
-  if (v !== null && (typeof v !== 'string' || v.length > 1_000)) throw new InputError(field, 'expected a string or null');
-};
+const count = whole({ min: 0, max: Number.MAX_SAFE_INTEGER });
+const flag = z.boolean({ error: 'expected true or false' });
+const nullableString = z.nullable(z.string({ error: 'expected a string or null' }).check(z.maxLength(1_000, { error: 'expected a string or null' })));
+const position = z.nullable(z.strictObject({ key: z.optional(nullableString), ts: z.optional(nullableString) }));
+const lanesMessage = { error: `expected a list of at most ${MAX_LANES} lanes` };
+const plansMessage = { error: 'expected a list of step plans' };
 
-function position(field: string, v: unknown): void {
-  if (v !== null) inputObject('a lane position', v, { key: nullableString, ts: nullableString }, [], field);
-}
+const LANE = z.strictObject({
+  from: z.optional(nullableString),
+  to: z.optional(nullableString),
+  after: z.optional(position),
+  size: whole({ min: 1, max: 1_000_000 }),
+  done: z.optional(flag),
+  skipped: z.optional(count),
+  revisit: z.optional(z.nullable(z.strictObject({ after: z.optional(position), to: z.optional(nullableString) }))),
+  revisiting: z.optional(flag),
+});
 
-function lane(field: string, v: unknown): void {
-  inputObject('a lane', v, {
-    from: nullableString,
-    to: nullableString,
-    after: position,
-    size: isInt({ min: 1, max: 1_000_000 }),
-    done: bool,
-    skipped: count,
-    revisit: (f, r) => {
-      if (r !== null) inputObject('a revisit range', r, { after: position, to: nullableString }, [], f);
-    },
-    revisiting: bool,
-  }, ['size'], field);
-}
+/** The progress a live purge carries across continue-as-new (never its rules or cutoffs). */
+const CONTINUATION = z.strictObject({
+  v: z.literal(2, { error: 'expected 2' }),
+  startedAtMs: count,
+  nextBatchNo: count,
+  batchesDone: z.optional(count),
+  matched: z.optional(z.nullable(count)),
+  deleted: z.optional(count),
+  updated: z.optional(count),
+  children: z.optional(anObject),
+  step: whole({ min: 0, max: 100 }),
+  plans: z.array(anObject, plansMessage).check(z.maxLength(100, plansMessage)),
+  lanes: z.array(LANE, lanesMessage).check(z.maxLength(MAX_LANES, lanesMessage)),
+  leftLocked: z.optional(count),
+});
 
-const bool: FieldCheck = (field, v) => {
-  if (typeof v !== 'boolean') throw new InputError(field, 'expected true or false');
-};
-
-function continuation(field: string, v: unknown): void {
-  inputObject('a purge state', v, {
-    v: (f, x) => {
-      if (x !== 2) throw new InputError(f, 'expected 2');
-    },
-    startedAtMs: count,
-    nextBatchNo: count,
-    batchesDone: count,
-    matched: (f, x) => x === null || count(f, x),
-    deleted: count,
-    updated: count,
-    children: isObject,
-    step: isInt({ min: 0, max: 100 }),
-    plans: (f, x) => {
-      if (!Array.isArray(x) || x.length > 100) throw new InputError(f, 'expected a list of step plans');
-      x.forEach((p, i) => isObject(`${f}[${i}]`, p));
-    },
-    lanes: (f, x) => {
-      if (!Array.isArray(x) || x.length > MAX_LANES) throw new InputError(f, `expected a list of at most ${MAX_LANES} lanes`);
-      x.forEach((l, i) => lane(`${f}[${i}]`, l));
-    },
-    leftLocked: count,
-  }, ['v', 'startedAtMs', 'nextBatchNo', 'step', 'plans', 'lanes'], field);
-}
+const PURGE_INPUT = z.strictObject({
+  job: text({ max: 100, pattern: JOB_NAME, patternText: 'a job name (lower-case letters, digits, ".", "_", "-"); see `maint jobs`' }),
+  params: z.optional(anObject),
+  trigger: z.optional(triggerField),
+  carried: z.optional(anObject),
+});
 
 export function parsePurgeInput(raw: unknown): ParsedPurgeInput {
-  const input = inputObject('batchedPurge', raw, { job: isJobName, params: isObject, trigger: isTrigger, carried: isObject }, ['job']);
-  const out: ParsedPurgeInput = { job: input.job as string };
-  if (input.params !== undefined) out.params = input.params as Record<string, unknown>;
-  if (input.trigger !== undefined) out.trigger = input.trigger as string;
-  const carried = input.carried as Record<string, unknown> | undefined;
+  const input = parseInput('batchedPurge', PURGE_INPUT, raw, ['job']);
+  const out: ParsedPurgeInput = { job: input.job };
+  if (input.params !== undefined) out.params = input.params;
+  if (input.trigger !== undefined) out.trigger = input.trigger;
+  const carried = input.carried;
   if (carried) {
-    // The earlier version's state carried `resolved` (its rules); the current one carries progress only.
+    // The legacy state carried `resolved` (its rules); the live one carries progress only.
     if ('resolved' in carried) out.legacy = carried;
     else {
-      continuation('input.carried', carried);
+      parseInput('a purge state', CONTINUATION, carried, ['v', 'startedAtMs', 'nextBatchNo', 'step', 'plans', 'lanes'], 'input.carried');
       out.carried = { deleted: 0, updated: 0, children: {}, matched: null, leftLocked: 0, ...carried } as PurgeContinuation;
     }
   }

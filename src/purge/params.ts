@@ -16,7 +16,7 @@ export const TARGET_BATCH_MS = { min: 0, max: 5_000, default: 70 } as const;
 /** Lanes of one purge; the worker's MAINT_MAX_PARALLEL bounds it further. */
 export const PARALLEL = { min: 1, max: 16, default: 2 } as const;
 
-const DOT_VERSION_EXPECTED = { error: 'expected the django-oauth-toolkit version the app runs, major.minor from 1.1 to 3.x, e.g. 1.7, 2.4 or 3.0' };
+const DOT_VERSION_EXPECTED = { error: '{value} is not allowed; expected the django-oauth-toolkit version the app runs, major.minor from 1.1 to 3.x, e.g. 1.7, 2.4 or 3.0' };
 
 /** Ten years: anything longer is a typo, not a lifespan. */
 const MAX_REFRESH_SECONDS = 10 * 365 * 86_400;
@@ -34,7 +34,7 @@ const PRESET_PARAMS = {
   ),
 };
 
-const typeNames = { error: 'expected a comma-separated list of type names' };
+const typeNames = { error: '{value} is not allowed; expected a comma-separated list of type names' };
 
 /** Token types and the like: a list, or comma-separated text (as `--types` gives it); duplicates dropped. */
 const nameList = z.pipe(

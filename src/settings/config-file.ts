@@ -1,7 +1,8 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { isMap, isScalar, parseDocument, visit } from 'yaml';
-import { InputError } from '../kernel/errors.js';
+import { InputError, Problems } from '../kernel/errors.js';
+import { variable } from './variables.js';
 import { CONFIG_FILE_MAX_BYTES, CONFIG_MAX_NOTIFICATION_KEYS, CONFIG_MAX_RULES, CONFIG_MAX_SCHEDULES } from '../kernel/limits.js';
 
 const SECTIONS = ['schedules', 'rules', 'notifications'] as const;
@@ -45,14 +46,16 @@ export function parseConfigText(text: string, path: string): Record<string, unkn
     throw new InputError(path, `must be a mapping with the sections ${SECTIONS.join(', ')}; it is ${kindOf(doc.toJS({ maxAliasCount: 100 }))}`);
   }
   // Counted before anything is converted or validated, so a huge file is refused at once.
+  const problems = new Problems();
   for (const pair of doc.contents.items) {
     const name = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
-    if (!(SECTIONS as readonly string[]).includes(name)) throw new InputError(`${path}: ${name}`, `unknown section; allowed: ${SECTIONS.join(', ')}`);
+    if (!(SECTIONS as readonly string[]).includes(name)) problems.add(new InputError(`${path}: ${name}`, `unknown section; allowed: ${SECTIONS.join(', ')}`));
     const limit = SECTION_LIMITS[name as (typeof SECTIONS)[number]];
     if (isMap(pair.value) && pair.value.items.length > limit) {
-      throw new InputError(`${path}: ${name}`, `has ${pair.value.items.length} entries; at most ${limit} are allowed`);
+      problems.add(new InputError(`${path}: ${name}`, `has ${pair.value.items.length} entries; at most ${limit} are allowed`));
     }
   }
+  problems.throwIfAny();
   const dup = duplicateKey(doc);
   if (dup !== undefined) throw new InputError(path, `the key "${dup}" appears twice in one mapping`);
   return doc.toJS({ maxAliasCount: 100 }) as Record<string, unknown>;
@@ -60,11 +63,11 @@ export function parseConfigText(text: string, path: string): Record<string, unkn
 
 /**
  * The config file: `MAINT_CONFIG`, else ./maint.config.yaml when present (an explicitly named file must
- * exist). Holds schedule overrides (`schedules:`) and custom retention rules (`rules:`). A file that is not a
+ * exist). Holds schedule overrides (`schedules:`), custom retention rules (`rules:`) and notifications. A file that is not a
  * mapping, is larger than CONFIG_FILE_MAX_BYTES or holds more entries than allowed is an error naming it.
  */
-export function loadConfigFile(env: NodeJS.ProcessEnv = process.env): unknown {
-  const explicit = env.MAINT_CONFIG;
+export function loadConfigFile(env: NodeJS.ProcessEnv): unknown {
+  const explicit = variable(env, 'MAINT_CONFIG');
   const path = resolve(explicit || 'maint.config.yaml');
   if (!existsSync(path)) {
     if (explicit) throw new InputError('MAINT_CONFIG', `${path} does not exist`);

@@ -1,15 +1,20 @@
+import * as z from 'zod/mini';
 import { Catalogue } from '../catalogue/index.js';
-import { customJobs } from '../purge/custom-rules.js';
+import { InputError, Problems } from '../kernel/errors.js';
+import { configIssues, type UnknownField } from '../kernel/validate.js';
+import { NOTIFICATIONS_SECTION, type NotificationsConfig } from '../notify/channels.js';
+import { CUSTOM_RULE, customJobs } from '../purge/custom-rules.js';
 import { BUILT_IN_PURGES } from '../purge/presets/index.js';
-import { loadConfig, type Config } from './environment.js';
-import { loadConfigFile } from './config-file.js';
-import { loadNotifications, type NotificationsConfig } from '../notify/channels.js';
-import { effectiveSchedules } from '../../temporal-schedules/overrides.js';
 import type { ScheduleDeclaration } from '../../temporal-schedules/declarations.js';
+import { effectiveSchedules, SCHEDULE_OVERRIDE } from '../../temporal-schedules/overrides.js';
+import { loadConfigFile } from './config-file.js';
+import { loadConfig, type Config } from './environment.js';
+import { loadNotifications } from './notifications.js';
 
 /**
- * Everything a process runs with, read once at its start (environment variables, then the config file) and
- * validated before anything is started; handed on to whatever needs it rather than read again from globals.
+ * Everything a process runs with, read once at its start and validated before anything is started: the environment
+ * (every variable of src/settings/variables.ts) and the config file. This module and bin/ are the only readers of
+ * `process.env`; whatever needs a setting is handed it.
  */
 export interface Settings {
   config: Config;
@@ -20,19 +25,48 @@ export interface Settings {
   notifications: NotificationsConfig;
 }
 
-export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
-  const config = loadConfig(env);
-  const file = loadConfigFile(env);
-  const catalogue = catalogueOf(file);
-  return { config, catalogue, schedules: effectiveSchedules(file, catalogue), notifications: loadNotifications(file, env, catalogue.names()) };
-}
+/** The config file, as one schema: its sections and what each holds (each section's own checks follow). */
+export const CONFIG_FILE = z.strictObject({
+  schedules: z.optional(z.record(z.string(), SCHEDULE_OVERRIDE, 'must be a mapping of schedule id to overrides')),
+  rules: z.optional(z.record(z.string(), CUSTOM_RULE, 'must be a mapping of job name to rule')),
+  notifications: z.optional(NOTIFICATIONS_SECTION),
+});
 
-/** The jobs alone (a command that needs no other setting): the built-in ones plus the config file's rules. */
-export function loadCatalogue(env: NodeJS.ProcessEnv = process.env): Catalogue {
-  return catalogueOf(loadConfigFile(env));
-}
+/** A schedule override names what it changes: an unknown one "cannot be overridden". */
+const unknownInSection: UnknownField = (path, key, allowed) =>
+  /^schedules\.[^.]+$/.test(path) ? new InputError(`${path}.${key}`, `cannot be overridden; allowed: ${allowed.join(', ')}`) : new InputError(path, `unknown field ${JSON.stringify(key)}; allowed: ${allowed.join(', ')}`);
 
 /** The built-in jobs and the custom rules of a config file's contents. */
 export function catalogueOf(file: unknown): Catalogue {
   return new Catalogue(customJobs(file, BUILT_IN_PURGES.map((j) => j.name)));
+}
+
+/**
+ * Reads and checks the settings: the environment (`env`, the process's by default) and the config file it names.
+ * Every mistake is reported at once, each naming its variable or its path in the file. `notificationSecrets: false`
+ * is for a process that delivers no notification (the CLI, a client): it needs none of their secrets.
+ */
+export function loadSettings(env: NodeJS.ProcessEnv = process.env, opts: { notificationSecrets?: boolean } = {}): Settings {
+  const problems = new Problems();
+  const config = problems.take(() => loadConfig(env), undefined);
+  const file = problems.take(() => loadConfigFile(env), undefined);
+  let catalogue = new Catalogue();
+  let schedules: ScheduleDeclaration[] = [];
+  let notifications: NotificationsConfig = { channels: [], deletionThreshold: { jobs: {} }, oidcFailingDays: 1, schedulePollSeconds: 60 };
+  if (file !== undefined) {
+    const structure = configIssues(CONFIG_FILE, file, '', unknownInSection).issues;
+    problems.add(...structure);
+    if (!structure.length) {
+      catalogue = problems.take(() => catalogueOf(file), catalogue);
+      schedules = problems.take(() => effectiveSchedules(file, catalogue), schedules);
+      notifications = problems.take(() => loadNotifications(file, env, catalogue.names(), { secrets: opts.notificationSecrets }), notifications);
+    }
+  }
+  problems.throwIfAny();
+  return { config: config!, catalogue, schedules, notifications };
+}
+
+/** The jobs alone (for a script that starts jobs): the built-in ones plus the config file's rules, checked. */
+export function loadCatalogue(env: NodeJS.ProcessEnv = process.env): Catalogue {
+  return catalogueOf(loadConfigFile(env));
 }

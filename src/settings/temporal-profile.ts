@@ -31,7 +31,7 @@ function loadProfile(load: typeof import('@temporalio/envconfig').loadClientConf
 }
 
 /** Reads the connection settings as the `temporal` CLI does; an empty variable counts as unset. */
-export function loadTemporalProfile(env: NodeJS.ProcessEnv = process.env): TemporalProfile {
+export function loadTemporalProfile(env: NodeJS.ProcessEnv): TemporalProfile {
   const vars: Record<string, string> = {};
   for (const [k, v] of Object.entries(env)) if (v !== undefined && v !== '') vars[k] = v;
   const { loadClientConfigProfile, toClientOptions } = envconfig();

@@ -8,6 +8,7 @@ import { startDevServer } from '../../src/local/dev-server.js';
 import { freePort } from '../../src/local/ports.js';
 import { ensureDatabase, startEmbeddedPostgres } from '../../src/local/postgres.js';
 import { findOrBuildTemporalCli } from '../../src/local/temporal-cli.js';
+import { loadConfig } from '../../src/settings/environment.js';
 import { bundleWorkflows } from '../../src/worker.js';
 import { Connection } from '@temporalio/client';
 import { ensureSearchAttributes } from '../../src/temporal/namespace.js';
@@ -48,7 +49,8 @@ export default async function setup(project: TestProject) {
 async function startAll(project: TestProject, logger: ReturnType<typeof createLogger>, scratch: string, stops: Array<() => Promise<unknown>>) {
   // The CLI and `npm start` run the compiled dist/ as users do: build it once here, not in the first test.
   await ensureBuilt();
-  const cli = await findOrBuildTemporalCli({ explicitPath: process.env.TEMPORAL_CLI_PATH, logger });
+  const { temporalCliPath, temporalCliSearch } = loadConfig(process.env);
+  const cli = await findOrBuildTemporalCli({ explicitPath: temporalCliPath, ...temporalCliSearch, logger });
   if (!cli) throw new Error('the tests need the Temporal CLI: set TEMPORAL_CLI_PATH or install Go');
   const server = await startDevServer({ cliPath: cli.path, port: await freePort(), uiPort: await freePort(), logger });
   stops.push(() => server.stop());
@@ -65,9 +67,9 @@ async function startAll(project: TestProject, logger: ReturnType<typeof createLo
   const templateDb = `am_test_template_${process.pid}`;
   await ensureDatabase(adminDbUrl, templateDb);
   stops.push(() => dropDatabase(adminDbUrl!, templateDb));
-  const orm = await openOrm(withDatabase(adminDbUrl, templateDb));
   // The tests exercise the native jobs too: their tables are wanted even though DATABASE_URL may be set.
-  await migrate(orm, { nativeTables: true });
+  const orm = await openOrm(withDatabase(adminDbUrl, templateDb), { nativeTables: true });
+  await migrate(orm);
   await orm.close();
 
   const bundle = await bundleWorkflows();

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Client } from '@temporalio/client';
-import type { KeysRuntime } from '../../activities/index.js';
+import type { KeysRuntime } from '../../src/keys/types.js';
 import { kekId } from '../../src/keys/crypto.js';
 import { generateSealedKeypair, signWithSealedKey } from '../../src/keys/keypair.js';
 import { start } from './start.js';

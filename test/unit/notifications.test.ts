@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { loadNotifications, EVENT_KINDS } from '../../src/notify/channels.js';
+import { EVENT_KINDS } from '../../src/notify/channels.js';
+import { loadNotifications } from '../../src/settings/notifications.js';
 import { Catalogue } from '../../src/catalogue/index.js';
 import { eventsOfRun, schedulePausedEvent, type RunRow } from '../../src/notify/events.js';
 import { messageIdOf, redactSecrets } from '../../src/notify/send.js';

@@ -88,10 +88,10 @@ describe('conditions on other tables and inclusive cutoffs', () => {
         { op: 'referenced_row_older', column: 'account_id', table: 'account', timestampColumn: 'closed_at', retentionMs: 30 * 86_400_000 },
       ],
     });
-    expect(() => customJobs({ rules: { x: { table: 's', timestampColumn: 't', where: [{ op: 'not_referenced', table: 'd' }] } } }, [])).toThrow(/rules\.x\.where\.0/);
+    expect(() => customJobs({ rules: { x: { table: 's', timestampColumn: 't', where: [{ op: 'not_referenced', table: 'd' }] } } }, [])).toThrow(/rules\.x\.where\[0\]/);
     expect(() =>
       customJobs({ rules: { x: { table: 's', timestampColumn: 't', where: [{ op: 'referenced_row_older', column: 'a', table: 'b', timestampColumn: 'c', retentionDays: -1 }] } } }, []),
-    ).toThrow(/rules\.x\.where\.0/);
+    ).toThrow(/rules\.x\.where\[0\]/);
   });
 });
 

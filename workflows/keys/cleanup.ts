@@ -1,6 +1,6 @@
 import type { SweepResult } from '../../src/keys/types.js';
-import { parseCleanupInput } from '../../src/job-inputs.js';
-import { bookkeeping, parseInput, runJob } from '../job-run.js';
+import { parseCleanupInput } from '../../src/keys/inputs.js';
+import { short, parseInput, runJob } from '../job-run.js';
 
 export interface KeypairCleanupInput {
   params?: { dryRun?: boolean; retentionSeconds?: number };
@@ -15,8 +15,8 @@ export interface KeypairCleanupInput {
 export async function keypairCleanup(raw: KeypairCleanupInput): Promise<SweepResult> {
   const input = parseInput(raw, parseCleanupInput);
   return runJob({ job: 'keypair-cleanup', parameters: { ...input.params }, trigger: input.trigger, dryRun: Boolean(input.params?.dryRun) }, async () => {
-    const params = await bookkeeping.resolveCleanup({ params: input.params });
-    const result = await bookkeeping.sweepSigningKeys(params);
+    const params = await short.resolveCleanup({ params: input.params });
+    const result = await short.sweepSigningKeys(params);
     return {
       result,
       matched: result.withdrawn.length + result.deleted.length + result.kept.length,

@@ -1,7 +1,7 @@
 import { defineQuery, proxyActivities, setCurrentDetails, setHandler } from '@temporalio/workflow';
 import type { Activities } from '../../activities/index.js';
 import type { RetirementInput, RetirementProgress, RetirementResult, StepOutcome } from '../../src/keys/types.js';
-import { parseRetirementInput } from '../../src/job-inputs.js';
+import { parseRetirementInput } from '../../src/keys/inputs.js';
 import { audit, parseInput, sleepUntil } from '../job-run.js';
 
 export const retirementProgressQuery = defineQuery<RetirementProgress>('retirementProgress');

@@ -14,8 +14,8 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities } from '../../activities/index.js';
 import type { ResolvedRotation } from '../../activities/keys.js';
 import type { RotationInput, RotationProgress, RotationResult, RotationStep } from '../../src/keys/types.js';
-import { parseRotationInput } from '../../src/job-inputs.js';
-import { audit, bookkeeping, errorMessage, parseInput, sleepUntil, triggerOf } from '../job-run.js';
+import { parseRotationInput } from '../../src/keys/inputs.js';
+import { audit, short, errorMessage, parseInput, sleepUntil, triggerOf } from '../job-run.js';
 import { signingKeyRetirement } from './retirement.js';
 
 export const rotationProgressQuery = defineQuery<RotationProgress>('rotationProgress');
@@ -74,7 +74,7 @@ export async function keyRotation(raw: RotationInput): Promise<RotationResult> {
 
   try {
     enter('planning', 'is a rotation due?');
-    const pol = await bookkeeping.resolveRotation({ params: input.params });
+    const pol = await short.resolveRotation({ params: input.params });
     policy = pol;
     // Steps retry until they succeed or fail for good: giving up half-way would strand a published key.
     const steps = proxyActivities<Activities>({

@@ -1,6 +1,6 @@
 import { ParentClosePolicy, startChild, workflowInfo } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import { parseRotationInput } from '../../src/job-inputs.js';
+import { parseRotationInput } from '../../src/keys/inputs.js';
 import { ROTATION_WORKFLOW_ID, type RotationInput, type ScheduledRotationResult } from '../../src/keys/types.js';
 import { runSearchAttributes } from '../../src/temporal/labels.js';
 import { parseInput, triggerOf } from '../job-run.js';

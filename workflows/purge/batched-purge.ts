@@ -6,7 +6,7 @@ import { parsePurgeInput } from '../../src/purge/input.js';
 import type { Progress, PurgeContinuation, PurgeParams, PurgeResult, RetentionRule, StepPlanSummary } from '../../src/purge/types.js';
 import { legacyBatchedPurge } from '../../src/purge/legacy-v1/workflow.js';
 import type { LegacyCarriedState, LegacyPurgeInput } from '../../src/purge/legacy-v1/types.js';
-import { addCounts, bookkeeping, causeOf, parseInput, progressQuery, triggerOf } from '../job-run.js';
+import { addCounts, short, causeOf, parseInput, progressQuery, triggerOf } from '../job-run.js';
 import { notifyOutcome } from '../notify.js';
 import { endOnError, finishing, startRecord, stepNamesOf } from './run-record.js';
 
@@ -42,7 +42,8 @@ export async function batchedPurge(raw: unknown): Promise<PurgeResult> {
   const info = workflowInfo();
   const runId = info.firstExecutionRunId;
 
-  const { input, params } = parseInput(raw, (r) => {
+  // Checked strictly here; what the run plans with is what the worker resolves below.
+  const { input, params: asSent } = parseInput(raw, (r) => {
     const parsed = parsePurgeInput(r);
     return { input: parsed, params: parsePurgeParams(parsed.params) };
   });
@@ -51,7 +52,7 @@ export async function batchedPurge(raw: unknown): Promise<PurgeResult> {
 
   // Only the workflow itself continues as new; a state in a fresh start came from a client.
   const refuseForged = async (message: string): Promise<never> => {
-    await bookkeeping.refuseRun({ runId, workflowId: info.workflowId, job: input.job, trigger, error: message, at: new Date().toISOString() });
+    await short.refuseRun({ runId, workflowId: info.workflowId, job: input.job, trigger, error: message, at: new Date().toISOString() });
     throw ApplicationFailure.nonRetryable(message, 'ForgedState');
   };
   if ((input.carried || input.legacy) && !info.continuedFromExecutionRunId) {
@@ -62,9 +63,13 @@ export async function batchedPurge(raw: unknown): Promise<PurgeResult> {
   let phase: Progress['phase'] = input.carried ? 'deleting' : 'starting';
   let s: PurgeContinuation | undefined = input.carried;
   let recorded: RecordedRun | undefined;
+  let params: PurgeParams = asSent;
   setHandler(progressQuery, () => progressOf(input.job, params, phase, s, recorded));
 
-  const resolved = await bookkeeping.resolveJob({ job: input.job, params: input.params });
+  const resolved = await short.resolveJob({ job: input.job, params: input.params });
+  // One owner per value: the worker resolved the run's parameters (the job's defaults, a custom rule's batch size,
+  // the run's own), and the run plans, batches and records with those.
+  params = resolved.params;
   const steps = resolved.steps ?? [];
   if (!s) {
     const startedAtMs = Date.now();
@@ -73,7 +78,7 @@ export async function batchedPurge(raw: unknown): Promise<PurgeResult> {
     s = { v: 2, startedAtMs, nextBatchNo: 0, batchesDone: 0, matched: null, deleted: 0, updated: 0, children: {}, step: 0, plans: [], lanes: [], leftLocked: 0 };
   } else {
     try {
-      recorded = await bookkeeping.loadRun({ runId, job: resolved.job, fingerprint: resolved.fingerprint ?? '' });
+      recorded = await short.loadRun({ runId, job: resolved.job, fingerprint: resolved.fingerprint ?? '' });
     } catch (err) {
       const cause = causeOf(err);
       if (cause instanceof ApplicationFailure && cause.type === 'ForgedState') await refuseForged(cause.message);
@@ -87,7 +92,7 @@ export async function batchedPurge(raw: unknown): Promise<PurgeResult> {
     finishing(
       (p) => (phase = p),
       async () => {
-        const done = await bookkeeping.finishRun({
+        const done = await short.finishRun({
           runId,
           status,
           dryRun: params.dryRun,
@@ -111,10 +116,10 @@ export async function batchedPurge(raw: unknown): Promise<PurgeResult> {
   try {
     if (state.matched === null) {
       const start = startRecord(runId, resolved.job, params, trigger, rec.cutoffs[0]!, state.startedAtMs);
-      await bookkeeping.startRun({ ...start, runTime: rec.runTime, cutoffs: rec.cutoffs, fingerprint: resolved.fingerprint });
+      await short.startRun({ ...start, runTime: rec.runTime, cutoffs: rec.cutoffs, fingerprint: resolved.fingerprint });
       phase = 'counting';
       if (params.dryRun) {
-        const count = await bookkeeping.countMatching({
+        const count = await short.countMatching({
           rule: steps[0]!,
           cutoff: rec.cutoffs[0]!,
           ...(steps.length > 1 ? { more: steps.slice(1).map((rule, i) => ({ rule, cutoff: rec.cutoffs[i + 1]! })) } : {}),
@@ -122,7 +127,7 @@ export async function batchedPurge(raw: unknown): Promise<PurgeResult> {
         state.matched = count.matched;
         state.children = count.children;
       } else {
-        state.matched = await bookkeeping.estimateMatching({ steps: steps.map((rule, i) => ({ rule, cutoff: rec.cutoffs[i]! })) });
+        state.matched = await short.estimateMatching({ steps: steps.map((rule, i) => ({ rule, cutoff: rec.cutoffs[i]! })) });
       }
     }
     if (params.dryRun) {
@@ -214,7 +219,7 @@ export async function batchedPurge(raw: unknown): Promise<PurgeResult> {
 }
 
 async function planOf(rule: RetentionRule, cutoff: string, runTime: string, params: PurgeParams, explain: boolean): Promise<StepPlanSummary> {
-  return bookkeeping.planPurgeStep({
+  return short.planPurgeStep({
     rule,
     cutoff,
     runTime,

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { RUN_FLAGS, type JobEntry, type RunFlag } from '../../catalogue/entry.js';
 import { BATCH_SIZE } from '../../purge/params.js';
+import type { SettingsSource } from '../context.js';
 import type { RetentionRule } from '../../purge/types.js';
 import { describeRelation, isRelationCondition } from '../../purge/relations.js';
 
@@ -43,14 +44,13 @@ function flags(j: JobEntry): string {
   return j.flags.map((f) => flagHelp(j, f)).join(' ');
 }
 
-export function registerJobs(program: Command): void {
+export function registerJobs(program: Command, settings: SettingsSource): void {
   program
     .command('jobs')
     .description('list the jobs this service can run, with their steps, defaults and flags')
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }) => {
-      const { loadCatalogue } = await import('../../settings/index.js');
-      const jobs = loadCatalogue().entries;
+      const jobs = (await settings()).catalogue.entries;
       if (opts.json) {
         const list = jobs.map((j) => ({ ...(j.purge ?? { name: j.name, description: j.description }), workflowType: j.workflow, flags: j.flags, ...(j.command ? { command: j.command } : {}), schedules: j.schedules.map((s) => s.id) }));
         process.stdout.write(JSON.stringify(list) + '\n');

@@ -1,12 +1,12 @@
 import type { Command } from 'commander';
 import type { WorkflowHandle } from '@temporalio/client';
 import type pg from 'pg';
-import { pgConfig } from '../../db/schema.js';
-import { parsePort } from '../../settings/environment.js';
-import { loadKeyPolicy, parseRotationParams, RANGES } from '../../keys/policy.js';
+import { parsePort } from '../../kernel/endpoints.js';
+import { parseRotationParams, RANGES } from '../../keys/policy.js';
 import { KEY_ALGS, ROTATION_WORKFLOW_ID, type RotationProgress, type RotationResult } from '../../keys/types.js';
 import { oneOf, parseField } from '../../kernel/validate.js';
-import { parseIntFlag, parseTaskQueueFlag, resolveDatabaseUrl, resolveTemporal, type ConnectionFlags, reportingWorkflowFailure } from '../context.js';
+import { commandDatabase, parseIntFlag, parseTaskQueueFlag, resolveTemporal, type ConnectionFlags, reportingWorkflowFailure, type SettingsSource } from '../context.js';
+import type { Settings } from '../../settings/index.js';
 import { renderKeys, renderRotation } from '../render.js';
 
 interface RotateFlags extends ConnectionFlags {
@@ -16,9 +16,9 @@ interface RotateFlags extends ConnectionFlags {
   json?: boolean;
 }
 
-async function withPool<T>(databaseUrl: string | undefined, fn: (pool: pg.Pool) => Promise<T>): Promise<T> {
+async function withPool<T>(settings: Settings, databaseUrl: string | undefined, fn: (pool: pg.Pool) => Promise<T>): Promise<T> {
   const { default: pg } = await import('pg');
-  const pool = new pg.Pool(pgConfig(await resolveDatabaseUrl(databaseUrl), { max: 2 }));
+  const pool = new pg.Pool(await commandDatabase(settings, databaseUrl, 2));
   try {
     return await fn(pool);
   } finally {
@@ -49,7 +49,7 @@ async function follow(handle: WorkflowHandle, show: boolean): Promise<RotationRe
   }
 }
 
-export function registerKeys(program: Command): void {
+export function registerKeys(program: Command, settings: SettingsSource): void {
   const keys = program.command('keys').description('JWT signing keys: rotate, list, print or serve the JWKS');
 
   keys
@@ -63,11 +63,12 @@ export function registerKeys(program: Command): void {
     .option('--namespace <ns>', 'Temporal namespace')
     .option('--task-queue <name>', 'task queue of the worker', parseTaskQueueFlag)
     .action(async (flags: RotateFlags) => {
-      const [{ connectClient }, { startJob }, { loadCatalogue }] = await Promise.all([import('../../temporal/connect.js'), import('../../start-job.js'), import('../../settings/index.js')]);
+      const [{ connectClient }, { startJob }] = await Promise.all([import('../../temporal/connect.js'), import('../../start-job.js')]);
       const alg = parseField('--alg', oneOf(KEY_ALGS), flags.alg);
       const params = { ...(flags.force ? { force: true } : {}), ...(alg ? { alg } : {}) };
-      const catalogue = loadCatalogue();
-      const target = await resolveTemporal(flags);
+      const s = await settings();
+      const { catalogue } = s;
+      const target = await resolveTemporal(s, flags);
       const client = await connectClient(target);
       try {
         const { handle, runId, joined } = await startJob(client, { job: 'key-rotation', params, taskQueue: target.taskQueue, trigger: 'cli' }, catalogue);
@@ -101,7 +102,7 @@ export function registerKeys(program: Command): void {
     .option('--database-url <url>', 'database (default: DATABASE_URL, else the local environment)')
     .action(async (flags: { all?: boolean; json?: boolean; databaseUrl?: string }) => {
       const [{ dbFromPool }, { listKeys }] = await Promise.all([import('../../db/query.js'), import('../../keys/store.js')]);
-      const rows = await withPool(flags.databaseUrl, (pool) => listKeys(dbFromPool(pool), { includeDeleted: flags.all }));
+      const rows = await withPool(await settings(), flags.databaseUrl, (pool) => listKeys(dbFromPool(pool), { includeDeleted: flags.all }));
       process.stdout.write(flags.json ? JSON.stringify(rows) + '\n' : renderKeys(rows));
     });
 
@@ -111,7 +112,7 @@ export function registerKeys(program: Command): void {
     .option('--database-url <url>', 'database (default: DATABASE_URL, else the local environment)')
     .action(async (flags: { databaseUrl?: string }) => {
       const [{ dbFromPool }, { loadJwks }] = await Promise.all([import('../../db/query.js'), import('../../keys/store.js')]);
-      const jwks = await withPool(flags.databaseUrl, (pool) => loadJwks(dbFromPool(pool)));
+      const jwks = await withPool(await settings(), flags.databaseUrl, (pool) => loadJwks(dbFromPool(pool)));
       process.stdout.write(JSON.stringify(jwks, null, 2) + '\n');
     });
 
@@ -125,10 +126,11 @@ export function registerKeys(program: Command): void {
     .action(async (flags: { port?: string; host: string; cacheSeconds?: number; databaseUrl?: string }) => {
       const { default: pg } = await import('pg');
       const [{ dbFromPool }, { startJwksServer }, { createLogger }] = await Promise.all([import('../../db/query.js'), import('../../keys/server.js'), import('../../logger.js')]);
-      const port = flags.port !== undefined ? parsePort(flags.port, '--port', 8234) : parsePort(process.env.JWKS_PORT, 'JWKS_PORT', 8234);
-      const cacheSeconds = flags.cacheSeconds ?? loadKeyPolicy().jwksCacheSeconds;
-      const pool = new pg.Pool(pgConfig(await resolveDatabaseUrl(flags.databaseUrl), { max: 4 }));
-      const logger = createLogger({ level: process.env.LOG_LEVEL || 'info', format: process.stdout.isTTY ? 'pretty' : 'json' });
+      const { config } = await settings();
+      const port = flags.port !== undefined ? parsePort(flags.port, '--port', 8234) : (config.jwks.port ?? 8234);
+      const cacheSeconds = flags.cacheSeconds ?? config.keyPolicy.jwksCacheSeconds;
+      const pool = new pg.Pool(await commandDatabase(await settings(), flags.databaseUrl, 4));
+      const logger = createLogger({ level: config.logLevel, format: process.stdout.isTTY ? 'pretty' : 'json' });
       const server = await startJwksServer({ db: dbFromPool(pool), port, host: flags.host, cacheSeconds, logger });
       process.stdout.write(`serving ${server.url} (Cache-Control max-age=${cacheSeconds}); Ctrl-C stops\n`);
       await new Promise<void>((resolve) => {

@@ -4,7 +4,7 @@ import { BATCH_SIZE, DAYS, PARALLEL } from '../../purge/params.js';
 import { RUN_FLAGS, type RunFlag } from '../../catalogue/entry.js';
 import { InputError } from '../../kernel/errors.js';
 import type { Progress, PurgeResult } from '../../purge/types.js';
-import { parseTaskQueueFlag, parseWorkflowIdFlag, resolveTemporal, type ConnectionFlags, reportingWorkflowFailure } from '../context.js';
+import { parseTaskQueueFlag, parseWorkflowIdFlag, resolveTemporal, type ConnectionFlags, reportingWorkflowFailure, type SettingsSource } from '../context.js';
 import { WORKFLOW_ID_MAX_LENGTH } from '../../kernel/limits.js';
 import { renderResult, resultFailed } from '../render.js';
 
@@ -69,7 +69,7 @@ function namingFlags<T>(used: readonly RunFlag[], fn: () => T): T {
   }
 }
 
-export function registerRun(program: Command): void {
+export function registerRun(program: Command, settings: SettingsSource): void {
   program
     .command('run')
     .description('start a maintenance job as a Temporal workflow')
@@ -91,9 +91,10 @@ export function registerRun(program: Command): void {
     .option('--task-queue <name>', 'task queue of the worker', parseTaskQueueFlag)
     .action(async (jobName: string, flags: RunFlags) => {
       // Loaded here, not at start, so `maint --help` answers at once.
-      const [{ loadCatalogue }, { connectClient }, { prepareStart, startJob }] = await Promise.all([import('../../settings/index.js'), import('../../temporal/connect.js'), import('../../start-job.js')]);
+      const [{ connectClient }, { prepareStart, startJob }] = await Promise.all([import('../../temporal/connect.js'), import('../../start-job.js')]);
       // Everything is validated before anything is contacted.
-      const catalogue = loadCatalogue();
+      const s = await settings();
+      const { catalogue } = s;
       const other = catalogue.entries.find((e) => e.name === jobName && e.command);
       if (other) throw new InputError('job', `${other.name} has a command of its own: ${other.command}`);
       const job = catalogue.find(jobName, catalogue.runnable());
@@ -101,7 +102,7 @@ export function registerRun(program: Command): void {
       const used = (Object.keys(RUN_FLAGS) as RunFlag[]).filter((f) => given[f] !== undefined);
       catalogue.checkFlags(job, used);
       const params = Object.fromEntries(used.map((f) => [RUN_FLAGS[f].param, given[f]]));
-      const target = await resolveTemporal(flags);
+      const target = await resolveTemporal(s, flags);
       // Checked by the job's own parameter schema (the one its workflow uses), the error naming the flag.
       const start = namingFlags(used, () => prepareStart({ job: job.name, params, taskQueue: target.taskQueue, trigger: 'cli', workflowId: flags.workflowId }, catalogue));
       const client = await connectClient(target);
