@@ -30,14 +30,14 @@ const LEGACY = '^src/purge/legacy-v1/';
  */
 const WORKFLOW_SAFE = [
   KERNEL,
-  '^src/purge/(types|params|input|lane|rules|relations|sql|custom-rules)\\.ts$',
+  '^src/purge/(types|params|input|lane|rules|relations|sql|identifiers|custom-rules)\\.ts$',
   '^src/purge/presets/',
   '^src/purge/legacy-v1/(workflow|types)\\.ts$',
   '^src/keys/(types|policy|decide|inputs)\\.ts$',
   '^src/oidc/(types|params)\\.ts$',
   '^src/health/(assess|types|input)\\.ts$',
   '^src/scopes\\.ts$',
-  '^src/temporal/labels\\.ts$',
+  '^src/temporal/(labels|failures|queries)\\.ts$',
   '^workflows/',
 ].join('|');
 
@@ -64,7 +64,7 @@ module.exports = {
     never('workflow-safe-code-stays-pure', 'What workflow code imports does no I/O and imports only pure code.', WORKFLOW_SAFE, { pathNot: `${WORKFLOW_SAFE}|${WORKFLOW_PACKAGES}`, dependencyTypesNot: ['type-only'] }),
 
     never('legacy-v1-is-reached-only-by-its-dispatch', 'The frozen legacy purge runs only through the live purge\'s dispatch and activity registration (docs/versioning.md).', '^(src|workflows|activities|temporal-schedules)/', { path: LEGACY }, { fromNot: `${LEGACY}|^workflows/purge/batched-purge\\.ts$|^activities/purge/index\\.ts$` }),
-    never('legacy-v1-imports-no-live-purge-code', 'The frozen legacy purge has its own copies; it takes from the engine only the shapes and the rule renderer.', LEGACY, { path: '^(src|workflows|activities|temporal-schedules)/', pathNot: `${LEGACY}|${KERNEL}|^src/purge/(types|sql|relations)\\.ts$` }),
+    never('legacy-v1-imports-no-live-purge-code', 'The frozen legacy purge has its own copies; it takes from the engine only the shapes and the rule renderer.', LEGACY, { path: '^(src|workflows|activities|temporal-schedules)/', pathNot: `${LEGACY}|${KERNEL}|^src/purge/(types|sql|relations|identifiers)\\.ts$` }),
   ],
   options: {
     doNotFollow: { path: 'node_modules' },

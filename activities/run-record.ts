@@ -1,5 +1,4 @@
-import type { Orm } from '../src/db/orm.js';
-import { dbFromOrm } from '../src/db/orm.js';
+import { type Orm, dbFromOrm } from '../src/db/orm.js';
 import { recordJobRun, type JobRunRecord } from '../src/db/run-record.js';
 
 export type { JobRunRecord };

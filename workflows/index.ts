@@ -1,8 +1,8 @@
 // Everything the worker's workflow bundle contains. Deterministic code only.
-export { batchedPurge, progressQuery } from './purge/batched-purge.js';
-export { keyRotation, rotationProgressQuery } from './keys/rotation.js';
+export { batchedPurge } from './purge/batched-purge.js';
+export { keyRotation } from './keys/rotation.js';
 export { scheduledKeyRotation } from './keys/scheduled-rotation.js';
-export { signingKeyRetirement, retirementProgressQuery } from './keys/retirement.js';
+export { signingKeyRetirement } from './keys/retirement.js';
 export { keypairCleanup } from './keys/cleanup.js';
 export { ensureScopes } from './scopes.js';
 export { refreshOidcJwks } from './oidc.js';

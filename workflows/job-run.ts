@@ -1,18 +1,9 @@
-import { ActivityFailure, ApplicationFailure, CancellationScope, defineQuery, isCancellation, proxyActivities, sleep, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, CancellationScope, isCancellation, proxyActivities, sleep, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import type { JobRunRecord } from '../activities/run-record.js';
 import { notifyOutcome } from './notify.js';
-import type { Progress } from '../src/purge/types.js';
-import { InputError } from '../src/kernel/errors.js';
 import { parseField, workflowIdField } from '../src/kernel/validate.js';
-
-export const progressQuery = defineQuery<Progress>('progress');
-
-export function addCounts(into: Record<string, number>, add: Record<string, number>): Record<string, number> {
-  const out = { ...into };
-  for (const [k, v] of Object.entries(add)) out[k] = (out[k] ?? 0) + v;
-  return out;
-}
+import { checked } from '../src/temporal/failures.js';
 
 /** Where a scheduled run came from, when the schedule is what started it. */
 export function scheduleTrigger(): string | undefined {
@@ -95,11 +86,8 @@ export async function runJob<T>(
  * naming the field and what is allowed, before anything is touched (and never as a TypeError that retries).
  */
 export function parseInput<T>(raw: unknown, parse: (raw: unknown) => T): T {
-  try {
+  return checked(() => {
     parseField('workflowId', workflowIdField, workflowInfo().workflowId);
     return parse(raw);
-  } catch (err) {
-    if (err instanceof InputError) throw ApplicationFailure.nonRetryable(err.message, 'InvalidInput');
-    throw err;
-  }
+  });
 }

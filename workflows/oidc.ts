@@ -1,8 +1,7 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
-import type { RefreshParams } from '../src/oidc/params.js';
+import { type RefreshParams, parseRefreshInput } from '../src/oidc/params.js';
 import type { ProviderRefresh, RefreshResult } from '../src/oidc/types.js';
-import { parseRefreshInput } from '../src/oidc/params.js';
 import { short, errorMessage, parseInput, runJob } from './job-run.js';
 
 export interface RefreshJwksInput {

@@ -1,5 +1,4 @@
-import type { ScopesResult } from '../src/scopes.js';
-import { parseScopesInput } from '../src/scopes.js';
+import { type ScopesResult, parseScopesInput } from '../src/scopes.js';
 import { short, parseInput, runJob } from './job-run.js';
 
 export interface ScopesInput {

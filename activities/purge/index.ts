@@ -1,8 +1,9 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import type { Orm } from '../../src/db/orm.js';
+import { type Orm, dbFromOrm } from '../../src/db/orm.js';
 import type { Logger } from '../../src/logger.js';
 import { InputError } from '../../src/kernel/errors.js';
 import { applyJobParams } from '../../src/purge/rules.js';
+import { checkedAsync } from '../../src/temporal/failures.js';
 import { checkAgainstSchema } from './schema-check.js';
 import { parsePurgeParams } from '../../src/purge/params.js';
 import { createHash } from 'node:crypto';
@@ -15,7 +16,6 @@ import type { BatchResult, PurgeJobs, LaneState, MatchCount, PurgeResult, Resolv
 import type { FaultHooks } from '../faults.js';
 import type { JobMetrics } from '../../src/metrics/metrics.js';
 import { type Db } from '../../src/db/query.js';
-import { dbFromOrm } from '../../src/db/orm.js';
 import * as runRecord from '../../src/db/run-record.js';
 import type { FinishRunInput, RecordedRun, StartRunInput } from '../../src/db/run-record.js';
 
@@ -160,7 +160,7 @@ export function createPurgeActivities({ orm, purges, logger, faults, metrics, ma
 
     /** Validates the job and its parameters and returns the rule, so the run's history records what it ran. */
     async resolveJob(input: { job: string; params?: unknown }): Promise<ResolvedJob> {
-      try {
+      return checkedAsync(async () => {
         const job = purges.purge(input.job);
         const params = parsePurgeParams({ ...(job.defaultBatchSize ? { batchSize: job.defaultBatchSize } : {}), ...(input.params as object | undefined) });
         const steps = applyJobParams(job, params);
@@ -171,10 +171,7 @@ export function createPurgeActivities({ orm, purges, logger, faults, metrics, ma
           throw new InputError('parallel', `${params.parallel} is not allowed on this worker; expected an integer from 1 to ${maxParallel} (MAINT_MAX_PARALLEL)`);
         }
         return { job: job.name, steps, params, fingerprint: fingerprintOf(steps) };
-      } catch (err) {
-        if (err instanceof InputError) throw ApplicationFailure.nonRetryable(err.message, 'InvalidInput');
-        throw err;
-      }
+      });
     },
 
     /** Creates the audit record; idempotent so a retried start does not duplicate it. */
@@ -224,14 +221,11 @@ export function createPurgeActivities({ orm, purges, logger, faults, metrics, ma
 
     /** How a step will walk its table, from the live catalog; a dry run also gets the EXPLAIN of one batch. */
     async planPurgeStep(input: { rule: RetentionRule; cutoff: string; runTime: string; parallel?: number; batchSize: number; adaptive: boolean; explain: boolean }): Promise<StepPlanSummary> {
-      try {
+      return checkedAsync(async () => {
         const plan = await planStep(db, input.rule, { cutoff: input.cutoff, parallel: input.parallel, maxParallel, batchSize: input.batchSize, adaptive: input.adaptive });
         const explain = input.explain ? await explainFirstBatch(db, input.rule, plan, input.cutoff, input.runTime) : undefined;
         return { step: input.rule.name ?? input.rule.table, ...plan, ...(explain ? { explain } : {}) };
-      } catch (err) {
-        if (err instanceof InputError) throw ApplicationFailure.nonRetryable(err.message, 'InvalidInput');
-        throw err;
-      }
+      });
     },
 
     /**

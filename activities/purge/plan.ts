@@ -1,5 +1,6 @@
 import { InputError } from '../../src/kernel/errors.js';
-import { buildMatchSql, buildWalkSql, ident, type Walk } from '../../src/purge/sql.js';
+import { ident } from '../../src/purge/identifiers.js';
+import { buildMatchSql, buildWalkSql, type Walk } from '../../src/purge/sql.js';
 import type { RetentionRule, StepPlan } from '../../src/purge/types.js';
 import type { Db } from '../../src/db/query.js';
 

@@ -44,6 +44,10 @@ export function oneOf<T extends string>(allowed: readonly [T, ...T[]]) {
 const notIso = { error: `{value} is not an ISO 8601 timestamp; ${ISO_8601_EXPECTED}` };
 export const isoTime = z.string(notIso).check(z.refine((v: string) => parseIso8601(v) !== undefined, notIso));
 
+/** The name of a thing an operator configures (an OIDC provider, a notification channel): 1-100 letters, digits, ".", "_", "-". */
+export const LABEL = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+export const LABEL_EXPECTED = '1-100 letters, digits, ".", "_", "-"';
+
 /** Control characters (newlines included) have no business in a name and would forge lines in logs. */
 const CONTROL = /[\u0000-\u001f\u007f]/;
 

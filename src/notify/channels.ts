@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { int } from '../kernel/validate.js';
+import { int, LABEL, LABEL_EXPECTED } from '../kernel/validate.js';
 
 /** What operators can be told about. */
 export const EVENT_KINDS = [
@@ -13,7 +13,6 @@ export const EVENT_KINDS = [
 ] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 
-const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const envName = z.string().check(z.regex(ENV_NAME, { error: '{value} is not allowed; expected an environment variable name' }));
 const events = z.array(z.enum(EVENT_KINDS));
@@ -36,7 +35,7 @@ const email = z.strictObject({
 
 const webhook = z
   .strictObject({
-    name: z.string().check(z.regex(NAME, { error: '{value} is not allowed; expected 1-100 letters, digits, ".", "_", "-"' })),
+    name: z.string().check(z.regex(LABEL, { error: `{value} is not allowed; expected ${LABEL_EXPECTED}` })),
     /** `json`: our event as JSON; `slack`: `{"text": ...}` for Slack (and Mattermost, Rocket.Chat) incoming webhooks. */
     format: z._default(z.enum(['json', 'slack']), 'json'),
     /** Name of the environment variable holding the URL (it usually embeds a secret). */

@@ -1,5 +1,4 @@
-import type { Orm } from '../db/orm.js';
-import { dbFromOrm } from '../db/orm.js';
+import { type Orm, dbFromOrm } from '../db/orm.js';
 import type { Logger } from '../logger.js';
 import type { Channel, NotificationsConfig } from './channels.js';
 import type { NotificationEvent } from './events.js';

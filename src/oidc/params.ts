@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { given, int, paramsSchema, parseJobInput, parseParams } from '../kernel/validate.js';
+import { given, int, LABEL, paramsSchema, parseJobInput, parseParams } from '../kernel/validate.js';
 
 /** Pure checks of the JWKS refresh's parameters (workflow code uses them too). */
 
@@ -22,13 +22,10 @@ export const OIDC_RANGES = {
   retryInitialMs: { min: 100, max: 600_000 },
 };
 
-/** A provider's name. */
-export const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
-
 const names = { error: 'must be a list of provider names' };
 
 const REFRESH_PARAMS = paramsSchema({
-  providers: z.optional(z.array(z.string(names).check(z.regex(NAME, names)), names)),
+  providers: z.optional(z.array(z.string(names).check(z.regex(LABEL, names)), names)),
   timeoutMs: z.nullish(int(OIDC_RANGES.timeoutMs)),
   attempts: z.nullish(int(OIDC_RANGES.attempts)),
   retryInitialMs: z.nullish(int(OIDC_RANGES.retryInitialMs)),

@@ -1,9 +1,9 @@
 import * as z from 'zod/mini';
 import { InputError } from '../kernel/errors.js';
-import { configIssues, HTTPS_OR_LOOPBACK, httpsOrLoopback, unknownAsField } from '../kernel/validate.js';
-import { NAME, parseRefreshParams, type OidcSettings, type RefreshParams } from './params.js';
+import { configIssues, HTTPS_OR_LOOPBACK, httpsOrLoopback, LABEL, LABEL_EXPECTED, unknownAsField } from '../kernel/validate.js';
+import { parseRefreshParams, type OidcSettings, type RefreshParams } from './params.js';
 
-const NAME_EXPECTED = { error: '{value} is not allowed; expected 1-100 letters, digits, ".", "_", "-"' };
+const NAME_EXPECTED = { error: `{value} is not allowed; expected ${LABEL_EXPECTED}` };
 
 export interface OidcProviderConfig {
   name: string;
@@ -26,7 +26,7 @@ export function parseJwksUri(value: unknown, field: string): string {
 
 const PROVIDERS = z.array(
   z.strictObject({
-    name: z.string(NAME_EXPECTED).check(z.regex(NAME, NAME_EXPECTED)),
+    name: z.string(NAME_EXPECTED).check(z.regex(LABEL, NAME_EXPECTED)),
     jwksUri: z.unknown(),
   }, 'must be an object with name and jwksUri'),
   { error: 'must be a JSON array of {"name": ..., "jwksUri": ...}' },

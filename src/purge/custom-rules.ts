@@ -2,10 +2,11 @@ import * as z from 'zod/mini';
 import { InputError, Problems } from '../kernel/errors.js';
 import { DAY_MS } from '../kernel/time.js';
 import { configIssues, int } from '../kernel/validate.js';
+import { SQL_IDENTIFIER } from './identifiers.js';
 import { BATCH_SIZE } from './params.js';
 import type { ChildRule, Condition, JobDefinition, RetentionRule } from './types.js';
 
-const identifier = z.string().check(z.regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, { error: 'must be a plain SQL identifier (letters, digits, _)' }));
+const identifier = z.string().check(z.regex(SQL_IDENTIFIER, { error: 'must be a plain SQL identifier (letters, digits, _)' }));
 const retentionDays = z._default(z.number().check(z.gte(0, { error: 'must not be negative' }), z.lte(36_500)), 0);
 
 const childSchema: z.ZodMiniType<ChildRule> = z.lazy(() =>

@@ -1,11 +1,6 @@
+import { ident } from './identifiers.js';
 import type { Condition, RelationCondition, RetentionRule } from './types.js';
 
-const IDENT = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
-
-function q(name: string): string {
-  if (!IDENT.test(name)) throw new Error(`not a plain SQL identifier: ${JSON.stringify(name)}`);
-  return `"${name}"`;
-}
 
 export const RELATION_OPS = ['referenced', 'not_referenced', 'referenced_row_older'] as const;
 
@@ -32,16 +27,16 @@ function isCutoffValue(v: unknown): v is CutoffValue {
  * both a timestamp-ordered and a key-chunked walk of the table need.
  */
 export function relationPredicate(c: RelationCondition, rule: Pick<RetentionRule, 'table' | 'primaryKey' | 'retentionMs'>): { sql: string; values: unknown[] } {
-  const outer = q(rule.table);
+  const outer = ident(rule.table);
   switch (c.op) {
     case 'referenced':
     case 'not_referenced': {
-      const probe = `SELECT 1 FROM ${q(c.table)} ref WHERE ref.${q(c.foreignKey)} = ${outer}.${q(c.references ?? rule.primaryKey)}`;
+      const probe = `SELECT 1 FROM ${ident(c.table)} ref WHERE ref.${ident(c.foreignKey)} = ${outer}.${ident(c.references ?? rule.primaryKey)}`;
       return { sql: `${c.op === 'not_referenced' ? 'NOT ' : ''}EXISTS (${probe})`, values: [] };
     }
     case 'referenced_row_older': {
       const cmp = c.inclusive ? '<=' : '<';
-      const probe = `SELECT 1 FROM ${q(c.table)} ref WHERE ref.${q(c.references ?? 'id')} = ${outer}.${q(c.column)} AND ref.${q(c.timestampColumn)} ${cmp} ?`;
+      const probe = `SELECT 1 FROM ${ident(c.table)} ref WHERE ref.${ident(c.references ?? 'id')} = ${outer}.${ident(c.column)} AND ref.${ident(c.timestampColumn)} ${cmp} ?`;
       const value: CutoffValue = { cutoffShiftMs: rule.retentionMs - c.retentionMs };
       return { sql: `EXISTS (${probe})`, values: [value] };
     }

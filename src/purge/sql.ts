@@ -1,13 +1,7 @@
 import type { ChildRule, Condition, RetentionRule } from './types.js';
 import { bindConditionValues, cutoffOperator, isRelationCondition, relationPredicate } from './relations.js';
 
-const IDENT = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
-
-/** Quotes an identifier from a rule; anything but a plain identifier is refused, never escaped. */
-export function ident(name: string): string {
-  if (!IDENT.test(name)) throw new Error(`not a plain SQL identifier: ${JSON.stringify(name)}`);
-  return `"${name}"`;
-}
+import { ident } from './identifiers.js';
 
 export interface ChildCte {
   name: string;

@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { Client } from '@temporalio/client';
-import type { KeysRuntime } from '../../src/keys/types.js';
+import type { KeysRuntime, KeyAlg, KeyPolicy, KeyState, RotationParams, RotationResult } from '../../src/keys/types.js';
 import { kekId } from '../../src/keys/crypto.js';
 import { generateSealedKeypair, signWithSealedKey } from '../../src/keys/keypair.js';
 import { start } from './start.js';
-import type { KeyAlg, KeyPolicy, KeyState, RotationParams, RotationResult } from '../../src/keys/types.js';
 import { uniqueName, type TestDatabase } from './env.js';
 
 /** Seconds instead of days: the lifecycle runs in a test's time against the real dev server. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { buildCountSql, childCounts, ident } from '../../src/purge/sql.js';
+import { buildCountSql, childCounts } from '../../src/purge/sql.js';
+import { ident } from '../../src/purge/identifiers.js';
 import { buildLegacyBatchSql } from '../../src/purge/legacy-v1/sql.js';
 import type { RetentionRule } from '../../src/purge/types.js';
 

@@ -1,10 +1,9 @@
-import { defineQuery, proxyActivities, setCurrentDetails, setHandler } from '@temporalio/workflow';
+import { proxyActivities, setCurrentDetails, setHandler } from '@temporalio/workflow';
+import { retirementProgressQuery } from '../../src/temporal/queries.js';
 import type { Activities } from '../../activities/index.js';
 import type { RetirementInput, RetirementProgress, RetirementResult, StepOutcome } from '../../src/keys/types.js';
 import { parseRetirementInput } from '../../src/keys/inputs.js';
 import { audit, parseInput, sleepUntil } from '../job-run.js';
-
-export const retirementProgressQuery = defineQuery<RetirementProgress>('retirementProgress');
 
 /**
  * The rest of a replaced key's life, started (and abandoned) by the rotation that replaced it:

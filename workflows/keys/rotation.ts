@@ -2,7 +2,6 @@ import {
   ApplicationFailure,
   CancellationScope,
   ParentClosePolicy,
-  defineQuery,
   isCancellation,
   proxyActivities,
   setCurrentDetails,
@@ -16,9 +15,8 @@ import type { ResolvedRotation } from '../../activities/keys.js';
 import type { RotationInput, RotationProgress, RotationResult, RotationStep } from '../../src/keys/types.js';
 import { parseRotationInput } from '../../src/keys/inputs.js';
 import { audit, short, errorMessage, parseInput, sleepUntil, triggerOf } from '../job-run.js';
+import { rotationProgressQuery } from '../../src/temporal/queries.js';
 import { signingKeyRetirement } from './retirement.js';
-
-export const rotationProgressQuery = defineQuery<RotationProgress>('rotationProgress');
 
 export function retirementWorkflowId(kid: string): string {
   return `maint-key-retirement-${kid}`;

@@ -6,11 +6,12 @@ import { parsePurgeInput } from '../../src/purge/input.js';
 import type { Progress, PurgeContinuation, PurgeParams, PurgeResult, RetentionRule, StepPlanSummary } from '../../src/purge/types.js';
 import { legacyBatchedPurge } from '../../src/purge/legacy-v1/workflow.js';
 import type { LegacyCarriedState, LegacyPurgeInput } from '../../src/purge/legacy-v1/types.js';
-import { addCounts, short, causeOf, parseInput, progressQuery, triggerOf } from '../job-run.js';
+import { addCounts } from '../../src/kernel/counts.js';
+import { progressQuery } from '../../src/temporal/queries.js';
+import { short, causeOf, parseInput, triggerOf } from '../job-run.js';
 import { notifyOutcome } from '../notify.js';
 import { endOnError, finishing, startRecord, stepNamesOf } from './run-record.js';
 
-export { progressQuery };
 
 /** Work one lane's activity does before it reports back: Temporal's round trip is paid per second, not per batch. */
 const LANE_RUN_BUDGET_MS = 1_000;

@@ -1,12 +1,10 @@
 import type { Command } from 'commander';
 import type { WorkflowHandle } from '@temporalio/client';
-import type pg from 'pg';
 import { parsePort } from '../../kernel/endpoints.js';
-import { parseRotationParams, RANGES } from '../../keys/policy.js';
-import { KEY_ALGS, ROTATION_WORKFLOW_ID, type RotationProgress, type RotationResult } from '../../keys/types.js';
+import { RANGES } from '../../keys/policy.js';
+import { KEY_ALGS, ROTATION_WORKFLOW_ID, type RotationResult } from '../../keys/types.js';
 import { oneOf, parseField } from '../../kernel/validate.js';
 import { commandDatabase, parseIntFlag, parseTaskQueueFlag, resolveTemporal, type ConnectionFlags, reportingWorkflowFailure, type SettingsSource } from '../context.js';
-import type { Settings } from '../../settings/index.js';
 import { renderKeys, renderRotation } from '../render.js';
 
 interface RotateFlags extends ConnectionFlags {
@@ -16,25 +14,16 @@ interface RotateFlags extends ConnectionFlags {
   json?: boolean;
 }
 
-async function withPool<T>(settings: Settings, databaseUrl: string | undefined, fn: (pool: pg.Pool) => Promise<T>): Promise<T> {
-  const { default: pg } = await import('pg');
-  const pool = new pg.Pool(await commandDatabase(settings, databaseUrl, 2));
-  try {
-    return await fn(pool);
-  } finally {
-    await pool.end();
-  }
-}
-
 /** Reports each step as the rotation reaches it (on a terminal), then returns the result. */
 async function follow(handle: WorkflowHandle, show: boolean): Promise<RotationResult> {
   const result = handle.result() as Promise<RotationResult>;
   if (!show) return result;
+  const { rotationProgressQuery } = await import('../../temporal/queries.js');
   let done = false;
   let last = '';
   const poll = (async () => {
     while (!done) {
-      const p = await handle.query<RotationProgress>('rotationProgress').catch(() => undefined);
+      const p = await handle.query(rotationProgressQuery).catch(() => undefined);
       const line = p ? `${p.step}${p.kid ? ` ${p.kid}` : ''}${p.waitingUntil ? ` (waiting until ${p.waitingUntil})` : ''}` : '';
       if (line && line !== last) process.stderr.write(`  ${line}\n`);
       last = line || last;
@@ -101,8 +90,8 @@ export function registerKeys(program: Command, settings: SettingsSource): void {
     .option('--json', 'print JSON')
     .option('--database-url <url>', 'database (default: DATABASE_URL, else the local environment)')
     .action(async (flags: { all?: boolean; json?: boolean; databaseUrl?: string }) => {
-      const [{ dbFromPool }, { listKeys }] = await Promise.all([import('../../db/query.js'), import('../../keys/store.js')]);
-      const rows = await withPool(await settings(), flags.databaseUrl, (pool) => listKeys(dbFromPool(pool), { includeDeleted: flags.all }));
+      const [{ withPoolDb }, { listKeys }] = await Promise.all([import('../../db/query.js'), import('../../keys/store.js')]);
+      const rows = await withPoolDb(await commandDatabase(await settings(), flags.databaseUrl, 2), (db) => listKeys(db, { includeDeleted: flags.all }));
       process.stdout.write(flags.json ? JSON.stringify(rows) + '\n' : renderKeys(rows));
     });
 
@@ -111,8 +100,8 @@ export function registerKeys(program: Command, settings: SettingsSource): void {
     .description('print the JWKS verifiers fetch: the signing key, the next key, and retired keys still verifying')
     .option('--database-url <url>', 'database (default: DATABASE_URL, else the local environment)')
     .action(async (flags: { databaseUrl?: string }) => {
-      const [{ dbFromPool }, { loadJwks }] = await Promise.all([import('../../db/query.js'), import('../../keys/store.js')]);
-      const jwks = await withPool(await settings(), flags.databaseUrl, (pool) => loadJwks(dbFromPool(pool)));
+      const [{ withPoolDb }, { loadJwks }] = await Promise.all([import('../../db/query.js'), import('../../keys/store.js')]);
+      const jwks = await withPoolDb(await commandDatabase(await settings(), flags.databaseUrl, 2), (db) => loadJwks(db));
       process.stdout.write(JSON.stringify(jwks, null, 2) + '\n');
     });
 

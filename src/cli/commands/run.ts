@@ -3,7 +3,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { BATCH_SIZE, DAYS, PARALLEL } from '../../purge/params.js';
 import { RUN_FLAGS, type RunFlag } from '../../catalogue/entry.js';
 import { InputError } from '../../kernel/errors.js';
-import type { Progress, PurgeResult } from '../../purge/types.js';
+import type { PurgeResult } from '../../purge/types.js';
 import { parseTaskQueueFlag, parseWorkflowIdFlag, resolveTemporal, type ConnectionFlags, reportingWorkflowFailure, type SettingsSource } from '../context.js';
 import { WORKFLOW_ID_MAX_LENGTH } from '../../kernel/limits.js';
 import { renderResult, resultFailed } from '../render.js';
@@ -28,7 +28,7 @@ interface RunFlags extends ConnectionFlags {
 async function watch(handle: WorkflowHandle, showBar: boolean): Promise<PurgeResult> {
   const result = handle.result() as Promise<PurgeResult>;
   if (!showBar) return result;
-  const { default: cliProgress } = await import('cli-progress');
+  const [{ default: cliProgress }, { progressQuery }] = await Promise.all([import('cli-progress'), import('../../temporal/queries.js')]);
   const bar = new cliProgress.SingleBar(
     { format: ' {phase} |{bar}| {value}/{total} rows | {batches} batches | ETA {eta_formatted}', hideCursor: true, stream: process.stderr },
     cliProgress.Presets.shades_classic,
@@ -38,7 +38,7 @@ async function watch(handle: WorkflowHandle, showBar: boolean): Promise<PurgeRes
   const poll = (async () => {
     while (!finished) {
       try {
-        const p = await handle.query<Progress>('progress');
+        const p = await handle.query(progressQuery);
         bar.setTotal(Math.max(p.matched ?? 1, p.deleted, 1));
         bar.update(p.dryRun ? (p.matched ?? 0) : p.deleted, { phase: p.phase, batches: p.batches });
       } catch {

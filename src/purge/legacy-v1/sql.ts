@@ -4,7 +4,8 @@
  * rows whichever loop runs it.
  */
 import { bindConditionValues, cutoffOperator } from '../relations.js';
-import { countColumns, dependentCtes, ident, ruleConditions, victimColumns, type BuiltSql, type ChildCte } from '../sql.js';
+import { ident } from '../identifiers.js';
+import { countColumns, dependentCtes, ruleConditions, victimColumns, type BuiltSql, type ChildCte } from '../sql.js';
 import type { RetentionRule, SetValue } from '../types.js';
 
 /**
