@@ -62,8 +62,3 @@ export interface JobEntry {
   /** The retention rules, for purges. */
   purge?: JobDefinition;
 }
-
-/** A schedule that never overlaps itself, in UTC unless it says otherwise. */
-export function schedule(d: Omit<ScheduleDefaults, 'timezone' | 'overlap'> & Partial<ScheduleDefaults>): ScheduleDefaults {
-  return { timezone: 'UTC', overlap: 'SKIP', ...d };
-}

@@ -5,6 +5,7 @@ import type { ScheduleDeclaration } from '../../temporal-schedules/declarations.
 import { RUN_FLAGS, type JobEntry, type RunFlag } from './entry.js';
 import { OTHER_JOBS } from './jobs.js';
 import { purgeEntry } from './purges.js';
+import { JOB_SCHEDULES } from './schedules.js';
 
 export { RUN_FLAGS, WORKFLOW_NAMES, type JobEntry, type RunFlag, type RunFlags, type WorkflowName } from './entry.js';
 
@@ -17,7 +18,8 @@ export class Catalogue {
   readonly entries: readonly JobEntry[];
 
   constructor(customRules: readonly JobDefinition[] = []) {
-    this.entries = [...[...BUILT_IN_PURGES, ...customRules].map(purgeEntry), ...OTHER_JOBS];
+    const jobs = [...[...BUILT_IN_PURGES, ...customRules].map(purgeEntry), ...OTHER_JOBS];
+    this.entries = jobs.map((j) => ({ ...j, schedules: JOB_SCHEDULES[j.name] ?? [] }));
   }
 
   names(): string[] {

@@ -1,4 +1,4 @@
-import type { Client, WorkflowHandle } from '@temporalio/client';
+import type { Client, QueryDefinition, WorkflowHandle } from '@temporalio/client';
 import { parseAddress, parseDatabaseUrl } from '../kernel/endpoints.js';
 import { InputError } from '../kernel/errors.js';
 import { pgConfig } from '../db/schema.js';
@@ -12,6 +12,12 @@ export interface ConnectionFlags {
   address?: string;
   namespace?: string;
   taskQueue?: string;
+}
+
+/** The flags of a command that starts a workflow: wait for its result, print JSON. */
+export interface StartFlags extends ConnectionFlags {
+  wait?: boolean;
+  json?: boolean;
 }
 
 /** What a command works with: the settings of this process (the environment, the config file), read when first asked for. */
@@ -56,6 +62,28 @@ export function parseTimeFlag(name: string) {
 
 export const parseWorkflowIdFlag = (value: string): string => checkWorkflowId('--workflow-id', value);
 export const parseTaskQueueFlag = (value: string): string => checkTaskQueue('--task-queue', value);
+
+/**
+ * A workflow's result, with `show` called on each answer of its `query` meanwhile, every `everyMs` (an answer missed
+ * between continue-as-new runs is skipped: the next one catches up).
+ */
+export async function whileRunning<R, A>(handle: WorkflowHandle, query: QueryDefinition<A>, everyMs: number, show: (answer: A) => void): Promise<R> {
+  const result = handle.result() as Promise<R>;
+  let finished = false;
+  const poll = (async () => {
+    while (!finished) {
+      const answer = await handle.query(query).catch(() => undefined);
+      if (answer !== undefined) show(answer);
+      await new Promise((r) => setTimeout(r, everyMs));
+    }
+  })();
+  try {
+    return await result;
+  } finally {
+    finished = true;
+    await poll;
+  }
+}
 
 export interface WaitingOn {
   client: Client;

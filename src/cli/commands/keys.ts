@@ -2,40 +2,26 @@ import type { Command } from 'commander';
 import type { WorkflowHandle } from '@temporalio/client';
 import { parsePort } from '../../kernel/endpoints.js';
 import { RANGES } from '../../keys/policy.js';
-import { KEY_ALGS, ROTATION_WORKFLOW_ID, type RotationResult } from '../../keys/types.js';
+import { KEY_ALGS, ROTATION_WORKFLOW_ID, type RotationProgress, type RotationResult } from '../../keys/types.js';
 import { oneOf, parseField } from '../../kernel/validate.js';
-import { commandDatabase, parseIntFlag, parseTaskQueueFlag, resolveTemporal, type ConnectionFlags, reportingWorkflowFailure, type SettingsSource } from '../context.js';
+import { commandDatabase, parseIntFlag, parseTaskQueueFlag, resolveTemporal, reportingWorkflowFailure, type SettingsSource, type StartFlags, whileRunning } from '../context.js';
 import { renderKeys, renderRotation } from '../render.js';
 
-interface RotateFlags extends ConnectionFlags {
+interface RotateFlags extends StartFlags {
   force?: boolean;
   alg?: string;
-  wait?: boolean;
-  json?: boolean;
 }
 
 /** Reports each step as the rotation reaches it (on a terminal), then returns the result. */
 async function follow(handle: WorkflowHandle, show: boolean): Promise<RotationResult> {
-  const result = handle.result() as Promise<RotationResult>;
-  if (!show) return result;
+  if (!show) return handle.result() as Promise<RotationResult>;
   const { rotationProgressQuery } = await import('../../temporal/queries.js');
-  let done = false;
   let last = '';
-  const poll = (async () => {
-    while (!done) {
-      const p = await handle.query(rotationProgressQuery).catch(() => undefined);
-      const line = p ? `${p.step}${p.kid ? ` ${p.kid}` : ''}${p.waitingUntil ? ` (waiting until ${p.waitingUntil})` : ''}` : '';
-      if (line && line !== last) process.stderr.write(`  ${line}\n`);
-      last = line || last;
-      await new Promise((r) => setTimeout(r, 500));
-    }
-  })();
-  try {
-    return await result;
-  } finally {
-    done = true;
-    await poll;
-  }
+  return whileRunning<RotationResult, RotationProgress>(handle, rotationProgressQuery, 500, (p) => {
+    const line = `${p.step}${p.kid ? ` ${p.kid}` : ''}${p.waitingUntil ? ` (waiting until ${p.waitingUntil})` : ''}`;
+    if (line !== last) process.stderr.write(`  ${line}\n`);
+    last = line;
+  });
 }
 
 export function registerKeys(program: Command, settings: SettingsSource): void {

@@ -3,13 +3,13 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { BATCH_SIZE, DAYS, PARALLEL } from '../../purge/params.js';
 import { RUN_FLAGS, type RunFlag } from '../../catalogue/entry.js';
 import { InputError } from '../../kernel/errors.js';
-import type { PurgeResult } from '../../purge/types.js';
-import { parseTaskQueueFlag, parseWorkflowIdFlag, resolveTemporal, type ConnectionFlags, reportingWorkflowFailure, type SettingsSource } from '../context.js';
+import type { Progress, PurgeResult } from '../../purge/types.js';
+import { parseTaskQueueFlag, parseWorkflowIdFlag, resolveTemporal, reportingWorkflowFailure, type SettingsSource, type StartFlags, whileRunning } from '../context.js';
 import { WORKFLOW_ID_MAX_LENGTH } from '../../kernel/limits.js';
 import { renderResult, resultFailed } from '../render.js';
 
 /** As commander hands them over: the job's parameters as typed, checked by the job's schema. */
-interface RunFlags extends ConnectionFlags {
+interface RunFlags extends StartFlags {
   dryRun?: boolean;
   batchSize?: string;
   asOf?: string;
@@ -19,41 +19,26 @@ interface RunFlags extends ConnectionFlags {
   refreshTokenExpireSeconds?: string;
   dotVersion?: string;
   parallel?: string;
-  wait?: boolean;
-  json?: boolean;
   workflowId?: string;
 }
 
 /** Waits for the result; on a terminal, draws a progress bar from the workflow's `progress` query. */
 async function watch(handle: WorkflowHandle, showBar: boolean): Promise<PurgeResult> {
-  const result = handle.result() as Promise<PurgeResult>;
-  if (!showBar) return result;
+  if (!showBar) return handle.result() as Promise<PurgeResult>;
   const [{ default: cliProgress }, { progressQuery }] = await Promise.all([import('cli-progress'), import('../../temporal/queries.js')]);
   const bar = new cliProgress.SingleBar(
     { format: ' {phase} |{bar}| {value}/{total} rows | {batches} batches | ETA {eta_formatted}', hideCursor: true, stream: process.stderr },
     cliProgress.Presets.shades_classic,
   );
   bar.start(1, 0, { phase: 'starting', batches: 0 });
-  let finished = false;
-  const poll = (async () => {
-    while (!finished) {
-      try {
-        const p = await handle.query(progressQuery);
-        bar.setTotal(Math.max(p.matched ?? 1, p.deleted, 1));
-        bar.update(p.dryRun ? (p.matched ?? 0) : p.deleted, { phase: p.phase, batches: p.batches });
-      } catch {
-        // Between continue-as-new runs a query can miss; the next poll catches up.
-      }
-      await new Promise((r) => setTimeout(r, 300));
-    }
-  })();
   try {
-    const r = await result;
+    const r = await whileRunning<PurgeResult, Progress>(handle, progressQuery, 300, (p) => {
+      bar.setTotal(Math.max(p.matched ?? 1, p.deleted, 1));
+      bar.update(p.dryRun ? (p.matched ?? 0) : p.deleted, { phase: p.phase, batches: p.batches });
+    });
     bar.update(r.dryRun ? (r.matched ?? 0) : r.deleted, { phase: 'done', batches: r.batches });
     return r;
   } finally {
-    finished = true;
-    await poll;
     bar.stop();
   }
 }
