@@ -294,5 +294,3 @@ export function createKeyActivities({ orm, logger, faults, keys }: KeyActivityDe
     },
   };
 }
-
-export type KeyActivities = ReturnType<typeof createKeyActivities>;

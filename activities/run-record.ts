@@ -1,7 +1,6 @@
 import { type Orm, dbFromOrm } from '../src/db/orm.js';
 import { recordJobRun, type JobRunRecord } from '../src/db/run-record.js';
 
-export type { JobRunRecord };
 
 /** The audit record of a non-purge job, in the same table `maint runs` reads (see run-record.ts). */
 export function createAuditActivities({ orm }: { orm: Orm }) {

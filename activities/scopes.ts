@@ -3,8 +3,6 @@ import type { Logger } from '../src/logger.js';
 import { DEFAULT_SCOPES, parseScopesParams, type ScopesResult } from '../src/scopes.js';
 import { checked } from '../src/temporal/failures.js';
 
-export { parseScopesParams };
-
 export function createScopeActivities({ orm, logger }: { orm: Orm; logger: Logger }) {
   const db = dbFromOrm(orm);
   return {

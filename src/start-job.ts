@@ -71,7 +71,7 @@ export function jobWorkflowId(job: string, at: Date = new Date()): string {
 }
 
 /** The fields every start shares, bounded before anything is sent (the audit row's columns are varchar(255)). */
-export function checkStartFields(opts: { taskQueue: string; trigger: string; workflowId?: string }): void {
+function checkStartFields(opts: { taskQueue: string; trigger: string; workflowId?: string }): void {
   checkTaskQueue('taskQueue', opts.taskQueue);
   checkTrigger('trigger', opts.trigger);
   if (opts.workflowId !== undefined) checkWorkflowId('workflowId', opts.workflowId);

@@ -68,7 +68,7 @@ function isManaged(memo: Record<string, unknown> | undefined): boolean {
 }
 
 /** Ids of the schedules on the server that this tool manages. */
-export async function managedScheduleIds(client: Client): Promise<string[]> {
+async function managedScheduleIds(client: Client): Promise<string[]> {
   const ids: string[] = [];
   for await (const s of client.schedule.list()) if (isManaged(s.memo)) ids.push(s.scheduleId);
   return ids;

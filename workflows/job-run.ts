@@ -1,12 +1,12 @@
 import { ActivityFailure, ApplicationFailure, CancellationScope, isCancellation, proxyActivities, sleep, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
-import type { JobRunRecord } from '../activities/run-record.js';
+import type { JobRunRecord } from '../src/db/run-record.js';
 import { notifyOutcome } from './notify.js';
 import { parseField, workflowIdField } from '../src/kernel/validate.js';
 import { checked } from '../src/temporal/failures.js';
 
 /** Where a scheduled run came from, when the schedule is what started it. */
-export function scheduleTrigger(): string | undefined {
+function scheduleTrigger(): string | undefined {
   const byId = workflowInfo()
     .typedSearchAttributes.getAll()
     .find((p) => p.key.name === 'TemporalScheduledById');

@@ -19,7 +19,6 @@ import { type Db } from '../../src/db/query.js';
 import * as runRecord from '../../src/db/run-record.js';
 import type { FinishRunInput, RecordedRun, StartRunInput } from '../../src/db/run-record.js';
 
-export type { FaultHooks, FinishRunInput, RecordedRun, StartRunInput };
 
 export interface PurgeActivityDeps {
   orm: Orm;
@@ -76,7 +75,7 @@ function continuationError(message: string): ApplicationFailure {
 }
 
 /** A stable digest of a job's resolved steps, so a continued run can prove it runs the rules its run started with. */
-export function fingerprintOf(steps: RetentionRule[]): string {
+function fingerprintOf(steps: RetentionRule[]): string {
   return createHash('sha256').update(JSON.stringify(steps)).digest('hex');
 }
 
@@ -282,5 +281,3 @@ export function createPurgeActivities({ orm, purges, logger, faults, metrics, ma
     },
   };
 }
-
-export type PurgeActivities = ReturnType<typeof createPurgeActivities>;

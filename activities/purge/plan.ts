@@ -4,11 +4,10 @@ import { buildMatchSql, buildWalkSql, type Walk } from '../../src/purge/sql.js';
 import type { RetentionRule, StepPlan } from '../../src/purge/types.js';
 import type { Db } from '../../src/db/query.js';
 
-export type { StepPlan };
 
 /** Tables with fewer rows than this are walked in one lane unless more are asked for: lanes cost a little each. */
-export const LANE_MIN_ROWS = 100_000;
-export const DEFAULT_LANES = 2;
+const LANE_MIN_ROWS = 100_000;
+const DEFAULT_LANES = 2;
 const INTEGER_TYPES = new Set(['smallint', 'integer', 'bigint']);
 
 export async function planStep(
@@ -55,7 +54,7 @@ export async function planStep(
 }
 
 /** Above this share of matching rows (on a large table) the key walk beats the timestamp index. */
-export const INDEX_WALK_MAX_SHARE = 0.2;
+const INDEX_WALK_MAX_SHARE = 0.2;
 
 /** The planner's estimate of the rows a rule matches (from statistics: instant, whatever the table's size). */
 export async function estimatedMatches(db: Db, rule: RetentionRule, cutoff: string): Promise<number> {

@@ -36,7 +36,7 @@ export async function resolveTemporal(settings: Settings, flags: ConnectionFlags
 }
 
 /** The `--database-url` flag, else DATABASE_URL, else the database `npm start` recorded. */
-export async function resolveDatabaseUrl(settings: Settings, flag?: string): Promise<string> {
+async function resolveDatabaseUrl(settings: Settings, flag?: string): Promise<string> {
   if (flag) return parseDatabaseUrl(flag, '--database-url');
   const { config } = settings;
   if (config.databaseUrl) return config.databaseUrl;

@@ -94,7 +94,7 @@ function valueAt(raw: unknown, path: Path): unknown {
 }
 
 /** `a.b[0].c`, from a root (`input`, `rules`) and a path below it. */
-export function pathName(root: string, path: Path): string {
+function pathName(root: string, path: Path): string {
   return path.reduce<string>((name, k) => (typeof k === 'number' ? `${name}[${k}]` : name ? `${name}.${String(k)}` : String(k)), root);
 }
 

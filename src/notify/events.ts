@@ -36,7 +36,7 @@ export interface RunRow {
 }
 
 
-export function deletionThresholdOf(config: NotificationsConfig, job: string): number | undefined {
+function deletionThresholdOf(config: NotificationsConfig, job: string): number | undefined {
   return config.deletionThreshold.jobs[job] ?? config.deletionThreshold.default;
 }
 

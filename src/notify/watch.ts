@@ -35,7 +35,7 @@ export async function pausedByFailure(client: Client): Promise<NotificationEvent
  * Runs on the task queue that failed since `since` without writing an audit row (their audited failures are reported
  * by the run itself), as events. Read from Temporal's visibility, so it catches failures before any activity ran.
  */
-export async function failedWithoutAudit(client: Client, orm: Orm, taskQueue: string, since: Date): Promise<NotificationEvent[]> {
+async function failedWithoutAudit(client: Client, orm: Orm, taskQueue: string, since: Date): Promise<NotificationEvent[]> {
   const events: NotificationEvent[] = [];
   const db = dbFromOrm(orm);
   const query = `TaskQueue = '${taskQueue.replace(/'/g, "")}' AND ExecutionStatus = 'Failed' AND CloseTime > '${since.toISOString()}'`;

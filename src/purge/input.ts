@@ -19,7 +19,7 @@ export interface ParsedPurgeInput {
 }
 
 /** Job names: the registry's names and custom rules' names, never free text. */
-export const JOB_NAME = /^[a-z0-9][a-z0-9._-]{0,99}$/;
+const JOB_NAME = /^[a-z0-9][a-z0-9._-]{0,99}$/;
 
 const MAX_LANES = 64;
 const count = whole({ min: 0, max: Number.MAX_SAFE_INTEGER });

@@ -2,7 +2,7 @@ import { ident } from './identifiers.js';
 import type { Condition, RelationCondition, RetentionRule } from './types.js';
 
 
-export const RELATION_OPS = ['referenced', 'not_referenced', 'referenced_row_older'] as const;
+const RELATION_OPS = ['referenced', 'not_referenced', 'referenced_row_older'] as const;
 
 export function isRelationCondition(c: Condition): c is RelationCondition {
   return (RELATION_OPS as readonly string[]).includes(c.op);

@@ -60,7 +60,7 @@ export interface Config {
 }
 
 /** Where a Temporal CLI found or built by `npm start` is cached: under XDG_CACHE_HOME, else ~/.cache. */
-export function temporalCliCacheDir(env: NodeJS.ProcessEnv): string {
+function temporalCliCacheDir(env: NodeJS.ProcessEnv): string {
   return join(variable(env, 'XDG_CACHE_HOME') ?? join(homedir(), '.cache'), 'auth-maintenance', `temporal-cli-v${TEMPORAL_CLI_VERSION}`);
 }
 

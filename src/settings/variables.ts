@@ -8,14 +8,14 @@ export interface Variable {
   /** The default, as the docs say it. */
   default: string;
   meaning: string;
-  /** Read by the Temporal SDK's environment configuration (`@temporalio/envconfig`) rather than by our code. */
+  /** Read by the Temporal SDK's environment configuration (`@temporalio/envconfig`) from its own copy of the environment. */
   temporalSdk?: true;
 }
 
 export const VARIABLES = [
   { name: 'DATABASE_URL', default: 'embedded PostgreSQL', meaning: '`postgres://user:password@host:port/db` of the auth database' },
   { name: 'TEMPORAL_ADDRESS', default: '`127.0.0.1:7233`', meaning: 'Temporal frontend `host:port`; when set, `npm start` uses it and starts no dev server', temporalSdk: true },
-  { name: 'TEMPORAL_NAMESPACE', default: '`default`', meaning: 'Temporal namespace', temporalSdk: true },
+  { name: 'TEMPORAL_NAMESPACE', default: '`default`', meaning: 'Temporal namespace' },
   { name: 'TEMPORAL_TASK_QUEUE', default: '`auth-maintenance`', meaning: 'task queue of the worker' },
   { name: 'TEMPORAL_API_KEY', default: 'unset', meaning: 'API key, sent as a bearer token (never logged); turns TLS on unless `TEMPORAL_TLS=false`', temporalSdk: true },
   { name: 'TEMPORAL_TLS', default: 'unset', meaning: '`true` for TLS with the system\'s roots, `false` to force plaintext', temporalSdk: true },
@@ -24,8 +24,8 @@ export const VARIABLES = [
   { name: 'TEMPORAL_TLS_SERVER_CA_CERT_PATH', default: 'the system\'s roots', meaning: 'CA that signed the server\'s certificate (private CAs)', temporalSdk: true },
   { name: 'TEMPORAL_TLS_SERVER_NAME', default: 'the address\'s host', meaning: 'server name to verify when it differs from the address', temporalSdk: true },
   { name: 'TEMPORAL_GRPC_META_<NAME>', default: 'unset', meaning: 'extra gRPC header `<name>` on every call', temporalSdk: true },
-  { name: 'TEMPORAL_PROFILE', default: '`default`', meaning: 'profile of the Temporal config file to read (an unknown profile is an error naming it)' },
-  { name: 'TEMPORAL_CONFIG_FILE', default: '`~/.config/temporalio/temporal.toml`', meaning: 'the Temporal config file (the one `temporal config set` writes); variables override its profile' },
+  { name: 'TEMPORAL_PROFILE', default: '`default`', meaning: 'profile of the Temporal config file to read (an unknown profile is an error naming it)', temporalSdk: true },
+  { name: 'TEMPORAL_CONFIG_FILE', default: '`~/.config/temporalio/temporal.toml`', meaning: 'the Temporal config file (the one `temporal config set` writes); variables override its profile', temporalSdk: true },
   { name: 'TEMPORAL_PORT', default: '`7233`', meaning: 'port of the dev server `npm start` runs (when `TEMPORAL_ADDRESS` is unset)' },
   { name: 'TEMPORAL_UI_PORT', default: '`8233`', meaning: 'port of the dev server\'s Web UI' },
   { name: 'TEMPORAL_CLI_PATH', default: 'found or built', meaning: 'path of a Temporal CLI v1.5.1 to use' },

@@ -5,7 +5,7 @@ import { InputError } from '../kernel/errors.js';
  * What a bad input becomes in a workflow or an activity: a failure that is not retried (retrying cannot make the
  * input good), with the input's message naming the field. Pure: workflow code uses it too.
  */
-export function failedForGood(err: unknown): unknown {
+function failedForGood(err: unknown): unknown {
   return err instanceof InputError ? ApplicationFailure.nonRetryable(err.message, 'InvalidInput') : err;
 }
 

@@ -1,6 +1,6 @@
 import { ApplicationFailure, CancellationScope, CancelledFailure, continueAsNew, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../../activities/index.js';
-import type { RecordedRun } from '../../activities/purge/index.js';
+import type { RecordedRun } from '../../src/db/run-record.js';
 import { parsePurgeParams } from '../../src/purge/params.js';
 import { parsePurgeInput } from '../../src/purge/input.js';
 import type { Progress, PurgeContinuation, PurgeParams, PurgeResult, RetentionRule, StepPlanSummary } from '../../src/purge/types.js';

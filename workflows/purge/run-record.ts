@@ -1,5 +1,5 @@
 import { ApplicationFailure, CancellationScope, isCancellation, workflowInfo } from '@temporalio/workflow';
-import type { StartRunInput } from '../../activities/purge/index.js';
+import type { StartRunInput } from '../../src/db/run-record.js';
 import type { Progress, PurgeParams, PurgeResult, RetentionRule } from '../../src/purge/types.js';
 import { errorMessage } from '../job-run.js';
 

@@ -35,7 +35,7 @@ const accountChildren = [
   { table: 'oauth_grant', foreignKey: 'user_id' },
 ];
 
-export const VERIFICATION_TOKEN_TYPES = ['email_verification', 'password_reset', 'email_change', 'magic_link', 'phone_verification'];
+const VERIFICATION_TOKEN_TYPES = ['email_verification', 'password_reset', 'email_change', 'magic_link', 'phone_verification'];
 
 /** django-oauth-toolkit's `cleartokens`, in an order that never breaks a foreign key. */
 function oauthSteps(t: { refresh: string; access: string; idToken: string; grant: string; expires: string; revoked: string }): RetentionRule[] {

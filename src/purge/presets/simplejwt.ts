@@ -3,7 +3,7 @@ import type { JobDefinition, RetentionRule } from '../types.js';
 /** djangorestframework-simplejwt's `token_blacklist` tables, as its `flushexpiredtokens` cleans them. */
 
 /** `flushexpiredtokens` of simplejwt 4.x and 5.x: `expires_at <= now`, blacklist rows cascade. */
-export const SIMPLEJWT_FLUSH_STEPS: RetentionRule[] = [
+const SIMPLEJWT_FLUSH_STEPS: RetentionRule[] = [
   {
     table: 'token_blacklist_outstandingtoken',
     primaryKey: 'id',
