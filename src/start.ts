@@ -16,7 +16,7 @@ import { portInUse } from './local/ports.js';
 import { connectClient, temporalAnswers, describeSecurity } from './temporal/connect.js';
 import { ensureSearchAttributes } from './temporal/namespace.js';
 import { describePlan, syncSchedules, type SyncOptions } from '../temporal-schedules/sync.js';
-import type { ScheduleDeclaration } from '../temporal-schedules/declarations.js';
+import type { ScheduleDeclaration } from './catalogue/schedules.js';
 import type { Client } from '@temporalio/client';
 import { startJwksServer } from './keys/server.js';
 import type { KeysRuntime } from './keys/types.js';

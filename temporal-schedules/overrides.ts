@@ -4,7 +4,7 @@ import { InputError, Problems } from '../src/kernel/errors.js';
 import { configIssues, type UnknownField } from '../src/kernel/validate.js';
 import type { Catalogue } from '../src/catalogue/index.js';
 import { jobAction } from '../src/start-job.js';
-import { OVERLAP_POLICIES, type OverlapPolicy, type ScheduleDeclaration } from './declarations.js';
+import { OVERLAP_POLICIES, type OverlapPolicy, type ScheduleDeclaration } from '../src/catalogue/schedules.js';
 
 const DURATION = /^(\d+)(s|m|h|d)$/;
 const SHORTCUTS = ['@yearly', '@annually', '@monthly', '@weekly', '@daily', '@midnight', '@hourly'];

@@ -4,7 +4,7 @@ import type { Catalogue } from '../src/catalogue/index.js';
 import { jobAction } from '../src/start-job.js';
 import { parseDuration } from './overrides.js';
 import { MANAGED_BY } from '../src/temporal/labels.js';
-import type { ScheduleDeclaration } from './declarations.js';
+import type { ScheduleDeclaration } from '../src/catalogue/schedules.js';
 
 export interface CompiledSchedule {
   options: ScheduleOptions;

@@ -1,9 +1,8 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import type { Client, ScheduleDescription } from '@temporalio/client';
-import type { ScheduleDeclaration } from '../temporal-schedules/declarations.js';
+import type { ScheduleDeclaration } from '../src/catalogue/schedules.js';
 import { syncSchedules } from '../temporal-schedules/sync.js';
 import { Catalogue } from '../src/catalogue/index.js';
 import { connectTestClient, createTestDatabase, seedBulk, startTestWorker, uniqueName, until, type TestDatabase, type TestWorker } from './support/env.js';

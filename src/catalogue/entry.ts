@@ -1,5 +1,5 @@
 import type { JobDefinition } from '../purge/types.js';
-import type { ScheduleDefaults } from '../../temporal-schedules/declarations.js';
+import type { ScheduleDefaults } from './schedules.js';
 
 /**
  * The workflow types of the worker's bundle (workflows/index.ts), by name: the catalogue names them as strings, so

@@ -1,11 +1,10 @@
 import { InputError } from '../kernel/errors.js';
 import { BUILT_IN_PURGES } from '../purge/presets/index.js';
 import type { JobDefinition } from '../purge/types.js';
-import type { ScheduleDeclaration } from '../../temporal-schedules/declarations.js';
+import { type ScheduleDeclaration, JOB_SCHEDULES } from './schedules.js';
 import { RUN_FLAGS, type JobEntry, type RunFlag } from './entry.js';
 import { OTHER_JOBS } from './jobs.js';
 import { purgeEntry } from './purges.js';
-import { JOB_SCHEDULES } from './schedules.js';
 
 export { RUN_FLAGS, WORKFLOW_NAMES, type JobEntry, type RunFlag, type RunFlags, type WorkflowName } from './entry.js';
 

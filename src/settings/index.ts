@@ -5,7 +5,7 @@ import { configIssues, type UnknownField } from '../kernel/validate.js';
 import { NOTIFICATIONS_SECTION, type NotificationsConfig } from '../notify/channels.js';
 import { CUSTOM_RULE, customJobs } from '../purge/custom-rules.js';
 import { BUILT_IN_PURGES } from '../purge/presets/index.js';
-import type { ScheduleDeclaration } from '../../temporal-schedules/declarations.js';
+import type { ScheduleDeclaration } from '../catalogue/schedules.js';
 import { effectiveSchedules, SCHEDULE_OVERRIDE } from '../../temporal-schedules/overrides.js';
 import { loadConfigFile } from './config-file.js';
 import { loadConfig, type Config } from './environment.js';

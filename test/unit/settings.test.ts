@@ -39,7 +39,7 @@ describe('the table of variables', () => {
     });
     loadSettings(env);
     // The Temporal SDK reads its own (TEMPORAL_API_KEY, TEMPORAL_TLS*, ...) from a copy of the environment.
-    const ours = VARIABLES.filter((v) => !('temporalSdk' in v)).map((v) => v.name);
+    const ours: string[] = VARIABLES.filter((v) => !('temporalSdk' in v)).map((v) => v.name);
     expect([...read].filter((name) => !ours.includes(name))).toEqual([]);
     expect(ours.filter((name) => !read.has(name))).toEqual([]);
   });

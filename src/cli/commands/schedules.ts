@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { Client, ScheduleHandle } from '@temporalio/client';
 import { InputError } from '../../kernel/errors.js';
-import { OVERLAP_POLICIES, type OverlapPolicy } from '../../../temporal-schedules/declarations.js';
+import { OVERLAP_POLICIES, type OverlapPolicy } from '../../catalogue/schedules.js';
 import { MANAGED_BY } from '../../temporal/labels.js';
 import { parseTaskQueueFlag, parseTimeFlag, resolveTemporal, type ConnectionFlags, type SettingsSource } from '../context.js';
 import { table } from '../../kernel/text.js';
