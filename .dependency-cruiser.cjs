@@ -3,11 +3,11 @@
  *
  *   entry points   src/start.ts, src/worker.ts, src/client.ts, src/healthcheck.ts, src/cli/
  *   settings       src/settings/: the one reader of the environment and the config file
- *   schedules      temporal-schedules/
+ *   schedules      temporal-schedules/: overrides and sync (the declarations are the catalogue's)
  *   catalogue      src/catalogue/, src/start-job.ts: every job as data, and how a start reaches Temporal
  *   workflows      workflows/ (deterministic code)          activities/ (every side effect)
  *   families       src/purge/, src/keys/, src/oidc/, src/notify/, src/health/, src/scopes.ts, src/metrics/,
- *                  src/local/, src/db/, src/temporal/, src/logger.ts: the pure engine and the I/O each family needs
+ *                  src/local/, src/orm/, src/db/, src/temporal/, src/logger.ts: the pure engine and the I/O each family needs
  *   kernel         src/kernel/: errors, validation, time, limits, counts, text
  *
  * A module imports only modules of its own layer or below. Workflow code imports only the Temporal workflow API,

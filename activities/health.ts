@@ -1,4 +1,4 @@
-import { type Orm, dbFromOrm } from '../src/db/orm.js';
+import { type Orm, dbFromOrm } from '../src/orm/index.js';
 import { runsOfLastDay } from '../src/db/run-record.js';
 import type { HealthStats, HealthThresholds } from '../src/health/types.js';
 import { DEFAULT_POLICY } from '../src/keys/policy.js';

@@ -1,5 +1,5 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { type Orm, dbFromOrm } from '../src/db/orm.js';
+import { type Orm, dbFromOrm } from '../src/orm/index.js';
 import { type Db } from '../src/db/query.js';
 import type { Logger } from '../src/logger.js';
 import { kekId, KeyDecryptError } from '../src/keys/crypto.js';

@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import { type Orm, dbFromOrm } from '../src/db/orm.js';
+import { type Orm, dbFromOrm } from '../src/orm/index.js';
 import type { Logger } from '../src/logger.js';
 import { OIDC_DEFAULTS, resolveRefresh, type OidcConfig } from '../src/oidc/providers.js';
 import { type RefreshParams } from '../src/oidc/params.js';

@@ -1,4 +1,4 @@
-import { type Orm, dbFromOrm } from '../src/db/orm.js';
+import { type Orm, dbFromOrm } from '../src/orm/index.js';
 import { recordJobRun, type JobRunRecord } from '../src/db/run-record.js';
 
 

@@ -1,4 +1,4 @@
-import { type Orm, dbFromOrm } from '../src/db/orm.js';
+import { type Orm, dbFromOrm } from '../src/orm/index.js';
 import type { Logger } from '../src/logger.js';
 import { DEFAULT_SCOPES, parseScopesParams, type ScopesResult } from '../src/scopes.js';
 import { checked } from '../src/temporal/failures.js';

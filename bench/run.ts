@@ -8,7 +8,7 @@ import { Command } from 'commander';
 import pg from 'pg';
 import { Client, Connection } from '@temporalio/client';
 import { createLogger } from '../src/logger.js';
-import { migrate, openOrm } from '../src/db/orm.js';
+import { migrate, openOrm } from '../src/orm/index.js';
 import { DEFAULT_SCHEMA, pgConfig } from '../src/db/schema.js';
 import { startDevServer } from '../src/local/dev-server.js';
 import { freePort } from '../src/local/ports.js';

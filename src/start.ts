@@ -4,7 +4,7 @@ import { redactUrl } from './kernel/endpoints.js';
 import { InputError } from './kernel/errors.js';
 import { loadSettings, type Settings } from './settings/index.js';
 import { createLogger, type Logger } from './logger.js';
-import { migrate, openOrm, dbFromOrm } from './db/orm.js';
+import { migrate, openOrm, dbFromOrm } from './orm/index.js';
 import { checkAgainstSchema } from '../activities/purge/schema-check.js';
 import { startDevServer, startDevServerFromSdkDownload, type DevServer } from './local/dev-server.js';
 import { findOrBuildTemporalCli, TEMPORAL_CLI_VERSION } from './local/temporal-cli.js';

@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities, type FaultHooks } from '../activities/index.js';
 import { DatabaseErrorsWithoutValues } from './db/errors.js';
-import type { Orm } from './db/orm.js';
+import type { Orm } from './orm/index.js';
 import type { KeysRuntime } from './keys/types.js';
 import type { Logger } from './logger.js';
 import type { JobMetrics } from './metrics/metrics.js';

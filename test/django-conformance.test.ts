@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Client } from '@temporalio/client';
-import { migrate, openOrm } from '../src/db/orm.js';
+import { migrate, openOrm } from '../src/orm/index.js';
 import { startHandle } from './support/start.js';
 
 import type { PurgeResult } from '../src/purge/types.js';

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { expect, inject, it } from 'vitest';
-import { migrate, openOrm } from '../src/db/orm.js';
+import { migrate, openOrm } from '../src/orm/index.js';
 import { OWN_TABLES } from '../src/db/schema.js';
-import { migrationsList } from '../src/db/migrations/index.js';
-import { dbFromOrm } from '../src/db/orm.js';
+import { migrationsList } from '../src/orm/migrations/index.js';
+import { dbFromOrm } from '../src/orm/index.js';
 import { unexpiredTokenReferences } from '../src/keys/references.js';
 import { createHealthActivities } from '../activities/health.js';
 import { adminQuery, dropDatabase } from './support/db.js';

@@ -1,5 +1,5 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { type Orm, dbFromOrm } from '../../src/db/orm.js';
+import { type Orm, dbFromOrm } from '../../src/orm/index.js';
 import type { Logger } from '../../src/logger.js';
 import { InputError } from '../../src/kernel/errors.js';
 import { applyJobParams } from '../../src/purge/rules.js';

@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { type Orm, dbFromOrm } from '../db/orm.js';
+import { type Orm, dbFromOrm } from '../orm/index.js';
 import { type Db } from '../db/query.js';
 import * as runRecord from '../db/run-record.js';
 import type { Logger } from '../logger.js';

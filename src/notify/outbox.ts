@@ -1,4 +1,4 @@
-import { type Orm, dbFromOrm } from '../db/orm.js';
+import { type Orm, dbFromOrm } from '../orm/index.js';
 import type { Logger } from '../logger.js';
 import type { Channel, NotificationsConfig } from './channels.js';
 import type { NotificationEvent } from './events.js';

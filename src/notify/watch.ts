@@ -1,6 +1,6 @@
 import { ScheduleNotFoundError, type Client } from '@temporalio/client';
 import type { Logger } from '../logger.js';
-import { type Orm, dbFromOrm } from '../db/orm.js';
+import { type Orm, dbFromOrm } from '../orm/index.js';
 import { isAudited } from '../db/run-record.js';
 import { MAINT_JOB, MANAGED_BY } from '../temporal/labels.js';
 import { PAUSED_BY_FAILURE, schedulePausedEvent, unauditedFailureEvent, type NotificationEvent } from './events.js';

@@ -3,7 +3,7 @@ import { Client, Connection } from '@temporalio/client';
 import { Runtime, DefaultLogger, type Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
 import pg from 'pg';
-import { openOrm, type Orm } from '../../src/db/orm.js';
+import { openOrm, type Orm } from '../../src/orm/index.js';
 import { DEFAULT_SCHEMA, pgConfig } from '../../src/db/schema.js';
 import { createLogger, type Logger } from '../../src/logger.js';
 import { createWorker } from '../../src/worker.js';

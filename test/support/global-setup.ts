@@ -2,7 +2,7 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { migrate, openOrm } from '../../src/db/orm.js';
+import { migrate, openOrm } from '../../src/orm/index.js';
 import { createLogger } from '../../src/logger.js';
 import { startDevServer } from '../../src/local/dev-server.js';
 import { freePort } from '../../src/local/ports.js';

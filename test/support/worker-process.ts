@@ -5,7 +5,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { Runtime, DefaultLogger } from '@temporalio/worker';
 import type { FaultHooks } from '../../activities/index.js';
-import { openOrm } from '../../src/db/orm.js';
+import { openOrm } from '../../src/orm/index.js';
 import { parseKek } from '../../src/keys/policy.js';
 import { createLogger } from '../../src/logger.js';
 import { createWorker } from '../../src/worker.js';

@@ -1,5 +1,5 @@
 import { Migration } from '@mikro-orm/migrations';
-import { NATIVE_TABLES, type TablePlacement } from '../schema.js';
+import { NATIVE_TABLES, type TablePlacement } from '../../db/schema.js';
 
 /**
  * The earlier migrations create every table unqualified, so on a fresh database they land in our schema (first

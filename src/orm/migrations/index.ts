@@ -1,5 +1,5 @@
 import type { MigrationObject } from '@mikro-orm/core';
-import type { TablePlacement } from '../schema.js';
+import type { TablePlacement } from '../../db/schema.js';
 import { Migration20261122000000_initial } from './Migration20261122000000_initial.js';
 import { Migration20261122010000_keys } from './Migration20261122010000_keys.js';
 import { Migration20261122020000_retention } from './Migration20261122020000_retention.js';

@@ -2,9 +2,9 @@ import { MikroORM, type Options } from '@mikro-orm/postgresql';
 import { Migrator } from '@mikro-orm/migrations';
 import { entities } from './entities.js';
 import { migrationsList } from './migrations/index.js';
-import { replaceAt, scanPlaceholders } from './placeholders.js';
-import type { Db } from './query.js';
-import { DEFAULT_SCHEMA, OWN_TABLES, searchPathOption, type TablePlacement } from './schema.js';
+import { replaceAt, scanPlaceholders } from '../db/placeholders.js';
+import type { Db } from '../db/query.js';
+import { DEFAULT_SCHEMA, OWN_TABLES, searchPathOption, type TablePlacement } from '../db/schema.js';
 
 export type Orm = MikroORM;
 
