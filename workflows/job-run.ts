@@ -40,8 +40,8 @@ export async function sleepUntil(at: string | number, summary: string): Promise<
   if (ms > 0) await sleep(ms, { summary });
 }
 
-/** The audit row of a non-purge job; the run id is the chain's first run id, as for purges. */
-export async function audit(r: Omit<JobRunRecord, 'runId' | 'workflowId' | 'finishedAt'>): Promise<void> {
+/** Writes the run record (the audit row) of a non-purge job, then notifies; the run id is the chain's first run id, as for purges. */
+export async function recordRun(r: Omit<JobRunRecord, 'runId' | 'workflowId' | 'finishedAt'>): Promise<void> {
   const info = workflowInfo();
   await short.recordJobRun({ ...r, runId: info.firstExecutionRunId, workflowId: info.workflowId, finishedAt: new Date().toISOString() });
   await notifyOutcome(info.firstExecutionRunId);
@@ -71,13 +71,13 @@ export async function runJob<T>(
     outcome = await body();
   } catch (err) {
     const status = isCancellation(err) ? 'cancelled' : 'failed';
-    await CancellationScope.nonCancellable(() => audit({ ...base, status, matched: null, deleted: 0, counts: {}, error: errorMessage(err) }));
+    await CancellationScope.nonCancellable(() => recordRun({ ...base, status, matched: null, deleted: 0, counts: {}, error: errorMessage(err) }));
     if (isCancellation(err)) throw err;
     const cause = causeOf(err);
     const type = cause instanceof ApplicationFailure ? (cause.type ?? 'JobFailed') : 'JobFailed';
     throw ApplicationFailure.nonRetryable(errorMessage(err), type);
   }
-  await audit({ ...base, status: 'completed', matched: outcome.matched, deleted: outcome.deleted, counts: outcome.counts, error: outcome.problem ?? null });
+  await recordRun({ ...base, status: 'completed', matched: outcome.matched, deleted: outcome.deleted, counts: outcome.counts, error: outcome.problem ?? null });
   return outcome.result;
 }
 

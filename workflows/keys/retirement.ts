@@ -3,7 +3,7 @@ import { retirementProgressQuery } from '../../src/temporal/queries.js';
 import type { Activities } from '../../activities/index.js';
 import type { RetirementInput, RetirementProgress, RetirementResult, StepOutcome } from '../../src/keys/types.js';
 import { parseRetirementInput } from '../../src/keys/inputs.js';
-import { audit, parseInput, sleepUntil } from '../job-run.js';
+import { recordRun, parseInput, sleepUntil } from '../job-run.js';
 
 /**
  * The rest of a replaced key's life, started (and abandoned) by the rotation that replaced it:
@@ -44,7 +44,7 @@ export async function signingKeyRetirement(raw: RetirementInput): Promise<Retire
   progress.step = 'deleted';
   progress.waitingUntil = null;
   setCurrentDetails(`**deleted** ${input.kid}`);
-  await audit({
+  await recordRun({
     job: 'key-retirement',
     parameters: { ...input },
     trigger: 'key-rotation',

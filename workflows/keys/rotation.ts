@@ -14,7 +14,7 @@ import type { Activities } from '../../activities/index.js';
 import type { ResolvedRotation } from '../../activities/keys.js';
 import type { RotationInput, RotationProgress, RotationResult, RotationStep } from '../../src/keys/types.js';
 import { parseRotationInput } from '../../src/keys/inputs.js';
-import { audit, short, errorMessage, parseInput, sleepUntil, triggerOf } from '../job-run.js';
+import { recordRun, short, errorMessage, parseInput, sleepUntil, triggerOf } from '../job-run.js';
 import { rotationProgressQuery } from '../../src/temporal/queries.js';
 import { signingKeyRetirement } from './retirement.js';
 
@@ -56,7 +56,7 @@ export async function keyRotation(raw: RotationInput): Promise<RotationResult> {
   let policy: ResolvedRotation | undefined;
   const record = (status: 'completed' | 'failed' | 'cancelled', error?: string) =>
     CancellationScope.nonCancellable(() =>
-      audit({
+      recordRun({
         job: 'key-rotation',
         parameters: policy ? { ...policy } : { ...input.params },
         trigger,
