@@ -15,6 +15,8 @@ export interface DevServerOptions {
   dbFile?: string;
   namespace?: string;
   searchAttributes?: Record<string, string>;
+  /** `--dynamic-config-value` settings, e.g. to make the dev server behave as a production server does. */
+  dynamicConfig?: Record<string, unknown>;
   logger: Logger;
   startTimeoutMs?: number;
 }
@@ -62,6 +64,7 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   }
   if (opts.namespace && opts.namespace !== 'default') args.push('--namespace', opts.namespace);
   for (const [k, v] of Object.entries(opts.searchAttributes ?? {})) args.push('--search-attribute', `${k}=${v}`);
+  for (const [k, v] of Object.entries(opts.dynamicConfig ?? {})) args.push('--dynamic-config-value', `${k}=${JSON.stringify(v)}`);
 
   // The server writes every workflow input into its SQLite file: created 0600 (the child inherits the umask).
   const umask = process.umask(0o077);
