@@ -5,7 +5,7 @@ import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import { BUILT_IN } from '../src/catalogue/index.js';
 import { startDevServer, type DevServer } from '../src/local/dev-server.js';
 import { freePort } from '../src/local/ports.js';
-import { createTestDatabase, testLogger, uniqueName, type TestDatabase } from './support/env.js';
+import { createTestDatabase, testLogger, uniqueName, until, type TestDatabase } from './support/env.js';
 
 // The image's process on a server that has never seen this tool: `node bin/start.mjs --external` (the Dockerfile's
 // CMD) against a Temporal server started fresh here, and `node bin/healthcheck.mjs` (its HEALTHCHECK), both running
@@ -84,9 +84,15 @@ it("the worker's first start on a fresh server registers the search attributes a
   const synced = JSON.parse(output.split('\n').find((l) => l.includes('"msg":"schedules synced"'))!);
   const declared = BUILT_IN.schedules().filter((d) => d.enabledByDefault !== false).map((d) => d.id).sort();
   expect(synced.schedules.filter((s: string) => s.startsWith('create')).length).toBe(declared.length);
-  const onServer: string[] = [];
-  for await (const s of client.schedule.list()) onServer.push(s.scheduleId);
-  expect(onServer.sort()).toEqual(declared);
+  // Each exists (describe reads the schedule itself) ...
+  for (const id of declared) expect((await client.schedule.getHandle(id).describe()).scheduleId).toBe(id);
+  // ... and no other: the list comes from visibility, which catches up within moments.
+  const listed = await until(async () => {
+    const ids: string[] = [];
+    for await (const s of client.schedule.list()) ids.push(s.scheduleId);
+    return ids.length >= declared.length && ids;
+  }, 'every schedule listed', 30_000);
+  expect(listed.sort()).toEqual(declared);
 });
 
 it("the image's health check (node bin/healthcheck.mjs, compiled code): exit 0 while the worker polls, non-zero once it stopped", async () => {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, realpathSync } from 'node:fs';
-import { chmod, chown, cp, lstat, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, chown, cp, lstat, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { InputError } from '../errors.js';
@@ -79,6 +79,19 @@ async function ensureRootOwnedDir(dir: string, mode: number): Promise<void> {
   await chmod(dir, mode);
 }
 
+/** Every directory 0755, every file readable by all and executable by all where its owner may run it: whatever umask npm installed under. */
+async function openToAll(dir: string): Promise<void> {
+  await chmod(dir, 0o755);
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) await openToAll(path);
+    else if (entry.isFile()) {
+      const { mode } = await lstat(path);
+      await chmod(path, (mode & 0o777) | 0o444 | (mode & 0o100 ? 0o111 : 0));
+    }
+  }
+}
+
 /**
  * Where `user` can run the binaries from: where the package put them if it can reach them, else a copy in
  * SHARED_BINARIES_DIR (made once per package version, renamed into place so a killed copy leaves nothing half-made).
@@ -93,7 +106,7 @@ export async function reachableBinaries(bins: PackagedBinaries, user: RunAs | un
       const scratch = `${copy}.tmp-${process.pid}`;
       await rm(scratch, { recursive: true, force: true });
       await cp(bins.root, scratch, { recursive: true, verbatimSymlinks: true, preserveTimestamps: true });
-      await chmod(scratch, 0o755);
+      await openToAll(scratch);
       await rename(scratch, copy).catch(async (err: NodeJS.ErrnoException) => {
         await rm(scratch, { recursive: true, force: true });
         // Another start copied them meanwhile.
