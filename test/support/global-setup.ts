@@ -32,7 +32,8 @@ declare module 'vitest' {
 export default async function setup(project: TestProject) {
   const logger = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'warn' });
   const scratch = await mkdtemp(join(tmpdir(), 'auth-maintenance-test-'));
-  // The embedded server runs as the postgres user when tests run as root: it must reach its data dir.
+  // The embedded server runs as the postgres user when tests run as root: it must reach its data dir (where a
+  // directory above is private, as under a TMPDIR in root's home, its data goes elsewhere: src/local/postgres-access.ts).
   await chmod(scratch, 0o755);
   const stops: Array<() => Promise<unknown>> = [];
 
@@ -41,6 +42,7 @@ export default async function setup(project: TestProject) {
   } catch (err) {
     // Setup failed half way: stop what did start, or it outlives the run.
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
+    await rm(scratch, { recursive: true, force: true });
     throw err;
   }
 }
