@@ -5,7 +5,7 @@ import type { TestProject } from 'vitest/node';
 import { migrate, openOrm } from '../../src/db/orm.js';
 import { createLogger } from '../../src/logger.js';
 import { startDevServer } from '../../src/local/dev-server.js';
-import { freePort } from '../../src/local/ports.js';
+import { freePort, freePorts } from '../../src/local/ports.js';
 import { ensureDatabase, startEmbeddedPostgres } from '../../src/local/postgres.js';
 import { findOrBuildTemporalCli } from '../../src/local/temporal-cli.js';
 import { bundleWorkflows } from '../../src/worker.js';
@@ -52,7 +52,7 @@ async function startAll(project: TestProject, logger: ReturnType<typeof createLo
   await ensureBuilt();
   const cli = await findOrBuildTemporalCli({ explicitPath: process.env.TEMPORAL_CLI_PATH, logger });
   if (!cli) throw new Error('the tests need the Temporal CLI: set TEMPORAL_CLI_PATH or install Go');
-  const server = await startDevServer({ cliPath: cli.path, port: await freePort(), uiPort: await freePort(), logger });
+  const server = await startDevServerOnFreePorts(cli.path, logger);
   stops.push(() => server.stop());
   const connection = await Connection.connect({ address: server.address });
   await ensureSearchAttributes(connection, 'default');
@@ -87,6 +87,23 @@ async function startAll(project: TestProject, logger: ReturnType<typeof createLo
     for (const stop of stops.reverse()) await stop().catch((err) => console.error('teardown:', err));
     await rm(scratch, { recursive: true, force: true });
   };
+}
+
+/**
+ * The dev server on ports free a moment ago. It also takes random ports of its own (HTTP API, metrics,
+ * membership), and other processes on the machine start servers too: a start that lost a port race is tried
+ * again on fresh ports rather than failing the whole run.
+ */
+async function startDevServerOnFreePorts(cliPath: string, logger: ReturnType<typeof createLogger>) {
+  for (let attempt = 1; ; attempt++) {
+    const [port, uiPort] = await freePorts(2);
+    try {
+      return await startDevServer({ cliPath, port: port!, uiPort: uiPort!, logger });
+    } catch (err) {
+      if (attempt >= 3) throw err;
+      logger.warn({ err, attempt }, 'the Temporal dev server did not start; trying again on other ports');
+    }
+  }
 }
 
 export function withDatabase(url: string, database: string): string {
