@@ -19,6 +19,8 @@ interface RotateFlags extends ConnectionFlags {
 async function withPool<T>(databaseUrl: string | undefined, fn: (pool: pg.Pool) => Promise<T>): Promise<T> {
   const { default: pg } = await import('pg');
   const pool = new pg.Pool(pgConfig(await resolveDatabaseUrl(databaseUrl), { max: 2 }));
+  // An idle connection the server closes fails the next query, never the process (an unhandled 'error').
+  pool.on('error', () => undefined);
   try {
     return await fn(pool);
   } finally {
@@ -129,6 +131,8 @@ export function registerKeys(program: Command): void {
       const cacheSeconds = flags.cacheSeconds ?? loadKeyPolicy().jwksCacheSeconds;
       const pool = new pg.Pool(pgConfig(await resolveDatabaseUrl(flags.databaseUrl), { max: 4 }));
       const logger = createLogger({ level: process.env.LOG_LEVEL || 'info', format: process.stdout.isTTY ? 'pretty' : 'json' });
+      // A long-running server: an idle connection the database closes is logged, and the pool opens another.
+      pool.on('error', (err) => logger.warn({ err: err.message }, 'database connection closed'));
       const server = await startJwksServer({ db: dbFromPool(pool), port, host: flags.host, cacheSeconds, logger });
       process.stdout.write(`serving ${server.url} (Cache-Control max-age=${cacheSeconds}); Ctrl-C stops\n`);
       await new Promise<void>((resolve) => {
