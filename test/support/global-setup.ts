@@ -5,7 +5,7 @@ import type { TestProject } from 'vitest/node';
 import { migrate, openOrm } from '../../src/orm/index.js';
 import { createLogger } from '../../src/logger.js';
 import { startDevServer } from '../../src/local/dev-server.js';
-import { freePort } from '../../src/local/ports.js';
+import { freePort, freePorts } from '../../src/local/ports.js';
 import { ensureDatabase, startEmbeddedPostgres } from '../../src/local/postgres.js';
 import { findOrBuildTemporalCli } from '../../src/local/temporal-cli.js';
 import { loadConfig } from '../../src/settings/environment.js';
@@ -33,7 +33,8 @@ declare module 'vitest' {
 export default async function setup(project: TestProject) {
   const logger = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'warn' });
   const scratch = await mkdtemp(join(tmpdir(), 'auth-maintenance-test-'));
-  // The embedded server runs as the postgres user when tests run as root: it must reach its data dir.
+  // The embedded server runs as the postgres user when tests run as root: it must reach its data dir (where a
+  // directory above is private, as under a TMPDIR in root's home, its data goes elsewhere: src/local/postgres-access.ts).
   await chmod(scratch, 0o755);
   const stops: Array<() => Promise<unknown>> = [];
 
@@ -42,6 +43,7 @@ export default async function setup(project: TestProject) {
   } catch (err) {
     // Setup failed half way: stop what did start, or it outlives the run.
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
+    await rm(scratch, { recursive: true, force: true });
     throw err;
   }
 }
@@ -52,7 +54,7 @@ async function startAll(project: TestProject, logger: ReturnType<typeof createLo
   const { temporalCliPath, temporalCliSearch } = loadConfig(process.env);
   const cli = await findOrBuildTemporalCli({ explicitPath: temporalCliPath, ...temporalCliSearch, logger });
   if (!cli) throw new Error('the tests need the Temporal CLI: set TEMPORAL_CLI_PATH or install Go');
-  const server = await startDevServer({ cliPath: cli.path, port: await freePort(), uiPort: await freePort(), logger });
+  const server = await startDevServerOnFreePorts(cli.path, logger);
   stops.push(() => server.stop());
   const connection = await Connection.connect({ address: server.address });
   await ensureSearchAttributes(connection, 'default');
@@ -60,7 +62,7 @@ async function startAll(project: TestProject, logger: ReturnType<typeof createLo
 
   let adminDbUrl = process.env.DATABASE_URL;
   if (!adminDbUrl) {
-    const db = await startEmbeddedPostgres({ dir: join(scratch, 'postgres'), port: await freePort(), logger, persistent: false });
+    const db = await startEmbeddedPostgres({ dir: join(scratch, 'postgres'), port: await freePort(), logger, env: process.env, persistent: false });
     stops.push(() => db.stop());
     adminDbUrl = db.serverUrl('postgres');
   }
@@ -87,6 +89,23 @@ async function startAll(project: TestProject, logger: ReturnType<typeof createLo
     for (const stop of stops.reverse()) await stop().catch((err) => console.error('teardown:', err));
     await rm(scratch, { recursive: true, force: true });
   };
+}
+
+/**
+ * The dev server on ports free a moment ago. It also takes random ports of its own (HTTP API, metrics,
+ * membership), and other processes on the machine start servers too: a start that lost a port race is tried
+ * again on fresh ports rather than failing the whole run.
+ */
+async function startDevServerOnFreePorts(cliPath: string, logger: ReturnType<typeof createLogger>) {
+  for (let attempt = 1; ; attempt++) {
+    const [port, uiPort] = await freePorts(2);
+    try {
+      return await startDevServer({ cliPath, port: port!, uiPort: uiPort!, logger });
+    } catch (err) {
+      if (attempt >= 3) throw err;
+      logger.warn({ err, attempt }, 'the Temporal dev server did not start; trying again on other ports');
+    }
+  }
 }
 
 export function withDatabase(url: string, database: string): string {

@@ -106,6 +106,8 @@ export function registerKeys(program: Command, settings: SettingsSource): void {
       const cacheSeconds = flags.cacheSeconds ?? config.keyPolicy.jwksCacheSeconds;
       const pool = new pg.Pool(await commandDatabase(await settings(), flags.databaseUrl, 4));
       const logger = createLogger({ level: config.logLevel, format: process.stdout.isTTY ? 'pretty' : 'json' });
+      // A long-running server: an idle connection the database closes is logged, and the pool opens another.
+      pool.on('error', (err) => logger.warn({ err: err.message }, 'database connection closed'));
       const server = await startJwksServer({ db: dbFromPool(pool), port, host: flags.host, cacheSeconds, logger });
       process.stdout.write(`serving ${server.url} (Cache-Control max-age=${cacheSeconds}); Ctrl-C stops\n`);
       await new Promise<void>((resolve) => {
