@@ -16,16 +16,17 @@ import { startEmbeddedPostgres } from '../src/local/postgres.js';
 import { findOrBuildTemporalCli } from '../src/local/temporal-cli.js';
 import { loadConfig } from '../src/settings/environment.js';
 import { ensureSearchAttributes } from '../src/temporal/namespace.js';
-import { startHandle } from '../test/support/start.js';
-
 import { Catalogue } from '../src/catalogue/index.js';
+import { startJob, type StartJobRequest } from '../src/start-job.js';
 import type { PurgeResult } from '../src/purge/types.js';
 import { seedTokens } from './seed.js';
 import { SHAPES, type Shape } from './shapes.js';
 import type { Latency } from './stats.js';
 import { startAndMemoryReport, workerCommand } from './cli-start.js';
 
-const SCHEDULES = new Catalogue().schedules();
+const CATALOGUE = new Catalogue();
+const SCHEDULES = CATALOGUE.schedules();
+const startHandle = async (client: Client, request: StartJobRequest) => (await startJob(client, request, CATALOGUE)).handle;
 
 const program = new Command('bench')
   .option('--rows <n>', 'tokens in the first size (the second is 4x)', (v) => Number(v), 1_000_000)
