@@ -1,12 +1,11 @@
-import type { Orm } from '../src/db/orm.js';
-import { dbFromOrm } from '../src/db/query.js';
+import { type Orm, dbFromOrm } from '../src/orm/index.js';
 import { runsOfLastDay } from '../src/db/run-record.js';
 import type { HealthStats, HealthThresholds } from '../src/health/types.js';
 import { DEFAULT_POLICY } from '../src/keys/policy.js';
 import type { KeyPolicy } from '../src/keys/types.js';
 import { DEFAULT_SCOPES } from '../src/scopes.js';
+import { toNumber } from '../src/kernel/counts.js';
 
-const n = (v: unknown) => Number(v ?? 0);
 
 export function createHealthActivities({ orm, keys }: { orm: Orm; keys?: { policy: KeyPolicy } }) {
   const db = dbFromOrm(orm);
@@ -31,7 +30,7 @@ export function createHealthActivities({ orm, keys }: { orm: Orm; keys?: { polic
            FROM outstanding_token t LEFT JOIN blacklisted_token b ON b.token_id = t.id`,
       );
       const states = await q<{ state: string; n: number }>(`SELECT state, count(*)::int AS n FROM signing_key GROUP BY state`);
-      const count = (s: string) => n(states.find((r) => r.state === s)?.n);
+      const count = (s: string) => toNumber(states.find((r) => r.state === s)?.n);
       const [active] = await q<{ kid: string; alg: string; activated_at: string; age: number }>(
         `SELECT kid, alg, activated_at, extract(epoch FROM now() - activated_at)::float8 AS age FROM signing_key WHERE state = 'active'`,
       );
@@ -41,7 +40,7 @@ export function createHealthActivities({ orm, keys }: { orm: Orm; keys?: { polic
       const providers = await q<{ name: string; last_error: string | null }>(`SELECT name, last_error FROM oidc_provider ORDER BY name`);
       const stats: HealthStats = {
         generatedAt: new Date(tokens!.now as string).toISOString(),
-        tokens: { total: n(tokens!.total), active: n(tokens!.active), expired: n(tokens!.expired), revoked: n(tokens!.revoked) },
+        tokens: { total: toNumber(tokens!.total), active: toNumber(tokens!.active), expired: toNumber(tokens!.expired), revoked: toNumber(tokens!.revoked) },
         keys: {
           active: count('active'),
           published: count('published'),
@@ -50,13 +49,13 @@ export function createHealthActivities({ orm, keys }: { orm: Orm; keys?: { polic
           activeKid: active?.kid ?? null,
           activeAlg: active?.alg ?? null,
           activeSince: active ? new Date(active.activated_at).toISOString() : null,
-          activeAgeSeconds: active ? Math.round(n(active.age)) : null,
+          activeAgeSeconds: active ? Math.round(toNumber(active.age)) : null,
         },
         last24h: {
-          tokensCreated: n(tokens!.created_24h),
-          tokensRevoked: n(tokens!.revoked_24h),
-          keysActivated: n(activated?.n),
-          runs: Object.fromEntries(runs.map((r) => [r.status, n(r.n)])),
+          tokensCreated: toNumber(tokens!.created_24h),
+          tokensRevoked: toNumber(tokens!.revoked_24h),
+          keysActivated: toNumber(activated?.n),
+          runs: Object.fromEntries(runs.map((r) => [r.status, toNumber(r.n)])),
           failedJobs: runs.find((r) => r.status === 'failed')?.jobs ?? [],
         },
         scopes: { missing: DEFAULT_SCOPES.map((s) => s.name).filter((name) => !scopes.some((r) => r.name === name)) },

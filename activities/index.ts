@@ -1,15 +1,15 @@
-import type { OidcConfig } from '../src/oidc/config.js';
-import { createAuditActivities } from './audit.js';
+import type { OidcConfig } from '../src/oidc/providers.js';
+import { createAuditActivities } from './run-record.js';
 import { createHealthActivities } from './health.js';
-import { createKeyActivities, type KeysRuntime } from './keys.js';
+import { createKeyActivities } from './keys.js';
+import type { KeysRuntime } from '../src/keys/types.js';
 import { createNotifyActivities } from './notify.js';
 import type { Notifier } from '../src/notify/outbox.js';
 import { createOidcActivities } from './oidc.js';
-import { createPurgeActivities, type PurgeActivityDeps } from './purge.js';
+import { createPurgeActivities, type PurgeActivityDeps } from './purge/index.js';
 import { createScopeActivities } from './scopes.js';
 
 export type { FaultHooks } from './faults.js';
-export type { KeysRuntime } from './keys.js';
 
 export interface ActivityDeps extends PurgeActivityDeps {
   /** The key-encryption key and lifecycle defaults; key rotation fails clearly without a KEK. */

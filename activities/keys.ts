@@ -1,23 +1,16 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import type { Orm } from '../src/db/orm.js';
-import { dbFromOrm, type Db } from '../src/db/query.js';
+import { type Orm, dbFromOrm } from '../src/orm/index.js';
+import { type Db } from '../src/db/query.js';
 import type { Logger } from '../src/logger.js';
-import { InputError } from '../src/config.js';
 import { kekId, KeyDecryptError } from '../src/keys/crypto.js';
 import { decideRotation } from '../src/keys/decide.js';
 import { generateSealedKeypair, signWithSealedKey, verifyWithJwks } from '../src/keys/keypair.js';
-import { parseCleanupParams, resolvePolicy } from '../src/keys/policy.js';
+import { DEFAULT_POLICY, parseCleanupParams, resolvePolicy } from '../src/keys/policy.js';
+import { checked } from '../src/temporal/failures.js';
 import { unexpiredTokenReferences } from '../src/keys/references.js';
 import { loadJwks } from '../src/keys/store.js';
-import type { KeyAlg, KeyPolicy, KeyState, RotationParams, RotationPlan, StepOutcome, SweepResult } from '../src/keys/types.js';
+import type { KeyAlg, KeyPolicy, KeysRuntime, KeyState, RotationParams, RotationPlan, StepOutcome, SweepResult } from '../src/keys/types.js';
 import type { FaultHooks, KeyStep } from './faults.js';
-
-/** What the key activities need besides the database: the key-encryption key and this deployment's defaults. */
-export interface KeysRuntime {
-  /** MAINT_KEK; without it nothing that touches a private key runs (the failure says so). */
-  kek?: Buffer;
-  policy: KeyPolicy;
-}
 
 export interface KeyActivityDeps {
   orm: Orm;
@@ -29,11 +22,6 @@ export interface KeyActivityDeps {
 export type ResolvedRotation = KeyPolicy & { force: boolean };
 
 const iso = (v: unknown): string => new Date(v as string).toISOString();
-
-function invalid(err: unknown): never {
-  if (err instanceof InputError) throw ApplicationFailure.nonRetryable(err.message, 'InvalidInput');
-  throw err;
-}
 
 function keyLost(kid: string, state: string | undefined, step: string): never {
   throw ApplicationFailure.nonRetryable(`cannot ${step} ${kid}: it is ${state ?? 'missing'}`, 'KeyStateConflict');
@@ -63,11 +51,7 @@ export function createKeyActivities({ orm, logger, faults, keys }: KeyActivityDe
     /** Parameters over the worker's defaults, validated; recorded in the history as the policy of this rotation. */
     async resolveRotation(input: { params?: RotationParams }): Promise<ResolvedRotation> {
       kek();
-      try {
-        return resolvePolicy(input.params ?? {}, keys!.policy);
-      } catch (err) {
-        invalid(err);
-      }
+      return checked(() => resolvePolicy(input.params ?? {}, keys!.policy));
     },
 
     /** Whether to rotate now, from the keys as they are (pure rules in src/keys/decide.ts). */
@@ -257,12 +241,8 @@ export function createKeyActivities({ orm, logger, faults, keys }: KeyActivityDe
 
     /** Validates keypair-cleanup parameters over the worker's retention default. */
     async resolveCleanup(input: { params?: unknown }): Promise<{ dryRun: boolean; retentionSeconds: number }> {
-      try {
-        const p = parseCleanupParams(input.params);
-        return { dryRun: p.dryRun, retentionSeconds: p.retentionSeconds ?? keys?.policy.retentionSeconds ?? 180 * 86_400 };
-      } catch (err) {
-        invalid(err);
-      }
+      const p = checked(() => parseCleanupParams(input.params));
+      return { dryRun: p.dryRun, retentionSeconds: p.retentionSeconds ?? keys?.policy.retentionSeconds ?? DEFAULT_POLICY.retentionSeconds };
     },
 
     /**
@@ -314,5 +294,3 @@ export function createKeyActivities({ orm, logger, faults, keys }: KeyActivityDe
     },
   };
 }
-
-export type KeyActivities = ReturnType<typeof createKeyActivities>;

@@ -1,6 +1,5 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import type { Orm } from '../src/db/orm.js';
-import { dbFromOrm } from '../src/db/query.js';
+import { type Orm, dbFromOrm } from '../src/orm/index.js';
 import { firstRunStartedAt, loadRunOutcome } from '../src/db/run-record.js';
 import type { Logger } from '../src/logger.js';
 import { assessHealth } from '../src/health/assess.js';

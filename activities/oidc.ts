@@ -1,11 +1,11 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import type { Orm } from '../src/db/orm.js';
-import { dbFromOrm } from '../src/db/query.js';
+import { type Orm, dbFromOrm } from '../src/orm/index.js';
 import type { Logger } from '../src/logger.js';
-import { InputError } from '../src/config.js';
-import { OIDC_DEFAULTS, resolveRefresh, type OidcConfig, type RefreshParams } from '../src/oidc/config.js';
+import { OIDC_DEFAULTS, resolveRefresh, type OidcConfig } from '../src/oidc/providers.js';
+import { type RefreshParams } from '../src/oidc/params.js';
 import { fetchJwks, JwksFetchError } from '../src/oidc/fetch.js';
 import type { ProviderPlan, ProviderRefresh, ResolvedRefresh } from '../src/oidc/types.js';
+import { checked } from '../src/temporal/failures.js';
 
 export interface OidcActivityDeps {
   orm: Orm;
@@ -24,13 +24,7 @@ export function createOidcActivities({ orm, logger, oidc }: OidcActivityDeps) {
      * their rows are created or re-pointed so the cache follows the configuration.
      */
     async resolveOidcRefresh(input: { params?: RefreshParams }): Promise<ResolvedRefresh> {
-      let resolved: OidcConfig;
-      try {
-        resolved = resolveRefresh(input.params ?? {}, config);
-      } catch (err) {
-        if (err instanceof InputError) throw ApplicationFailure.nonRetryable(err.message, 'InvalidInput');
-        throw err;
-      }
+      const resolved = checked(() => resolveRefresh(input.params ?? {}, config));
       const providers: ProviderPlan[] = [];
       for (const p of resolved.providers) {
         // A changed URI invalidates the validator of the old one.

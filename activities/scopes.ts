@@ -1,11 +1,7 @@
-import { ApplicationFailure } from '@temporalio/activity';
-import type { Orm } from '../src/db/orm.js';
-import { dbFromOrm } from '../src/db/query.js';
+import { type Orm, dbFromOrm } from '../src/orm/index.js';
 import type { Logger } from '../src/logger.js';
-import { InputError } from '../src/config.js';
 import { DEFAULT_SCOPES, parseScopesParams, type ScopesResult } from '../src/scopes.js';
-
-export { parseScopesParams };
+import { checked } from '../src/temporal/failures.js';
 
 export function createScopeActivities({ orm, logger }: { orm: Orm; logger: Logger }) {
   const db = dbFromOrm(orm);
@@ -15,13 +11,7 @@ export function createScopeActivities({ orm, logger }: { orm: Orm; logger: Logge
      * may have edited) are left alone; concurrent runs cannot create a scope twice (primary key + DO NOTHING).
      */
     async ensureDefaultScopes(input: { params?: unknown }): Promise<ScopesResult> {
-      let dryRun: boolean;
-      try {
-        dryRun = parseScopesParams(input.params).dryRun;
-      } catch (err) {
-        if (err instanceof InputError) throw ApplicationFailure.nonRetryable(err.message, 'InvalidInput');
-        throw err;
-      }
+      const { dryRun } = checked(() => parseScopesParams(input.params));
       const names = DEFAULT_SCOPES.map((s) => s.name);
       let created: string[];
       if (dryRun) {

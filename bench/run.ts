@@ -1,5 +1,5 @@
 // `npm run bench`: purge throughput against a single DELETE, and what each does to live traffic.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdir, mkdtemp, chmod, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -8,24 +8,25 @@ import { Command } from 'commander';
 import pg from 'pg';
 import { Client, Connection } from '@temporalio/client';
 import { createLogger } from '../src/logger.js';
-import { migrate, openOrm } from '../src/db/orm.js';
-import { pgConfig } from '../src/db/schema.js';
+import { migrate, openOrm } from '../src/orm/index.js';
+import { DEFAULT_SCHEMA, pgConfig } from '../src/db/schema.js';
 import { startDevServer } from '../src/local/dev-server.js';
 import { freePort } from '../src/local/ports.js';
 import { startEmbeddedPostgres } from '../src/local/postgres.js';
 import { findOrBuildTemporalCli } from '../src/local/temporal-cli.js';
-import { ensureSearchAttributes } from '../src/search-attributes.js';
-import { startJob } from '../src/start-job.js';
-
-const startHandle = async (...args: Parameters<typeof startJob>) => (await startJob(...args)).handle;
-import { BUILT_IN } from '../src/catalogue/index.js';
-import type { PurgeResult } from '../src/jobs/types.js';
+import { loadConfig } from '../src/settings/environment.js';
+import { ensureSearchAttributes } from '../src/temporal/namespace.js';
+import { Catalogue } from '../src/catalogue/index.js';
+import { startJob, type StartJobRequest } from '../src/start-job.js';
+import type { PurgeResult } from '../src/purge/types.js';
 import { seedTokens } from './seed.js';
 import { SHAPES, type Shape } from './shapes.js';
 import type { Latency } from './stats.js';
 import { startAndMemoryReport, workerCommand } from './cli-start.js';
 
-const SCHEDULES = BUILT_IN.schedules();
+const CATALOGUE = new Catalogue();
+const SCHEDULES = CATALOGUE.schedules();
+const startHandle = async (client: Client, request: StartJobRequest) => (await startJob(client, request, CATALOGUE)).handle;
 
 const program = new Command('bench')
   .option('--rows <n>', 'tokens in the first size (the second is 4x)', (v) => Number(v), 1_000_000)
@@ -63,7 +64,7 @@ function withDb(url: string, db: string): string {
 
 /** A client whose connection errors reject the query in flight instead of crashing the process. */
 function client(url: string): pg.Client {
-  const c = new pg.Client(pgConfig(url)); // our search path: the ledger lives in our schema
+  const c = new pg.Client(pgConfig(url, DEFAULT_SCHEMA)); // our search path: the ledger lives in our schema
   c.on('error', (err) => say(`database connection error: ${err.message}`));
   return c;
 }
@@ -123,8 +124,8 @@ async function measureSize(shape: Shape, n: number, ctx: Ctx) {
   const template = `bench_tpl_${shape.name}_${n}`;
   await admin(ctx.adminUrl, `DROP DATABASE IF EXISTS ${template} WITH (FORCE)`);
   await admin(ctx.adminUrl, `CREATE DATABASE ${template}`);
-  const orm = await openOrm(withDb(ctx.adminUrl, template));
-  await migrate(orm, { nativeTables: true }); // the benchmark purges the native token tables
+  const orm = await openOrm(withDb(ctx.adminUrl, template), { nativeTables: true }); // the benchmark purges the native token tables
+  await migrate(orm);
   await orm.close();
   const ddl = await shape.ddl();
   if (ddl) await admin(withDb(ctx.adminUrl, template), ddl);
@@ -304,13 +305,14 @@ async function main() {
   await chmod(scratch, 0o755);
   const stops: Array<() => Promise<unknown>> = [];
   try {
-    const cli = await findOrBuildTemporalCli({ explicitPath: process.env.TEMPORAL_CLI_PATH, logger });
+    const { temporalCliPath, temporalCliSearch } = loadConfig(process.env);
+    const cli = await findOrBuildTemporalCli({ explicitPath: temporalCliPath, ...temporalCliSearch, logger });
     if (!cli) throw new Error('the benchmark needs the Temporal CLI');
     const server = await startDevServer({ cliPath: cli.path, port: await freePort(), logger });
     stops.push(() => server.stop());
     let adminUrl = process.env.DATABASE_URL;
     if (!adminUrl) {
-      const db = await startEmbeddedPostgres({ dir: join(scratch, 'postgres'), port: await freePort(), logger, persistent: false });
+      const db = await startEmbeddedPostgres({ dir: join(scratch, 'postgres'), port: await freePort(), logger, env: process.env, persistent: false });
       stops.push(() => db.stop());
       adminUrl = db.serverUrl('postgres');
     }

@@ -5,15 +5,16 @@
  *   npx tsx examples/trigger-job.ts purge-expired-tokens '{"dryRun": true}'
  *
  * The Temporal server and task queue come from the environment (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE,
- * TEMPORAL_TASK_QUEUE, or a Temporal profile). A bad job name or parameter fails here, before anything starts.
+ * TEMPORAL_TASK_QUEUE, or a Temporal profile), the jobs from the built-in ones and the config file (MAINT_CONFIG).
+ * A bad job name or parameter fails here, before anything starts.
  */
 import { connectFromEnvironment, InputError, startJob } from 'auth-maintenance/client';
 
 const [job = 'purge-expired-tokens', params = '{}'] = process.argv.slice(2);
 
-const { client, taskQueue } = await connectFromEnvironment();
+const { client, taskQueue, catalogue } = await connectFromEnvironment();
 try {
-  const { handle, runId } = await startJob(client, { job, params: JSON.parse(params), taskQueue, trigger: 'script:trigger-job' });
+  const { handle, runId } = await startJob(client, { job, params: JSON.parse(params), taskQueue, trigger: 'script:trigger-job' }, catalogue);
   process.stderr.write(`started ${handle.workflowId} (run ${runId}); waiting for its result\n`);
   process.stdout.write(JSON.stringify(await handle.result()) + '\n');
 } catch (err) {

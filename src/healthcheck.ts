@@ -2,8 +2,8 @@ import { hostname } from 'node:os';
 // Default import: the package is CommonJS, and Node's ESM loader (which runs the compiled dist/) cannot see its
 // named exports.
 import proto from '@temporalio/proto';
-import { loadConfig } from './config.js';
-import { connectClient } from './temporal.js';
+import { loadConfig } from './settings/environment.js';
+import { connectClient } from './temporal/connect.js';
 
 const { TaskQueueKind, TaskQueueType } = proto.temporal.api.enums.v1;
 
@@ -25,7 +25,7 @@ function processAlive(pid: number): boolean {
  * container's hostname is its own, so this judges the worker of this container, not any worker; its pid must
  * still be a live process here (the health check runs in the worker's container, so it sees the worker's pids).
  */
-export async function checkWorkerHealth(env: NodeJS.ProcessEnv = process.env, host = hostname()): Promise<{ healthy: boolean; message: string }> {
+export async function checkWorkerHealth(env?: NodeJS.ProcessEnv, host = hostname()): Promise<{ healthy: boolean; message: string }> {
   const config = loadConfig(env);
   const client = await connectClient({ address: config.temporalAddress, namespace: config.namespace, security: config.temporalSecurity, connectTimeoutMs: 5_000 });
   try {

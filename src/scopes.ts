@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { bool, paramsSchema, parseParams } from './validate.js';
+import { bool, paramsSchema, parseJobInput, parseParams } from './kernel/validate.js';
 
 /** The scopes every deployment has (from the seeds' initialize_jwt_scopes). Pure data: workflows import it. */
 export const DEFAULT_SCOPES: ReadonlyArray<{ name: string; description: string }> = [
@@ -21,3 +21,6 @@ export const SCOPES_PARAMS = paramsSchema({ dryRun: z.nullish(bool) });
 export function parseScopesParams(raw: unknown): { dryRun: boolean } {
   return { dryRun: parseParams(SCOPES_PARAMS, raw).dryRun ?? false };
 }
+
+/** The scopes workflow's input, parsed at its first step. */
+export const parseScopesInput = (raw: unknown) => parseJobInput<{ dryRun?: boolean }>('ensureScopes', raw, parseScopesParams);

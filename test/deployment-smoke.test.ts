@@ -5,7 +5,7 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { migrate, openOrm } from '../src/db/orm.js';
+import { migrate, openOrm } from '../src/orm/index.js';
 import { maint } from './support/cli.js';
 import { createScratchCluster, systemPgBin, type ScratchCluster } from './support/scratch-cluster.js';
 

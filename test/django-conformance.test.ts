@@ -2,11 +2,10 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Client } from '@temporalio/client';
-import { migrate, openOrm } from '../src/db/orm.js';
-import { startJob } from '../src/start-job.js';
+import { migrate, openOrm } from '../src/orm/index.js';
+import { startHandle } from './support/start.js';
 
-const startHandle = async (...args: Parameters<typeof startJob>) => (await startJob(...args)).handle;
-import type { PurgeResult } from '../src/jobs/types.js';
+import type { PurgeResult } from '../src/purge/types.js';
 import { adminQuery, dropDatabase } from './support/db.js';
 import { djangoUnavailable, frozenCommand, manage } from './support/django.js';
 import { connectTestClient, startTestWorker, type TestDatabase } from './support/env.js';
@@ -198,10 +197,10 @@ describe.skipIf(reason)('Django presets against the real commands (Django 3.2, s
   async function runPresets(database: string, dotParams: Record<string, unknown>): Promise<{ results: PurgeResult[]; catalogBefore: unknown[]; catalogAfter: unknown[] }> {
     const url = withDatabase(admin, database);
     const catalogBefore = await publicCatalog(url);
-    const orm = await openOrm(url);
+    const orm = await openOrm(url, { nativeTables: false });
     const pool = new pg.Pool({ connectionString: url, max: 2 });
     const db: TestDatabase = { name: database, url, orm, pool, close: async () => undefined };
-    await migrate(orm, { nativeTables: false });
+    await migrate(orm);
     const worker = await startTestWorker(db);
     try {
       const results: PurgeResult[] = [];

@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import type { Client } from '@temporalio/client';
-import type { PurgeResult } from '../src/jobs/types.js';
+import type { PurgeResult } from '../src/purge/types.js';
 import { connectTestClient, createTestDatabase, scalar, seedTokens, startTestWorker, workflowsOnQueue, type TestDatabase, type TestWorker } from './support/env.js';
 import type { CliResult } from './support/cli.js';
 

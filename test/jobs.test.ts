@@ -2,10 +2,9 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WorkflowFailedError, type Client } from '@temporalio/client';
-import { startJob } from '../src/start-job.js';
+import { startHandle } from './support/start.js';
 
-const startHandle = async (...args: Parameters<typeof startJob>) => (await startJob(...args)).handle;
-import type { PurgeResult } from '../src/jobs/types.js';
+import type { PurgeResult } from '../src/purge/types.js';
 import { connectTestClient, createTestDatabase, startTestWorker, type TestDatabase, type TestWorker } from './support/env.js';
 
 // Boundary tests of every cleanup job: rows exactly at each cutoff, one millisecond either side, written in

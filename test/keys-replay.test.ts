@@ -6,9 +6,8 @@ import { inject } from 'vitest';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import type { RotationResult } from '../src/keys/types.js';
-import { startJob } from '../src/start-job.js';
+import { start, startHandle } from './support/start.js';
 
-const startHandle = async (...args: Parameters<typeof startJob>) => (await startJob(...args)).handle;
 import { connectTestClient, createTestDatabase, startTestWorker, uniqueName, type TestDatabase, type TestWorker } from './support/env.js';
 import { rotate, testKeys } from './support/keys.js';
 
@@ -44,7 +43,7 @@ it('replays freshly recorded histories of the key, scope, OIDC and report workfl
   await retirement.result();
   runs.push(['keys-retirement', retirement]);
   for (const job of ['scopes', 'keypair-cleanup', 'refresh-jwks']) {
-    const { handle } = await startJob(client, { job, taskQueue: worker.taskQueue, trigger: 'test', workflowId: uniqueName(job) });
+    const { handle } = await start(client, { job, taskQueue: worker.taskQueue, trigger: 'test', workflowId: uniqueName(job) });
     await handle.result();
     runs.push([`keys-job-${job}`, handle]);
   }

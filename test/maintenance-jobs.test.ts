@@ -4,9 +4,8 @@ import type { HealthReport } from '../src/health/types.js';
 import { generateSealedKeypair, signWithSealedKey } from '../src/keys/keypair.js';
 import type { SweepResult } from '../src/keys/types.js';
 import type { ScopesResult } from '../src/scopes.js';
-import { startJob } from '../src/start-job.js';
+import { start, startHandle } from './support/start.js';
 
-const startHandle = async (...args: Parameters<typeof startJob>) => (await startJob(...args)).handle;
 import { connectTestClient, createTestDatabase, seedTokens, startTestWorker, uniqueName, type TestDatabase, type TestWorker } from './support/env.js';
 import { keyRows, rotateAndWait, seedActiveKey, testKeys } from './support/keys.js';
 
@@ -36,7 +35,7 @@ async function report(worker: TestWorker): Promise<HealthReport> {
 }
 
 async function run<T>(worker: TestWorker, job: string, params: Record<string, unknown> = {}): Promise<T> {
-  const { handle } = await startJob(client, { job, params, taskQueue: worker.taskQueue, trigger: 'test', workflowId: uniqueName(job) });
+  const { handle } = await start(client, { job, params, taskQueue: worker.taskQueue, trigger: 'test', workflowId: uniqueName(job) });
   return (await handle.result()) as T;
 }
 

@@ -6,13 +6,13 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import type { Client } from '@temporalio/client';
 import { createLogger } from '../src/logger.js';
-import { loadNotifications } from '../src/notify/config.js';
+import { loadNotifications } from '../src/settings/notifications.js';
+import { Catalogue } from '../src/catalogue/index.js';
 import { createNotifier } from '../src/notify/outbox.js';
 import { messageIdOf } from '../src/notify/send.js';
 import { freeLoopbackPort } from '../src/metrics/server.js';
-import { startJob } from '../src/start-job.js';
+import { startHandle } from './support/start.js';
 
-const startHandle = async (...args: Parameters<typeof startJob>) => (await startJob(...args)).handle;
 import { connectTestClient, createTestDatabase, scalar, seedTokens, uniqueName, until, type TestDatabase } from './support/env.js';
 import { parsePrometheus, startHttpReceiver, startSmtpReceiver } from './support/receivers.js';
 
@@ -99,7 +99,7 @@ it('a worker killed between sending a notification and recording it: the resend 
     expect(await scalar(db, `SELECT count(*) FROM notification_outbox WHERE event_id = $1 AND sent_at IS NULL`, [eventId])).toBe(2);
 
     // The next delivery pass (the worker's outbox watch, or the activity's retry) sends what is unsent.
-    const notifier = createNotifier({ orm: db.orm, logger: createLogger({ level: 'silent' }), config: loadNotifications({ notifications }) });
+    const notifier = createNotifier({ orm: db.orm, logger: createLogger({ level: 'silent' }), config: loadNotifications({ notifications }, process.env, new Catalogue().names()) });
     expect(await notifier.deliver()).toEqual({ sent: 2, failed: [] });
     expect(await notifier.deliver()).toEqual({ sent: 0, failed: [] });
 

@@ -4,16 +4,16 @@ import type { Client } from '@temporalio/client';
 import { createLogger } from '../src/logger.js';
 import { createJobMetrics, type JobMetrics } from '../src/metrics/metrics.js';
 import { startMetricsServer } from '../src/metrics/server.js';
-import { loadNotifications } from '../src/notify/config.js';
+import { loadNotifications } from '../src/settings/notifications.js';
+import { Catalogue } from '../src/catalogue/index.js';
 import { createNotifier, type Notifier } from '../src/notify/outbox.js';
 import { createNotifyActivities } from '../activities/notify.js';
 import { messageIdOf } from '../src/notify/send.js';
-import { startJob } from '../src/start-job.js';
+import { startHandle } from './support/start.js';
 
-const startHandle = async (...args: Parameters<typeof startJob>) => (await startJob(...args)).handle;
-import { MANAGED_BY } from '../temporal-schedules/declarations.js';
+import { MANAGED_BY } from '../src/temporal/labels.js';
 import { pausedByFailure, watchOnce } from '../src/notify/watch.js';
-import type { PurgeResult } from '../src/jobs/types.js';
+import type { PurgeResult } from '../src/purge/types.js';
 import { connectTestClient, createTestDatabase, scalar, seedTokens, startTestWorker, uniqueName, until, type TestDatabase, type TestWorker } from './support/env.js';
 import { parsePrometheus, startHttpReceiver, startSmtpReceiver } from './support/receivers.js';
 import { maint } from './support/cli.js';
@@ -50,6 +50,7 @@ beforeAll(async () => {
       },
     },
     { TEST_SMTP_PASSWORD: SMTP_PASSWORD, TEST_HOOK_URL: `${http.url}/ops/${HOOK_SECRET}` },
+    new Catalogue().names(),
   );
   metrics = createJobMetrics({ orm: db.orm, logger, rotateAfterSeconds: 30 * 86_400 });
   notifier = createNotifier({ orm: db.orm, logger, config });

@@ -3,9 +3,9 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { WorkflowFailedError, type Client } from '@temporalio/client';
 import { generateSealedKeypair } from '../src/keys/keypair.js';
-import type { OidcConfig } from '../src/oidc/config.js';
+import type { OidcConfig } from '../src/oidc/providers.js';
 import type { RefreshResult } from '../src/oidc/types.js';
-import { startJob } from '../src/start-job.js';
+import { start } from './support/start.js';
 import { connectTestClient, createTestDatabase, startTestWorker, type TestDatabase, type TestWorker } from './support/env.js';
 
 type Behaviour = 'ok' | 'fail' | 'hang' | 'lie' | 'leak' | 'missing' | 'flaky';
@@ -80,7 +80,7 @@ let worker: TestWorker;
 const providers = new Providers();
 
 async function refresh(params?: { provider?: string[] }): Promise<RefreshResult> {
-  const { handle } = await startJob(client, { job: 'refresh-jwks', params: params?.provider ? { providers: params.provider } : {}, taskQueue: worker.taskQueue, trigger: 'test' });
+  const { handle } = await start(client, { job: 'refresh-jwks', params: params?.provider ? { providers: params.provider } : {}, taskQueue: worker.taskQueue, trigger: 'test' });
   return (await handle.result()) as RefreshResult;
 }
 

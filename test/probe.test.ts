@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { expect, inject, it } from 'vitest';
 import { freePort } from '../src/local/ports.js';
-import { connectClient, temporalAnswers } from '../src/temporal.js';
+import { connectClient, temporalAnswers } from '../src/temporal/connect.js';
 
 // grpc-js's channel registry (channelz): every open channel is listed until it is closed. The same copy of
 // grpc-js that @temporalio/client uses.

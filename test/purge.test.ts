@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WorkflowFailedError, type Client } from '@temporalio/client';
-import { startJob } from '../src/start-job.js';
+import { startHandle } from './support/start.js';
 
-const startHandle = async (...args: Parameters<typeof startJob>) => (await startJob(...args)).handle;
 import type { FaultHooks } from '../activities/index.js';
-import type { PurgeResult } from '../src/jobs/types.js';
+import type { PurgeResult } from '../src/purge/types.js';
 import { connectTestClient, createTestDatabase, scalar, seedBulk, seedTokens, startTestWorker, until, type TestDatabase, type TestWorker } from './support/env.js';
 
 const JOB = 'purge-expired-tokens';

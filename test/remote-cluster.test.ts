@@ -2,10 +2,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
-import { loadConfig } from '../src/config.js';
+import { loadConfig } from '../src/settings/environment.js';
 import { checkWorkerHealth } from '../src/healthcheck.js';
 import { createWorker } from '../src/worker.js';
-import { BUILT_IN } from '../src/catalogue/index.js';
+import { Catalogue } from '../src/catalogue/index.js';
 import { maint } from './support/cli.js';
 import { createTestDatabase, seedTokens, testLogger, uniqueName, type TestDatabase } from './support/env.js';
 
@@ -30,7 +30,7 @@ beforeAll(async () => {
   const config = loadConfig(env);
   expect(config).toMatchObject({ temporalAddress: inject('temporalAddress'), temporalAddressExplicit: true, namespace: 'default' });
   expect(config.temporalSecurity.metadata).toEqual({ 'x-team': 'auth' });
-  const { worker, connection } = await createWorker({ address: config.temporalAddress, security: config.temporalSecurity, namespace: config.namespace, taskQueue: config.taskQueue, orm: db.orm, catalogue: BUILT_IN, logger: testLogger, workflowBundle: { codePath: inject('workflowBundlePath') } });
+  const { worker, connection } = await createWorker({ settings: { config, catalogue: new Catalogue() }, orm: db.orm, logger: testLogger, workflowBundle: { codePath: inject('workflowBundlePath') } });
   const running = worker.run();
   stop = async () => {
     worker.shutdown();

@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:tls';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
-import { loadConfig } from '../src/config.js';
+import { loadConfig } from '../src/settings/environment.js';
 import { createWorker } from '../src/worker.js';
-import { BUILT_IN } from '../src/catalogue/index.js';
+import { Catalogue } from '../src/catalogue/index.js';
 import { maint } from './support/cli.js';
 import { createTestDatabase, seedTokens, testLogger, uniqueName, type TestDatabase } from './support/env.js';
 
@@ -63,7 +63,7 @@ afterAll(async () => {
 
 it('a worker and the CLI connect with a client certificate, key and CA from TEMPORAL_TLS_*, and run a purge', async () => {
   const config = loadConfig(tlsEnv);
-  const { worker, connection } = await createWorker({ address: config.temporalAddress, security: config.temporalSecurity, namespace: config.namespace, taskQueue: config.taskQueue, orm: db.orm, catalogue: BUILT_IN, logger: testLogger, workflowBundle: { codePath: inject('workflowBundlePath') } });
+  const { worker, connection } = await createWorker({ settings: { config, catalogue: new Catalogue() }, orm: db.orm, logger: testLogger, workflowBundle: { codePath: inject('workflowBundlePath') } });
   const running = worker.run();
   try {
     await seedTokens(db, [{ expiresAt: new Date(Date.now() - 60_000) }, { expiresAt: new Date(Date.now() - 60_000) }, { expiresAt: new Date(Date.now() + 60_000) }]);

@@ -5,9 +5,8 @@ import { inject } from 'vitest';
 import type { Client } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { execFileSync } from 'node:child_process';
-import { startJob } from '../src/start-job.js';
+import { startHandle } from './support/start.js';
 
-const startHandle = async (...args: Parameters<typeof startJob>) => (await startJob(...args)).handle;
 import { connectTestClient, createTestDatabase, seedBulk, startTestWorker, type TestDatabase, type TestWorker } from './support/env.js';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures', 'histories');

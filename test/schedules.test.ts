@@ -1,10 +1,10 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import type { Client, ScheduleDescription } from '@temporalio/client';
-import type { ScheduleDeclaration } from '../temporal-schedules/declarations.js';
+import type { ScheduleDeclaration } from '../src/catalogue/schedules.js';
 import { syncSchedules } from '../temporal-schedules/sync.js';
+import { Catalogue } from '../src/catalogue/index.js';
 import { connectTestClient, createTestDatabase, seedBulk, startTestWorker, uniqueName, until, type TestDatabase, type TestWorker } from './support/env.js';
 import { maint } from './support/cli.js';
 
@@ -14,6 +14,7 @@ let db: TestDatabase;
 let worker: TestWorker;
 let slowWorker: TestWorker;
 let env: Record<string, string>;
+const catalogue = new Catalogue();
 
 beforeAll(async () => {
   client = await connectTestClient();
@@ -79,30 +80,30 @@ describe('schedules as code', () => {
     const foreign = uniqueName('foreign');
     await client.schedule.create({ scheduleId: foreign, spec: { intervals: [{ every: '1 day' }] }, action: { type: 'startWorkflow', workflowType: 'someoneElses', taskQueue: 'elsewhere', args: [] } });
 
-    expect(ops(await syncSchedules(client, [decl(a), decl(b)], { taskQueue: worker.taskQueue }))).toEqual([`create ${a}`, `create ${b}`].sort());
+    expect(ops(await syncSchedules(client, [decl(a), decl(b)], { taskQueue: worker.taskQueue, catalogue }))).toEqual([`create ${a}`, `create ${b}`].sort());
     expect((await describeSchedule(a)).state).toMatchObject({ paused: false, note: `declared ${a}` });
-    expect(ops(await syncSchedules(client, [decl(a), decl(b)], { taskQueue: worker.taskQueue }))).toEqual([`unchanged ${a}`, `unchanged ${b}`].sort());
+    expect(ops(await syncSchedules(client, [decl(a), decl(b)], { taskQueue: worker.taskQueue, catalogue }))).toEqual([`unchanged ${a}`, `unchanged ${b}`].sort());
 
     // An operator pauses a from our CLI; a sync keeps it, even when a's cadence changes.
     const paused = await maint(['schedules', 'pause', a, '--note', 'incident 42: database failover'], env);
     expect(paused.code, paused.stderr).toBe(0);
-    expect(ops(await syncSchedules(client, [decl(a), decl(b)], { taskQueue: worker.taskQueue }))).toEqual([`unchanged ${a}`, `unchanged ${b}`].sort());
-    const plan = await syncSchedules(client, [decl(a, { cron: ['0 3 * * *'] }), decl(b)], { taskQueue: worker.taskQueue });
+    expect(ops(await syncSchedules(client, [decl(a), decl(b)], { taskQueue: worker.taskQueue, catalogue }))).toEqual([`unchanged ${a}`, `unchanged ${b}`].sort());
+    const plan = await syncSchedules(client, [decl(a, { cron: ['0 3 * * *'] }), decl(b)], { taskQueue: worker.taskQueue, catalogue });
     expect(plan.find((s) => s.id === a)).toEqual({ op: 'update', id: a, keepPause: true });
     const afterUpdate = await describeSchedule(a);
     expect(afterUpdate.state).toMatchObject({ paused: true, note: 'incident 42: database failover' });
     expect(afterUpdate.spec.calendars?.[0]).toMatchObject({ hour: [{ start: 3, end: 3, step: 1 }] });
 
     // Dry run prints the plan and changes nothing; --reset-pauses unpauses.
-    const dry = await syncSchedules(client, [decl(b)], { taskQueue: worker.taskQueue, dryRun: true });
+    const dry = await syncSchedules(client, [decl(b)], { taskQueue: worker.taskQueue, dryRun: true, catalogue });
     expect(dry.find((s) => s.id === a)?.op).toBe('delete');
     await describeSchedule(a);
-    expect(ops(await syncSchedules(client, [decl(a, { cron: ['0 3 * * *'] }), decl(b)], { taskQueue: worker.taskQueue, resetPauses: true }))).toEqual([`unchanged ${b}`, `unpause ${a}`].sort());
+    expect(ops(await syncSchedules(client, [decl(a, { cron: ['0 3 * * *'] }), decl(b)], { taskQueue: worker.taskQueue, resetPauses: true, catalogue }))).toEqual([`unchanged ${b}`, `unpause ${a}`].sort());
     expect((await describeSchedule(a)).state.paused).toBe(false);
 
     // a removed from code: deleted. The foreign schedule is never touched, even when a declaration takes its id.
-    await until(async () => (await syncSchedules(client, [decl(b)], { taskQueue: worker.taskQueue, dryRun: true })).some((s) => s.op === 'delete' && s.id === a), 'a listed');
-    const removal = await syncSchedules(client, [decl(b), decl(foreign)], { taskQueue: worker.taskQueue });
+    await until(async () => (await syncSchedules(client, [decl(b)], { taskQueue: worker.taskQueue, dryRun: true, catalogue })).some((s) => s.op === 'delete' && s.id === a), 'a listed');
+    const removal = await syncSchedules(client, [decl(b), decl(foreign)], { taskQueue: worker.taskQueue, catalogue });
     expect(removal.filter((s) => s.op !== 'unchanged')).toEqual(expect.arrayContaining([{ op: 'delete', id: a }, { op: 'skip-foreign', id: foreign }]));
     await expect(describeSchedule(a)).rejects.toThrow();
     expect((await describeSchedule(foreign)).action.workflowType).toBe('someoneElses');
@@ -112,7 +113,7 @@ describe('schedules as code', () => {
 
   it('a paused schedule fires nothing; unpaused it fires again', async () => {
     const id = uniqueName('every2s');
-    await syncSchedules(client, [decl(id, { cron: undefined, every: '2s', overlap: 'ALLOW_ALL' })], { taskQueue: worker.taskQueue });
+    await syncSchedules(client, [decl(id, { cron: undefined, every: '2s', overlap: 'ALLOW_ALL' })], { taskQueue: worker.taskQueue, catalogue });
     await actionsSettled(id, 1);
     await maint(['schedules', 'pause', id, '--note', 'quiet please'], env);
     const before = (await describeSchedule(id)).info.numActionsTaken;
@@ -129,7 +130,7 @@ describe('schedules as code', () => {
     await db.pool.query('DELETE FROM blacklisted_token; DELETE FROM outstanding_token');
     await seedBulk(db, { expired: 80, valid: 5, cutoff });
     const id = uniqueName('trigger');
-    await syncSchedules(client, [decl(id, { params: { batchSize: 10 } })], { taskQueue: slowWorker.taskQueue });
+    await syncSchedules(client, [decl(id, { params: { batchSize: 10 } })], { taskQueue: slowWorker.taskQueue, catalogue });
     expect((await maint(['schedules', 'trigger', id], env)).code).toBe(0);
     const first = await actionsSettled(id, 1);
     // The purge is still running (9 batches of a second each): with SKIP a second trigger starts nothing.
@@ -157,7 +158,7 @@ describe('schedules as code', () => {
     const id = uniqueName('backfill');
     // Ticks only in the first hour of January 1st: no live tick starts a purge of this database while the test runs.
     const firstHourOfTheYear = ['*/10 0 1 1 *'];
-    await syncSchedules(client, [decl(id, { cron: firstHourOfTheYear, overlap: 'ALLOW_ALL' })], { taskQueue: worker.taskQueue });
+    await syncSchedules(client, [decl(id, { cron: firstHourOfTheYear, overlap: 'ALLOW_ALL' })], { taskQueue: worker.taskQueue, catalogue });
     // 00:00 to 00:55 has ticks at :00 :10 :20 :30 :40 :50.
     const r = await maint(['schedules', 'backfill', id, '--from', '2026-01-01T00:00:00Z', '--to', '2026-01-01T00:55:00Z'], env);
     expect(r.code, r.stderr).toBe(0);
@@ -175,7 +176,7 @@ describe('schedules as code', () => {
     const skip = uniqueName('backfill-skip');
     const skipDecl = decl(skip, { cron: firstHourOfTheYear, overlap: 'SKIP', params: { batchSize: 10 } });
     await client.schedule.getHandle(id).delete();
-    await syncSchedules(client, [skipDecl], { taskQueue: slowWorker.taskQueue });
+    await syncSchedules(client, [skipDecl], { taskQueue: slowWorker.taskQueue, catalogue });
     expect((await maint(['schedules', 'backfill', skip, '--from', '2026-01-01T00:00:00Z', '--to', '2026-01-01T00:55:00Z'], env)).code).toBe(0);
     await actionsSettled(skip, 1);
     await new Promise((res) => setTimeout(res, 2_000));
@@ -188,14 +189,14 @@ describe('schedules as code', () => {
 
   it('the temporal CLI pauses, unpauses, triggers, backfills and describes our schedules too', async () => {
     const id = uniqueName('cli');
-    await syncSchedules(client, [decl(id, { overlap: 'ALLOW_ALL' })], { taskQueue: worker.taskQueue });
+    await syncSchedules(client, [decl(id, { overlap: 'ALLOW_ALL' })], { taskQueue: worker.taskQueue, catalogue });
 
     await temporal('schedule', 'toggle', '--schedule-id', id, '--pause', '--reason', 'paused from temporal CLI');
     expect((await describeSchedule(id)).state).toMatchObject({ paused: true, note: 'paused from temporal CLI' });
     const described = await maint(['schedules', 'describe', id], env);
     expect(described.stdout).toMatch(/state\s+PAUSED — paused from temporal CLI/);
     // Sync keeps a pause made outside our CLI as well.
-    expect((await syncSchedules(client, [decl(id, { overlap: 'ALLOW_ALL' })], { taskQueue: worker.taskQueue }))[0]).toMatchObject({ op: 'unchanged', paused: true });
+    expect((await syncSchedules(client, [decl(id, { overlap: 'ALLOW_ALL' })], { taskQueue: worker.taskQueue, catalogue }))[0]).toMatchObject({ op: 'unchanged', paused: true });
 
     await temporal('schedule', 'toggle', '--schedule-id', id, '--unpause', '--reason', 'back to normal');
     expect((await describeSchedule(id)).state.paused).toBe(false);
@@ -236,10 +237,10 @@ describe('the Web UI as the place to look', () => {
   it('shows every declared schedule and a completed purge with its result (headless Chromium)', async () => {
     if (process.env.MAINT_SKIP_BROWSER === '1') return;
     const { chromium } = await import('playwright-core');
-    const { effectiveSchedules } = await import('../temporal-schedules/config.js');
+    const { effectiveSchedules } = await import('../temporal-schedules/overrides.js');
     const { mkdir } = await import('node:fs/promises');
-    const declared = effectiveSchedules({});
-    await syncSchedules(client, declared, { taskQueue: worker.taskQueue });
+    const declared = effectiveSchedules({}, catalogue);
+    await syncSchedules(client, declared, { taskQueue: worker.taskQueue, catalogue });
     await db.pool.query('DELETE FROM blacklisted_token; DELETE FROM outstanding_token');
     await seedBulk(db, { expired: 700, valid: 300, cutoff: new Date(Date.now() - 60_000) });
     const purge = declared.find((d) => d.job === 'purge-expired-tokens')!;

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { migrate } from '../src/db/orm.js';
+import { migrate } from '../src/orm/index.js';
 import { createTestDatabase, type TestDatabase } from './support/env.js';
 
 let db: TestDatabase;

@@ -7,9 +7,9 @@ import { afterAll, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { freePorts, portInUse } from '../src/local/ports.js';
 import { maint, seedLocalEnvironment } from './support/cli.js';
-import { BUILT_IN } from '../src/catalogue/index.js';
+import { Catalogue } from '../src/catalogue/index.js';
 
-const SCHEDULES = BUILT_IN.schedules();
+const SCHEDULES = new Catalogue().schedules();
 
 const dirs: string[] = [];
 const children: ChildProcess[] = [];

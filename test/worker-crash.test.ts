@@ -3,10 +3,9 @@ import { once } from 'node:events';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import type { Client } from '@temporalio/client';
-import { startJob } from '../src/start-job.js';
+import { startHandle } from './support/start.js';
 
-const startHandle = async (...args: Parameters<typeof startJob>) => (await startJob(...args)).handle;
-import type { PurgeResult } from '../src/jobs/types.js';
+import type { PurgeResult } from '../src/purge/types.js';
 import { connectTestClient, createTestDatabase, scalar, seedBulk, uniqueName, until, type TestDatabase } from './support/env.js';
 
 let client: Client;

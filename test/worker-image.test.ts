@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
-import { BUILT_IN } from '../src/catalogue/index.js';
+import { Catalogue } from '../src/catalogue/index.js';
 import { startDevServer, type DevServer } from '../src/local/dev-server.js';
 import { freePort } from '../src/local/ports.js';
 import { createTestDatabase, testLogger, uniqueName, until, type TestDatabase } from './support/env.js';
@@ -82,7 +82,7 @@ it("the worker's first start on a fresh server registers the search attributes a
   expect(output).toMatch(/"msg":"search attributes registered"/);
   expect(output).not.toMatch(/schedules not synced/);
   const synced = JSON.parse(output.split('\n').find((l) => l.includes('"msg":"schedules synced"'))!);
-  const declared = BUILT_IN.schedules().filter((d) => d.enabledByDefault !== false).map((d) => d.id).sort();
+  const declared = new Catalogue().schedules().filter((d) => d.enabledByDefault !== false).map((d) => d.id).sort();
   expect(synced.schedules.filter((s: string) => s.startsWith('create')).length).toBe(declared.length);
   // Each exists (describe reads the schedule itself) ...
   for (const id of declared) expect((await client.schedule.getHandle(id).describe()).scheduleId).toBe(id);

@@ -1,6 +1,5 @@
-import type { ScopesResult } from '../src/scopes.js';
-import { parseScopesInput } from '../src/job-inputs.js';
-import { bookkeeping, parseInput, runJob } from './common.js';
+import { type ScopesResult, parseScopesInput } from '../src/scopes.js';
+import { short, parseInput, runJob } from './job-run.js';
 
 export interface ScopesInput {
   params?: { dryRun?: boolean };
@@ -11,7 +10,7 @@ export interface ScopesInput {
 export async function ensureScopes(raw: ScopesInput): Promise<ScopesResult> {
   const input = parseInput(raw, parseScopesInput);
   return runJob({ job: 'scopes', parameters: { ...input.params }, trigger: input.trigger, dryRun: Boolean(input.params?.dryRun) }, async () => {
-    const result = await bookkeeping.ensureDefaultScopes({ params: input.params });
+    const result = await short.ensureDefaultScopes({ params: input.params });
     return { result, matched: result.created.length + result.existing.length, deleted: 0, counts: { created: result.created.length, existing: result.existing.length } };
   });
 }

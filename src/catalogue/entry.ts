@@ -1,11 +1,21 @@
-import type * as workflows from '../../workflows/index.js';
-import type { JobDefinition } from '../jobs/types.js';
-import type { ScheduleDefaults } from '../../temporal-schedules/declarations.js';
+import type { JobDefinition } from '../purge/types.js';
+import type { ScheduleDefaults } from './schedules.js';
 
-/** A workflow of the worker's bundle, by its exported name: a typo does not compile. */
-export type WorkflowName = {
-  [K in keyof typeof workflows]: (typeof workflows)[K] extends (...args: never[]) => Promise<unknown> ? K : never;
-}[keyof typeof workflows];
+/**
+ * The workflow types of the worker's bundle (workflows/index.ts), by name: the catalogue names them as strings, so
+ * it depends on no workflow code; test/unit/catalogue.test.ts checks the list against the bundle's exports.
+ */
+export const WORKFLOW_NAMES = [
+  'batchedPurge',
+  'keyRotation',
+  'scheduledKeyRotation',
+  'signingKeyRetirement',
+  'keypairCleanup',
+  'ensureScopes',
+  'refreshOidcJwks',
+  'healthReport',
+] as const;
+export type WorkflowName = (typeof WORKFLOW_NAMES)[number];
 
 /** The flags of `maint run`, by the parameter they set (one flag, one parameter; the job's schema reads the text). */
 export const RUN_FLAGS = {
@@ -24,8 +34,9 @@ export type RunFlag = keyof typeof RUN_FLAGS;
 export type RunFlags = { [K in RunFlag]?: unknown };
 
 /**
- * One job of the catalogue: everything the CLI, the start path, the schedules and the worker need to know of
- * it. Adding a job means adding an entry (and, unless it is a purge, its workflow and activities).
+ * One job of the catalogue, as data: what it is, the workflow that runs it, its parameters, the `maint run` flags
+ * it takes and the schedules a deployment gets for it. How a start reaches Temporal is src/start-job.ts's; how a
+ * result reads is the CLI's (src/cli/render.ts).
  */
 export interface JobEntry {
   name: string;
@@ -39,12 +50,6 @@ export interface JobEntry {
   parseParams(params: Record<string, unknown>): Record<string, unknown>;
   /** The `maint run` flags the job takes (the others are refused, naming the jobs that take them). */
   flags: readonly RunFlag[];
-  /** How `maint jobs` describes a flag (its default, allowed values). */
-  flagHelp?: Partial<Record<RunFlag, string>>;
-  /** Plain-text rendering of its result; `--json` prints the result itself. */
-  render(result: unknown): string;
-  /** Completed, but not all it should have done happened (a provider down): the command exits 1. */
-  failed?(result: unknown): boolean;
   /** The schedules a deployment gets for it (ids, cadence, policies); the config file may override them. */
   schedules: readonly ScheduleDefaults[];
   /**
@@ -56,16 +61,4 @@ export interface JobEntry {
   command?: string;
   /** The retention rules, for purges. */
   purge?: JobDefinition;
-}
-
-/** The input a job's workflow takes for `params` and `trigger`. */
-export function workflowArgs(entry: JobEntry, params: Record<string, unknown>, trigger?: string): unknown[] {
-  const withTrigger = trigger ? { trigger } : {};
-  if (entry.purge) return [{ job: entry.name, params, ...withTrigger }];
-  return [{ ...(Object.keys(params).length ? { params } : {}), ...withTrigger }];
-}
-
-/** A schedule that never overlaps itself, in UTC unless it says otherwise. */
-export function schedule(d: Omit<ScheduleDefaults, 'timezone' | 'overlap'> & Partial<ScheduleDefaults>): ScheduleDefaults {
-  return { timezone: 'UTC', overlap: 'SKIP', ...d };
 }

@@ -1,58 +1,24 @@
-import { InputError } from '../errors.js';
-import { customJobs } from '../jobs/custom-rules.js';
-import { BATCH_SIZE, givenPurgeParams, parsePurgeParams } from '../jobs/params.js';
-import type { JobDefinition } from '../jobs/types.js';
-import { renderPurgeResult } from '../cli/render.js';
-import type { PurgeResult } from '../jobs/types.js';
-import type { SearchAttributePair } from '@temporalio/common';
-import type { ScheduleDeclaration } from '../../temporal-schedules/declarations.js';
-import { runSearchAttributes } from '../search-attribute-keys.js';
-import { RUN_FLAGS, workflowArgs, type JobEntry, type RunFlag } from './entry.js';
+import { InputError } from '../kernel/errors.js';
+import { BUILT_IN_PURGES } from '../purge/presets/index.js';
+import type { JobDefinition } from '../purge/types.js';
+import { type ScheduleDeclaration, JOB_SCHEDULES } from './schedules.js';
+import { RUN_FLAGS, type JobEntry, type RunFlag } from './entry.js';
 import { OTHER_JOBS } from './jobs.js';
-import { applyJobParams, PURGE_JOBS } from './purges.js';
+import { purgeEntry } from './purges.js';
 
-export type { JobEntry, RunFlag, RunFlags, WorkflowName } from './entry.js';
-export { ROTATION_WORKFLOW_ID } from '../keys/types.js';
-export { applyJobParams } from './purges.js';
-
-/** A purge's entry: its rules, run by the one batched-purge workflow. */
-function purgeEntry(job: JobDefinition): JobEntry {
-  const d = job.options?.days;
-  const t = job.options?.types;
-  return {
-    name: job.name,
-    description: job.description,
-    workflow: 'batchedPurge',
-    parseParams(params) {
-      const given = givenPurgeParams(params);
-      // The job's own options (days, types, the preset's version) are checked against its rules.
-      applyJobParams(job, parsePurgeParams(given));
-      return given;
-    },
-    flags: ['dryRun', 'batchSize', 'asOf', 'parallel', ...(d ? (['days'] as const) : []), ...(t ? (['types'] as const) : []), ...(job.djangoParams ?? [])],
-    flagHelp: {
-      batchSize: `--batch-size (${job.defaultBatchSize ?? BATCH_SIZE.default})`,
-      ...(d ? { days: `--days (${d.default}: ${d.meaning})` } : {}),
-      ...(t ? { types: `--types (${t.allowed.join(',')})` } : {}),
-      refreshTokenExpireSeconds: '--refresh-token-expire-seconds (unset: no refresh token deleted)',
-      dotVersion: '--dot-version (required: e.g. 1.7, 2.4, 3.0)',
-    },
-    render: (r) => renderPurgeResult(r as PurgeResult),
-    schedules: job.schedules ?? [],
-    purge: job,
-  };
-}
+export { RUN_FLAGS, WORKFLOW_NAMES, type JobEntry, type RunFlag, type RunFlags, type WorkflowName } from './entry.js';
 
 /**
- * Every job this service runs: the built-in purges, the custom rules of the config file, then the jobs with
- * workflows of their own. Built once from the settings and handed to whatever needs it (no module state).
+ * Every job this service runs: the built-in purges, the custom rules of the config file (read and checked by the
+ * settings, src/settings/), then the jobs with workflows of their own. Built by whoever needs it from what it was
+ * given, and handed on: nothing else lists the jobs.
  */
 export class Catalogue {
   readonly entries: readonly JobEntry[];
 
-  constructor(configFile: unknown = {}) {
-    const custom = customJobs(configFile, PURGE_JOBS.map((j) => j.name));
-    this.entries = [...[...PURGE_JOBS, ...custom].map(purgeEntry), ...OTHER_JOBS];
+  constructor(customRules: readonly JobDefinition[] = []) {
+    const jobs = [...[...BUILT_IN_PURGES, ...customRules].map(purgeEntry), ...OTHER_JOBS];
+    this.entries = jobs.map((j) => ({ ...j, schedules: JOB_SCHEDULES[j.name] ?? [] }));
   }
 
   names(): string[] {
@@ -96,34 +62,3 @@ export class Catalogue {
     }
   }
 }
-
-export interface JobAction {
-  workflowType: string;
-  args: unknown[];
-  /** The parameters as sent: checked and normalised. */
-  params: Record<string, unknown>;
-  /** What every run carries, whoever starts it: the Web UI filters on them, the memo shows the parameters. */
-  typedSearchAttributes: SearchAttributePair[];
-  memo: { parameters: Record<string, unknown> };
-}
-
-/**
- * What starting a job means for Temporal, for a client and for a schedule alike: the workflow, its arguments and
- * the run's labels, the parameters validated first. A schedule starts a singleton job through its joining workflow
- * (the server appends the time to a schedule's workflow ids), and leaves the trigger to the workflow, which reads
- * it from the schedule that started it.
- */
-export function jobAction(entry: JobEntry, params: Record<string, unknown>, origin: { trigger: string; scheduled?: boolean }): JobAction {
-  const normalised = entry.parseParams(params);
-  const workflowType = origin.scheduled && entry.singleton ? entry.singleton.scheduledWorkflow : entry.workflow;
-  return {
-    workflowType,
-    args: workflowArgs(entry, normalised, origin.scheduled ? undefined : origin.trigger),
-    params: normalised,
-    typedSearchAttributes: runSearchAttributes(entry.name, normalised.dryRun === true, origin.trigger),
-    memo: { parameters: normalised },
-  };
-}
-
-/** The built-in jobs only (no config file): for code that must not depend on where it runs. */
-export const BUILT_IN = new Catalogue({});

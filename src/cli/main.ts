@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
-import { InputError } from '../config.js';
+import { InputError } from '../kernel/errors.js';
+import type { Settings } from '../settings/index.js';
 import { describeError } from './errors.js';
 import { registerJobs } from './commands/jobs.js';
 import { registerKeys } from './commands/keys.js';
@@ -14,13 +15,18 @@ const program = new Command('maint')
   .showHelpAfterError()
   .exitOverride();
 
-registerRun(program);
-registerRuns(program);
-registerJobs(program);
-registerSchedules(program);
-registerSeed(program);
-registerKeys(program);
-registerReport(program);
+// Read once, when a command first needs them (`maint --help` reads none): the CLI delivers no notification, so it needs
+// none of their secrets.
+let loaded: Promise<Settings> | undefined;
+const settings = () => (loaded ??= import('../settings/index.js').then((s) => s.loadSettings(undefined, { notificationSecrets: false })));
+
+registerRun(program, settings);
+registerRuns(program, settings);
+registerJobs(program, settings);
+registerSchedules(program, settings);
+registerSeed(program, settings);
+registerKeys(program, settings);
+registerReport(program, settings);
 
 try {
   await program.parseAsync(process.argv);
@@ -30,7 +36,8 @@ try {
     process.exitCode = err.exitCode;
   } else if (err instanceof InputError || (err instanceof Error && (err.cause as Error | undefined) instanceof InputError)) {
     const e = err instanceof InputError ? err : (err.cause as InputError);
-    process.stderr.write(`error: ${e.message}\n`);
+    // Several mistakes (InputErrors) are one line each.
+    process.stderr.write(e.message.split('\n').map((line) => `error: ${line}\n`).join(''));
     process.exitCode = 2;
   } else {
     process.stderr.write(`error: ${describeError(err)}\n`);

@@ -1,9 +1,10 @@
-import type { HealthReport } from '../health/types.js';
-import type { PurgeResult } from '../jobs/types.js';
+import type { PurgeResult } from '../purge/types.js';
 import type { KeyRow, RotationResult, SweepResult } from '../keys/types.js';
 import type { RefreshResult } from '../oidc/types.js';
 import type { ScopesResult } from '../scopes.js';
-import { formatCounts, table } from './format.js';
+import type { JobEntry, WorkflowName } from '../catalogue/index.js';
+import { renderReport } from '../health/render.js';
+import { formatCounts, table } from '../kernel/text.js';
 
 /** Plain-text renderings of job results; `--json` prints the results themselves. */
 
@@ -99,33 +100,23 @@ export function renderKeys(rows: KeyRow[]): string {
   );
 }
 
-export function renderReport(r: HealthReport): string {
-  const s = r.stats;
-  const kv = (rows: Array<[string, string | number | null]>) => table(['', ''], rows).split('\n').slice(2).join('\n');
-  return [
-    `status: ${r.status.toUpperCase()}   (${s.generatedAt})`,
-    '',
-    'reasons',
-    ...r.reasons.map((x) => `  - ${x}`),
-    ...(r.recommendations.length ? ['', 'recommendations', ...r.recommendations.map((x) => `  - ${x}`)] : []),
-    '',
-    table(['tokens', 'total', 'active', 'expired', 'revoked'], [['outstanding', s.tokens.total, s.tokens.active, s.tokens.expired, s.tokens.revoked]]),
-    '',
-    table(['keys', 'active', 'published', 'retired', 'inactive', 'signing key', 'alg', 'since'], [['signing', s.keys.active, s.keys.published, s.keys.retired, s.keys.inactive, s.keys.activeKid, s.keys.activeAlg, s.keys.activeSince]]),
-    '',
-    'last 24 hours',
-    kv([
-      ['tokens created', s.last24h.tokensCreated],
-      ['tokens revoked', s.last24h.tokensRevoked],
-      ['keys activated', s.last24h.keysActivated],
-      ['runs', Object.entries(s.last24h.runs).map(([k, v]) => `${k}=${v}`).join(' ') || '-'],
-      ['failed jobs', s.last24h.failedJobs.join(', ') || '-'],
-    ]),
-    '',
-    kv([
-      ['missing scopes', s.scopes.missing.join(', ') || '-'],
-      ['OIDC providers', `${s.oidc.providers} (failing: ${s.oidc.failing.join(', ') || 'none'})`],
-    ]),
-    '',
-  ].join('\n');
+/** How `maint run` and `maint report` show each workflow's result; `--json` prints the result itself. */
+const RENDERERS: { [K in WorkflowName]?: (result: never) => string } = {
+  batchedPurge: renderPurgeResult,
+  keyRotation: renderRotation,
+  keypairCleanup: renderSweep,
+  ensureScopes: renderScopes,
+  refreshOidcJwks: renderRefresh,
+  healthReport: renderReport,
+};
+
+/** A job's result as text (a workflow without a renderer of its own: its JSON). */
+export function renderResult(job: JobEntry, result: unknown): string {
+  const render = RENDERERS[job.workflow];
+  return render ? render(result as never) : `${JSON.stringify(result, null, 2)}\n`;
+}
+
+/** Completed, but not all it should have done happened (a provider down): the command exits 1. */
+export function resultFailed(job: JobEntry, result: unknown): boolean {
+  return job.workflow === 'refreshOidcJwks' && refreshFailed(result as RefreshResult);
 }

@@ -1,10 +1,9 @@
 import type pg from 'pg';
-import type { Orm } from './orm.js';
 import { replaceAt, scanPlaceholders } from './placeholders.js';
 
 /**
  * Our one way into the database: every statement of ours goes through a `Db`, in the worker (on the ORM's pool,
- * see `dbFromOrm`) and in the CLI and JWKS server (on a plain pg pool, see `dbFromPool`).
+ * see `dbFromOrm` in orm.ts) and in the CLI and JWKS server (on a plain pg pool, see `dbFromPool`).
  *
  * Placeholders are `?` (see placeholders.ts for where a `?` is text). Values are scalars, Dates or JSON text (cast
  * with `?::jsonb`); a list takes one `?` per item, since the two connections would read an array differently. No
@@ -17,23 +16,6 @@ export interface Db {
   execute(sql: string, params?: unknown[]): Promise<number>;
   /** Runs `fn` in one transaction; statements through the `Db` it is given belong to it (SET LOCAL included). */
   transaction<T>(fn: (db: Db) => Promise<T>): Promise<T>;
-}
-
-/**
- * A Db on the ORM's connection pool (the worker). MikroORM inlines the values into the statement, which is why
- * database errors are cut down before they reach logs (errors.ts); a `?` meant as text is escaped for it.
- */
-export function dbFromOrm(orm: Orm): Db {
-  // Looked up per statement: the ORM may be closed and reopened under the same object (tests do).
-  const conn = () => orm.em.getConnection();
-  // It reads `?` only when there are values, and `\?` as a `?` of the text.
-  const escapeText = (sql: string, params: unknown[]) => (params.length ? replaceAt(sql, scanPlaceholders(sql).text, () => '\\?') : sql);
-  const make = (trx?: unknown): Db => ({
-    query: async <T>(sql: string, params: unknown[] = []) => (await conn().execute<T[]>(escapeText(sql, params), params, 'all', trx as never)) as T[],
-    execute: async (sql, params = []) => (await conn().execute<{ affectedRows: number }>(escapeText(sql, params), params, 'run', trx as never)).affectedRows,
-    transaction: <T>(fn: (db: Db) => Promise<T>) => (trx ? fn(make(trx)) : conn().transactional((t) => fn(make(t)))),
-  });
-  return make();
 }
 
 /** The statement with its value placeholders numbered for pg ($1, $2, ...). */

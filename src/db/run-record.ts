@@ -1,5 +1,6 @@
 import type { Db } from './query.js';
-import type { PurgeResult, RunStatus, StepPlanSummary } from '../jobs/types.js';
+import type { PurgeResult, RunStatus, StepPlanSummary } from '../purge/types.js';
+import { toNumber } from '../kernel/counts.js';
 
 /**
  * The run record: the `maintenance_run` row every job run leaves as its audit trail. Every statement that reads or
@@ -62,7 +63,6 @@ export interface JobRunRecord extends RunIdentity {
   error?: string | null;
 }
 
-const num = (v: unknown): number => (v === null || v === undefined ? 0 : Number(v));
 
 /** Creates a purge's record; idempotent, so a retried start does not duplicate it. */
 export async function startRun(db: Db, r: StartRunInput): Promise<void> {
@@ -113,12 +113,12 @@ export async function finishRun(db: Db, input: FinishRunInput): Promise<Omit<Pur
     'SELECT step, sum(deleted)::bigint AS deleted, sum(updated)::bigint AS updated FROM purge_batch WHERE run_id = ? GROUP BY step',
     [input.runId],
   );
-  const updated = perStep.reduce((a, r) => a + num(r.updated), 0);
+  const updated = perStep.reduce((a, r) => a + toNumber(r.updated), 0);
   const steps = input.stepNames
-    ? Object.fromEntries(input.stepNames.map((name, i) => { const r = perStep.find((p) => num(p.step) === i); return [name, num(r?.deleted) + num(r?.updated)]; }))
+    ? Object.fromEntries(input.stepNames.map((name, i) => { const r = perStep.find((p) => toNumber(p.step) === i); return [name, toNumber(r?.deleted) + toNumber(r?.updated)]; }))
     : undefined;
-  const deleted = num(sums?.deleted);
-  const children = Object.fromEntries(Object.entries((sums?.children ?? {}) as Record<string, unknown>).map(([k, v]) => [k, num(v)]));
+  const deleted = toNumber(sums?.deleted);
+  const children = Object.fromEntries(Object.entries((sums?.children ?? {}) as Record<string, unknown>).map(([k, v]) => [k, toNumber(v)]));
   const startedAt = run ? new Date(run.started_at as string).getTime() : Date.parse(input.finishedAt);
   const durationMs = Math.max(0, Date.parse(input.finishedAt) - startedAt);
   const rowsPerSecond = input.dryRun || durationMs === 0 ? null : Math.round(((deleted + updated) / durationMs) * 1000 * 10) / 10;
@@ -126,7 +126,7 @@ export async function finishRun(db: Db, input: FinishRunInput): Promise<Omit<Pur
   await db.query(
     `UPDATE maintenance_run SET status = ?, matched = ?, deleted = ?, updated = ?, children_deleted = ?::jsonb, steps = ?::jsonb,
             batches = ?, finished_at = ?, duration_ms = ?, rows_per_second = ?, error = ?, plan = coalesce(?::jsonb, plan) WHERE id = ?`,
-    [input.status, matched, deleted, updated, JSON.stringify(children), steps ? JSON.stringify(steps) : null, num(sums?.batches), input.finishedAt, durationMs, rowsPerSecond, input.error ?? null,
+    [input.status, matched, deleted, updated, JSON.stringify(children), steps ? JSON.stringify(steps) : null, toNumber(sums?.batches), input.finishedAt, durationMs, rowsPerSecond, input.error ?? null,
       input.plans ? JSON.stringify(input.plans.map(({ explain: _e, ...p }) => p)) : null, input.runId],
   );
   return {
@@ -137,7 +137,7 @@ export async function finishRun(db: Db, input: FinishRunInput): Promise<Omit<Pur
     ...(updated || steps ? { updated } : {}),
     children,
     ...(steps ? { steps } : {}),
-    batches: num(sums?.batches),
+    batches: toNumber(sums?.batches),
     durationMs,
     rowsPerSecond,
   };

@@ -1,4 +1,4 @@
-import { InputError } from '../config.js';
+import { InputError } from '../kernel/errors.js';
 
 /**
  * Where this tool keeps its own tables (audit, ledger, keys, scopes, JWKS cache): a schema of its own, so a
@@ -10,34 +10,21 @@ export const DEFAULT_SCHEMA = 'auth_maintenance';
 /** Lower case only: the name travels unquoted in the connection's `search_path` option. */
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
-export function maintSchema(env: NodeJS.ProcessEnv = process.env): string {
-  const name = env.MAINT_SCHEMA || DEFAULT_SCHEMA;
-  if (!SCHEMA_NAME.test(name)) throw new InputError('MAINT_SCHEMA', `"${name}" is not allowed; expected lower-case letters, digits and "_" (at most 63), e.g. ${DEFAULT_SCHEMA}`);
-  if (name === 'public' || name.startsWith('pg_')) throw new InputError('MAINT_SCHEMA', `"${name}" is not allowed; choose a schema of this tool's own, e.g. ${DEFAULT_SCHEMA}`);
+/** A schema name of this tool's own: lower case, not `public`, not a system schema. */
+export function parseSchemaName(name: string, field: string): string {
+  if (!SCHEMA_NAME.test(name)) throw new InputError(field, `"${name}" is not allowed; expected lower-case letters, digits and "_" (at most 63), e.g. ${DEFAULT_SCHEMA}`);
+  if (name === 'public' || name.startsWith('pg_')) throw new InputError(field, `"${name}" is not allowed; choose a schema of this tool's own, e.g. ${DEFAULT_SCHEMA}`);
   return name;
 }
 
 /** The connection option (pg's `options`) that sets the search path at connect time. */
-export function searchPathOption(schema: string = maintSchema()): string {
+export function searchPathOption(schema: string): string {
   return `-c search_path=${schema},public`;
 }
 
-/** pg client/pool settings for a URL, with our search path. */
-export function pgConfig(connectionString: string, extra: Record<string, unknown> = {}) {
-  return { connectionString, options: searchPathOption(), ...extra };
-}
-
-/**
- * The native job tables (`account`, `access_token`, `outstanding_token`, ...) are for databases this tool owns
- * (the local environment). `MAINT_NATIVE_TABLES` decides; by default they are made only when `DATABASE_URL`
- * is unset, i.e. when the database is the embedded one.
- */
-export function nativeTablesWanted(env: NodeJS.ProcessEnv = process.env): boolean {
-  const v = env.MAINT_NATIVE_TABLES;
-  if (v === undefined || v === '') return !env.DATABASE_URL;
-  if (v === 'true' || v === '1') return true;
-  if (v === 'false' || v === '0') return false;
-  throw new InputError('MAINT_NATIVE_TABLES', `"${v}" is not allowed; expected true or false`);
+/** pg client/pool settings for a URL, with our schema first on the search path. */
+export function pgConfig(connectionString: string, schema: string, extra: Record<string, unknown> = {}) {
+  return { connectionString, options: searchPathOption(schema), ...extra };
 }
 
 /** Tables of this tool (not the native job tables), moved into the schema on existing installs. */
@@ -59,11 +46,8 @@ export const NATIVE_TABLES = [
   'account',
 ] as const;
 
-/** Read by the migration that places the tables; set by `migrate()` before it runs the migrations. */
-let context = { schema: DEFAULT_SCHEMA, nativeTables: true };
-export function setMigrationContext(c: { schema: string; nativeTables: boolean }): void {
-  context = c;
-}
-export function migrationContext(): { schema: string; nativeTables: boolean } {
-  return context;
+/** Where the migrations put the tables: this tool's schema, and whether the native job tables go to `public`. */
+export interface TablePlacement {
+  schema: string;
+  nativeTables: boolean;
 }

@@ -1,5 +1,6 @@
 import type { Db } from '../db/query.js';
 import { runStatsByJob } from '../db/run-record.js';
+import { toNumber } from '../kernel/counts.js';
 
 /**
  * Cleanup statistics per job over a window, from the audit table: runs, failures, rows, median duration and
@@ -25,7 +26,6 @@ export interface CleanupStats {
   jobs: JobStats[];
 }
 
-const n = (v: unknown) => (v === null || v === undefined ? 0 : Number(v));
 
 export async function cleanupStats(db: Db, days: number): Promise<CleanupStats> {
   if (!Number.isInteger(days) || days < 1 || days > 3650) throw new RangeError(`days must be an integer from 1 to 3650, got ${days}`);
@@ -34,15 +34,15 @@ export async function cleanupStats(db: Db, days: number): Promise<CleanupStats> 
     days,
     since: new Date(since).toISOString(),
     jobs: rows.map((r) => {
-      const totalMs = n(r.total_ms);
+      const totalMs = toNumber(r.total_ms);
       return {
         job: String(r.job),
-        runs: n(r.runs),
-        failures: n(r.failures),
-        rows: n(r.rows),
-        dependents: n(r.dependents),
-        medianDurationMs: r.median_ms === null ? null : Math.round(n(r.median_ms)),
-        rowsPerSecond: totalMs > 0 ? Math.round((n(r.rows) / totalMs) * 1000 * 10) / 10 : null,
+        runs: toNumber(r.runs),
+        failures: toNumber(r.failures),
+        rows: toNumber(r.rows),
+        dependents: toNumber(r.dependents),
+        medianDurationMs: r.median_ms === null ? null : Math.round(toNumber(r.median_ms)),
+        rowsPerSecond: totalMs > 0 ? Math.round((toNumber(r.rows) / totalMs) * 1000 * 10) / 10 : null,
         lastSuccessAt: r.last_success ? new Date(r.last_success as string).toISOString() : null,
         lastFailureAt: r.last_failure ? new Date(r.last_failure as string).toISOString() : null,
       };

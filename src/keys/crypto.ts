@@ -17,7 +17,7 @@ export class KeyDecryptError extends Error {
   }
 }
 
-export function assertKek(kek: Buffer): void {
+function assertKek(kek: Buffer): void {
   if (kek.length !== 32) throw new Error('the key-encryption key must be 32 bytes');
 }
 

@@ -1,9 +1,10 @@
 import * as z from 'zod/mini';
-import { InputError } from '../errors.js';
-import { bool, given, int, oneOf, paramsSchema, parseField, parseParams, type IntRange } from '../validate.js';
+import { InputError } from '../kernel/errors.js';
+import { DAY_SECONDS } from '../kernel/time.js';
+import { bool, given, int, oneOf, paramsSchema, parseParams, type IntRange } from '../kernel/validate.js';
 import { KEY_ALGS, type CleanupParams, type KeyPolicy, type RotationParams } from './types.js';
 
-const DAY = 86_400;
+const DAY = DAY_SECONDS;
 const YEAR = 365 * DAY;
 
 /** Allowed ranges of every duration and limit, in seconds (parameters) and days (env vars). */
@@ -28,23 +29,6 @@ export const DEFAULT_POLICY: KeyPolicy = {
   maxActiveKeys: 3,
   stepTimeoutSeconds: 60,
 };
-
-/** The lifecycle defaults of this deployment, from its environment (see the README's configuration table). */
-export function loadKeyPolicy(env: NodeJS.ProcessEnv = process.env): KeyPolicy {
-  // An empty variable is an unset one.
-  const v = (name: string) => env[name] || undefined;
-  const rotateAfterDays = parseField('KEY_ROTATE_AFTER_DAYS', int(RANGES.rotateAfterDays), v('KEY_ROTATE_AFTER_DAYS'));
-  const retentionDays = parseField('KEY_RETENTION_DAYS', int(RANGES.retentionDays), v('KEY_RETENTION_DAYS'));
-  return {
-    alg: parseField('KEY_ALG', oneOf(KEY_ALGS), v('KEY_ALG'), DEFAULT_POLICY.alg),
-    jwksCacheSeconds: parseField('JWKS_CACHE_SECONDS', int(RANGES.jwksCacheSeconds), v('JWKS_CACHE_SECONDS'), DEFAULT_POLICY.jwksCacheSeconds),
-    maxTokenLifetimeSeconds: parseField('MAX_TOKEN_LIFETIME_SECONDS', int(RANGES.maxTokenLifetimeSeconds), v('MAX_TOKEN_LIFETIME_SECONDS'), DEFAULT_POLICY.maxTokenLifetimeSeconds),
-    rotateAfterSeconds: rotateAfterDays !== undefined ? rotateAfterDays * DAY : DEFAULT_POLICY.rotateAfterSeconds,
-    retentionSeconds: retentionDays !== undefined ? retentionDays * DAY : DEFAULT_POLICY.retentionSeconds,
-    maxActiveKeys: parseField('MAX_ACTIVE_KEYS', int(RANGES.maxActiveKeys), v('MAX_ACTIVE_KEYS'), DEFAULT_POLICY.maxActiveKeys),
-    stepTimeoutSeconds: DEFAULT_POLICY.stepTimeoutSeconds,
-  };
-}
 
 const ROTATION_PARAMS = paramsSchema({
   alg: z.nullish(oneOf(KEY_ALGS)),

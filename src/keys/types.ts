@@ -28,6 +28,13 @@ export interface KeyPolicy {
   stepTimeoutSeconds: number;
 }
 
+/** What the key activities need besides the database: the key-encryption key and this deployment's defaults. */
+export interface KeysRuntime {
+  /** MAINT_KEK; without it nothing that touches a private key runs (the failure says so). */
+  kek?: Buffer;
+  policy: KeyPolicy;
+}
+
 export type RotationParams = Partial<KeyPolicy> & { force?: boolean };
 
 export interface RotationInput {

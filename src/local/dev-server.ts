@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Logger } from '../logger.js';
-import { temporalAnswers } from '../temporal.js';
+import { temporalAnswers } from '../temporal/connect.js';
 import { secureSqliteFile } from './data-dir.js';
 
 export interface DevServerOptions {

@@ -14,7 +14,7 @@ export interface LocalEnvironment {
   pid: number;
 }
 
-export function localEnvFile(dataDir: string): string {
+function localEnvFile(dataDir: string): string {
   return join(dataDir, 'local-env.json');
 }
 

@@ -4,7 +4,7 @@ import { existsSync, realpathSync } from 'node:fs';
 import { chmod, chown, cp, lstat, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
-import { InputError } from '../errors.js';
+import { InputError } from '../kernel/errors.js';
 import type { Logger } from '../logger.js';
 import { letGroupTraverse } from './data-dir.js';
 

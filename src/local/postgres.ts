@@ -34,8 +34,8 @@ async function loadOrCreateSecrets(dir: string): Promise<Secrets> {
 }
 
 /** A child of ours, as `user`, whose failure to spawn is an error of the caller's promise, never an uncaught one. */
-function run(bin: string, args: string[], user: RunAs | undefined, logger: Logger): { child: ChildProcess; exited: Promise<{ code: number | null; signal: string | null }>; output: () => string } {
-  const child = spawn(bin, args, { ...(user ?? {}), env: { ...process.env, LC_MESSAGES: 'C' }, stdio: ['ignore', 'pipe', 'pipe'] });
+function run(bin: string, args: string[], user: RunAs | undefined, env: NodeJS.ProcessEnv, logger: Logger): { child: ChildProcess; exited: Promise<{ code: number | null; signal: string | null }>; output: () => string } {
+  const child = spawn(bin, args, { ...(user ?? {}), env: { ...env, LC_MESSAGES: 'C' }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const collect = (chunk: Buffer) => {
     output = (output + chunk.toString('utf8')).slice(-8_000);
@@ -53,7 +53,7 @@ function run(bin: string, args: string[], user: RunAs | undefined, logger: Logge
   return { child, exited, output: () => output.trim() };
 }
 
-async function initialise(binDir: string, dataDir: string, password: string, user: RunAs | undefined, logger: Logger): Promise<void> {
+async function initialise(binDir: string, dataDir: string, password: string, user: RunAs | undefined, env: NodeJS.ProcessEnv, logger: Logger): Promise<void> {
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   // initdb reads the password from a file: one only the server's user can read, beside (not in) the data dir.
   const pwfile = join(dirname(dataDir), `.pwfile-${process.pid}`);
@@ -63,7 +63,7 @@ async function initialise(binDir: string, dataDir: string, password: string, use
       await chown(dataDir, user.uid, user.gid);
       await chown(pwfile, user.uid, user.gid);
     }
-    const initdb = run(join(binDir, 'initdb'), [`--pgdata=${dataDir}`, '--auth=scram-sha-256', '--username=postgres', `--pwfile=${pwfile}`, '--lc-messages=C'], user, logger);
+    const initdb = run(join(binDir, 'initdb'), [`--pgdata=${dataDir}`, '--auth=scram-sha-256', '--username=postgres', `--pwfile=${pwfile}`, '--lc-messages=C'], user, env, logger);
     const { code, signal } = await initdb.exited;
     if (code !== 0) throw new Error(`initdb failed (${signal ?? `exit ${code}`}) for ${dataDir}: ${initdb.output().split('\n').slice(-5).join(' ')}`);
   } finally {
@@ -92,8 +92,16 @@ async function accepts(port: number, password: string, credentials: string): Pro
  * can reach (see postgres-access.ts). Whatever goes wrong, the server it started is stopped, also when this process
  * exits without stopping it.
  */
-export async function startEmbeddedPostgres(opts: { dir: string; port: number; logger: Logger; persistent?: boolean; startTimeoutMs?: number }): Promise<EmbeddedDb> {
-  const { logger } = opts;
+export async function startEmbeddedPostgres(opts: {
+  dir: string;
+  port: number;
+  logger: Logger;
+  /** The environment the PostgreSQL binaries run in (the settings' `childEnv`). */
+  env: NodeJS.ProcessEnv;
+  persistent?: boolean;
+  startTimeoutMs?: number;
+}): Promise<EmbeddedDb> {
+  const { logger, env } = opts;
   await securePrivateDir(opts.dir);
   const secrets = await loadOrCreateSecrets(opts.dir);
   const user = postgresUser();
@@ -102,10 +110,10 @@ export async function startEmbeddedPostgres(opts: { dir: string; port: number; l
   if (relocatedTo) logger.info({ dataDir, because: `the postgres user cannot reach ${opts.dir}` }, 'the embedded PostgreSQL keeps its data outside the data dir');
   if (!existsSync(join(dataDir, 'PG_VERSION'))) {
     logger.info({ dir: dataDir }, 'initialising embedded PostgreSQL (first start)');
-    await initialise(binDir, dataDir, secrets.password, user, logger);
+    await initialise(binDir, dataDir, secrets.password, user, env, logger);
   }
 
-  const server = run(join(binDir, 'postgres'), ['-D', dataDir, '-p', String(opts.port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='], user, logger);
+  const server = run(join(binDir, 'postgres'), ['-D', dataDir, '-p', String(opts.port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='], user, env, logger);
   // A last resort for an exit that skipped stop(): an uncaught error, process.exit. PostgreSQL finishes its fast
   // shutdown on its own.
   const onExit = () => server.child.kill('SIGINT');

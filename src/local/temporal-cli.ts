@@ -1,9 +1,8 @@
 import { spawn, execFile } from 'node:child_process';
 import { access, constants, mkdir, rename, rm } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
-import { InputError } from '../config.js';
+import { InputError } from '../kernel/errors.js';
 import type { Logger } from '../logger.js';
 
 export const TEMPORAL_CLI_VERSION = '1.5.1';
@@ -12,10 +11,6 @@ const MODULE = `github.com/temporalio/cli/cmd/temporal@v${TEMPORAL_CLI_VERSION}`
 const VERSION_MARKERS = [TEMPORAL_CLI_VERSION, 'Server 1.29.1, UI 2.42.1'];
 
 const run = promisify(execFile);
-
-export function cacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  return join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'auth-maintenance', `temporal-cli-v${TEMPORAL_CLI_VERSION}`);
-}
 
 async function isExecutable(path: string): Promise<boolean> {
   try {
@@ -35,8 +30,8 @@ async function versionOf(path: string): Promise<string | undefined> {
   }
 }
 
-async function onPath(name: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
-  for (const dir of (env.PATH ?? '').split(delimiter)) {
+async function onPath(name: string, searchPath: string): Promise<string | undefined> {
+  for (const dir of searchPath.split(delimiter)) {
     if (dir && (await isExecutable(join(dir, name)))) return join(dir, name);
   }
   return undefined;
@@ -48,35 +43,44 @@ export type CliSource = 'TEMPORAL_CLI_PATH' | 'PATH' | 'cache' | 'built';
  * Finds the pinned Temporal CLI: TEMPORAL_CLI_PATH, then PATH, then our cache; else builds it once with Go.
  * Returns undefined when none is found and Go is missing (the caller falls back to the SDK's download).
  */
-export async function findOrBuildTemporalCli(opts: { explicitPath?: string; logger: Logger; env?: NodeJS.ProcessEnv; build?: boolean }): Promise<{ path: string; source: CliSource } | undefined> {
-  const env = opts.env ?? process.env;
+export async function findOrBuildTemporalCli(opts: {
+  explicitPath?: string;
+  /** PATH, where `temporal` and `go` are looked for. */
+  searchPath: string;
+  /** The cache the CLI is built into and found in. */
+  cacheDir: string;
+  /** The environment `go install` runs in (with GOBIN set to a scratch dir of the cache). */
+  buildEnv: NodeJS.ProcessEnv;
+  logger: Logger;
+  build?: boolean;
+}): Promise<{ path: string; source: CliSource } | undefined> {
   if (opts.explicitPath) {
     if (!(await isExecutable(opts.explicitPath))) {
       throw new InputError('TEMPORAL_CLI_PATH', `${opts.explicitPath} is not an executable file; unset it to let the tool find or build the Temporal CLI`);
     }
     return { path: opts.explicitPath, source: 'TEMPORAL_CLI_PATH' };
   }
-  const fromPath = await onPath('temporal', env);
+  const fromPath = await onPath('temporal', opts.searchPath);
   if (fromPath) {
     const version = await versionOf(fromPath);
     if (version && VERSION_MARKERS.some((m) => version.includes(m))) return { path: fromPath, source: 'PATH' };
     opts.logger.warn({ path: fromPath, version }, `temporal on PATH is not v${TEMPORAL_CLI_VERSION}; not using it`);
   }
-  const cached = join(cacheDir(env), 'temporal');
+  const cached = join(opts.cacheDir, 'temporal');
   if (await isExecutable(cached)) return { path: cached, source: 'cache' };
   if (opts.build === false) return undefined;
-  const go = await onPath('go', env);
+  const go = await onPath('go', opts.searchPath);
   if (!go) {
     opts.logger.warn('Go is not installed: cannot build the Temporal CLI here');
     return undefined;
   }
-  await buildWithGo(go, cached, opts.logger, env);
+  await buildWithGo(go, opts.cacheDir, opts.buildEnv, opts.logger);
   return { path: cached, source: 'built' };
 }
 
 /** One `go install` into a scratch GOBIN, renamed into place at the end so a killed build leaves nothing half-made. */
-async function buildWithGo(go: string, target: string, logger: Logger, env: NodeJS.ProcessEnv): Promise<void> {
-  const dir = cacheDir(env);
+async function buildWithGo(go: string, dir: string, env: NodeJS.ProcessEnv, logger: Logger): Promise<void> {
+  const target = join(dir, 'temporal');
   const scratch = join(dir, `.build-${process.pid}`);
   await mkdir(scratch, { recursive: true });
   logger.info(

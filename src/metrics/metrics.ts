@@ -1,8 +1,9 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { Orm } from '../db/orm.js';
-import { dbFromOrm, type Db } from '../db/query.js';
+import { type Orm, dbFromOrm } from '../orm/index.js';
+import { type Db } from '../db/query.js';
 import * as runRecord from '../db/run-record.js';
 import type { Logger } from '../logger.js';
+import { toNumber } from '../kernel/counts.js';
 
 /** What a committed batch reports to the metrics (a subset of the batch activity's input and result). */
 export interface BatchFacts {
@@ -22,7 +23,6 @@ export interface JobMetrics {
   batchCommitted(batch: BatchFacts, counts: BatchCounts): void;
 }
 
-const n = (v: unknown) => (v === null || v === undefined ? 0 : Number(v));
 
 /**
  * The tool's own Prometheus metrics. Counters and the batch histogram are updated by the batch activity of this
@@ -125,11 +125,11 @@ async function readSnapshot(db: Db): Promise<Snapshot> {
   const [oidc] = await q<{ n: number }>(`SELECT count(*)::int AS n FROM oidc_provider WHERE last_error IS NOT NULL`);
   const unsent = await q<{ channel: string; n: number }>(`SELECT channel, count(*)::int AS n FROM notification_outbox WHERE sent_at IS NULL GROUP BY channel`);
   return {
-    backlog: new Map(backlog.map((r) => [r.job, n(r.left)])),
-    lastSuccess: new Map(last.filter((r) => r.success !== null).map((r) => [r.job, n(r.success)])),
-    lastFailure: new Map(last.filter((r) => r.failure !== null).map((r) => [r.job, n(r.failure)])),
-    keyAge: key ? n(key.age) : null,
-    oidcFailing: n(oidc?.n),
-    unsent: new Map(unsent.map((r) => [r.channel, n(r.n)])),
+    backlog: new Map(backlog.map((r) => [r.job, toNumber(r.left)])),
+    lastSuccess: new Map(last.filter((r) => r.success !== null).map((r) => [r.job, toNumber(r.success)])),
+    lastFailure: new Map(last.filter((r) => r.failure !== null).map((r) => [r.job, toNumber(r.failure)])),
+    keyAge: key ? toNumber(key.age) : null,
+    oidcFailing: toNumber(oidc?.n),
+    unsent: new Map(unsent.map((r) => [r.channel, toNumber(r.n)])),
   };
 }

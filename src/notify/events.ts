@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { EventKind, NotificationsConfig } from './config.js';
+import type { EventKind, NotificationsConfig } from './channels.js';
+import { toNumber } from '../kernel/counts.js';
 
 /** One thing to tell operators; `id` is stable, so recording or sending it again is recognisably the same event. */
 export interface NotificationEvent {
@@ -34,9 +35,8 @@ export interface RunRow {
   error: string | null;
 }
 
-const num = (v: unknown) => (v === null || v === undefined ? 0 : Number(v));
 
-export function deletionThresholdOf(config: NotificationsConfig, job: string): number | undefined {
+function deletionThresholdOf(config: NotificationsConfig, job: string): number | undefined {
   return config.deletionThreshold.jobs[job] ?? config.deletionThreshold.default;
 }
 
@@ -48,12 +48,12 @@ function describeRun(r: RunRow): Record<string, unknown> {
     trigger: r.trigger,
     status: r.status,
     dryRun: r.dry_run,
-    matched: r.matched === null ? null : num(r.matched),
-    deleted: num(r.deleted),
-    updated: num(r.updated),
+    matched: r.matched === null ? null : toNumber(r.matched),
+    deleted: toNumber(r.deleted),
+    updated: toNumber(r.updated),
     startedAt: new Date(r.started_at).toISOString(),
     finishedAt: r.finished_at ? new Date(r.finished_at).toISOString() : null,
-    durationMs: r.duration_ms === null ? null : num(r.duration_ms),
+    durationMs: r.duration_ms === null ? null : toNumber(r.duration_ms),
     error: r.error,
   };
 }
@@ -79,11 +79,11 @@ export function eventsOfRun(r: RunRow, config: NotificationsConfig): Notificatio
     if (r.job === 'key-rotation') event('key-rotation-failed', 'key rotation failed', `The signing key rotation failed: ${r.error ?? 'no error recorded'}.`);
     else event('run-failed', `${r.job} failed`, `The run of ${r.job} failed: ${r.error ?? 'no error recorded'}.`);
   }
-  if (r.status === 'completed' && r.job === 'key-rotation' && num(r.children_deleted?.rotated) > 0) {
+  if (r.status === 'completed' && r.job === 'key-rotation' && toNumber(r.children_deleted?.rotated) > 0) {
     event('key-rotated', 'signing key rotated', 'A new signing key is active; the previous one stays in the JWKS until its tokens have expired.');
   }
   const threshold = deletionThresholdOf(config, r.job);
-  const rows = num(r.deleted) + num(r.updated);
+  const rows = toNumber(r.deleted) + toNumber(r.updated);
   if (threshold !== undefined && !r.dry_run && r.status !== 'running' && rows > threshold) {
     data.threshold = threshold;
     event('deletions-over-threshold', `${r.job} changed ${rows} rows (threshold ${threshold})`, `The run of ${r.job} deleted or updated ${rows} rows, more than its threshold of ${threshold}.`);

@@ -1,9 +1,8 @@
-import type { Orm } from '../db/orm.js';
-import { dbFromOrm } from '../db/query.js';
+import { type Orm, dbFromOrm } from '../orm/index.js';
 import type { Logger } from '../logger.js';
-import type { Channel, NotificationsConfig } from './config.js';
+import type { Channel, NotificationsConfig } from './channels.js';
 import type { NotificationEvent } from './events.js';
-import { DeliveryError, redactSecrets, send as defaultSend, type OutboxMessage, type Sender } from './send.js';
+import { createSender, DeliveryError, redactSecrets, type OutboxMessage, type Sender } from './send.js';
 
 export interface DeliveryHooks {
   /** Test hook: called after a message was sent and before it is marked sent (where a crash would resend it). */
@@ -16,6 +15,8 @@ export interface Notifier {
   enqueue(events: NotificationEvent[]): Promise<number>;
   /** Sends unsent messages (of these events, or all), each marked sent once delivered. */
   deliver(eventIds?: string[]): Promise<DeliveryReport>;
+  /** Closes the connections it holds (SMTP); a process calls it when it stops. */
+  close(): void;
 }
 
 export interface DeliveryReport {
@@ -42,7 +43,7 @@ interface Row {
 export function createNotifier(deps: { orm: Orm; logger: Logger; config: NotificationsConfig; send?: Sender; hooks?: DeliveryHooks }): Notifier {
   const { orm, config } = deps;
   const log = deps.logger.child({ component: 'notifications' });
-  const send = deps.send ?? defaultSend;
+  const sender = deps.send ?? createSender();
   const db = dbFromOrm(orm);
   const channels = new Map<string, Channel>(config.channels.map((c) => [c.name, c]));
   const subjectPrefix = `[auth-maintenance${config.environment ? ` ${config.environment}` : ''}]`;
@@ -85,7 +86,7 @@ export function createNotifier(deps: { orm: Orm; logger: Logger; config: Notific
             );
             if (!row) return; // sent meanwhile, or being sent by another deliverer
             const message: OutboxMessage = { eventId: row.event_id, kind: row.kind, job: row.job, runId: row.run_id, subject: row.subject, ...row.payload };
-            await send(channel, message, { subjectPrefix });
+            await sender.send(channel, message, { subjectPrefix });
             await deps.hooks?.afterSend?.({ eventId: row.event_id, channel: row.channel });
             await tx.query(`UPDATE notification_outbox SET sent_at = now(), attempts = attempts + 1, last_error = NULL WHERE event_id = ? AND channel = ?`, [row.event_id, row.channel]);
             report.sent += 1;
@@ -101,6 +102,10 @@ export function createNotifier(deps: { orm: Orm; logger: Logger; config: Notific
         }
       }
       return report;
+    },
+
+    close() {
+      sender.close();
     },
   };
 }

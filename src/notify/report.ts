@@ -1,5 +1,4 @@
-import { renderReport } from '../cli/render.js';
-import { table } from '../cli/format.js';
+import { renderCleanupStats, renderReport, STATS_HEADERS, statsRows } from '../health/render.js';
 import type { CleanupStats } from '../health/cleanup-stats.js';
 import type { HealthReport } from '../health/types.js';
 import type { NotificationEvent } from './events.js';
@@ -10,28 +9,6 @@ function htmlTable(headers: string[], rows: Array<Array<string | number | null>>
   const th = headers.map((h) => `<th style="text-align:left;padding:2px 8px;border-bottom:1px solid #999">${esc(h)}</th>`).join('');
   const tr = rows.map((r) => `<tr>${r.map((c) => `<td style="padding:2px 8px">${esc(c)}</td>`).join('')}</tr>`).join('');
   return `<table style="border-collapse:collapse;font-family:sans-serif;font-size:13px"><thead><tr>${th}</tr></thead><tbody>${tr}</tbody></table>`;
-}
-
-const STATS_HEADERS = ['job', 'runs', 'failures', 'rows', 'dependents', 'median s', 'rows/s', 'last success', 'last failure'];
-
-export function statsRows(stats: CleanupStats): Array<Array<string | number | null>> {
-  return stats.jobs.map((j) => [
-    j.job,
-    j.runs,
-    j.failures,
-    j.rows,
-    j.dependents,
-    j.medianDurationMs === null ? null : (j.medianDurationMs / 1000).toFixed(2),
-    j.rowsPerSecond,
-    j.lastSuccessAt,
-    j.lastFailureAt,
-  ]);
-}
-
-/** The cleanup statistics as a plain-text table (`maint report --days N`, the report email). */
-export function renderCleanupStats(stats: CleanupStats): string {
-  const head = `cleanup over the last ${stats.days} day(s), since ${stats.since}`;
-  return stats.jobs.length ? `${head}\n${table(STATS_HEADERS, statsRows(stats))}\n` : `${head}\nno runs\n`;
 }
 
 /** The daily or weekly report as a readable email: the health report and the cleanup statistics, text and HTML. */

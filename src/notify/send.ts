@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import nodemailer from 'nodemailer';
-import type { Channel } from './config.js';
+import type { Channel } from './channels.js';
 import type { NotificationEvent } from './events.js';
-import { LabelledError } from '../errors.js';
+import { LabelledError } from '../kernel/errors.js';
 
 /** What the outbox holds for one (event, channel): the event itself, enough to send it again identically. */
 export type OutboxMessage = Omit<NotificationEvent, 'id' | 'kind'> & { eventId: string; kind: string };
@@ -43,16 +43,17 @@ export class DeliveryError extends LabelledError {
   }
 }
 
-export type Sender = (channel: Channel, m: OutboxMessage, opts: { subjectPrefix: string }) => Promise<void>;
+/** Sends one message on one channel; `close` lets go of what it holds open (SMTP connections). */
+export interface Sender {
+  send(channel: Channel, m: OutboxMessage, opts: { subjectPrefix: string }): Promise<void>;
+  close(): void;
+}
 
-const transports = new Map<string, nodemailer.Transporter>();
+type EmailChannel = Extract<Channel, { type: 'email' }>;
 
-function transportOf(c: Extract<Channel, { type: 'email' }>): nodemailer.Transporter {
-  const key = JSON.stringify([c.host, c.port, c.tls, c.allowSelfSigned, c.user, c.password]);
-  let t = transports.get(key);
-  if (!t) {
-    t = nodemailer.createTransport({
-      host: c.host,
+function createTransport(c: EmailChannel): nodemailer.Transporter {
+  return nodemailer.createTransport({
+    host: c.host,
       port: c.port,
       secure: c.tls === 'tls',
       requireTLS: c.tls === 'starttls',
@@ -62,14 +63,11 @@ function transportOf(c: Extract<Channel, { type: 'email' }>): nodemailer.Transpo
       connectionTimeout: 10_000,
       greetingTimeout: 10_000,
       socketTimeout: 20_000,
-    });
-    transports.set(key, t);
-  }
-  return t;
+  });
 }
 
-async function sendEmail(c: Extract<Channel, { type: 'email' }>, m: OutboxMessage, subjectPrefix: string): Promise<void> {
-  await transportOf(c).sendMail({
+async function sendEmail(transport: nodemailer.Transporter, c: EmailChannel, m: OutboxMessage, subjectPrefix: string): Promise<void> {
+  await transport.sendMail({
     from: c.from,
     to: c.to,
     subject: `${subjectPrefix} ${m.subject}`,
@@ -96,15 +94,32 @@ async function postWebhook(c: Extract<Channel, { type: 'webhook' }>, m: OutboxMe
   if (!res.ok) throw new DeliveryError(c.name, `the receiver answered HTTP ${res.status}`);
 }
 
-/** Sends one message on one channel; any failure becomes a DeliveryError with the secrets removed. */
-export const send: Sender = async (channel, m, { subjectPrefix }) => {
-  try {
-    if (channel.type === 'email') await sendEmail(channel, m, subjectPrefix);
-    else await postWebhook(channel, m, subjectPrefix);
-  } catch (err) {
-    if (err instanceof DeliveryError) throw err;
-    const e = err as Error & { cause?: Error; code?: string };
-    const detail = [e.message, e.cause?.message, e.code].filter(Boolean).join(': ');
-    throw new DeliveryError(channel.name, redactSecrets(detail || String(err), [channel]));
-  }
-};
+/**
+ * The sender of one notifier: one SMTP transport per email channel, by the channel's name (no secret in any key),
+ * made when first used and closed by `close`; any failure becomes a DeliveryError with the secrets removed.
+ */
+export function createSender(): Sender {
+  const transports = new Map<string, nodemailer.Transporter>();
+  const transportOf = (c: EmailChannel) => {
+    let t = transports.get(c.name);
+    if (!t) transports.set(c.name, (t = createTransport(c)));
+    return t;
+  };
+  return {
+    async send(channel, m, { subjectPrefix }) {
+      try {
+        if (channel.type === 'email') await sendEmail(transportOf(channel), channel, m, subjectPrefix);
+        else await postWebhook(channel, m, subjectPrefix);
+      } catch (err) {
+        if (err instanceof DeliveryError) throw err;
+        const e = err as Error & { cause?: Error; code?: string };
+        const detail = [e.message, e.cause?.message, e.code].filter(Boolean).join(': ');
+        throw new DeliveryError(channel.name, redactSecrets(detail || String(err), [channel]));
+      }
+    },
+    close() {
+      for (const t of transports.values()) t.close();
+      transports.clear();
+    },
+  };
+}

@@ -1,10 +1,8 @@
 import { ScheduleNotFoundError, type Client } from '@temporalio/client';
-import { MANAGED_BY } from '../../temporal-schedules/declarations.js';
 import type { Logger } from '../logger.js';
-import type { Orm } from '../db/orm.js';
-import { dbFromOrm } from '../db/query.js';
+import { type Orm, dbFromOrm } from '../orm/index.js';
 import { isAudited } from '../db/run-record.js';
-import { MAINT_JOB } from '../search-attributes.js';
+import { MAINT_JOB, MANAGED_BY } from '../temporal/labels.js';
 import { PAUSED_BY_FAILURE, schedulePausedEvent, unauditedFailureEvent, type NotificationEvent } from './events.js';
 import type { Notifier } from './outbox.js';
 
@@ -37,7 +35,7 @@ export async function pausedByFailure(client: Client): Promise<NotificationEvent
  * Runs on the task queue that failed since `since` without writing an audit row (their audited failures are reported
  * by the run itself), as events. Read from Temporal's visibility, so it catches failures before any activity ran.
  */
-export async function failedWithoutAudit(client: Client, orm: Orm, taskQueue: string, since: Date): Promise<NotificationEvent[]> {
+async function failedWithoutAudit(client: Client, orm: Orm, taskQueue: string, since: Date): Promise<NotificationEvent[]> {
   const events: NotificationEvent[] = [];
   const db = dbFromOrm(orm);
   const query = `TaskQueue = '${taskQueue.replace(/'/g, "")}' AND ExecutionStatus = 'Failed' AND CloseTime > '${since.toISOString()}'`;

@@ -1,4 +1,4 @@
-import { parseJwksUri } from './config.js';
+import { parseJwksUri } from './providers.js';
 import { InvalidJwksError, validateJwks } from './jwks.js';
 
 export type FetchFailureKind = 'timeout' | 'network' | 'http' | 'invalid';

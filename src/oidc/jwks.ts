@@ -1,6 +1,6 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 
-const b64url = z.string().regex(/^[A-Za-z0-9_-]+$/, 'not base64url');
+const b64url = z.string().check(z.regex(/^[A-Za-z0-9_-]+$/));
 const RsaKey = z.looseObject({ kty: z.literal('RSA'), n: b64url, e: b64url });
 const EcKey = z.looseObject({ kty: z.literal('EC'), crv: z.enum(['P-256', 'P-384', 'P-521', 'secp256k1']), x: b64url, y: b64url });
 const OkpKey = z.looseObject({ kty: z.literal('OKP'), crv: z.enum(['Ed25519', 'Ed448', 'X25519', 'X448']), x: b64url });
@@ -32,7 +32,7 @@ export function validateJwks(doc: unknown): { keys: Array<Record<string, unknown
     }
     const secret = SECRET_MEMBERS.find((m) => m in (k as object));
     if (secret) throw new InvalidJwksError(`keys[${i}] carries private or symmetric key material ("${secret}")`);
-    const parsed = PublicKey.safeParse(k);
+    const parsed = z.safeParse(PublicKey, k);
     if (parsed.success) usable.push(k as Record<string, unknown>);
     else if (['RSA', 'EC', 'OKP'].includes((k as Record<string, string>).kty!)) {
       throw new InvalidJwksError(`keys[${i}] is a malformed ${(k as Record<string, string>).kty} key`);

@@ -1,8 +1,20 @@
 import * as z from 'zod/mini';
-import { given, int, paramsSchema, parseParams } from '../validate.js';
-import type { RefreshParams } from './config.js';
+import { given, int, LABEL, paramsSchema, parseJobInput, parseParams } from '../kernel/validate.js';
 
 /** Pure checks of the JWKS refresh's parameters (workflow code uses them too). */
+
+/** The fetch settings a run may override (the worker's configuration gives the defaults). */
+export interface OidcSettings {
+  timeoutMs: number;
+  attempts: number;
+  retryInitialMs: number;
+}
+
+export interface RefreshParams extends Partial<OidcSettings> {
+  /** Only these providers (by name); all configured ones when omitted. */
+  providers?: string[];
+}
+
 
 export const OIDC_RANGES = {
   timeoutMs: { min: 100, max: 120_000 },
@@ -10,13 +22,10 @@ export const OIDC_RANGES = {
   retryInitialMs: { min: 100, max: 600_000 },
 };
 
-/** A provider's name. */
-export const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
-
 const names = { error: 'must be a list of provider names' };
 
 const REFRESH_PARAMS = paramsSchema({
-  providers: z.optional(z.array(z.string(names).check(z.regex(NAME, names)), names)),
+  providers: z.optional(z.array(z.string(names).check(z.regex(LABEL, names)), names)),
   timeoutMs: z.nullish(int(OIDC_RANGES.timeoutMs)),
   attempts: z.nullish(int(OIDC_RANGES.attempts)),
   retryInitialMs: z.nullish(int(OIDC_RANGES.retryInitialMs)),
@@ -26,3 +35,6 @@ export function parseRefreshParams(raw: unknown): RefreshParams {
   return given(parseParams(REFRESH_PARAMS, raw));
 }
 
+
+/** The JWKS refresh's input, parsed at its first step. */
+export const parseRefreshInput = (raw: unknown) => parseJobInput<RefreshParams>('refreshOidcJwks', raw, parseRefreshParams);

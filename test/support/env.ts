@@ -3,14 +3,14 @@ import { Client, Connection } from '@temporalio/client';
 import { Runtime, DefaultLogger, type Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
 import pg from 'pg';
-import { openOrm, type Orm } from '../../src/db/orm.js';
-import { pgConfig } from '../../src/db/schema.js';
-import { createLogger } from '../../src/logger.js';
+import { openOrm, type Orm } from '../../src/orm/index.js';
+import { DEFAULT_SCHEMA, pgConfig } from '../../src/db/schema.js';
+import { createLogger, type Logger } from '../../src/logger.js';
 import { createWorker } from '../../src/worker.js';
-import { loadCatalogue } from '../../src/settings.js';
-import type { FaultHooks, KeysRuntime } from '../../activities/index.js';
-import type { Logger } from '../../src/logger.js';
-import type { OidcConfig } from '../../src/oidc/config.js';
+import { loadSettings } from '../../src/settings/index.js';
+import type { FaultHooks } from '../../activities/index.js';
+import type { KeysRuntime } from '../../src/keys/types.js';
+import type { OidcConfig } from '../../src/oidc/providers.js';
 import type { JobMetrics } from '../../src/metrics/metrics.js';
 import type { Notifier } from '../../src/notify/outbox.js';
 import { adminQuery, dropDatabase } from './db.js';
@@ -44,7 +44,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   await adminQuery(admin, `CREATE DATABASE "${name}" TEMPLATE "${inject('templateDb')}"`);
   const url = withDatabase(admin, name);
   const orm = await openOrm(url);
-  const pool = new pg.Pool(pgConfig(url, { max: 4 }));
+  const pool = new pg.Pool(pgConfig(url, DEFAULT_SCHEMA, { max: 4 }));
   // pool.end() resolves before its connections are closed, so dropping the database right after can terminate
   // one still closing; an idle connection's error is not a test's failure (a query's error is its own).
   pool.on('error', () => undefined);
@@ -81,18 +81,19 @@ export interface TestWorkerOptions {
   logger?: Logger;
   metrics?: JobMetrics;
   notifier?: Notifier;
+  /** Environment variables the worker's settings read on top of the test process's (MAINT_MAX_PARALLEL, ...). */
+  env?: Record<string, string>;
 }
 
 export async function startTestWorker(db: TestDatabase, opts: TestWorkerOptions = {}): Promise<TestWorker> {
   quietRuntime();
   const taskQueue = opts.taskQueue ?? uniqueName('tq');
   const { worker, connection } = await createWorker({
+    // The settings of the test's environment (its MAINT_CONFIG, when it sets one) and `env`, read when the worker starts.
+    settings: loadSettings({ ...process.env, ...opts.env }, { notificationSecrets: false }),
     address: inject('temporalAddress'),
-    namespace: 'default',
     taskQueue,
     orm: db.orm,
-    // The jobs of the test's environment (its MAINT_CONFIG, when it sets one), read when the worker starts.
-    catalogue: loadCatalogue(),
     logger: opts.logger ?? testLogger,
     workflowBundle: { codePath: inject('workflowBundlePath') },
     faults: opts.faults,

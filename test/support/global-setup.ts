@@ -2,15 +2,16 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { migrate, openOrm } from '../../src/db/orm.js';
+import { migrate, openOrm } from '../../src/orm/index.js';
 import { createLogger } from '../../src/logger.js';
 import { startDevServer } from '../../src/local/dev-server.js';
 import { freePort, freePorts } from '../../src/local/ports.js';
 import { ensureDatabase, startEmbeddedPostgres } from '../../src/local/postgres.js';
 import { findOrBuildTemporalCli } from '../../src/local/temporal-cli.js';
+import { loadConfig } from '../../src/settings/environment.js';
 import { bundleWorkflows } from '../../src/worker.js';
 import { Connection } from '@temporalio/client';
-import { ensureSearchAttributes } from '../../src/search-attributes.js';
+import { ensureSearchAttributes } from '../../src/temporal/namespace.js';
 import { dropDatabase } from './db.js';
 import { ensureBuilt } from '../../bin/ensure-build.mjs';
 
@@ -50,7 +51,8 @@ export default async function setup(project: TestProject) {
 async function startAll(project: TestProject, logger: ReturnType<typeof createLogger>, scratch: string, stops: Array<() => Promise<unknown>>) {
   // The CLI and `npm start` run the compiled dist/ as users do: build it once here, not in the first test.
   await ensureBuilt();
-  const cli = await findOrBuildTemporalCli({ explicitPath: process.env.TEMPORAL_CLI_PATH, logger });
+  const { temporalCliPath, temporalCliSearch } = loadConfig(process.env);
+  const cli = await findOrBuildTemporalCli({ explicitPath: temporalCliPath, ...temporalCliSearch, logger });
   if (!cli) throw new Error('the tests need the Temporal CLI: set TEMPORAL_CLI_PATH or install Go');
   const server = await startDevServerOnFreePorts(cli.path, logger);
   stops.push(() => server.stop());
@@ -60,16 +62,16 @@ async function startAll(project: TestProject, logger: ReturnType<typeof createLo
 
   let adminDbUrl = process.env.DATABASE_URL;
   if (!adminDbUrl) {
-    const db = await startEmbeddedPostgres({ dir: join(scratch, 'postgres'), port: await freePort(), logger, persistent: false });
+    const db = await startEmbeddedPostgres({ dir: join(scratch, 'postgres'), port: await freePort(), logger, env: process.env, persistent: false });
     stops.push(() => db.stop());
     adminDbUrl = db.serverUrl('postgres');
   }
   const templateDb = `am_test_template_${process.pid}`;
   await ensureDatabase(adminDbUrl, templateDb);
   stops.push(() => dropDatabase(adminDbUrl!, templateDb));
-  const orm = await openOrm(withDatabase(adminDbUrl, templateDb));
   // The tests exercise the native jobs too: their tables are wanted even though DATABASE_URL may be set.
-  await migrate(orm, { nativeTables: true });
+  const orm = await openOrm(withDatabase(adminDbUrl, templateDb), { nativeTables: true });
+  await migrate(orm);
   await orm.close();
 
   const bundle = await bundleWorkflows();

@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { Client } from '@temporalio/client';
-import type { KeysRuntime } from '../../activities/index.js';
+import type { KeysRuntime, KeyAlg, KeyPolicy, KeyState, RotationParams, RotationResult } from '../../src/keys/types.js';
 import { kekId } from '../../src/keys/crypto.js';
 import { generateSealedKeypair, signWithSealedKey } from '../../src/keys/keypair.js';
-import { startJob } from '../../src/start-job.js';
-import type { KeyAlg, KeyPolicy, KeyState, RotationParams, RotationResult } from '../../src/keys/types.js';
+import { start } from './start.js';
 import { uniqueName, type TestDatabase } from './env.js';
 
 /** Seconds instead of days: the lifecycle runs in a test's time against the real dev server. */
@@ -26,7 +25,7 @@ export function testKeys(overrides: Partial<KeyPolicy> = {}): KeysRuntime & { ke
 }
 
 export async function rotate(client: Client, taskQueue: string, params: RotationParams = {}, workflowId = uniqueName('rotation')) {
-  return startJob(client, { job: 'key-rotation', params, taskQueue, trigger: 'test', workflowId });
+  return start(client, { job: 'key-rotation', params, taskQueue, trigger: 'test', workflowId });
 }
 
 export async function rotateAndWait(client: Client, taskQueue: string, params: RotationParams = {}): Promise<RotationResult> {

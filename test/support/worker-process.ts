@@ -5,15 +5,16 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { Runtime, DefaultLogger } from '@temporalio/worker';
 import type { FaultHooks } from '../../activities/index.js';
-import { openOrm } from '../../src/db/orm.js';
+import { openOrm } from '../../src/orm/index.js';
 import { parseKek } from '../../src/keys/policy.js';
 import { createLogger } from '../../src/logger.js';
 import { createWorker } from '../../src/worker.js';
-import { loadCatalogue } from '../../src/settings.js';
+import { loadSettings } from '../../src/settings/index.js';
 import { createJobMetrics } from '../../src/metrics/metrics.js';
 import { sdkMetricsTelemetry } from '../../src/metrics/runtime.js';
 import { freeLoopbackPort, startMetricsServer } from '../../src/metrics/server.js';
-import { loadNotifications } from '../../src/notify/config.js';
+import { loadNotifications } from '../../src/settings/notifications.js';
+import { Catalogue } from '../../src/catalogue/index.js';
 import { createNotifier } from '../../src/notify/outbox.js';
 
 const env = process.env;
@@ -44,7 +45,7 @@ const notifier = env.NOTIFY_CONFIG
   ? createNotifier({
       orm,
       logger,
-      config: loadNotifications({ notifications: JSON.parse(env.NOTIFY_CONFIG) }),
+      config: loadNotifications({ notifications: JSON.parse(env.NOTIFY_CONFIG) }, env, new Catalogue().names()),
       hooks: env.CRASH_AFTER_NOTIFY_SEND
         ? {
             afterSend: ({ eventId, channel }) => {
@@ -59,10 +60,9 @@ const metrics = createJobMetrics({ orm, logger, rotateAfterSeconds: 30 * 86_400,
 if (env.METRICS_PORT) await startMetricsServer({ registry: metrics.registry, port: Number(env.METRICS_PORT), sdkMetricsUrl: `http://${sdkMetricsBind}/metrics`, logger });
 const { worker } = await createWorker({
   address: env.TEMPORAL_ADDRESS!,
-  namespace: 'default',
+  settings: loadSettings(env, { notificationSecrets: false }),
   taskQueue: env.TASK_QUEUE!,
   orm,
-  catalogue: loadCatalogue(env),
   logger,
   metrics,
   notifier,

@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import * as workflows from '../../workflows/index.js';
-import { BUILT_IN, Catalogue, jobAction } from '../../src/catalogue/index.js';
-import { prepareStart } from '../../src/start-job.js';
+import { Catalogue, WORKFLOW_NAMES } from '../../src/catalogue/index.js';
+import { catalogueOf } from '../../src/settings/index.js';
+import { jobAction, prepareStart } from '../../src/start-job.js';
+
+const BUILT_IN = new Catalogue();
 
 const labels = (pairs: Array<{ key: { name: string }; value: unknown }>) => Object.fromEntries(pairs.map((p) => [p.key.name, p.value]));
 
@@ -16,8 +19,13 @@ describe('the catalogue of jobs', () => {
     expect(BUILT_IN.names()).toEqual(expect.arrayContaining(['purge-expired-tokens', 'keypair-cleanup', 'scopes', 'refresh-jwks', 'key-rotation', 'health-report']));
   });
 
+  it('names its workflows by string, exactly the workflow functions the bundle exports', () => {
+    const exported = Object.entries(workflows).filter(([, v]) => typeof v === 'function').map(([k]) => k);
+    expect([...WORKFLOW_NAMES].sort()).toEqual(exported.sort());
+  });
+
   it("adds the config file's rules as purges with the purge flags", () => {
-    const c = new Catalogue({ rules: { 'purge-sessions': { table: 'session', timestampColumn: 'expires_at' } } });
+    const c = catalogueOf({ rules: { 'purge-sessions': { table: 'session', timestampColumn: 'expires_at' } } });
     const e = c.find('purge-sessions');
     expect(e).toMatchObject({ workflow: 'batchedPurge', purge: { custom: true }, schedules: [] });
     expect(e.flags).toEqual(['dryRun', 'batchSize', 'asOf', 'parallel']);

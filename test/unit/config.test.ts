@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { loadConfig, parseAddress, redactUrl } from '../../src/config.js';
+import { loadConfig } from '../../src/settings/environment.js';
+import { redactUrl, parseAddress } from '../../src/kernel/endpoints.js';
 
 describe('configuration', () => {
   it('defaults to the local dev server and the embedded database', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { customJobs } from '../../src/jobs/custom-rules.js';
+import { customJobs } from '../../src/purge/custom-rules.js';
 
 const valid = { table: 'audit_log', timestampColumn: 'created_at', retentionDays: 365, children: [{ table: 'audit_detail', foreignKey: 'log_id' }] };
 
@@ -17,7 +17,7 @@ describe('custom retention rules from the config file', () => {
     [{ ...valid, timestampColumn: undefined }, /^rules\.r\.timestampColumn:/],
     [{ ...valid, colour: 'red' }, /^rules\.r: .*colour/],
     [{ ...valid, children: [{ table: 'a', foreignKey: 'x', children: [{ table: 'audit_log', foreignKey: 'y' }] }] }, /^rules\.r\.children: cycle: audit_log -> a -> audit_log/],
-    [{ ...valid, where: [{ column: 'kind', op: 'like', value: 'x' }] }, /^rules\.r\.where\.0/],
+    [{ ...valid, where: [{ column: 'kind', op: 'like', value: 'x' }] }, /^rules\.r\.where\[0\]: .* is not a condition/],
   ])('rejects %j naming the rule and field', (rule, message) => {
     expect(() => customJobs({ rules: { r: rule } }, [])).toThrow(message);
   });

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { openPrivateKey, sealPrivateKey } from '../../src/keys/crypto.js';
 import { decideRotation, type KeySetState } from '../../src/keys/decide.js';
 import { generateSealedKeypair, signWithSealedKey, verifyWithJwks } from '../../src/keys/keypair.js';
-import { DEFAULT_POLICY, loadKeyPolicy, parseCleanupParams, parseKek, parseRotationParams, resolvePolicy } from '../../src/keys/policy.js';
+import { DEFAULT_POLICY, parseCleanupParams, parseKek, parseRotationParams, resolvePolicy } from '../../src/keys/policy.js';
+import { loadKeyPolicy } from '../../src/settings/keys.js';
 import { headerKid } from '../../src/keys/references.js';
 import { KEY_ALGS } from '../../src/keys/types.js';
 

@@ -1,12 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { loadNotifications, EVENT_KINDS } from '../../src/notify/config.js';
+import { EVENT_KINDS } from '../../src/notify/channels.js';
+import { loadNotifications } from '../../src/settings/notifications.js';
+import { Catalogue } from '../../src/catalogue/index.js';
 import { eventsOfRun, schedulePausedEvent, type RunRow } from '../../src/notify/events.js';
 import { messageIdOf, redactSecrets } from '../../src/notify/send.js';
 
 const SECRET_URL = 'https://hooks.slack.com/services/T000/B000/very-secret-token';
 
 function section(notifications: unknown, env: NodeJS.ProcessEnv = {}) {
-  return loadNotifications({ notifications }, env);
+  return loadNotifications({ notifications }, env, new Catalogue().names());
 }
 
 function run(over: Partial<RunRow>): RunRow {
@@ -20,7 +22,7 @@ function run(over: Partial<RunRow>): RunRow {
 describe('notifications configuration', () => {
   it('the example config file is valid, read as a process reads its settings', async () => {
     const { fileURLToPath } = await import('node:url');
-    const { loadSettings } = await import('../../src/settings.js');
+    const { loadSettings } = await import('../../src/settings/index.js');
     const env = { MAINT_CONFIG: fileURLToPath(new URL('../../maint.config.example.yaml', import.meta.url)), SMTP_PASSWORD: 'x', SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/a' };
     const settings = loadSettings(env);
     expect(settings.notifications.channels.map((ch) => ch.name)).toEqual(['email', 'slack', 'incidents']);

@@ -2,7 +2,9 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadOidcConfig, parseRefreshParams, resolveRefresh } from '../../src/oidc/config.js';
+import { resolveRefresh } from '../../src/oidc/providers.js';
+import { loadOidcConfig } from '../../src/settings/oidc.js';
+import { parseRefreshParams } from '../../src/oidc/params.js';
 import { validateJwks } from '../../src/oidc/jwks.js';
 
 const rsa = { kty: 'RSA', kid: 'r1', n: 'sXchmGVbqJ2M', e: 'AQAB' };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parsePurgeParams } from '../../src/jobs/params.js';
-import { BUILT_IN } from '../../src/catalogue/index.js';
+import { parsePurgeParams } from '../../src/purge/params.js';
+import { Catalogue } from '../../src/catalogue/index.js';
 
 describe('purge parameters', () => {
   it('fills defaults', () => {
@@ -30,6 +30,6 @@ describe('purge parameters', () => {
   });
 
   it('names the known jobs when one is unknown', () => {
-    expect(() => BUILT_IN.find('purge-everything')).toThrow(/^job: unknown job "purge-everything"; allowed: purge-expired-tokens/);
+    expect(() => new Catalogue().find('purge-everything')).toThrow(/^job: unknown job "purge-everything"; allowed: purge-expired-tokens/);
   });
 });

@@ -1,18 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import { buildBatchSql, buildCountSql, buildMatchSql, buildWalkSql } from '../../src/jobs/sql.js';
-import { customJobs } from '../../src/jobs/custom-rules.js';
-import { dotCleartokensSteps, dotClearsIdTokens, parseDjangoParams } from '../../src/jobs/django.js';
-import { applyJobParams, BUILT_IN } from '../../src/catalogue/index.js';
+import { buildCountSql, buildMatchSql, buildWalkSql } from '../../src/purge/sql.js';
+import { buildLegacyBatchSql } from '../../src/purge/legacy-v1/sql.js';
+import { customJobs } from '../../src/purge/custom-rules.js';
+import { dotCleartokensSteps, dotClearsIdTokens } from '../../src/purge/presets/oauth-toolkit.js';
+import { Catalogue } from '../../src/catalogue/index.js';
+import { applyJobParams } from '../../src/purge/rules.js';
 
-const findJob = (name: string) => BUILT_IN.purge(name);
-import { parsePurgeParams } from '../../src/jobs/params.js';
-import type { RetentionRule } from '../../src/jobs/types.js';
+const findJob = (name: string) => new Catalogue().purge(name);
+import { givenPurgeParams, parsePurgeParams } from '../../src/purge/params.js';
+import type { RetentionRule } from '../../src/purge/types.js';
 
 const access: RetentionRule = { table: 'at', primaryKey: 'id', timestampColumn: 'expires', retentionMs: 0, children: [] };
 
 describe('conditions on other tables and inclusive cutoffs', () => {
   it('referenced / not_referenced are EXISTS probes correlated with the victim row', () => {
-    const built = buildBatchSql({ ...access, where: [{ op: 'not_referenced', table: 'rt', foreignKey: 'access_token_id' }] });
+    const built = buildLegacyBatchSql({ ...access, where: [{ op: 'not_referenced', table: 'rt', foreignKey: 'access_token_id' }] });
     expect(built.sql).toContain('WHERE "expires" < ? AND NOT EXISTS (SELECT 1 FROM "rt" ref WHERE ref."access_token_id" = "at"."id") ORDER BY');
     expect(built.bind({ cutoff: 'C', limit: 3 })).toEqual(['C', 3]);
     const other = buildCountSql({ ...access, where: [{ op: 'referenced', table: 'rt', foreignKey: 'tok', references: 'code' }] });
@@ -28,7 +30,7 @@ describe('conditions on other tables and inclusive cutoffs', () => {
       where: [{ op: 'referenced_row_older', column: 'access_token_id', table: 'at', timestampColumn: 'expires', retentionMs: 86_400_000 }],
       children: [],
     };
-    const built = buildBatchSql(rule);
+    const built = buildLegacyBatchSql(rule);
     expect(built.sql).toContain('WHERE "created" < ? AND EXISTS (SELECT 1 FROM "at" ref WHERE ref."id" = "rt"."access_token_id" AND ref."expires" < ?) ORDER BY');
     expect(built.bind({ cutoff: '2026-06-02T00:00:00.000Z', limit: 9 })).toEqual(['2026-06-02T00:00:00.000Z', '2026-06-01T00:00:00.000Z', 9]);
     const count = buildCountSql({ ...rule, retentionMs: 3_600_000 });
@@ -57,9 +59,9 @@ describe('conditions on other tables and inclusive cutoffs', () => {
   });
 
   it('cutoffInclusive turns the timestamp test into <= in the batch and the count alike', () => {
-    expect(buildBatchSql({ ...access, cutoffInclusive: true }).sql).toContain('WHERE "expires" <= ? ORDER BY');
+    expect(buildLegacyBatchSql({ ...access, cutoffInclusive: true }).sql).toContain('WHERE "expires" <= ? ORDER BY');
     expect(buildCountSql({ ...access, cutoffInclusive: true }).sql).toContain('WHERE "expires" <= ?)');
-    expect(buildBatchSql(access).sql).toContain('WHERE "expires" < ? ORDER BY');
+    expect(buildLegacyBatchSql(access).sql).toContain('WHERE "expires" < ? ORDER BY');
   });
 
   it('custom rules take the new conditions, with retention in days, and reject malformed ones by field', () => {
@@ -86,10 +88,10 @@ describe('conditions on other tables and inclusive cutoffs', () => {
         { op: 'referenced_row_older', column: 'account_id', table: 'account', timestampColumn: 'closed_at', retentionMs: 30 * 86_400_000 },
       ],
     });
-    expect(() => customJobs({ rules: { x: { table: 's', timestampColumn: 't', where: [{ op: 'not_referenced', table: 'd' }] } } }, [])).toThrow(/rules\.x\.where\.0/);
+    expect(() => customJobs({ rules: { x: { table: 's', timestampColumn: 't', where: [{ op: 'not_referenced', table: 'd' }] } } }, [])).toThrow(/rules\.x\.where\[0\]/);
     expect(() =>
       customJobs({ rules: { x: { table: 's', timestampColumn: 't', where: [{ op: 'referenced_row_older', column: 'a', table: 'b', timestampColumn: 'c', retentionDays: -1 }] } } }, []),
-    ).toThrow(/rules\.x\.where\.0/);
+    ).toThrow(/rules\.x\.where\[0\]/);
   });
 });
 
@@ -101,7 +103,7 @@ describe('Django preset parameters', () => {
     expect(() => parsePurgeParams({ dotVersion: '2' })).toThrow(/dotVersion: "2" is not allowed; expected .*major.minor/);
     expect(() => parsePurgeParams({ dotVersion: '1.0.2' })).toThrow(/dotVersion: "1.0.2" is not supported; the preset reproduces cleartokens of 1.1 to 3.x/);
     expect(() => parsePurgeParams({ refreshTokenExpireSeconds: -1 })).toThrow(/refreshTokenExpireSeconds: -1 is not allowed/);
-    expect(parseDjangoParams({ refreshTokenExpireSeconds: '86400', dotVersion: ' 1.7 ' })).toEqual({ refreshTokenExpireSeconds: 86400, dotVersion: '1.7' });
+    expect(givenPurgeParams({ refreshTokenExpireSeconds: '86400', dotVersion: ' 1.7 ' })).toEqual({ refreshTokenExpireSeconds: 86400, dotVersion: '1.7' });
     expect(() => applyJobParams(findJob('purge-expired-tokens'), parsePurgeParams({ dotVersion: '1.7' }))).toThrow(/dotVersion: job purge-expired-tokens takes no dotVersion; jobs that do: django-oauth-toolkit-cleartokens/);
     expect(() => applyJobParams(job, parsePurgeParams({ dotVersion: '1.7', days: 3 }))).toThrow(/days: job django-oauth-toolkit-cleartokens takes no --days/);
   });

@@ -1,27 +1,28 @@
 import { describe, expect, it } from 'vitest';
-import { effectiveSchedules } from '../../temporal-schedules/config.js';
-import { BUILT_IN } from '../../src/catalogue/index.js';
+import { effectiveSchedules } from '../../temporal-schedules/overrides.js';
+import { Catalogue } from '../../src/catalogue/index.js';
 import { compileSchedule } from '../../temporal-schedules/sync.js';
 
-const SCHEDULES = BUILT_IN.schedules();
+const catalogue = new Catalogue();
+const SCHEDULES = catalogue.schedules();
 
 const ID = 'maint-purge-expired-tokens-daily';
 
 describe('schedule declarations and overrides', () => {
   it('declares valid schedules for registered jobs, purges never overlapping', () => {
-    const all = effectiveSchedules({});
+    const all = effectiveSchedules({}, catalogue);
     expect(all.map((s) => s.id)).toEqual(SCHEDULES.filter((s) => s.enabledByDefault !== false).map((s) => s.id));
-    expect(effectiveSchedules({ schedules: { 'maint-django-simplejwt-flush-expired-daily': { enabled: true } } }).map((s) => s.id)).toContain('maint-django-simplejwt-flush-expired-daily');
+    expect(effectiveSchedules({ schedules: { 'maint-django-simplejwt-flush-expired-daily': { enabled: true } } }, catalogue).map((s) => s.id)).toContain('maint-django-simplejwt-flush-expired-daily');
     const purge = all.find((s) => s.id === ID)!;
     expect(purge).toMatchObject({ cron: ['0 0 * * *'], timezone: 'UTC', overlap: 'SKIP', pauseOnFailure: true });
   });
 
   it('applies overrides from the config file and drops disabled schedules', () => {
-    expect(effectiveSchedules({ schedules: { [ID]: { cron: '30 1 * * *', timezone: 'Europe/Berlin' } } }).find((s) => s.id === ID)).toMatchObject({ cron: ['30 1 * * *'], timezone: 'Europe/Berlin' });
-    const every = effectiveSchedules({ schedules: { [ID]: { every: '12h' } } }).find((s) => s.id === ID)!;
+    expect(effectiveSchedules({ schedules: { [ID]: { cron: '30 1 * * *', timezone: 'Europe/Berlin' } } }, catalogue).find((s) => s.id === ID)).toMatchObject({ cron: ['30 1 * * *'], timezone: 'Europe/Berlin' });
+    const every = effectiveSchedules({ schedules: { [ID]: { every: '12h' } } }, catalogue).find((s) => s.id === ID)!;
     expect(every.every).toBe('12h');
     expect(every.cron).toBeUndefined();
-    expect(effectiveSchedules({ schedules: { [ID]: { enabled: false } } }).map((s) => s.id)).not.toContain(ID);
+    expect(effectiveSchedules({ schedules: { [ID]: { enabled: false } } }, catalogue).map((s) => s.id)).not.toContain(ID);
   });
 
   it.each([
@@ -35,27 +36,27 @@ describe('schedule declarations and overrides', () => {
     [{ enabled: 'no' }, /\.enabled: expected true or false/],
     [{ owner: 'x' }, /\.owner: cannot be overridden; allowed: enabled, cron/],
   ])('rejects override %j naming the schedule and the reason', (override, message) => {
-    expect(() => effectiveSchedules({ schedules: { [ID]: override } })).toThrow(message);
+    expect(() => effectiveSchedules({ schedules: { [ID]: override } }, catalogue)).toThrow(message);
   });
 
   it('rejects an unknown schedule id', () => {
-    expect(() => effectiveSchedules({ schedules: { nightly: { cron: '0 0 * * *' } } })).toThrow(/^schedules\.nightly: unknown schedule; known: maint-purge-expired-tokens-daily/);
+    expect(() => effectiveSchedules({ schedules: { nightly: { cron: '0 0 * * *' } } }, catalogue)).toThrow(/^schedules\.nightly: unknown schedule; known: maint-purge-expired-tokens-daily/);
   });
 
   it('fingerprints what sync compares, so a changed cadence is an update and an unchanged one is not', () => {
-    const d = effectiveSchedules({}).find((s) => s.id === ID)!;
-    expect(compileSchedule(d, 'q').fingerprint).toBe(compileSchedule({ ...d }, 'q').fingerprint);
-    expect(compileSchedule({ ...d, cron: ['0 1 * * *'] }, 'q').fingerprint).not.toBe(compileSchedule(d, 'q').fingerprint);
-    expect(compileSchedule(d, 'other-queue').fingerprint).not.toBe(compileSchedule(d, 'q').fingerprint);
-    expect(compileSchedule(d, 'q').options.memo).toEqual({ managedBy: 'auth-maintenance', job: 'purge-expired-tokens' });
+    const d = effectiveSchedules({}, catalogue).find((s) => s.id === ID)!;
+    expect(compileSchedule(d, 'q', catalogue).fingerprint).toBe(compileSchedule({ ...d }, 'q', catalogue).fingerprint);
+    expect(compileSchedule({ ...d, cron: ['0 1 * * *'] }, 'q', catalogue).fingerprint).not.toBe(compileSchedule(d, 'q', catalogue).fingerprint);
+    expect(compileSchedule(d, 'other-queue', catalogue).fingerprint).not.toBe(compileSchedule(d, 'q', catalogue).fingerprint);
+    expect(compileSchedule(d, 'q', catalogue).options.memo).toEqual({ managedBy: 'auth-maintenance', job: 'purge-expired-tokens' });
   });
 
   it('starts every job through the catalogue: purges as the batched purge, the rotation through its joining workflow', () => {
-    const byJob = new Map(effectiveSchedules({}).map((d) => [d.job, compileSchedule(d, 'q').options.action]));
+    const byJob = new Map(effectiveSchedules({}, catalogue).map((d) => [d.job, compileSchedule(d, 'q', catalogue).options.action]));
     expect(byJob.get('purge-expired-tokens')).toMatchObject({ workflowType: 'batchedPurge', args: [{ job: 'purge-expired-tokens', params: {} }] });
     // A schedule appends its time to the workflow id: the rotation itself runs under maint-key-rotation, started by this one.
     expect(byJob.get('key-rotation')).toMatchObject({ workflowType: 'scheduledKeyRotation', args: [{}] });
     expect(byJob.get('health-report')).toMatchObject({ workflowType: 'healthReport', args: [{}] });
-    expect(new Set(effectiveSchedules({}).map((d) => d.job))).toEqual(new Set(BUILT_IN.entries.filter((e) => e.schedules.some((s) => s.enabledByDefault !== false)).map((e) => e.name)));
+    expect(new Set(effectiveSchedules({}, catalogue).map((d) => d.job))).toEqual(new Set(catalogue.entries.filter((e) => e.schedules.some((s) => s.enabledByDefault !== false)).map((e) => e.name)));
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { maintSchema, nativeTablesWanted, searchPathOption } from '../../src/db/schema.js';
+import { searchPathOption } from '../../src/db/schema.js';
+import { maintSchema, nativeTablesWanted } from '../../src/settings/environment.js';
 
 describe('schema settings', () => {
   it('MAINT_SCHEMA: auth_maintenance by default; a plain lower-case name of our own otherwise', () => {

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { buildBatchSql, buildCountSql, childCounts, ident } from '../../src/jobs/sql.js';
-import type { RetentionRule } from '../../src/jobs/types.js';
+import { buildCountSql, childCounts } from '../../src/purge/sql.js';
+import { ident } from '../../src/purge/identifiers.js';
+import { buildLegacyBatchSql } from '../../src/purge/legacy-v1/sql.js';
+import type { RetentionRule } from '../../src/purge/types.js';
 
 const rule: RetentionRule = {
   table: 'outstanding_token',
@@ -12,7 +14,7 @@ const rule: RetentionRule = {
 
 describe('batch SQL', () => {
   it('locks the oldest matching rows by primary key, skipping locked ones, and deletes children with them', () => {
-    const { sql, children } = buildBatchSql(rule);
+    const { sql, children } = buildLegacyBatchSql(rule);
     expect(sql).toContain('SELECT "id", "expires_at" FROM "outstanding_token" WHERE "expires_at" < ? ORDER BY "expires_at", "id" LIMIT ? FOR UPDATE SKIP LOCKED');
     expect(sql).toContain('DELETE FROM "blacklisted_token" WHERE "token_id" = ANY(ARRAY(SELECT "id" FROM victims))');
     expect(sql).toContain('DELETE FROM "outstanding_token" WHERE "id" IN (SELECT "id" FROM victims)');
@@ -20,14 +22,14 @@ describe('batch SQL', () => {
   });
 
   it('starts at the keyset position when asked, binding it after the cutoff', () => {
-    const built = buildBatchSql({ ...rule, where: [{ column: 'kind', op: 'eq', value: 'x' }] }, { keyset: true });
+    const built = buildLegacyBatchSql({ ...rule, where: [{ column: 'kind', op: 'eq', value: 'x' }] }, { keyset: true });
     expect(built.sql).toContain('WHERE "expires_at" < ? AND "expires_at" >= ? AND "kind" = ? ORDER BY');
     expect(built.bind({ cutoff: 'C', after: 'A', limit: 5 })).toEqual(['C', 'A', 'x', 5]);
-    expect(buildBatchSql(rule).bind({ cutoff: 'C', limit: 5 })).toEqual(['C', 5]);
+    expect(buildLegacyBatchSql(rule).bind({ cutoff: 'C', limit: 5 })).toEqual(['C', 5]);
   });
 
   it('walks grandchildren through the columns they reference', () => {
-    const { sql, children } = buildBatchSql({
+    const { sql, children } = buildLegacyBatchSql({
       ...rule,
       children: [{ table: 'grant', foreignKey: 'token_id', primaryKey: 'id', children: [{ table: 'grant_scope', foreignKey: 'grant_code', references: 'code' }] }],
     });
@@ -44,7 +46,7 @@ describe('batch SQL', () => {
 
   it('refuses identifiers that are not plain names instead of escaping them', () => {
     expect(() => ident('users; DROP TABLE x')).toThrow(/not a plain SQL identifier/);
-    expect(() => buildBatchSql({ ...rule, table: 'a"b' })).toThrow(/not a plain SQL identifier/);
+    expect(() => buildLegacyBatchSql({ ...rule, table: 'a"b' })).toThrow(/not a plain SQL identifier/);
   });
 
   it('sums counts of a table reached twice', () => {

@@ -2,9 +2,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.js';
-import { describeSecurity, loadTemporalProfile } from '../../src/temporal-env.js';
-import { connectionOptions } from '../../src/temporal.js';
+import { loadConfig } from '../../src/settings/environment.js';
+import { loadTemporalProfile } from '../../src/settings/temporal-profile.js';
+import { describeSecurity } from '../../src/temporal/connect.js';
+import { connectionOptions } from '../../src/temporal/connect.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'auth-maintenance-envconfig-'));
 const file = (name: string, content: string) => {

@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
-import { RUN_FLAGS, type JobEntry } from '../../catalogue/entry.js';
-import type { RetentionRule } from '../../jobs/types.js';
-import { describeRelation, isRelationCondition } from '../../jobs/relations.js';
+import { RUN_FLAGS, type JobEntry, type RunFlag } from '../../catalogue/entry.js';
+import { BATCH_SIZE } from '../../purge/params.js';
+import type { SettingsSource } from '../context.js';
+import type { RetentionRule } from '../../purge/types.js';
+import { describeRelation, isRelationCondition } from '../../purge/relations.js';
 
 function describeStep(r: RetentionRule): string {
   const age = r.retentionMs ? ` - ${r.retentionMs / 86_400_000}d` : '';
@@ -16,18 +18,39 @@ function describeStep(r: RetentionRule): string {
   return `${what} ${r.table} where ${[`${r.timestampColumn} ${r.cutoffInclusive ? '<=' : '<'} now${age}`, ...conds].join(' and ')}${deps}`;
 }
 
-function flags(j: JobEntry): string {
-  return j.flags.map((f) => j.flagHelp?.[f] ?? (f === 'provider' ? '--provider NAME' : RUN_FLAGS[f].flag)).join(' ');
+/** How `maint jobs` describes a flag of a job: its default or allowed values where it has them. */
+function flagHelp(j: JobEntry, f: RunFlag): string {
+  const d = j.purge?.options?.days;
+  const t = j.purge?.options?.types;
+  switch (f) {
+    case 'batchSize':
+      return j.purge ? `--batch-size (${j.purge.defaultBatchSize ?? BATCH_SIZE.default})` : RUN_FLAGS[f].flag;
+    case 'days':
+      return d ? `--days (${d.default}: ${d.meaning})` : RUN_FLAGS[f].flag;
+    case 'types':
+      return t ? `--types (${t.allowed.join(',')})` : RUN_FLAGS[f].flag;
+    case 'refreshTokenExpireSeconds':
+      return '--refresh-token-expire-seconds (unset: no refresh token deleted)';
+    case 'dotVersion':
+      return '--dot-version (required: e.g. 1.7, 2.4, 3.0)';
+    case 'provider':
+      return '--provider NAME';
+    default:
+      return RUN_FLAGS[f].flag;
+  }
 }
 
-export function registerJobs(program: Command): void {
+function flags(j: JobEntry): string {
+  return j.flags.map((f) => flagHelp(j, f)).join(' ');
+}
+
+export function registerJobs(program: Command, settings: SettingsSource): void {
   program
     .command('jobs')
     .description('list the jobs this service can run, with their steps, defaults and flags')
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }) => {
-      const { loadCatalogue } = await import('../../settings.js');
-      const jobs = loadCatalogue().entries;
+      const jobs = (await settings()).catalogue.entries;
       if (opts.json) {
         const list = jobs.map((j) => ({ ...(j.purge ?? { name: j.name, description: j.description }), workflowType: j.workflow, flags: j.flags, ...(j.command ? { command: j.command } : {}), schedules: j.schedules.map((s) => s.id) }));
         process.stdout.write(JSON.stringify(list) + '\n');

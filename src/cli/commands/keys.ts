@@ -1,57 +1,30 @@
 import type { Command } from 'commander';
 import type { WorkflowHandle } from '@temporalio/client';
-import type pg from 'pg';
-import { pgConfig } from '../../db/schema.js';
-import { parsePort } from '../../config.js';
-import { loadKeyPolicy, parseRotationParams, RANGES } from '../../keys/policy.js';
+import { parsePort } from '../../kernel/endpoints.js';
+import { RANGES } from '../../keys/policy.js';
 import { KEY_ALGS, ROTATION_WORKFLOW_ID, type RotationProgress, type RotationResult } from '../../keys/types.js';
-import { oneOf, parseField } from '../../validate.js';
-import { parseIntFlag, parseTaskQueueFlag, resolveDatabaseUrl, resolveTemporal, type ConnectionFlags, reportingWorkflowFailure } from '../context.js';
+import { oneOf, parseField } from '../../kernel/validate.js';
+import { commandDatabase, parseIntFlag, parseTaskQueueFlag, resolveTemporal, reportingWorkflowFailure, type SettingsSource, type StartFlags, whileRunning } from '../context.js';
 import { renderKeys, renderRotation } from '../render.js';
 
-interface RotateFlags extends ConnectionFlags {
+interface RotateFlags extends StartFlags {
   force?: boolean;
   alg?: string;
-  wait?: boolean;
-  json?: boolean;
-}
-
-async function withPool<T>(databaseUrl: string | undefined, fn: (pool: pg.Pool) => Promise<T>): Promise<T> {
-  const { default: pg } = await import('pg');
-  const pool = new pg.Pool(pgConfig(await resolveDatabaseUrl(databaseUrl), { max: 2 }));
-  // An idle connection the server closes fails the next query, never the process (an unhandled 'error').
-  pool.on('error', () => undefined);
-  try {
-    return await fn(pool);
-  } finally {
-    await pool.end();
-  }
 }
 
 /** Reports each step as the rotation reaches it (on a terminal), then returns the result. */
 async function follow(handle: WorkflowHandle, show: boolean): Promise<RotationResult> {
-  const result = handle.result() as Promise<RotationResult>;
-  if (!show) return result;
-  let done = false;
+  if (!show) return handle.result() as Promise<RotationResult>;
+  const { rotationProgressQuery } = await import('../../temporal/queries.js');
   let last = '';
-  const poll = (async () => {
-    while (!done) {
-      const p = await handle.query<RotationProgress>('rotationProgress').catch(() => undefined);
-      const line = p ? `${p.step}${p.kid ? ` ${p.kid}` : ''}${p.waitingUntil ? ` (waiting until ${p.waitingUntil})` : ''}` : '';
-      if (line && line !== last) process.stderr.write(`  ${line}\n`);
-      last = line || last;
-      await new Promise((r) => setTimeout(r, 500));
-    }
-  })();
-  try {
-    return await result;
-  } finally {
-    done = true;
-    await poll;
-  }
+  return whileRunning<RotationResult, RotationProgress>(handle, rotationProgressQuery, 500, (p) => {
+    const line = `${p.step}${p.kid ? ` ${p.kid}` : ''}${p.waitingUntil ? ` (waiting until ${p.waitingUntil})` : ''}`;
+    if (line !== last) process.stderr.write(`  ${line}\n`);
+    last = line;
+  });
 }
 
-export function registerKeys(program: Command): void {
+export function registerKeys(program: Command, settings: SettingsSource): void {
   const keys = program.command('keys').description('JWT signing keys: rotate, list, print or serve the JWKS');
 
   keys
@@ -65,11 +38,12 @@ export function registerKeys(program: Command): void {
     .option('--namespace <ns>', 'Temporal namespace')
     .option('--task-queue <name>', 'task queue of the worker', parseTaskQueueFlag)
     .action(async (flags: RotateFlags) => {
-      const [{ connectClient }, { startJob }, { loadCatalogue }] = await Promise.all([import('../../temporal.js'), import('../../start-job.js'), import('../../settings.js')]);
+      const [{ connectClient }, { startJob }] = await Promise.all([import('../../temporal/connect.js'), import('../../start-job.js')]);
       const alg = parseField('--alg', oneOf(KEY_ALGS), flags.alg);
       const params = { ...(flags.force ? { force: true } : {}), ...(alg ? { alg } : {}) };
-      const catalogue = loadCatalogue();
-      const target = await resolveTemporal(flags);
+      const s = await settings();
+      const { catalogue } = s;
+      const target = await resolveTemporal(s, flags);
       const client = await connectClient(target);
       try {
         const { handle, runId, joined } = await startJob(client, { job: 'key-rotation', params, taskQueue: target.taskQueue, trigger: 'cli' }, catalogue);
@@ -102,8 +76,8 @@ export function registerKeys(program: Command): void {
     .option('--json', 'print JSON')
     .option('--database-url <url>', 'database (default: DATABASE_URL, else the local environment)')
     .action(async (flags: { all?: boolean; json?: boolean; databaseUrl?: string }) => {
-      const [{ dbFromPool }, { listKeys }] = await Promise.all([import('../../db/query.js'), import('../../keys/store.js')]);
-      const rows = await withPool(flags.databaseUrl, (pool) => listKeys(dbFromPool(pool), { includeDeleted: flags.all }));
+      const [{ withPoolDb }, { listKeys }] = await Promise.all([import('../../db/query.js'), import('../../keys/store.js')]);
+      const rows = await withPoolDb(await commandDatabase(await settings(), flags.databaseUrl, 2), (db) => listKeys(db, { includeDeleted: flags.all }));
       process.stdout.write(flags.json ? JSON.stringify(rows) + '\n' : renderKeys(rows));
     });
 
@@ -112,8 +86,8 @@ export function registerKeys(program: Command): void {
     .description('print the JWKS verifiers fetch: the signing key, the next key, and retired keys still verifying')
     .option('--database-url <url>', 'database (default: DATABASE_URL, else the local environment)')
     .action(async (flags: { databaseUrl?: string }) => {
-      const [{ dbFromPool }, { loadJwks }] = await Promise.all([import('../../db/query.js'), import('../../keys/store.js')]);
-      const jwks = await withPool(flags.databaseUrl, (pool) => loadJwks(dbFromPool(pool)));
+      const [{ withPoolDb }, { loadJwks }] = await Promise.all([import('../../db/query.js'), import('../../keys/store.js')]);
+      const jwks = await withPoolDb(await commandDatabase(await settings(), flags.databaseUrl, 2), (db) => loadJwks(db));
       process.stdout.write(JSON.stringify(jwks, null, 2) + '\n');
     });
 
@@ -127,10 +101,11 @@ export function registerKeys(program: Command): void {
     .action(async (flags: { port?: string; host: string; cacheSeconds?: number; databaseUrl?: string }) => {
       const { default: pg } = await import('pg');
       const [{ dbFromPool }, { startJwksServer }, { createLogger }] = await Promise.all([import('../../db/query.js'), import('../../keys/server.js'), import('../../logger.js')]);
-      const port = flags.port !== undefined ? parsePort(flags.port, '--port', 8234) : parsePort(process.env.JWKS_PORT, 'JWKS_PORT', 8234);
-      const cacheSeconds = flags.cacheSeconds ?? loadKeyPolicy().jwksCacheSeconds;
-      const pool = new pg.Pool(pgConfig(await resolveDatabaseUrl(flags.databaseUrl), { max: 4 }));
-      const logger = createLogger({ level: process.env.LOG_LEVEL || 'info', format: process.stdout.isTTY ? 'pretty' : 'json' });
+      const { config } = await settings();
+      const port = flags.port !== undefined ? parsePort(flags.port, '--port', 8234) : (config.jwks.port ?? 8234);
+      const cacheSeconds = flags.cacheSeconds ?? config.keyPolicy.jwksCacheSeconds;
+      const pool = new pg.Pool(await commandDatabase(await settings(), flags.databaseUrl, 4));
+      const logger = createLogger({ level: config.logLevel, format: process.stdout.isTTY ? 'pretty' : 'json' });
       // A long-running server: an idle connection the database closes is logged, and the pool opens another.
       pool.on('error', (err) => logger.warn({ err: err.message }, 'database connection closed'));
       const server = await startJwksServer({ db: dbFromPool(pool), port, host: flags.host, cacheSeconds, logger });

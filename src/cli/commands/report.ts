@@ -1,18 +1,17 @@
 import type { Command } from 'commander';
-import { pgConfig } from '../../db/schema.js';
+import type { PoolConfig } from 'pg';
 import { withPoolDb } from '../../db/query.js';
 import { cleanupStats, type CleanupStats } from '../../health/cleanup-stats.js';
 import type { HealthReport } from '../../health/types.js';
-import { renderCleanupStats } from '../../notify/report.js';
-import { parseIntFlag, parseTaskQueueFlag, reportingWorkflowFailure, resolveDatabaseUrl, resolveTemporal, type ConnectionFlags } from '../context.js';
-import { renderReport } from '../render.js';
+import { commandDatabase, parseIntFlag, parseTaskQueueFlag, reportingWorkflowFailure, resolveTemporal, type ConnectionFlags, type SettingsSource } from '../context.js';
+import { renderCleanupStats, renderReport } from '../../health/render.js';
 
 /** Per-job cleanup statistics over the last `days` days, read from the audit table. */
-async function readCleanupStats(databaseUrl: string, days: number): Promise<CleanupStats> {
-  return withPoolDb(pgConfig(databaseUrl, { max: 1 }), (db) => cleanupStats(db, days));
+async function readCleanupStats(database: PoolConfig, days: number): Promise<CleanupStats> {
+  return withPoolDb(database, (db) => cleanupStats(db, days));
 }
 
-export function registerReport(program: Command): void {
+export function registerReport(program: Command, settings: SettingsSource): void {
   program
     .command('report')
     .description('run the health report workflow and print it: tokens, keys, last 24 hours, status and recommendations')
@@ -23,16 +22,17 @@ export function registerReport(program: Command): void {
     .option('--task-queue <name>', 'task queue of the worker', parseTaskQueueFlag)
     .option('--database-url <url>', 'database for --days (default: DATABASE_URL, else the local environment)')
     .action(async (flags: ConnectionFlags & { json?: boolean; days?: number; databaseUrl?: string }) => {
-      const [{ connectClient }, { startJob }, { loadCatalogue }] = await Promise.all([import('../../temporal.js'), import('../../start-job.js'), import('../../settings.js')]);
-      const catalogue = loadCatalogue();
-      const target = await resolveTemporal(flags);
-      const databaseUrl = flags.days ? await resolveDatabaseUrl(flags.databaseUrl) : undefined;
+      const [{ connectClient }, { startJob }] = await Promise.all([import('../../temporal/connect.js'), import('../../start-job.js')]);
+      const s = await settings();
+      const { catalogue } = s;
+      const target = await resolveTemporal(s, flags);
+      const database = flags.days ? await commandDatabase(s, flags.databaseUrl, 1) : undefined;
       const client = await connectClient(target);
       try {
         const { handle } = await startJob(client, { job: 'health-report', taskQueue: target.taskQueue, trigger: 'cli' }, catalogue);
         await reportingWorkflowFailure('report', handle.workflowId, async () => {
           const report = (await handle.result()) as HealthReport;
-          const cleanup = databaseUrl && flags.days ? await readCleanupStats(databaseUrl, flags.days) : undefined;
+          const cleanup = database && flags.days ? await readCleanupStats(database, flags.days) : undefined;
           if (flags.json) process.stdout.write(JSON.stringify(cleanup ? { ...report, cleanup } : report) + '\n');
           else process.stdout.write(renderReport(report) + (cleanup ? `\n${renderCleanupStats(cleanup)}` : ''));
         }, { client, handle, taskQueue: target.taskQueue, namespace: target.namespace });

@@ -1,14 +1,15 @@
 import type { Command } from 'commander';
 import type { WorkflowHandle } from '@temporalio/client';
-import { BATCH_SIZE, DAYS, PARALLEL } from '../../jobs/params.js';
+import { BATCH_SIZE, DAYS, PARALLEL } from '../../purge/params.js';
 import { RUN_FLAGS, type RunFlag } from '../../catalogue/entry.js';
-import { InputError } from '../../errors.js';
-import type { Progress, PurgeResult } from '../../jobs/types.js';
-import { parseTaskQueueFlag, parseWorkflowIdFlag, resolveTemporal, type ConnectionFlags, reportingWorkflowFailure } from '../context.js';
-import { WORKFLOW_ID_MAX_LENGTH } from '../../limits.js';
+import { InputError } from '../../kernel/errors.js';
+import type { Progress, PurgeResult } from '../../purge/types.js';
+import { parseTaskQueueFlag, parseWorkflowIdFlag, resolveTemporal, reportingWorkflowFailure, type SettingsSource, type StartFlags, whileRunning } from '../context.js';
+import { WORKFLOW_ID_MAX_LENGTH } from '../../kernel/limits.js';
+import { renderResult, resultFailed } from '../render.js';
 
 /** As commander hands them over: the job's parameters as typed, checked by the job's schema. */
-interface RunFlags extends ConnectionFlags {
+interface RunFlags extends StartFlags {
   dryRun?: boolean;
   batchSize?: string;
   asOf?: string;
@@ -18,41 +19,26 @@ interface RunFlags extends ConnectionFlags {
   refreshTokenExpireSeconds?: string;
   dotVersion?: string;
   parallel?: string;
-  wait?: boolean;
-  json?: boolean;
   workflowId?: string;
 }
 
 /** Waits for the result; on a terminal, draws a progress bar from the workflow's `progress` query. */
 async function watch(handle: WorkflowHandle, showBar: boolean): Promise<PurgeResult> {
-  const result = handle.result() as Promise<PurgeResult>;
-  if (!showBar) return result;
-  const { default: cliProgress } = await import('cli-progress');
+  if (!showBar) return handle.result() as Promise<PurgeResult>;
+  const [{ default: cliProgress }, { progressQuery }] = await Promise.all([import('cli-progress'), import('../../temporal/queries.js')]);
   const bar = new cliProgress.SingleBar(
     { format: ' {phase} |{bar}| {value}/{total} rows | {batches} batches | ETA {eta_formatted}', hideCursor: true, stream: process.stderr },
     cliProgress.Presets.shades_classic,
   );
   bar.start(1, 0, { phase: 'starting', batches: 0 });
-  let finished = false;
-  const poll = (async () => {
-    while (!finished) {
-      try {
-        const p = await handle.query<Progress>('progress');
-        bar.setTotal(Math.max(p.matched ?? 1, p.deleted, 1));
-        bar.update(p.dryRun ? (p.matched ?? 0) : p.deleted, { phase: p.phase, batches: p.batches });
-      } catch {
-        // Between continue-as-new runs a query can miss; the next poll catches up.
-      }
-      await new Promise((r) => setTimeout(r, 300));
-    }
-  })();
   try {
-    const r = await result;
+    const r = await whileRunning<PurgeResult, Progress>(handle, progressQuery, 300, (p) => {
+      bar.setTotal(Math.max(p.matched ?? 1, p.deleted, 1));
+      bar.update(p.dryRun ? (p.matched ?? 0) : p.deleted, { phase: p.phase, batches: p.batches });
+    });
     bar.update(r.dryRun ? (r.matched ?? 0) : r.deleted, { phase: 'done', batches: r.batches });
     return r;
   } finally {
-    finished = true;
-    await poll;
     bar.stop();
   }
 }
@@ -68,7 +54,7 @@ function namingFlags<T>(used: readonly RunFlag[], fn: () => T): T {
   }
 }
 
-export function registerRun(program: Command): void {
+export function registerRun(program: Command, settings: SettingsSource): void {
   program
     .command('run')
     .description('start a maintenance job as a Temporal workflow')
@@ -90,9 +76,10 @@ export function registerRun(program: Command): void {
     .option('--task-queue <name>', 'task queue of the worker', parseTaskQueueFlag)
     .action(async (jobName: string, flags: RunFlags) => {
       // Loaded here, not at start, so `maint --help` answers at once.
-      const [{ loadCatalogue }, { connectClient }, { prepareStart, startJob }] = await Promise.all([import('../../settings.js'), import('../../temporal.js'), import('../../start-job.js')]);
+      const [{ connectClient }, { prepareStart, startJob }] = await Promise.all([import('../../temporal/connect.js'), import('../../start-job.js')]);
       // Everything is validated before anything is contacted.
-      const catalogue = loadCatalogue();
+      const s = await settings();
+      const { catalogue } = s;
       const other = catalogue.entries.find((e) => e.name === jobName && e.command);
       if (other) throw new InputError('job', `${other.name} has a command of its own: ${other.command}`);
       const job = catalogue.find(jobName, catalogue.runnable());
@@ -100,7 +87,7 @@ export function registerRun(program: Command): void {
       const used = (Object.keys(RUN_FLAGS) as RunFlag[]).filter((f) => given[f] !== undefined);
       catalogue.checkFlags(job, used);
       const params = Object.fromEntries(used.map((f) => [RUN_FLAGS[f].param, given[f]]));
-      const target = await resolveTemporal(flags);
+      const target = await resolveTemporal(s, flags);
       // Checked by the job's own parameter schema (the one its workflow uses), the error naming the flag.
       const start = namingFlags(used, () => prepareStart({ job: job.name, params, taskQueue: target.taskQueue, trigger: 'cli', workflowId: flags.workflowId }, catalogue));
       const client = await connectClient(target);
@@ -113,9 +100,9 @@ export function registerRun(program: Command): void {
         }
         await reportingWorkflowFailure('workflow', handle.workflowId, async () => {
           const result = job.purge ? await watch(handle, !flags.json && Boolean(process.stderr.isTTY)) : await handle.result();
-          process.stdout.write(flags.json ? JSON.stringify(result) + '\n' : job.render(result));
+          process.stdout.write(flags.json ? JSON.stringify(result) + '\n' : renderResult(job, result));
           // A job that completed but could not do all it should (a provider down) fails the command for cron.
-          if (job.failed?.(result)) process.exitCode = 1;
+          if (resultFailed(job, result)) process.exitCode = 1;
         }, { client, handle, taskQueue: target.taskQueue, namespace: target.namespace });
       } finally {
         await client.connection.close();

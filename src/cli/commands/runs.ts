@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
-import { pgConfig } from '../../db/schema.js';
 import { withPoolDb } from '../../db/query.js';
 import { listRuns } from '../../db/run-record.js';
-import { resolveDatabaseUrl, parseIntFlag } from '../context.js';
-import { formatCounts, table } from '../format.js';
+import { commandDatabase, parseIntFlag, type SettingsSource } from '../context.js';
+import { formatCounts, table } from '../../kernel/text.js';
 
 interface RunsFlags {
   limit: number;
@@ -12,7 +11,7 @@ interface RunsFlags {
   databaseUrl?: string;
 }
 
-export function registerRuns(program: Command): void {
+export function registerRuns(program: Command, settings: SettingsSource): void {
   program
     .command('runs')
     .description('list recent runs from the audit table')
@@ -21,7 +20,7 @@ export function registerRuns(program: Command): void {
     .option('--json', 'print JSON')
     .option('--database-url <url>', 'database (default: DATABASE_URL, else the local environment)')
     .action(async (flags: RunsFlags) => {
-      const rows = await withPoolDb(pgConfig(await resolveDatabaseUrl(flags.databaseUrl), { max: 1 }), (db) => listRuns(db, { job: flags.job, limit: flags.limit }));
+      const rows = await withPoolDb(await commandDatabase(await settings(), flags.databaseUrl, 1), (db) => listRuns(db, { job: flags.job, limit: flags.limit }));
       if (flags.json) {
         process.stdout.write(JSON.stringify(rows) + '\n');
         return;

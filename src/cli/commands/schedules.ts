@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
 import type { Client, ScheduleHandle } from '@temporalio/client';
-import { InputError } from '../../config.js';
-import { OVERLAP_POLICIES, MANAGED_BY, type OverlapPolicy } from '../../../temporal-schedules/declarations.js';
-import { parseTaskQueueFlag, parseTimeFlag, resolveTemporal, type ConnectionFlags } from '../context.js';
-import { table } from '../format.js';
+import { InputError } from '../../kernel/errors.js';
+import { OVERLAP_POLICIES, type OverlapPolicy } from '../../catalogue/schedules.js';
+import { MANAGED_BY } from '../../temporal/labels.js';
+import { parseTaskQueueFlag, parseTimeFlag, resolveTemporal, type ConnectionFlags, type SettingsSource } from '../context.js';
+import { table } from '../../kernel/text.js';
 
 function parseOverlap(value: string): OverlapPolicy {
   const v = value.toUpperCase();
@@ -19,9 +20,9 @@ function withConnection(cmd: Command): Command {
   return cmd.option('--address <host:port>', 'Temporal frontend address').option('--namespace <ns>', 'Temporal namespace').option('--json', 'print JSON');
 }
 
-async function withClient<T>(flags: ConnectionFlags, fn: (client: Client, taskQueue: string) => Promise<T>): Promise<T> {
-  const target = await resolveTemporal(flags);
-  const { connectClient } = await import('../../temporal.js');
+async function withClient<T>(settings: SettingsSource, flags: ConnectionFlags, fn: (client: Client, taskQueue: string) => Promise<T>): Promise<T> {
+  const target = await resolveTemporal(await settings(), flags);
+  const { connectClient } = await import('../../temporal/connect.js');
   const client = await connectClient(target);
   try {
     return await fn(client, target.taskQueue);
@@ -51,7 +52,7 @@ function print(json: boolean | undefined, value: unknown, text: string): void {
 
 type Flags = ConnectionFlags & { json?: boolean };
 
-export function registerSchedules(program: Command): void {
+export function registerSchedules(program: Command, settings: SettingsSource): void {
   const schedules = program.command('schedules').description('Temporal Schedules: sync the declarations, inspect and operate them');
 
   withConnection(schedules.command('sync').description('make the server match temporal-schedules/ (and the config file)'))
@@ -59,9 +60,9 @@ export function registerSchedules(program: Command): void {
     .option('--reset-pauses', "unpause schedules an operator paused (default: keep the pause and its note)")
     .option('--task-queue <name>', 'task queue the scheduled runs go to', parseTaskQueueFlag)
     .action(async (flags: Flags & { dryRun?: boolean; resetPauses?: boolean }) => {
-      const [{ loadSettings }, { describePlan, syncSchedules }] = await Promise.all([import('../../settings.js'), import('../../../temporal-schedules/sync.js')]);
-      const { schedules: declarations, catalogue } = loadSettings();
-      await withClient(flags, async (client, taskQueue) => {
+      const { describePlan, syncSchedules } = await import('../../../temporal-schedules/sync.js');
+      const { schedules: declarations, catalogue } = await settings();
+      await withClient(settings, flags, async (client, taskQueue) => {
         const plan = await syncSchedules(client, declarations, { taskQueue, catalogue, dryRun: flags.dryRun, resetPauses: flags.resetPauses });
         print(flags.json, plan, (flags.dryRun ? 'plan (nothing changed):\n' : '') + describePlan(plan).join('\n'));
       });
@@ -69,7 +70,7 @@ export function registerSchedules(program: Command): void {
 
   withConnection(schedules.command('list').description('all schedules on the server, ours marked'))
     .action(async (flags: Flags) =>
-      withClient(flags, async (client) => {
+      withClient(settings, flags, async (client) => {
         const rows = [];
         for await (const s of client.schedule.list()) {
           const d = await client.schedule.getHandle(s.scheduleId).describe();
@@ -91,7 +92,7 @@ export function registerSchedules(program: Command): void {
 
   withConnection(schedules.command('describe').description('spec, policies, next runs and recent actions with their outcome').argument('<id>'))
     .action(async (id: string, flags: Flags) =>
-      withClient(flags, async (client) => {
+      withClient(settings, flags, async (client) => {
         const d = await (await existing(client, id)).describe();
         const recent = [];
         for (const a of d.info.recentActions) {
@@ -134,7 +135,7 @@ export function registerSchedules(program: Command): void {
   withConnection(schedules.command('pause').description('pause a schedule, with a note saying why').argument('<id>'))
     .requiredOption('--note <text>', 'why it is paused (shown in the Web UI and kept by sync)')
     .action(async (id: string, flags: Flags & { note: string }) =>
-      withClient(flags, async (client) => {
+      withClient(settings, flags, async (client) => {
         await (await existing(client, id)).pause(flags.note);
         print(flags.json, { id, paused: true, note: flags.note }, `paused ${id}: ${flags.note}`);
       }),
@@ -143,7 +144,7 @@ export function registerSchedules(program: Command): void {
   withConnection(schedules.command('unpause').description('resume a paused schedule').argument('<id>'))
     .option('--note <text>', 'note to leave')
     .action(async (id: string, flags: Flags & { note?: string }) =>
-      withClient(flags, async (client) => {
+      withClient(settings, flags, async (client) => {
         await (await existing(client, id)).unpause(flags.note ?? 'unpaused with maint schedules unpause');
         print(flags.json, { id, paused: false }, `unpaused ${id}`);
       }),
@@ -152,7 +153,7 @@ export function registerSchedules(program: Command): void {
   withConnection(schedules.command('trigger').description("run a schedule's action now, under its overlap policy").argument('<id>'))
     .option('--overlap <policy>', `override: ${OVERLAP_POLICIES.join(', ')}`, parseOverlap)
     .action(async (id: string, flags: Flags & { overlap?: OverlapPolicy }) =>
-      withClient(flags, async (client) => {
+      withClient(settings, flags, async (client) => {
         const handle = await existing(client, id);
         // The SDK would default to ALLOW_ALL; a trigger must respect the schedule's own policy.
         const overlap = flags.overlap ?? (await handle.describe()).policies.overlap;
@@ -168,7 +169,7 @@ export function registerSchedules(program: Command): void {
     .action(async (id: string, flags: Flags & { from: Date; to: Date; overlap?: OverlapPolicy }) => {
       if (flags.from >= flags.to) throw new InputError('--from', `${flags.from.toISOString()} must be before --to ${flags.to.toISOString()}`);
       if (flags.to.getTime() > Date.now() + 60_000) throw new InputError('--to', 'a backfill window must lie in the past');
-      await withClient(flags, async (client) => {
+      await withClient(settings, flags, async (client) => {
         const handle = await existing(client, id);
         const overlap = flags.overlap ?? (await handle.describe()).policies.overlap;
         await handle.backfill({ start: flags.from, end: flags.to, overlap });

@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
 import { pgConfig } from '../../db/schema.js';
 import { withPoolDb } from '../../db/query.js';
-import { InputError, loadConfig, redactUrl } from '../../config.js';
+import { redactUrl } from '../../kernel/endpoints.js';
+import { InputError } from '../../kernel/errors.js';
 import { readLocalEnvironment } from '../../local/environment.js';
-import { parseIntFlag } from '../context.js';
+import { parseIntFlag, type SettingsSource } from '../context.js';
 
 interface SeedFlags {
   tokens: number;
@@ -12,7 +13,7 @@ interface SeedFlags {
   databaseUrl?: string;
 }
 
-export function registerSeed(program: Command): void {
+export function registerSeed(program: Command, settings: SettingsSource): void {
   program
     .command('seed')
     .description('insert demo refresh tokens (some expired, some blacklisted) to try a purge on; inserts only')
@@ -22,10 +23,11 @@ export function registerSeed(program: Command): void {
     .option('--database-url <url>', 'database to seed (default: the local environment of `npm start`)')
     .action(async (flags: SeedFlags) => {
       // Demo rows belong in the local environment; another database must be named explicitly.
-      const local = await readLocalEnvironment(loadConfig().dataDir);
+      const { config } = await settings();
+      const local = await readLocalEnvironment(config.dataDir);
       const url = flags.databaseUrl ?? local?.databaseUrl;
       if (!url) throw new InputError('--database-url', 'no local environment found (run `npm start` first) and none given');
-      await withPoolDb(pgConfig(url, { max: 1 }), async (db) => {
+      await withPoolDb(pgConfig(url, config.schema, { max: 1 }), async (db) => {
         const expired = Math.round((flags.tokens * flags.expired) / 100);
         const rows = await db.query<{ first: string; last: string }>(
           `WITH ins AS (

@@ -1,0 +1,283 @@
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { type Orm, dbFromOrm } from '../../src/orm/index.js';
+import type { Logger } from '../../src/logger.js';
+import { InputError } from '../../src/kernel/errors.js';
+import { applyJobParams } from '../../src/purge/rules.js';
+import { checkedAsync } from '../../src/temporal/failures.js';
+import { checkAgainstSchema } from './schema-check.js';
+import { parsePurgeParams } from '../../src/purge/params.js';
+import { createHash } from 'node:crypto';
+import { buildCountSql, buildWalkSql, childCounts, type Walk } from '../../src/purge/sql.js';
+import { addCounts, toNumber } from '../../src/kernel/counts.js';
+import { createLegacyPurgeActivities } from '../../src/purge/legacy-v1/activity.js';
+import { estimatedMatches, explainFirstBatch, keyOf, planStep } from './plan.js';
+import { advanceLane, walkOf } from '../../src/purge/lane.js';
+import type { BatchResult, PurgeJobs, LaneState, MatchCount, PurgeResult, ResolvedJob, RetentionRule, StepPlanSummary } from '../../src/purge/types.js';
+import type { FaultHooks } from '../faults.js';
+import type { JobMetrics } from '../../src/metrics/metrics.js';
+import { type Db } from '../../src/db/query.js';
+import * as runRecord from '../../src/db/run-record.js';
+import type { FinishRunInput, RecordedRun, StartRunInput } from '../../src/db/run-record.js';
+
+
+export interface PurgeActivityDeps {
+  orm: Orm;
+  /** The purges the worker runs: a run's rules are resolved here by its job's name, never taken from its input. */
+  purges: PurgeJobs;
+  logger: Logger;
+  faults?: FaultHooks;
+  metrics?: JobMetrics;
+  /** Most lanes one purge may use (MAINT_MAX_PARALLEL). */
+  maxParallel: number;
+}
+
+/** A batch of a planned walk (the legacy v1 purge schedules its own form, `purgeBatch`). */
+export interface WalkBatchInput {
+  runId: string;
+  batchNo: number;
+  step: number;
+  lane: number;
+  rule: RetentionRule;
+  cutoff: string;
+  runTime: string;
+  size: number;
+  walk: Walk;
+  /** statement_timeout of the batch transaction. */
+  timeoutMs: number;
+}
+
+/** A run of one lane's batches (see `purgeLaneRun`). */
+export interface LaneRunInput extends Omit<WalkBatchInput, 'batchNo' | 'size' | 'walk'> {
+  firstBatchNo: number;
+  maxBatches: number;
+  /** Stop starting batches after this long. */
+  budgetMs: number;
+  strategy: Walk['strategy'];
+  adaptive: boolean;
+  targetMs: number;
+  /** Where the lane stands. */
+  state: LaneState;
+}
+
+export interface LaneRunResult {
+  lane: LaneState;
+  batches: number;
+  deleted: number;
+  updated: number;
+  children: Record<string, number>;
+  leftLocked: number;
+  durationMs: number;
+}
+
+/** Why the planned steps of a job no longer match what its run recorded (or that there is no such run). */
+function continuationError(message: string): ApplicationFailure {
+  return ApplicationFailure.nonRetryable(`input.carried: ${message}; a purge's state is only accepted from its own continue-as-new`, 'ForgedState');
+}
+
+/** A stable digest of a job's resolved steps, so a continued run can prove it runs the rules its run started with. */
+function fingerprintOf(steps: RetentionRule[]): string {
+  return createHash('sha256').update(JSON.stringify(steps)).digest('hex');
+}
+
+function withUpdated(r: BatchResult, updated: number, isUpdate: boolean): BatchResult {
+  return isUpdate ? { ...r, updated } : r;
+}
+
+export function createPurgeActivities({ orm, purges, logger, faults, metrics, maxParallel }: PurgeActivityDeps) {
+  const db = dbFromOrm(orm);
+
+  /** What the ledger recorded for (run, batch), when an earlier attempt of it committed. */
+  async function recordedBatch(tx: Db, runId: string, batchNo: number, isUpdate: boolean): Promise<BatchResult | undefined> {
+    const [done] = await tx.query(
+      'SELECT deleted, updated, children, duration_ms, last_ts, last_key, examined, skipped FROM purge_batch WHERE run_id = ? AND batch_no = ?',
+      [runId, batchNo],
+    );
+    if (!done) return undefined;
+    return withUpdated(
+      {
+        deleted: toNumber(done.deleted),
+        children: done.children as Record<string, number>,
+        durationMs: toNumber(done.duration_ms),
+        fromLedger: true,
+        lastTs: done.last_ts ? new Date(done.last_ts as string).toISOString() : null,
+        lastKey: (done.last_key as string | null) ?? null,
+        examined: toNumber(done.examined),
+        skipped: toNumber(done.skipped),
+      },
+      toNumber(done.updated),
+      isUpdate,
+    );
+  }
+
+  /**
+   * One batch of a planned walk, in one short transaction bounded by statement and lock timeouts, with its
+   * ledger row (keyed by run and batch) written in the same transaction: a retried batch whose row exists
+   * reports what it recorded and deletes nothing.
+   */
+  async function walkBatch(input: WalkBatchInput, attempt: number): Promise<BatchResult> {
+    const built = buildWalkSql(input.rule, input.walk);
+    const isUpdate = input.rule.action?.type === 'update';
+    const result = await db.transaction(async (tx) => {
+      const done = await recordedBatch(tx, input.runId, input.batchNo, isUpdate);
+      if (done) return done;
+      // Bounded waits: a batch that cannot get its locks or runs long fails fast and is retried.
+      await tx.query(`SET LOCAL statement_timeout = ${Math.round(input.timeoutMs)}`);
+      await tx.query(`SET LOCAL lock_timeout = ${Math.round(Math.min(2_000, input.timeoutMs / 2))}`);
+      // Django's foreign keys are DEFERRABLE INITIALLY DEFERRED: checked now, inside the measured (and timed-out)
+      // statement, rather than unseen at commit.
+      await tx.query('SET CONSTRAINTS ALL IMMEDIATE');
+      const started = performance.now();
+      const [row] = await tx.query(
+        built.sql,
+        built.bind({ cutoff: input.cutoff, limit: input.size, from: input.walk.from, to: input.walk.to, after: input.walk.after, runTime: input.runTime }),
+      );
+      const affected = toNumber(row?.affected);
+      const deleted = isUpdate ? 0 : affected;
+      const updated = isUpdate ? affected : 0;
+      const children = childCounts(row ?? {}, built.children);
+      const durationMs = Math.round(performance.now() - started);
+      const lastTs = row?.last_ts ? new Date(row.last_ts as string).toISOString() : null;
+      const lastKey = (row?.last_key as string | null) ?? null;
+      const examined = toNumber(row?.examined);
+      const skipped = toNumber(row?.skipped);
+      // A concurrent attempt of the same batch fails here on the primary key and rolls its changes back.
+      await tx.query(
+        `INSERT INTO purge_batch (run_id, batch_no, step, lane, deleted, updated, children, duration_ms, last_ts, last_key, examined, skipped)
+         VALUES (?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?, ?, ?, ?)`,
+        [input.runId, input.batchNo, input.step, input.lane, deleted, updated, JSON.stringify(children), durationMs, lastTs, lastKey, examined, skipped],
+      );
+      return withUpdated({ deleted, children, durationMs, fromLedger: false, lastTs, lastKey, examined, skipped }, updated, isUpdate);
+    });
+    if (!result.fromLedger) metrics?.batchCommitted(input, result);
+    logger.debug({ runId: input.runId, batchNo: input.batchNo, lane: input.lane, attempt, ...result }, 'batch committed');
+    await faults?.afterBatchCommit?.({ runId: input.runId, batchNo: input.batchNo, attempt });
+    return result;
+  }
+
+  return {
+    ...createLegacyPurgeActivities({ db, logger, faults, metrics }),
+
+    /** Validates the job and its parameters and returns the rule, so the run's history records what it ran. */
+    async resolveJob(input: { job: string; params?: unknown }): Promise<ResolvedJob> {
+      return checkedAsync(async () => {
+        const job = purges.purge(input.job);
+        const params = parsePurgeParams({ ...(job.defaultBatchSize ? { batchSize: job.defaultBatchSize } : {}), ...(input.params as object | undefined) });
+        const steps = applyJobParams(job, params);
+        await checkAgainstSchema(db, job.name, steps);
+        // Every step deletes by key: a table without a usable one is refused before anything runs.
+        for (const step of steps) await keyOf(db, step);
+        if (params.parallel !== undefined && params.parallel > maxParallel) {
+          throw new InputError('parallel', `${params.parallel} is not allowed on this worker; expected an integer from 1 to ${maxParallel} (MAINT_MAX_PARALLEL)`);
+        }
+        return { job: job.name, steps, params, fingerprint: fingerprintOf(steps) };
+      });
+    },
+
+    /** Creates the audit record; idempotent so a retried start does not duplicate it. */
+    async startRun(input: StartRunInput): Promise<void> {
+      const now = Date.now();
+      // Wherever they come from, a reference time in the future or a cutoff after it would delete live rows.
+      if (input.runTime && Date.parse(input.runTime) > now + 5_000) throw ApplicationFailure.nonRetryable(`runTime: ${input.runTime} is in the future; refused`, 'InvalidInput');
+      for (const c of input.cutoffs ?? []) {
+        if (input.runTime && Date.parse(c) > Date.parse(input.runTime)) throw ApplicationFailure.nonRetryable(`cutoff: ${c} is after the run's reference time ${input.runTime}; refused`, 'InvalidInput');
+      }
+      await runRecord.startRun(db, input);
+    },
+
+    /**
+     * A continued run's check: the run it continues must be recorded, still running, for the same job, with the
+     * same rules; its reference time and cutoffs are read from that record. Anything else is a forged state.
+     */
+    async loadRun(input: { runId: string; job: string; fingerprint: string }): Promise<RecordedRun> {
+      const row = await runRecord.loadRun(db, input.runId);
+      if (!row || !row.run_time || !Array.isArray(row.cutoffs)) throw continuationError(`no purge run ${input.runId} was recorded`);
+      if (row.job !== input.job) throw continuationError(`run ${input.runId} is a run of ${String(row.job)}, not ${input.job}`);
+      if (row.status !== 'running') throw continuationError(`run ${input.runId} is ${String(row.status)}`);
+      if (row.fingerprint !== input.fingerprint) throw ApplicationFailure.nonRetryable(`the rules of ${input.job} changed while its run was in progress; start a new run`, 'RulesChanged');
+      const runTime = new Date(row.run_time).toISOString();
+      const cutoffs = (row.cutoffs as string[]).map((c) => new Date(c).toISOString());
+      if (Date.parse(runTime) > Date.now() + 5_000 || cutoffs.some((c) => Date.parse(c) > Date.parse(runTime))) {
+        throw continuationError(`run ${input.runId} has a reference time or cutoff in the future`);
+      }
+      return { runTime, cutoffs, startedAtMs: new Date(row.started_at).getTime() };
+    },
+
+    /** Records a run refused before it touched anything (a forged state), so the audit says so. */
+    async refuseRun(input: { runId: string; workflowId: string; job: string; trigger: string; error: string; at: string }): Promise<void> {
+      await runRecord.refuseRun(db, input);
+    },
+
+    /**
+     * The planner's estimate of the rows the steps match, for the progress bar of a real run: counting them
+     * exactly would read the whole table once more before the first batch. The run's `matched` is exact at
+     * its end (every matching row it met was deleted, updated or left locked).
+     */
+    async estimateMatching(input: { steps: Array<{ rule: RetentionRule; cutoff: string }> }): Promise<number> {
+      let total = 0;
+      for (const { rule, cutoff } of input.steps) total += await estimatedMatches(db, rule, cutoff);
+      return total;
+    },
+
+    /** How a step will walk its table, from the live catalog; a dry run also gets the EXPLAIN of one batch. */
+    async planPurgeStep(input: { rule: RetentionRule; cutoff: string; runTime: string; parallel?: number; batchSize: number; adaptive: boolean; explain: boolean }): Promise<StepPlanSummary> {
+      return checkedAsync(async () => {
+        const plan = await planStep(db, input.rule, { cutoff: input.cutoff, parallel: input.parallel, maxParallel, batchSize: input.batchSize, adaptive: input.adaptive });
+        const explain = input.explain ? await explainFirstBatch(db, input.rule, plan, input.cutoff, input.runTime) : undefined;
+        return { step: input.rule.name ?? input.rule.table, ...plan, ...(explain ? { explain } : {}) };
+      });
+    },
+
+    /**
+     * A run of one lane's batches: up to `maxBatches` of them, for about `budgetMs`, each its own short
+     * transaction (see `walkBatch`), the lane moved on after each by the same pure rule the workflow uses. One
+     * activity carries a second or so of work, so Temporal's round trip is paid per second, not per batch. A retry
+     * replays the batches already committed from the ledger (same numbers, same positions) and goes on from
+     * there. Heartbeats while it runs, so a run whose worker died is retried within seconds.
+     */
+    async purgeLaneRun(input: LaneRunInput): Promise<LaneRunResult> {
+      const ctx = Context.current();
+      // The cutoff comes from the run's record; still, a cutoff in the future is never run.
+      if (Date.parse(input.cutoff) > Date.now() + 5_000) throw ApplicationFailure.nonRetryable(`cutoff: ${input.cutoff} is in the future; refused`, 'InvalidInput');
+      const beat = setInterval(() => ctx.heartbeat(), 1_000);
+      const started = performance.now();
+      const out: LaneRunResult = { lane: input.state, batches: 0, deleted: 0, updated: 0, children: {}, leftLocked: 0, durationMs: 0 };
+      try {
+        while (!out.lane.done && out.batches < input.maxBatches && (out.batches === 0 || performance.now() - started < input.budgetMs)) {
+          const batch = { ...input, batchNo: input.firstBatchNo + out.batches, size: out.lane.size, walk: walkOf(out.lane, input.strategy) };
+          const res = await walkBatch(batch, ctx.info.attempt);
+          const moved = advanceLane(out.lane, res, input, input.targetMs);
+          out.lane = moved.lane;
+          out.leftLocked += moved.leftLocked;
+          out.batches += 1;
+          out.deleted += res.deleted;
+          out.updated += res.updated ?? 0;
+          out.children = addCounts(out.children, res.children);
+          out.durationMs += res.durationMs;
+        }
+        return out;
+      } finally {
+        clearInterval(beat);
+      }
+    },
+
+    /** Counts matching rows and their dependents: the dry run's answer and the progress bar's total. */
+    async countMatching(input: { rule: RetentionRule; cutoff: string; more?: Array<{ rule: RetentionRule; cutoff: string }> }): Promise<MatchCount> {
+      const all = [{ rule: input.rule, cutoff: input.cutoff }, ...(input.more ?? [])];
+      const perStep: number[] = [];
+      let children: Record<string, number> = {};
+      for (const { rule, cutoff } of all) {
+        const built = buildCountSql(rule);
+        const [row] = await db.query(built.sql, built.bind({ cutoff }));
+        perStep.push(toNumber(row?.matched));
+        children = addCounts(children, childCounts(row ?? {}, built.children));
+      }
+      const matched = perStep.reduce((a, b) => a + b, 0);
+      return input.more ? { matched, children, perStep } : { matched, children };
+    },
+
+    /** Closes the audit record with counts summed from the ledger, the one source of truth. */
+    async finishRun(input: FinishRunInput): Promise<Omit<PurgeResult, 'job' | 'dryRun' | 'cutoff'>> {
+      return runRecord.finishRun(db, input);
+    },
+  };
+}

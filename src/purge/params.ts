@@ -1,0 +1,95 @@
+import * as z from 'zod/mini';
+import { InputError } from '../kernel/errors.js';
+import type { PurgeParams } from './types.js';
+import { parseIso8601 } from '../kernel/time.js';
+import { bool, given, int, isoTime, paramsSchema, parseParams } from '../kernel/validate.js';
+
+export const BATCH_SIZE = { min: 1, max: 100_000, default: 1_000 } as const;
+/** Longest a batch statement may run (its statement_timeout); a batch is meant to take a fraction of a second. */
+export const BATCH_TIMEOUT_SECONDS = { min: 1, max: 3_600, default: 10 } as const;
+export const BATCHES_PER_RUN = { min: 1, max: 10_000, default: 500 } as const;
+export const DAYS = { min: 1, max: 3_650, default: 0 } as const;
+/** Default target duration of a batch transaction when the batch size adapts (well under the 250 ms budget). */
+export const TARGET_BATCH_MS = { min: 0, max: 5_000, default: 70 } as const;
+
+
+/** Lanes of one purge; the worker's MAINT_MAX_PARALLEL bounds it further. */
+export const PARALLEL = { min: 1, max: 16, default: 2 } as const;
+
+const DOT_VERSION_EXPECTED = { error: '{value} is not allowed; expected the django-oauth-toolkit version the app runs, major.minor from 1.1 to 3.x, e.g. 1.7, 2.4 or 3.0' };
+
+/** Ten years: anything longer is a typo, not a lifespan. */
+const MAX_REFRESH_SECONDS = 10 * 365 * 86_400;
+
+/** The parameters only some presets take (the job lists them in `djangoParams`), checked with the others. */
+const PRESET_PARAMS = {
+  refreshTokenExpireSeconds: z.nullish(int({ min: 0, max: MAX_REFRESH_SECONDS }, `an integer from 0 to ${MAX_REFRESH_SECONDS} (seconds, as REFRESH_TOKEN_EXPIRE_SECONDS)`)),
+  dotVersion: z.nullish(
+    z.string(DOT_VERSION_EXPECTED).check(
+      z.trim(),
+      z.regex(/^[123]\.\d{1,3}(\.\d{1,3})?$/, DOT_VERSION_EXPECTED),
+      // 1.0 cleared access tokens only with a refresh lifespan and never revoked refresh tokens: not reproduced.
+      z.refine((v: string) => !/^1\.0(\.|$)/.test(v), { error: '{value} is not supported; the preset reproduces cleartokens of 1.1 to 3.x' }),
+    ),
+  ),
+};
+
+const typeNames = { error: '{value} is not allowed; expected a comma-separated list of type names' };
+
+/** Token types and the like: a list, or comma-separated text (as `--types` gives it); duplicates dropped. */
+const nameList = z.pipe(
+  z.transform((v: unknown) => (typeof v === 'string' ? v.split(',') : v)),
+  z.pipe(
+    z.array(z.string(typeNames).check(z.trim(), z.minLength(1, typeNames)), typeNames),
+    z.transform((l: string[]) => [...new Set(l)]),
+  ),
+);
+
+const PURGE_PARAMS = paramsSchema({
+  batchSize: z.nullish(int(BATCH_SIZE)),
+  dryRun: z.nullish(bool),
+  asOf: z.nullish(isoTime),
+  batchTimeoutSeconds: z.nullish(int(BATCH_TIMEOUT_SECONDS)),
+  batchesPerRun: z.nullish(int(BATCHES_PER_RUN)),
+  days: z.nullish(int(DAYS)),
+  types: z.nullish(nameList),
+  targetBatchMs: z.nullish(int(TARGET_BATCH_MS)),
+  parallel: z.nullish(int(PARALLEL)),
+  ...PRESET_PARAMS,
+});
+
+/**
+ * The parameters given, checked and normalised (numbers as numbers), without defaults: what a start sends, so the
+ * worker's defaults (a custom rule's batch size) still apply.
+ */
+export function givenPurgeParams(raw: unknown, now: Date = new Date()): Partial<Omit<PurgeParams, 'asOf'>> & { asOf?: string } {
+  const p = given(parseParams(PURGE_PARAMS, raw));
+  // Only ISO 8601 (Date's own parser reads "March 7" as some March 7th of 2001), and not in the future: a
+  // reference time in the future would delete rows that are still valid.
+  const asOf = p.asOf !== undefined ? parseIso8601(p.asOf)! : undefined;
+  if (asOf && asOf.getTime() > now.getTime() + 1000) throw new InputError('asOf', `${p.asOf} is in the future; allowed: now or earlier`);
+  return p;
+}
+
+/**
+ * Validates the parameters of a purge run, wherever they come from (our CLI, `temporal workflow start`,
+ * a schedule). Unknown fields are rejected rather than ignored: a typo must not silently run with defaults.
+ */
+export function parsePurgeParams(raw: unknown, now: Date = new Date()): PurgeParams {
+  const p = givenPurgeParams(raw, now);
+  const asOf = p.asOf !== undefined ? parseIso8601(p.asOf)! : undefined;
+  return {
+    batchSize: p.batchSize ?? BATCH_SIZE.default,
+    dryRun: p.dryRun ?? false,
+    ...(asOf ? { asOf: asOf.toISOString() } : {}),
+    batchTimeoutSeconds: p.batchTimeoutSeconds ?? BATCH_TIMEOUT_SECONDS.default,
+    batchesPerRun: p.batchesPerRun ?? BATCHES_PER_RUN.default,
+    ...(p.days !== undefined ? { days: p.days } : {}),
+    ...(p.types !== undefined ? { types: p.types } : {}),
+    ...(p.refreshTokenExpireSeconds !== undefined ? { refreshTokenExpireSeconds: p.refreshTokenExpireSeconds } : {}),
+    ...(p.dotVersion !== undefined ? { dotVersion: p.dotVersion } : {}),
+    ...(p.parallel !== undefined ? { parallel: p.parallel } : {}),
+    // An explicit batch size is used as is; otherwise the size adapts to the target duration.
+    targetBatchMs: p.targetBatchMs ?? (p.batchSize === undefined ? TARGET_BATCH_MS.default : 0),
+  };
+}

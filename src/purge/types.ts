@@ -1,0 +1,259 @@
+/**
+ * Shared shapes of jobs, rules and purge runs. Imported by workflow code, so this file holds types and
+ * pure data only.
+ */
+
+/** Rows of `table` that reference the parent through `foreignKey`; deleted with (before) their parent. */
+export interface ChildRule {
+  table: string;
+  foreignKey: string;
+  /** Parent column the foreign key points at; the parent's primary key when omitted. */
+  references?: string;
+  /** Primary key of this table; needed only when it has children of its own. */
+  primaryKey?: string;
+  children?: ChildRule[];
+  /** `delete` (default) removes the dependent rows; `set-null` keeps them and clears their reference. */
+  onDelete?: 'delete' | 'set-null';
+}
+
+/** Extra conditions a matching row must meet, ANDed with the timestamp test. Values are bound, never inlined. */
+export type Condition =
+  | { column: string; op: 'is_null' | 'is_not_null' | 'is_true' | 'is_false' }
+  | { column: string; op: 'eq' | 'ne'; value: string | number | boolean }
+  | { column: string; op: 'in'; values: Array<string | number> }
+  | RelationCondition;
+
+/**
+ * Conditions on other tables' rows (`src/purge/relations.ts` renders them):
+ * - `referenced` / `not_referenced`: some (no) row of `table` has `foreignKey` equal to this row's `references`
+ *   (its primary key when omitted), e.g. an access token that no refresh token references;
+ * - `referenced_row_older`: the row this row points at through `column` (the `table` row whose `references`, by
+ *   default `id`, equals it) has `timestampColumn` before the run's reference time minus `retentionMs` (or at
+ *   it, when `inclusive`), e.g. a refresh token whose access token expired more than a day ago. A NULL link or
+ *   timestamp never matches.
+ */
+export type RelationCondition =
+  | { op: 'referenced' | 'not_referenced'; table: string; foreignKey: string; references?: string }
+  | { op: 'referenced_row_older'; column: string; table: string; references?: string; timestampColumn: string; retentionMs: number; inclusive?: boolean };
+
+/** A value an update action writes: a literal, or the run's reference time. */
+export type SetValue = string | number | boolean | null | { runTime: true };
+
+export type RuleAction = { type: 'delete' } | { type: 'update'; set: Record<string, SetValue> };
+
+/** A retention rule: which rows of which table a purge deletes, and which dependent rows go with them. */
+export interface RetentionRule {
+  table: string;
+  primaryKey: string;
+  /** Rows whose timestamp is strictly older than the cutoff match (at the cutoff too, with `cutoffInclusive`). */
+  timestampColumn: string;
+  /** `timestamp <= cutoff` instead of `<` (simplejwt's `flushexpiredtokens` deletes `expires_at <= now`). */
+  cutoffInclusive?: boolean;
+  /** cutoff = the run's reference time minus this many milliseconds (0: "already expired"). */
+  retentionMs: number;
+  where?: Condition[];
+  /** Delete (default), or update the matching rows (e.g. mark revoked) and keep them. */
+  action?: RuleAction;
+  children: ChildRule[];
+  /** Label of this step in results; the table name when omitted. */
+  name?: string;
+}
+
+export interface PurgeParams {
+  batchSize: number;
+  dryRun: boolean;
+  /** Reference time of the run (ISO 8601); the workflow's start time when omitted. */
+  asOf?: string;
+  /** Start-to-close timeout of one batch activity. */
+  batchTimeoutSeconds: number;
+  /** Batches per workflow run before continue-as-new keeps the history small. */
+  batchesPerRun: number;
+  /** Retention in days, for jobs that take one (replaces the default of the steps it applies to). */
+  days?: number;
+  /** Token types to purge, for jobs that select by type. */
+  types?: string[];
+  /** django-oauth-toolkit's REFRESH_TOKEN_EXPIRE_SECONDS (the cleartokens preset); unset: no refresh token is deleted. */
+  refreshTokenExpireSeconds?: number;
+  /** django-oauth-toolkit version whose cleartokens the preset reproduces (e.g. "1.7", "2.4", "3.0"). */
+  dotVersion?: string;
+  /**
+   * Adapt the batch size so a batch transaction takes about this long (0: fixed size). On by default when
+   * no batch size is given; an explicit batch size is used as is.
+   */
+  targetBatchMs?: number;
+  /** Lanes worked at once (disjoint key or time ranges); default 2 on large tables, 1 on small ones. */
+  parallel?: number;
+}
+
+/** Where one lane of a step stands. */
+export interface LaneState {
+  from: string | null;
+  to: string | null;
+  after: { key: string | null; ts?: string | null } | null;
+  /** Rows (timestamp walk) or keys (key chunks) of its next batch. */
+  size: number;
+  done: boolean;
+  /** Rows its batches skipped because another transaction held them. */
+  skipped: number;
+  /** The range to walk once more at the end, for rows that were locked when their turn came. */
+  revisit: { after: { key: string | null; ts?: string | null } | null; to: string | null } | null;
+  revisiting: boolean;
+}
+
+/** Progress carried across continue-as-new by the current purge workflow. */
+export interface PurgeContinuation {
+  v: 2;
+  startedAtMs: number;
+  nextBatchNo: number;
+  matched: number | null;
+  /** Running totals for the progress query; the result is summed from the ledger. */
+  deleted: number;
+  updated: number;
+  children: Record<string, number>;
+  step: number;
+  /** Batches committed (batch numbers are handed out in ranges, one per lane run, so they have gaps). */
+  batchesDone?: number;
+  /** The plan of each step begun so far. */
+  plans: StepPlanSummary[];
+  lanes: LaneState[];
+  /** Rows still locked on the second pass over their range: left for the next run. */
+  leftLocked: number;
+}
+
+/**
+ * How a step of a purge walks its table, decided once from the live catalog before its first batch (see
+ * activities/purge/plan.ts):
+ * - `timestamp-index` where a valid btree index leads with the rule's timestamp: batches take the oldest
+ *   matching rows in index order (they only ever read rows that match);
+ * - `key-chunks` otherwise (Django's tables have no index on their expiry): batches take the next chunk of the
+ *   key in key order and delete what matches in it, so the purge is one linear pass over the table.
+ * The key (or timestamp) range is split into disjoint lanes that run concurrently, on any worker.
+ */
+export interface StepPlan {
+  strategy: 'timestamp-index' | 'key-chunks';
+  /** The index walked: the timestamp index, or the key's unique index. */
+  index: string;
+  key: string;
+  keyType: string;
+  /** Rows (timestamp walk) or keys (key chunks) of the first batch of each lane. */
+  chunk: number;
+  /** Fixed chunk (an explicit batch size) or adapting to the target batch duration. */
+  adaptive: boolean;
+  lanes: Array<{ from: string | null; to: string | null }>;
+  estimatedRows: number;
+  /** Why this walk, in words. */
+  reason: string;
+}
+
+/** A step's plan as results, audit rows and the progress query show it. */
+export interface StepPlanSummary extends StepPlan {
+  step: string;
+  /** The dry run's EXPLAIN of one batch. */
+  explain?: string;
+}
+
+export interface ResolvedJob {
+  job: string;
+  /** The steps, in order; each runs to its end before the next starts. */
+  steps?: RetentionRule[];
+  params: PurgeParams;
+  /** Digest of the steps, recorded at the run's start and checked by each continued run. */
+  fingerprint?: string;
+}
+
+export interface BatchResult {
+  deleted: number;
+  /** Rows an update step changed; absent for delete steps. */
+  updated?: number;
+  children: Record<string, number>;
+  durationMs: number;
+  /** True when the ledger already held this batch: an earlier attempt committed it. */
+  fromLedger: boolean;
+  /** Newest timestamp among the rows of this batch: where the next batch of the step starts. */
+  lastTs?: string | null;
+  /** Planned walks: rows (or keys) the batch looked at, rows it skipped as locked, the key it reached. */
+  examined?: number;
+  skipped?: number;
+  lastKey?: string | null;
+}
+
+export interface MatchCount {
+  matched: number;
+  children: Record<string, number>;
+  /** Matched rows per step, when counted for several steps. */
+  perStep?: number[];
+}
+
+export type RunStatus = 'running' | 'completed' | 'cancelled' | 'failed';
+
+export interface Progress {
+  job: string;
+  dryRun: boolean;
+  phase: 'starting' | 'counting' | 'planning' | 'deleting' | 'finishing' | 'done';
+  cutoff: string | null;
+  matched: number | null;
+  deleted: number;
+  children: Record<string, number>;
+  batches: number;
+  step?: number;
+  steps?: number;
+  /** The current step's plan and its lanes' positions. */
+  plan?: StepPlanSummary | null;
+  lanes?: Array<{ done: boolean; at: string | null; size: number }>;
+}
+
+export interface PurgeResult {
+  runId: string;
+  job: string;
+  status: RunStatus;
+  dryRun: boolean;
+  cutoff: string;
+  matched: number | null;
+  deleted: number;
+  /** Rows changed by update steps (e.g. tokens marked revoked). */
+  updated?: number;
+  children: Record<string, number>;
+  /** Rows deleted or updated per step name. */
+  steps?: Record<string, number>;
+  batches: number;
+  durationMs: number;
+  rowsPerSecond: number | null;
+  /** How each step walked its table. */
+  plans?: StepPlanSummary[];
+  /** Rows left because another transaction held them on both passes; the next run takes them. */
+  skippedLocked?: number;
+}
+
+export interface JobOptions {
+  /** `--days`: the retention of the listed steps, in days. */
+  days?: { default: number; steps: number[]; meaning: string };
+  /** `--types`: rows whose `column` is one of the chosen types (all allowed types by default). */
+  types?: { column: string; allowed: string[]; steps: number[] };
+}
+
+/** The purges a worker runs, by name (the catalogue is one); an unknown name is an InputError naming the allowed ones. */
+export interface PurgeJobs {
+  purge(name: string): JobDefinition;
+}
+
+export interface JobDefinition {
+  name: string;
+  description: string;
+  /** Run in order; each step runs to its end before the next starts. */
+  steps: RetentionRule[];
+  options?: JobOptions;
+  /** Targets tables another application owns (Django): only reads and deletes, never migrates. */
+  preset?: string;
+  /** Upstream versions whose behaviour a preset reproduces. */
+  matches?: string;
+  /**
+   * Steps that depend on the run's parameters (the cleartokens preset: its refresh lifespan and version);
+   * `steps` then shows the default shape.
+   */
+  stepsFor?: (params: PurgeParams) => RetentionRule[];
+  /** Django-only parameters the job takes (`refreshTokenExpireSeconds`, `dotVersion`). */
+  djangoParams?: Array<'refreshTokenExpireSeconds' | 'dotVersion'>;
+  /** Declared in the config file's `rules:` section. */
+  custom?: boolean;
+  defaultBatchSize?: number;
+}

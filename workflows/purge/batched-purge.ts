@@ -1,0 +1,250 @@
+import { ApplicationFailure, CancellationScope, CancelledFailure, continueAsNew, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import type { Activities } from '../../activities/index.js';
+import type { RecordedRun } from '../../src/db/run-record.js';
+import { parsePurgeParams } from '../../src/purge/params.js';
+import { parsePurgeInput } from '../../src/purge/input.js';
+import type { Progress, PurgeContinuation, PurgeParams, PurgeResult, RetentionRule, StepPlanSummary } from '../../src/purge/types.js';
+import { legacyBatchedPurge } from '../../src/purge/legacy-v1/workflow.js';
+import type { LegacyCarriedState, LegacyPurgeInput } from '../../src/purge/legacy-v1/types.js';
+import { addCounts } from '../../src/kernel/counts.js';
+import { progressQuery } from '../../src/temporal/queries.js';
+import { short, causeOf, parseInput, triggerOf } from '../job-run.js';
+import { notifyOutcome } from '../notify.js';
+import { endOnError, finishing, startRecord, stepNamesOf } from './run-record.js';
+
+
+/** Work one lane's activity does before it reports back: Temporal's round trip is paid per second, not per batch. */
+const LANE_RUN_BUDGET_MS = 1_000;
+
+/** The lane runs' activities. */
+function laneActivities(batchTimeoutSeconds: number) {
+  return proxyActivities<Activities>({
+    // A batch is meant to take a fraction of a second; its statement timeout bounds it, and its heartbeat
+    // tells within seconds when its worker died, so another worker retries it at once.
+    startToCloseTimeout: `${batchTimeoutSeconds + 10} seconds`,
+    heartbeatTimeout: '3 seconds',
+    retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 20 },
+  });
+}
+
+/**
+ * The one batched purge: every deleting job is a list of retention rules (steps) run by this workflow.
+ *
+ * Its input is untrusted (any client of the namespace can start it): it is parsed strictly first, the rules
+ * come from the worker's job registry, and the reference time and cutoffs are fixed once at the start and
+ * recorded with the run; a continued run reads them back from that record and proves it runs the same rules.
+ * Each step is planned from the live catalog (walk a timestamp index, or the key in chunks), its range split
+ * into lanes that run concurrently as streams of batch activities, each batch one short transaction whose
+ * counts come from the ledger, so they are exact after any retry or crash.
+ */
+export async function batchedPurge(raw: unknown): Promise<PurgeResult> {
+  // Histories recorded before planned walks replay with the frozen code that recorded them (docs/versioning.md).
+  if (!patched('planned-walks')) return legacyBatchedPurge(raw as LegacyPurgeInput);
+  const info = workflowInfo();
+  const runId = info.firstExecutionRunId;
+
+  // Checked strictly here; what the run plans with is what the worker resolves below.
+  const { input, params: asSent } = parseInput(raw, (r) => {
+    const parsed = parsePurgeInput(r);
+    return { input: parsed, params: parsePurgeParams(parsed.params) };
+  });
+  // The parsed trigger is never empty, so `triggerOf` picks what `??` did.
+  const trigger = triggerOf(input.trigger);
+
+  // Only the workflow itself continues as new; a state in a fresh start came from a client.
+  const refuseForged = async (message: string): Promise<never> => {
+    await short.refuseRun({ runId, workflowId: info.workflowId, job: input.job, trigger, error: message, at: new Date().toISOString() });
+    throw ApplicationFailure.nonRetryable(message, 'ForgedState');
+  };
+  if ((input.carried || input.legacy) && !info.continuedFromExecutionRunId) {
+    await refuseForged('input.carried: a purge state was sent with a new run; it is only accepted from the run\'s own continue-as-new');
+  }
+  if (input.legacy) return legacyBatchedPurge({ job: input.job, params: input.params, trigger: input.trigger, carried: input.legacy as unknown as LegacyCarriedState });
+
+  let phase: Progress['phase'] = input.carried ? 'deleting' : 'starting';
+  let s: PurgeContinuation | undefined = input.carried;
+  let recorded: RecordedRun | undefined;
+  let params: PurgeParams = asSent;
+  setHandler(progressQuery, () => progressOf(input.job, params, phase, s, recorded));
+
+  const resolved = await short.resolveJob({ job: input.job, params: input.params });
+  // One owner per value: the worker resolved the run's parameters (the job's defaults, a custom rule's batch size,
+  // the run's own), and the run plans, batches and records with those.
+  params = resolved.params;
+  const steps = resolved.steps ?? [];
+  if (!s) {
+    const startedAtMs = Date.now();
+    const reference = params.asOf ? Date.parse(params.asOf) : startedAtMs;
+    recorded = { runTime: new Date(reference).toISOString(), cutoffs: steps.map((r) => new Date(reference - r.retentionMs).toISOString()), startedAtMs };
+    s = { v: 2, startedAtMs, nextBatchNo: 0, batchesDone: 0, matched: null, deleted: 0, updated: 0, children: {}, step: 0, plans: [], lanes: [], leftLocked: 0 };
+  } else {
+    try {
+      recorded = await short.loadRun({ runId, job: resolved.job, fingerprint: resolved.fingerprint ?? '' });
+    } catch (err) {
+      const cause = causeOf(err);
+      if (cause instanceof ApplicationFailure && cause.type === 'ForgedState') await refuseForged(cause.message);
+      throw err;
+    }
+  }
+  const state: PurgeContinuation = s;
+  const rec: RecordedRun = recorded!;
+
+  const finish = (status: PurgeResult['status'], error?: string) =>
+    finishing(
+      (p) => (phase = p),
+      async () => {
+        const done = await short.finishRun({
+          runId,
+          status,
+          dryRun: params.dryRun,
+          // A real run's count is exact from the ledger; its `matched` so far was the planner's estimate.
+          matched: params.dryRun ? state.matched : null,
+          leftLocked: state.leftLocked,
+          finishedAt: new Date().toISOString(),
+          error,
+          plans: state.plans,
+          ...stepNamesOf(steps),
+        });
+        state.matched = done.matched;
+        await notifyOutcome(runId);
+        const result: PurgeResult = { ...done, job: resolved.job, dryRun: params.dryRun, cutoff: rec.cutoffs[0]!, plans: state.plans, skippedLocked: state.leftLocked };
+        // Dry runs delete nothing: report what would go.
+        return params.dryRun ? { ...result, children: state.children } : result;
+      },
+    );
+
+  let continueNow = false;
+  try {
+    if (state.matched === null) {
+      const start = startRecord(runId, resolved.job, params, trigger, rec.cutoffs[0]!, state.startedAtMs);
+      await short.startRun({ ...start, runTime: rec.runTime, cutoffs: rec.cutoffs, fingerprint: resolved.fingerprint });
+      phase = 'counting';
+      if (params.dryRun) {
+        const count = await short.countMatching({
+          rule: steps[0]!,
+          cutoff: rec.cutoffs[0]!,
+          ...(steps.length > 1 ? { more: steps.slice(1).map((rule, i) => ({ rule, cutoff: rec.cutoffs[i + 1]! })) } : {}),
+        });
+        state.matched = count.matched;
+        state.children = count.children;
+      } else {
+        state.matched = await short.estimateMatching({ steps: steps.map((rule, i) => ({ rule, cutoff: rec.cutoffs[i]! })) });
+      }
+    }
+    if (params.dryRun) {
+      phase = 'planning';
+      // What each step would do, with the EXPLAIN of one batch: an operator sees how a run will go.
+      for (const [i, rule] of steps.entries()) state.plans[i] = await planOf(rule, rec.cutoffs[i]!, rec.runTime, params, true);
+      return await finish('completed');
+    }
+
+    const batches = laneActivities(params.batchTimeoutSeconds);
+    let batchesThisRun = 0;
+    let failure: unknown;
+    const stopping = () => failure !== undefined || continueNow || CancellationScope.current().consideredCancelled;
+
+    /**
+     * One lane: runs of its batches (about a second of work each, in one activity) until it is done, or the run
+     * pauses for continue-as-new, fails or is cancelled. Each run gets a fresh range of batch numbers.
+     */
+    const runLane = async (rule: RetentionRule, plan: StepPlanSummary, laneNo: number): Promise<void> => {
+      const step = state.step;
+      while (!state.lanes[laneNo]!.done && !stopping()) {
+        const maxBatches = Math.max(1, params.batchesPerRun - batchesThisRun);
+        const firstBatchNo = state.nextBatchNo;
+        state.nextBatchNo += maxBatches;
+        // A run that has started goes to its end even when cancellation arrives meanwhile.
+        const res = await CancellationScope.nonCancellable(() =>
+          batches.purgeLaneRun({
+            runId,
+            firstBatchNo,
+            maxBatches,
+            budgetMs: LANE_RUN_BUDGET_MS,
+            step,
+            lane: laneNo,
+            rule,
+            cutoff: rec.cutoffs[step]!,
+            runTime: rec.runTime,
+            strategy: plan.strategy,
+            adaptive: plan.adaptive,
+            targetMs: params.targetBatchMs ?? 0,
+            state: state.lanes[laneNo]!,
+            timeoutMs: params.batchTimeoutSeconds * 1000,
+          }),
+        );
+        state.lanes[laneNo] = res.lane;
+        state.deleted += res.deleted;
+        state.updated += res.updated;
+        state.children = addCounts(state.children, res.children);
+        state.leftLocked += res.leftLocked;
+        state.batchesDone = (state.batchesDone ?? 0) + res.batches;
+        batchesThisRun += res.batches;
+        if (batchesThisRun >= params.batchesPerRun || workflowInfo().continueAsNewSuggested) continueNow = true;
+      }
+    };
+
+    phase = 'deleting';
+    while (state.step < steps.length) {
+      const rule = steps[state.step]!;
+      if (!state.plans[state.step]) {
+        phase = 'planning';
+        const plan = await planOf(rule, rec.cutoffs[state.step]!, rec.runTime, params, false);
+        state.plans[state.step] = plan;
+        state.lanes = plan.lanes.map((l) => ({ from: l.from, to: l.to, after: null, size: plan.chunk, done: false, skipped: 0, revisit: null, revisiting: false }));
+        phase = 'deleting';
+      }
+      const plan = state.plans[state.step]!;
+      await Promise.all(
+        state.lanes.map((_, i) =>
+          runLane(rule, plan, i).catch((err: unknown) => {
+            // The other lanes finish their running batch and stop, so the counts below are final.
+            failure ??= err;
+          }),
+        ),
+      );
+      if (failure !== undefined) throw failure;
+      if (CancellationScope.current().consideredCancelled) throw new CancelledFailure('purge cancelled; the batches committed so far are recorded');
+      if (state.lanes.some((l) => !l.done)) break;
+      state.step += 1;
+      state.lanes = [];
+    }
+  } catch (err) {
+    return endOnError(err, finish);
+  }
+  if (state.step < steps.length) {
+    phase = 'deleting';
+    const next = { job: input.job, ...(input.params ? { params: input.params } : {}), trigger, carried: state };
+    return continueAsNew<typeof batchedPurge>(next);
+  }
+  return finish('completed');
+}
+
+async function planOf(rule: RetentionRule, cutoff: string, runTime: string, params: PurgeParams, explain: boolean): Promise<StepPlanSummary> {
+  return short.planPurgeStep({
+    rule,
+    cutoff,
+    runTime,
+    ...(params.parallel !== undefined ? { parallel: params.parallel } : {}),
+    batchSize: params.batchSize,
+    adaptive: Boolean(params.targetBatchMs),
+    explain,
+  });
+}
+
+function progressOf(job: string, params: PurgeParams, phase: Progress['phase'], s: PurgeContinuation | undefined, rec: RecordedRun | undefined): Progress {
+  const plan = s?.plans[s.step] ?? null;
+  return {
+    job,
+    dryRun: params.dryRun,
+    phase,
+    cutoff: rec?.cutoffs[0] ?? null,
+    matched: s?.matched ?? null,
+    deleted: (s?.deleted ?? 0) + (s?.updated ?? 0),
+    children: s?.children ?? {},
+    batches: s?.batchesDone ?? 0,
+    step: s?.step ?? 0,
+    steps: rec?.cutoffs.length ?? 0,
+    plan,
+    lanes: (s?.lanes ?? []).map((l) => ({ done: l.done, at: l.after?.ts ?? l.after?.key ?? null, size: l.size })),
+  };
+}
