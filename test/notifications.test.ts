@@ -263,7 +263,7 @@ describe('notifications and metrics', () => {
       // The audited failure of the first test is not reported a second time.
       expect(http.posts.filter((p) => p.headers['idempotency-key'] === `${failedRunId}:run-failed` && p.path.startsWith('/ops/'))).toHaveLength(1);
     } finally {
-      await schedule.delete();
+      await deleteSchedule(client, scheduleId);
     }
   });
 });

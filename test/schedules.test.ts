@@ -5,7 +5,7 @@ import type { Client, ScheduleDescription } from '@temporalio/client';
 import type { ScheduleDeclaration } from '../src/catalogue/schedules.js';
 import { syncSchedules } from '../temporal-schedules/sync.js';
 import { Catalogue } from '../src/catalogue/index.js';
-import { connectTestClient, createTestDatabase, seedBulk, startTestWorker, uniqueName, until, type TestDatabase, type TestWorker } from './support/env.js';
+import { connectTestClient, createTestDatabase, deleteSchedule, seedBulk, startTestWorker, uniqueName, until, type TestDatabase, type TestWorker } from './support/env.js';
 import { maint } from './support/cli.js';
 
 const run = promisify(execFile);
@@ -30,7 +30,7 @@ afterAll(async () => {
   for await (const s of client.schedule.list()) {
     const handle = client.schedule.getHandle(s.scheduleId);
     const d = await handle.describe().catch(() => undefined);
-    if (d?.action.type === 'startWorkflow' && ours.has(d.action.taskQueue)) await handle.delete().catch(() => undefined);
+    if (d?.action.type === 'startWorkflow' && ours.has(d.action.taskQueue)) await deleteSchedule(client, s.scheduleId).catch(() => undefined);
   }
   await worker.stop();
   await slowWorker.stop();
@@ -107,8 +107,8 @@ describe('schedules as code', () => {
     expect(removal.filter((s) => s.op !== 'unchanged')).toEqual(expect.arrayContaining([{ op: 'delete', id: a }, { op: 'skip-foreign', id: foreign }]));
     await expect(describeSchedule(a)).rejects.toThrow();
     expect((await describeSchedule(foreign)).action.workflowType).toBe('someoneElses');
-    await client.schedule.getHandle(foreign).delete();
-    await client.schedule.getHandle(b).delete();
+    await deleteSchedule(client, foreign);
+    await deleteSchedule(client, b);
   });
 
   it('a paused schedule fires nothing; unpaused it fires again', async () => {
@@ -121,7 +121,7 @@ describe('schedules as code', () => {
     expect((await describeSchedule(id)).info.numActionsTaken).toBe(before);
     await maint(['schedules', 'unpause', id], env);
     await actionsSettled(id, before + 1);
-    await client.schedule.getHandle(id).delete();
+    await deleteSchedule(client, id);
     await drained(worker.taskQueue);
   });
 
@@ -151,7 +151,7 @@ describe('schedules as code', () => {
       return ids.length ? ids : undefined;
     }, 'visibility');
     expect(found).toEqual([wf!.workflowId]);
-    await client.schedule.getHandle(id).delete();
+    await deleteSchedule(client, id);
   });
 
   it('backfill runs one action per missed tick with ALLOW_ALL, and only one at a time with SKIP', async () => {
@@ -175,7 +175,7 @@ describe('schedules as code', () => {
     await seedBulk(db, { expired: 30, valid: 0, cutoff });
     const skip = uniqueName('backfill-skip');
     const skipDecl = decl(skip, { cron: firstHourOfTheYear, overlap: 'SKIP', params: { batchSize: 10 } });
-    await client.schedule.getHandle(id).delete();
+    await deleteSchedule(client, id);
     await syncSchedules(client, [skipDecl], { taskQueue: slowWorker.taskQueue, catalogue });
     expect((await maint(['schedules', 'backfill', skip, '--from', '2026-01-01T00:00:00Z', '--to', '2026-01-01T00:55:00Z'], env)).code).toBe(0);
     await actionsSettled(skip, 1);
@@ -184,7 +184,7 @@ describe('schedules as code', () => {
     expect(s.info.numActionsTaken).toBe(1);
     expect(s.info.numActionsSkippedOverlap).toBe(5);
     await runsFinished(s);
-    await client.schedule.getHandle(skip).delete();
+    await deleteSchedule(client, skip);
   });
 
   it('the temporal CLI pauses, unpauses, triggers, backfills and describes our schedules too', async () => {
@@ -217,7 +217,7 @@ describe('schedules as code', () => {
       const d = JSON.parse((await maint(['schedules', 'describe', id, '--json'], env)).stdout);
       return d.recentActions.every((a: { status: string }) => a.status === 'COMPLETED') ? true : undefined;
     }, 'recent actions completed');
-    await client.schedule.getHandle(id).delete();
+    await deleteSchedule(client, id);
   });
 
   it('operator commands reject bad input by name before touching anything', async () => {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, ScheduleNotFoundError } from '@temporalio/client';
 import { Runtime, DefaultLogger, type Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
 import pg from 'pg';
@@ -169,4 +169,25 @@ export async function workflowsOnQueue(client: Client, taskQueue: string): Promi
   let n = 0;
   for await (const _ of client.workflow.list({ query: `TaskQueue = '${taskQueue}'` })) n += 1;
   return n;
+}
+
+/**
+ * Deletes a schedule a test made. The server answers "workflow execution already completed" (ScheduleNotFoundError)
+ * when the delete reaches the schedule's workflow between two of its runs (it continues as new after actions):
+ * the schedule is then still there, so ask again; gone for good only when describe agrees.
+ */
+export async function deleteSchedule(client: Client, scheduleId: string): Promise<void> {
+  const handle = client.schedule.getHandle(scheduleId);
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      await handle.delete();
+      return;
+    } catch (err) {
+      if (!(err instanceof ScheduleNotFoundError)) throw err;
+      const stillThere = await handle.describe().then(() => true, (e: unknown) => (e instanceof ScheduleNotFoundError ? false : Promise.reject(e)));
+      if (!stillThere) return;
+      if (attempt >= 20) throw err;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
 }
