@@ -65,6 +65,13 @@ async function syncSchedulesPatiently(client: Client, schedules: ScheduleDeclara
     try {
       const plan = await syncSchedules(client, schedules, opts);
       logger.info({ schedules: describePlan(plan), attempts: attempt }, 'schedules synced');
+      const owned = plan.filter((s) => s.op === 'skip-owned');
+      if (owned.length) {
+        logger.warn(
+          { schedules: describePlan(owned) },
+          `${owned.length} managed schedule(s) belong to another task queue and were left to it; set MAINT_SCHEDULES_TAKE_OVER=true to move them to ${opts.taskQueue}`,
+        );
+      }
       return;
     } catch (err) {
       const why = notReadyForSchedules(err);
@@ -94,7 +101,7 @@ async function main(): Promise<void> {
   // The environment and the config file (custom rules, schedule overrides, notifications), validated before
   // anything is started and read once.
   const settings = loadSettings();
-  const { config, catalogue, schedules, notifications } = settings;
+  const { config, catalogue, schedules, disabledSchedules, notifications } = settings;
   const metricsPort = config.metrics.port;
   const sdkMetricsBind = metricsPort ? `127.0.0.1:${await freeLoopbackPort()}` : undefined;
   const logger = createLogger({ level: config.logLevel, format: config.logFormat });
@@ -206,7 +213,7 @@ async function main(): Promise<void> {
     stops.push(() => client.connection.close());
     const registered = await ensureSearchAttributes(client.connection, config.namespace);
     if (registered.length) logger.info({ searchAttributes: registered }, 'search attributes registered');
-    await syncSchedulesPatiently(client, schedules, { taskQueue: config.taskQueue, catalogue }, logger);
+    await syncSchedulesPatiently(client, schedules, { taskQueue: config.taskQueue, catalogue, disabled: disabledSchedules, takeOver: config.schedulesTakeOver }, logger);
     if (notifications.channels.length) {
       const watch = startWatch({ client, notifier, orm, taskQueue: config.taskQueue }, logger, notifications.schedulePollSeconds);
       stops.push(() => watch.stop());

@@ -90,6 +90,11 @@ const notOverridable: UnknownField = (path, key) => new InputError(`${path}.${ke
  * mistake is reported at once; nothing is synced if any of it is invalid.
  */
 export function effectiveSchedules(config: unknown, catalogue: Catalogue): ScheduleDeclaration[] {
+  return scheduleSet(config, catalogue).enabled;
+}
+
+/** The declared schedules the config file leaves on, and the ids of those it turns off (sync pauses those, keeping their history). */
+export function scheduleSet(config: unknown, catalogue: Catalogue): { enabled: ScheduleDeclaration[]; disabled: string[] } {
   const base = catalogue.schedules();
   const section = (config as { schedules?: unknown } | undefined)?.schedules ?? {};
   if (typeof section !== 'object' || section === null || Array.isArray(section)) throw new InputError('schedules', 'must be a mapping of schedule id to overrides');
@@ -105,9 +110,13 @@ export function effectiveSchedules(config: unknown, catalogue: Catalogue): Sched
     if (!issues.length) overrides[id] = value ?? null;
   }
   const out: ScheduleDeclaration[] = [];
+  const disabled: string[] = [];
   for (const d of base) {
     const o = overrides[d.id] ?? {};
-    if (o.enabled === false || (o.enabled === undefined && d.enabledByDefault === false)) continue;
+    if (o.enabled === false || (o.enabled === undefined && d.enabledByDefault === false)) {
+      disabled.push(d.id);
+      continue;
+    }
     const merged: ScheduleDeclaration = { ...d };
     if (o.cron !== undefined) {
       merged.cron = Array.isArray(o.cron) ? o.cron : [o.cron];
@@ -127,5 +136,5 @@ export function effectiveSchedules(config: unknown, catalogue: Catalogue): Sched
     out.push(merged);
   }
   problems.throwIfAny();
-  return out;
+  return { enabled: out, disabled };
 }

@@ -14,7 +14,7 @@ import { startHandle } from './support/start.js';
 import { MANAGED_BY } from '../src/temporal/labels.js';
 import { pausedByFailure, watchOnce } from '../src/notify/watch.js';
 import type { PurgeResult } from '../src/purge/types.js';
-import { connectTestClient, createTestDatabase, scalar, seedTokens, startTestWorker, uniqueName, until, type TestDatabase, type TestWorker } from './support/env.js';
+import { connectTestClient, createTestDatabase, deleteSchedule, scalar, seedTokens, startTestWorker, uniqueName, until, type TestDatabase, type TestWorker } from './support/env.js';
 import { parsePrometheus, startHttpReceiver, startSmtpReceiver } from './support/receivers.js';
 import { maint } from './support/cli.js';
 import { inject } from 'vitest';

@@ -3,7 +3,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import type { Client, ScheduleDescription } from '@temporalio/client';
 import type { ScheduleDeclaration } from '../src/catalogue/schedules.js';
-import { syncSchedules } from '../temporal-schedules/sync.js';
+import { DISABLED_NOTE, syncSchedules } from '../temporal-schedules/sync.js';
 import { Catalogue } from '../src/catalogue/index.js';
 import { connectTestClient, createTestDatabase, deleteSchedule, seedBulk, startTestWorker, uniqueName, until, type TestDatabase, type TestWorker } from './support/env.js';
 import { maint } from './support/cli.js';
@@ -89,7 +89,8 @@ describe('schedules as code', () => {
     expect(paused.code, paused.stderr).toBe(0);
     expect(ops(await syncSchedules(client, [decl(a), decl(b)], { taskQueue: worker.taskQueue, catalogue }))).toEqual([`unchanged ${a}`, `unchanged ${b}`].sort());
     const plan = await syncSchedules(client, [decl(a, { cron: ['0 3 * * *'] }), decl(b)], { taskQueue: worker.taskQueue, catalogue });
-    expect(plan.find((s) => s.id === a)).toEqual({ op: 'update', id: a, keepPause: true });
+    // The plan says what changes, field by field, in the declaration's words.
+    expect(plan.find((s) => s.id === a)).toEqual({ op: 'update', id: a, keepPause: true, changes: ['cron: ["0 0 * * *"] -> ["0 3 * * *"]'] });
     const afterUpdate = await describeSchedule(a);
     expect(afterUpdate.state).toMatchObject({ paused: true, note: 'incident 42: database failover' });
     expect(afterUpdate.spec.calendars?.[0]).toMatchObject({ hour: [{ start: 3, end: 3, step: 1 }] });
@@ -111,6 +112,60 @@ describe('schedules as code', () => {
     await deleteSchedule(client, b);
   });
 
+  it('schedules stay with the task queue they run on: another worker leaves them, says so, and takes them only when told', async () => {
+    const [mine, gone] = [uniqueName('owned'), uniqueName('owned-undeclared')];
+    const other = uniqueName('other-queue');
+    expect(ops(await syncSchedules(client, [decl(mine), decl(gone)], { taskQueue: worker.taskQueue, catalogue }))).toEqual([`create ${gone}`, `create ${mine}`].sort());
+
+    // A worker of another queue declares only `mine`: it changes neither, and deletes nothing it does not own.
+    const refused = await syncSchedules(client, [decl(mine)], { taskQueue: other, catalogue });
+    expect(refused).toContainEqual({ op: 'skip-owned', id: mine, owner: { namespace: 'default', taskQueue: worker.taskQueue } });
+    expect(refused.some((s) => s.id === gone)).toBe(false);
+    const d = await describeSchedule(mine);
+    expect(d.action.type === 'startWorkflow' && d.action.taskQueue).toBe(worker.taskQueue);
+    await describeSchedule(gone);
+
+    // Told to take it over, it moves `mine` and says from where; what the first queue alone declared stays its own.
+    const taken = await syncSchedules(client, [decl(mine)], { taskQueue: other, catalogue, takeOver: true });
+    expect(taken.find((s) => s.id === mine)).toMatchObject({ op: 'update', takeOver: { taskQueue: worker.taskQueue }, changes: [`taskQueue: "${worker.taskQueue}" -> "${other}"`] });
+    const moved = await describeSchedule(mine);
+    expect(moved.action.type === 'startWorkflow' && moved.action.taskQueue).toBe(other);
+    await describeSchedule(gone);
+    await deleteSchedule(client, mine);
+    await deleteSchedule(client, gone);
+  });
+
+  it('enabled: false pauses a schedule with a note and keeps it; enabled again, sync lifts its own pause; unpause restores the declared note', async () => {
+    const id = uniqueName('toggle');
+    await syncSchedules(client, [decl(id)], { taskQueue: worker.taskQueue, catalogue });
+    const off = await syncSchedules(client, [], { taskQueue: worker.taskQueue, catalogue, disabled: [id] });
+    expect(off).toContainEqual({ op: 'disable', id });
+    expect(off.some((s) => s.op === 'delete' && s.id === id)).toBe(false);
+    expect((await describeSchedule(id)).state).toMatchObject({ paused: true, note: DISABLED_NOTE });
+    expect(await syncSchedules(client, [], { taskQueue: worker.taskQueue, catalogue, disabled: [id] })).toContainEqual({ op: 'disabled', id, exists: true });
+    const neverMade = uniqueName('never-made');
+    expect(await syncSchedules(client, [], { taskQueue: worker.taskQueue, catalogue, disabled: [id, neverMade] })).toContainEqual({ op: 'disabled', id: neverMade, exists: false });
+    await expect(describeSchedule(neverMade)).rejects.toThrow();
+
+    expect(await syncSchedules(client, [decl(id)], { taskQueue: worker.taskQueue, catalogue })).toContainEqual({ op: 'unpause', id });
+    expect((await describeSchedule(id)).state).toMatchObject({ paused: false, note: `declared ${id}` });
+
+    // An operator's pause replaces the note; `maint schedules unpause` puts the declared one back.
+    const builtIn = catalogue.schedules().find((d) => d.enabledByDefault !== false && d.jitter)!;
+    await syncSchedules(client, [builtIn], { taskQueue: worker.taskQueue, catalogue });
+    await maint(['schedules', 'pause', builtIn.id, '--note', 'incident 7'], env);
+    const un = await maint(['schedules', 'unpause', builtIn.id], env);
+    expect(un.code, un.stderr).toBe(0);
+    expect((await describeSchedule(builtIn.id)).state).toMatchObject({ paused: false, note: builtIn.note });
+
+    // describe says when it runs in the declaration's words, and where its runs go.
+    const described = await maint(['schedules', 'describe', builtIn.id], env);
+    expect(described.stdout).toContain(`cron ${builtIn.cron!.join(' | ')}`);
+    expect(described.stdout).toContain(`jitter ${builtIn.jitter ?? 'none'}`);
+    expect(described.stdout).toContain(`task queue ${worker.taskQueue}, namespace default`);
+    await deleteSchedule(client, id);
+  });
+
   it('a paused schedule fires nothing; unpaused it fires again', async () => {
     const id = uniqueName('every2s');
     await syncSchedules(client, [decl(id, { cron: undefined, every: '2s', overlap: 'ALLOW_ALL' })], { taskQueue: worker.taskQueue, catalogue });
@@ -119,7 +174,8 @@ describe('schedules as code', () => {
     const before = (await describeSchedule(id)).info.numActionsTaken;
     await new Promise((r) => setTimeout(r, 6_000));
     expect((await describeSchedule(id)).info.numActionsTaken).toBe(before);
-    await maint(['schedules', 'unpause', id], env);
+    const unpaused = await maint(['schedules', 'unpause', id], env);
+    expect(unpaused.code, unpaused.stderr).toBe(0);
     await actionsSettled(id, before + 1);
     await deleteSchedule(client, id);
     await drained(worker.taskQueue);

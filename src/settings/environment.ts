@@ -51,6 +51,8 @@ export interface Config {
   nativeTables: boolean;
   /** Most lanes one purge may use on this worker. */
   maxParallel: number;
+  /** Sync moves managed schedules another task queue owns to this one (otherwise it leaves them and says so). */
+  schedulesTakeOver: boolean;
   /** MAINT_KEK, when set (the local environment otherwise generates one into the data dir). */
   kek?: Buffer;
   keyPolicy: KeyPolicy;
@@ -77,11 +79,16 @@ export function maintSchema(env: NodeJS.ProcessEnv): string {
  * this tool owns (the local environment): by default they are made only when DATABASE_URL is unset.
  */
 export function nativeTablesWanted(env: NodeJS.ProcessEnv): boolean {
-  const v = variable(env, 'MAINT_NATIVE_TABLES');
-  if (v === undefined) return !variable(env, 'DATABASE_URL');
+  return flagVariable(env, 'MAINT_NATIVE_TABLES', !variable(env, 'DATABASE_URL'));
+}
+
+/** A true/false variable (1 and 0 too). */
+function flagVariable(env: NodeJS.ProcessEnv, name: 'MAINT_NATIVE_TABLES' | 'MAINT_SCHEDULES_TAKE_OVER', fallback: boolean): boolean {
+  const v = variable(env, name);
+  if (v === undefined) return fallback;
   if (v === 'true' || v === '1') return true;
   if (v === 'false' || v === '0') return false;
-  throw new InputError('MAINT_NATIVE_TABLES', `"${v}" is not allowed; expected true or false`);
+  throw new InputError(name, `"${v}" is not allowed; expected true or false`);
 }
 
 /** An optional port and the address it is served on. */
@@ -135,6 +142,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     schema: take(() => maintSchema(env), DEFAULT_SCHEMA),
     nativeTables: take(() => nativeTablesWanted(env), false),
     maxParallel: take(() => parseField('MAINT_MAX_PARALLEL', int({ min: PARALLEL.min, max: PARALLEL.max }), variable(env, 'MAINT_MAX_PARALLEL'), 8), 8),
+    schedulesTakeOver: take(() => flagVariable(env, 'MAINT_SCHEDULES_TAKE_OVER', false), false),
     kek: take(() => loadKek(env), undefined),
     keyPolicy: loadKeyPolicy(env, problems),
     oidc: loadOidcConfig(env, problems),

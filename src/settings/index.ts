@@ -6,7 +6,7 @@ import { NOTIFICATIONS_SECTION, type NotificationsConfig } from '../notify/chann
 import { CUSTOM_RULE, customJobs } from '../purge/custom-rules.js';
 import { BUILT_IN_PURGES } from '../purge/presets/index.js';
 import type { ScheduleDeclaration } from '../catalogue/schedules.js';
-import { effectiveSchedules, SCHEDULE_OVERRIDE } from '../../temporal-schedules/overrides.js';
+import { scheduleSet, SCHEDULE_OVERRIDE } from '../../temporal-schedules/overrides.js';
 import { loadConfigFile } from './config-file.js';
 import { loadConfig, type Config } from './environment.js';
 import { loadNotifications } from './notifications.js';
@@ -22,6 +22,8 @@ export interface Settings {
   catalogue: Catalogue;
   /** The schedules with the config file's overrides, minus the disabled ones. */
   schedules: ScheduleDeclaration[];
+  /** Ids of the declared schedules the config file (or their default) turns off: sync pauses them, never deletes. */
+  disabledSchedules: string[];
   notifications: NotificationsConfig;
 }
 
@@ -52,18 +54,19 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, opts: { notif
   const file = problems.take(() => loadConfigFile(env), undefined);
   let catalogue = new Catalogue();
   let schedules: ScheduleDeclaration[] = [];
+  let disabledSchedules: string[] = [];
   let notifications: NotificationsConfig = { channels: [], deletionThreshold: { jobs: {} }, oidcFailingDays: 1, schedulePollSeconds: 60 };
   if (file !== undefined) {
     const structure = configIssues(CONFIG_FILE, file, '', unknownInSection).issues;
     problems.add(...structure);
     if (!structure.length) {
       catalogue = problems.take(() => catalogueOf(file), catalogue);
-      schedules = problems.take(() => effectiveSchedules(file, catalogue), schedules);
+      ({ enabled: schedules, disabled: disabledSchedules } = problems.take(() => scheduleSet(file, catalogue), { enabled: schedules, disabled: disabledSchedules }));
       notifications = problems.take(() => loadNotifications(file, env, catalogue.names(), { secrets: opts.notificationSecrets }), notifications);
     }
   }
   problems.throwIfAny();
-  return { config: config!, catalogue, schedules, notifications };
+  return { config: config!, catalogue, schedules, disabledSchedules, notifications };
 }
 
 /** The jobs alone (for a script that starts jobs): the built-in ones plus the config file's rules, checked. */

@@ -39,6 +39,7 @@ export const VARIABLES = [
   { name: 'MAINT_SCHEMA', default: '`auth_maintenance`', meaning: 'schema of this tool\'s own tables (audit, ledger, keys, scopes, JWKS cache, migration history); first on the search path, then `public`' },
   { name: 'MAINT_NATIVE_TABLES', default: '`true` without `DATABASE_URL`, else `false`', meaning: 'create the native job tables (`account`, `access_token`, `outstanding_token`, ...) in `public`' },
   { name: 'MAINT_MAX_PARALLEL', default: '`8`', meaning: 'most lanes one purge may use on this worker (1-16): a run asking for more (`--parallel`) is refused naming this variable' },
+  { name: 'MAINT_SCHEDULES_TAKE_OVER', default: '`false`', meaning: 'the schedule sync at start (and `maint schedules sync`) moves managed schedules whose runs go to another task queue to this one; without it they are left to that deployment, and the sync says so' },
   { name: 'MAINT_KEK', default: '`npm start`: generated into `.data/kek` (0600); external worker: none (rotation then fails saying so)', meaning: 'key-encryption key of private signing keys: base64 or base64url of 32 bytes' },
   { name: 'KEY_ALG', default: '`RS256`', meaning: '`RS256`, `ES256` or `EdDSA`' },
   { name: 'JWKS_CACHE_SECONDS', default: '`3600`', meaning: 'verifiers\' JWKS cache lifetime: wait between publishing and activating a key; the JWKS `Cache-Control` max-age (0-604800)' },

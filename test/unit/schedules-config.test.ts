@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { effectiveSchedules } from '../../temporal-schedules/overrides.js';
+import { effectiveSchedules, scheduleSet } from '../../temporal-schedules/overrides.js';
 import { Catalogue } from '../../src/catalogue/index.js';
 import { compileSchedule } from '../../temporal-schedules/sync.js';
 
@@ -17,12 +17,16 @@ describe('schedule declarations and overrides', () => {
     expect(purge).toMatchObject({ cron: ['0 0 * * *'], timezone: 'UTC', overlap: 'SKIP', pauseOnFailure: true });
   });
 
-  it('applies overrides from the config file and drops disabled schedules', () => {
+  it('applies overrides from the config file and sets disabled schedules apart (sync pauses them)', () => {
     expect(effectiveSchedules({ schedules: { [ID]: { cron: '30 1 * * *', timezone: 'Europe/Berlin' } } }, catalogue).find((s) => s.id === ID)).toMatchObject({ cron: ['30 1 * * *'], timezone: 'Europe/Berlin' });
     const every = effectiveSchedules({ schedules: { [ID]: { every: '12h' } } }, catalogue).find((s) => s.id === ID)!;
     expect(every.every).toBe('12h');
     expect(every.cron).toBeUndefined();
     expect(effectiveSchedules({ schedules: { [ID]: { enabled: false } } }, catalogue).map((s) => s.id)).not.toContain(ID);
+    const set = scheduleSet({ schedules: { [ID]: { enabled: false } } }, catalogue);
+    expect(set.disabled).toContain(ID);
+    expect(set.disabled).toContain('maint-django-simplejwt-flush-expired-daily'); // off by default
+    expect(scheduleSet({ schedules: { 'maint-django-simplejwt-flush-expired-daily': { enabled: true } } }, catalogue).disabled).not.toContain('maint-django-simplejwt-flush-expired-daily');
   });
 
   it.each([

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { Client, ScheduleHandle } from '@temporalio/client';
+import type { Client, ScheduleDescription, ScheduleHandle } from '@temporalio/client';
 import { InputError } from '../../kernel/errors.js';
 import { OVERLAP_POLICIES, type OverlapPolicy } from '../../catalogue/schedules.js';
 import { MANAGED_BY } from '../../temporal/labels.js';
@@ -46,6 +46,22 @@ async function existing(client: Client, id: string): Promise<ScheduleHandle> {
   }
 }
 
+/** The action that started last (a backfill's actions carry old scheduled times, so order by when they were taken). */
+function newestAction(d: ScheduleDescription) {
+  return [...d.info.recentActions].sort((a, b) => a.takenAt.getTime() - b.takenAt.getTime()).at(-1);
+}
+
+/** Cron, interval and jitter as declared (sync records them with the action); the server keeps only calendars. */
+function declaredSpec(d: ScheduleDescription): { cron: string[]; every: string | null; jitter: string | null } {
+  const memo = d.action.type === 'startWorkflow' ? (d.action.memo?.scheduleDeclared as { cron?: string[]; every?: string | null; jitter?: string | null } | undefined) : undefined;
+  const jitterMs = typeof d.spec.jitter === 'number' ? d.spec.jitter : undefined;
+  return {
+    cron: memo?.cron ?? [],
+    every: memo?.every ?? (d.spec.intervals?.[0] ? `${Math.round(Number(d.spec.intervals[0].every) / 1000)}s` : null),
+    jitter: memo?.jitter ?? (jitterMs ? `${Math.round(jitterMs / 1000)}s` : null),
+  };
+}
+
 function print(json: boolean | undefined, value: unknown, text: string): void {
   process.stdout.write((json ? JSON.stringify(value) : text) + '\n');
 }
@@ -59,11 +75,12 @@ export function registerSchedules(program: Command, settings: SettingsSource): v
     .option('--dry-run', 'print the plan; change nothing')
     .option('--reset-pauses', "unpause schedules an operator paused (default: keep the pause and its note)")
     .option('--task-queue <name>', 'task queue the scheduled runs go to', parseTaskQueueFlag)
-    .action(async (flags: Flags & { dryRun?: boolean; resetPauses?: boolean }) => {
+    .option('--take-over', 'move managed schedules whose runs go to another task queue to this one (default: leave them; also MAINT_SCHEDULES_TAKE_OVER)')
+    .action(async (flags: Flags & { dryRun?: boolean; resetPauses?: boolean; takeOver?: boolean }) => {
       const { describePlan, syncSchedules } = await import('../../../temporal-schedules/sync.js');
-      const { schedules: declarations, catalogue } = await settings();
+      const { schedules: declarations, disabledSchedules, catalogue, config } = await settings();
       await withClient(settings, flags, async (client, taskQueue) => {
-        const plan = await syncSchedules(client, declarations, { taskQueue, catalogue, dryRun: flags.dryRun, resetPauses: flags.resetPauses });
+        const plan = await syncSchedules(client, declarations, { taskQueue, catalogue, dryRun: flags.dryRun, resetPauses: flags.resetPauses, disabled: disabledSchedules, takeOver: flags.takeOver || config.schedulesTakeOver });
         print(flags.json, plan, (flags.dryRun ? 'plan (nothing changed):\n' : '') + describePlan(plan).join('\n'));
       });
     });
@@ -74,7 +91,7 @@ export function registerSchedules(program: Command, settings: SettingsSource): v
         const rows = [];
         for await (const s of client.schedule.list()) {
           const d = await client.schedule.getHandle(s.scheduleId).describe();
-          const last = d.info.recentActions.at(-1);
+          const last = newestAction(d);
           rows.push({
             id: s.scheduleId,
             managed: s.memo?.managedBy === MANAGED_BY,
@@ -82,7 +99,8 @@ export function registerSchedules(program: Command, settings: SettingsSource): v
             paused: d.state.paused,
             note: d.state.note ?? '',
             nextRun: d.info.nextActionTimes[0]?.toISOString() ?? null,
-            lastRun: last ? last.scheduledAt.toISOString() : null,
+            // When the newest run started: a backfill's runs carry old scheduled times.
+            lastRun: last ? last.takenAt.toISOString() : null,
           });
         }
         rows.sort((a, b) => a.id.localeCompare(b.id));
@@ -101,8 +119,13 @@ export function registerSchedules(program: Command, settings: SettingsSource): v
           if (wf) status = (await client.workflow.getHandle(wf.workflowId, wf.firstExecutionRunId).describe().catch(() => undefined))?.status.name ?? 'unknown';
           recent.push({ scheduledAt: a.scheduledAt.toISOString(), takenAt: a.takenAt.toISOString(), workflowId: wf?.workflowId, status });
         }
+        const declared = declaredSpec(d);
         const out = {
           id,
+          owner: d.action.type === 'startWorkflow' ? { namespace: client.options.namespace, taskQueue: d.action.taskQueue } : null,
+          cron: declared.cron,
+          every: declared.every,
+          jitter: declared.jitter,
           workflowType: d.action.workflowType,
           args: d.action.args,
           calendars: d.spec.calendars,
@@ -120,6 +143,8 @@ export function registerSchedules(program: Command, settings: SettingsSource): v
         const text = [
           `schedule        ${id}`,
           `workflow        ${out.workflowType} ${JSON.stringify(out.args)}`,
+          `runs on         ${out.owner ? `task queue ${out.owner.taskQueue}, namespace ${out.owner.namespace}` : '-'}`,
+          `when            ${out.cron.length ? `cron ${out.cron.join(' | ')}` : out.every ? `every ${out.every}` : 'calendar spec: see --json'}   jitter ${out.jitter ?? 'none'}`,
           `time zone       ${out.timezone ?? 'UTC'}`,
           `overlap         ${out.overlap}   catch-up window ${Math.round(out.catchupWindowMs / 60_000)} min   pause on failure ${out.pauseOnFailure}`,
           `state           ${out.paused ? 'PAUSED' : 'active'}${out.note ? ` — ${out.note}` : ''}`,
@@ -142,10 +167,13 @@ export function registerSchedules(program: Command, settings: SettingsSource): v
     );
 
   withConnection(schedules.command('unpause').description('resume a paused schedule').argument('<id>'))
-    .option('--note <text>', 'note to leave')
+    .option('--note <text>', 'note to leave (default: the note the schedule is declared with)')
     .action(async (id: string, flags: Flags & { note?: string }) =>
       withClient(settings, flags, async (client) => {
-        await (await existing(client, id)).unpause(flags.note ?? 'unpaused with maint schedules unpause');
+        // A pause replaces the note; unpausing puts the declared one back rather than leaving the pause's words for good.
+        // (An empty note would not unpause at all: the server reads it as "no unpause".)
+        const declared = (await settings()).schedules.find((d) => d.id === id)?.note;
+        await (await existing(client, id)).unpause(flags.note || declared || 'unpaused with maint schedules unpause');
         print(flags.json, { id, paused: false }, `unpaused ${id}`);
       }),
     );
