@@ -77,7 +77,7 @@ const CASES: Case[] = [
   ['days above range', ['run', 'purge-stale-unverified-accounts', '--days', '3651'], {}, /--days: "3651" is not allowed/],
   ['days on a job without it', ['run', 'purge-expired-tokens', '--days', '5'], {}, /--days: not accepted by purge-expired-tokens; accepted by: /],
   ['as-of in words', ['run', 'purge-expired-tokens', '--as-of', 'March 7'], {}, /--as-of: "March 7" is not an ISO 8601 timestamp; expected a date \(2026-03-07\) or a date-time with a time zone/],
-  ['as-of without a time zone', ['run', 'purge-expired-tokens', '--as-of', '2026-03-07T10:00:00'], {}, /--as-of: "2026-03-07T10:00:00" is not an ISO 8601 timestamp; expected a date/],
+  ['as-of without a time zone', ['run', 'purge-expired-tokens', '--as-of', '2026-03-07T10:00:00'], {}, /--as-of: "2026-03-07T10:00:00" has no time zone; add Z for UTC or an offset such as \+02:00/],
   ['as-of not a calendar date', ['run', 'purge-expired-tokens', '--as-of', '2026-02-30'], {}, /--as-of: "2026-02-30" is not an ISO 8601 timestamp/],
   ['as-of in the future', ['run', 'purge-expired-tokens', '--as-of', '2999-01-01T00:00:00Z'], {}, /--as-of: 2999-01-01T00:00:00Z is in the future; allowed: now or earlier/],
   ['parallel lanes 0', ['run', 'purge-expired-tokens', '--parallel', '0'], {}, /--parallel: "0" is not allowed; expected an integer from 1 to /],

@@ -7,6 +7,9 @@
 const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const ISO_DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:\d{2})$/;
 
+/** A date-time as ISO 8601 writes it but without a zone: local time of whoever reads it, so refused. */
+export const LOCAL_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?$/;
+
 export const ISO_8601_EXPECTED = 'expected a date (2026-03-07) or a date-time with a time zone (2026-03-07T10:00:00Z, 2026-03-07T10:00:00+02:00)';
 
 /** The instant `value` names, or undefined when it is not in the accepted forms or not a real calendar date. */

@@ -26,7 +26,12 @@ describe('ISO 8601 reference times', () => {
     expect(parseIso8601(value)?.toISOString()).toBe(iso);
   });
 
-  it.each(['March 7', '7 March 2026', '2026-03-07T10:00:00', '2026-03-07 10:00:00Z', '2026-02-30', '2025-02-29', '2026-13-01', '2026-03-07T24:00:00Z', '2026-03-07T10:60:00Z', '2026-03-07T10:00:00+25:00', '1741341600000', '', ' 2026-03-07', '2026-03-07\n'])('refuses %j', (value) => {
+  it.each(['2026-03-07T10:00:00', '2026-11-30T10:00', '2026-03-07T10:00:00.123'])('refuses %j naming the missing time zone', (value) => {
+    expect(parseIso8601(value)).toBeUndefined();
+    expect(() => isoTimeField('--as-of', value)).toThrow(/^--as-of: .* has no time zone; add Z for UTC or an offset such as \+02:00/);
+  });
+
+  it.each(['March 7', '7 March 2026', '2026-03-07 10:00:00Z', '2026-02-30', '2025-02-29', '2026-13-01', '2026-03-07T24:00:00Z', '2026-03-07T10:60:00Z', '2026-03-07T10:00:00+25:00', '1741341600000', '', ' 2026-03-07', '2026-03-07\n'])('refuses %j', (value) => {
     expect(parseIso8601(value)).toBeUndefined();
     expect(() => isoTimeField('--as-of', value)).toThrow(/^--as-of: .* is not an ISO 8601 timestamp; expected a date \(2026-03-07\) or a date-time with a time zone/);
   });
