@@ -166,3 +166,58 @@ describe('maint keys, report and the non-purge jobs', () => {
     expect(started).toMatchObject({ rotationWorkflowId: 'maint-key-rotation', joined: false, rotation: { status: 'rotated', previousKid: operatorResult.kid } });
   });
 });
+
+describe('maint init, status and keys create (seed: jwt_manage init, status, create-keypair)', () => {
+  let fresh: TestDatabase;
+  let freshWorker: TestWorker;
+  let freshEnv: Record<string, string>;
+  beforeAll(async () => {
+    fresh = await createTestDatabase();
+    freshWorker = await startTestWorker(fresh, { keys: testKeys({ jwksCacheSeconds: 5, maxTokenLifetimeSeconds: 600, alg: 'RS256' }) });
+    freshEnv = { TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_TASK_QUEUE: freshWorker.taskQueue, DATABASE_URL: fresh.url };
+  });
+  afterAll(async () => {
+    await freshWorker.stop();
+    await fresh.close();
+  });
+
+  it('init makes the first signing key and the scopes at once, and a second init changes nothing', async () => {
+    const before = JSON.parse((await maint(['status', '--json'], freshEnv)).stdout);
+    expect(before.keys).toMatchObject({ signing: null, rotationDueAt: null, standby: [] });
+    expect((await maint(['status'], freshEnv)).stdout).toContain('signing key      none: run `maint init`');
+
+    const started = Date.now();
+    const first = await maint(['init'], freshEnv);
+    expect(first.code, first.stderr).toBe(0);
+    // No key ever signed, so there is no verifier cache to wait out (the worker's JWKS cache is 5 s here).
+    expect(Date.now() - started).toBeLessThan(5_000 + 10_000);
+    expect(first.stdout).toMatch(/status\s+rotated/);
+    expect(first.stdout).toMatch(/created: base, image_upload, event_management, admin/);
+    const kid = /new signing key\s+(\S+) \(RS256\)/.exec(first.stdout)![1]!;
+
+    const again = JSON.parse((await maint(['init', '--json'], freshEnv)).stdout);
+    expect(again).toMatchObject({ key: { status: 'exists', kid }, scopes: { created: [], existing: ['base', 'image_upload', 'event_management', 'admin'] } });
+    expect(JSON.parse((await maint(['keys', 'list', '--json'], freshEnv)).stdout)).toHaveLength(1);
+
+    const status = JSON.parse((await maint(['status', '--json'], freshEnv)).stdout);
+    expect(status.keys.signing).toMatchObject({ kid, alg: 'RS256' });
+    expect(Date.parse(status.keys.rotationDueAt) - Date.parse(status.keys.signing.activatedAt)).toBe(30 * 86_400_000);
+    expect(status.lastRuns.map((r: { job: string; status: string }) => `${r.job}:${r.status}`).sort()).toEqual(['key-rotation:completed', 'scopes:completed']);
+  });
+
+  it('keys create publishes a standby key that does not sign; the next rotation makes it the signing key', async () => {
+    const signing = JSON.parse((await maint(['status', '--json'], freshEnv)).stdout).keys.signing.kid as string;
+    const created = await maint(['keys', 'create', '--json'], freshEnv);
+    expect(created.code, created.stderr).toBe(0);
+    const standby = JSON.parse(created.stdout);
+    expect(standby).toMatchObject({ status: 'standby', activatedAt: null });
+    const jwks = JSON.parse((await maint(['keys', 'jwks'], freshEnv)).stdout);
+    expect(jwks.keys.map((k: { kid: string }) => k.kid)).toEqual([signing, standby.kid]);
+    const status = JSON.parse((await maint(['status', '--json'], freshEnv)).stdout);
+    expect(status.keys).toMatchObject({ signing: { kid: signing }, standby: [standby.kid] });
+    expect((await maint(['status'], freshEnv)).stdout).toContain(`standby keys     ${standby.kid}`);
+
+    const rotated = JSON.parse((await maint(['keys', 'rotate', '--force', '--wait', '--json'], freshEnv)).stdout);
+    expect(rotated).toMatchObject({ status: 'rotated', kid: standby.kid, previousKid: signing });
+  });
+});

@@ -7,6 +7,7 @@ import { registerKeys } from './commands/keys.js';
 import { registerReport } from './commands/report.js';
 import { registerRun } from './commands/run.js';
 import { registerRuns } from './commands/runs.js';
+import { registerStatus } from './commands/status.js';
 import { registerSchedules } from './commands/schedules.js';
 import { registerSeed } from './commands/seed.js';
 
@@ -22,6 +23,7 @@ const settings = () => (loaded ??= import('../settings/index.js').then((s) => s.
 
 registerRun(program, settings);
 registerRuns(program, settings);
+registerStatus(program, settings);
 registerJobs(program, settings);
 registerSchedules(program, settings);
 registerSeed(program, settings);

@@ -79,7 +79,7 @@ export function renderRotation(r: RotationResult): string {
       [
         ['status', r.status],
         ['reason', r.reason],
-        ['new signing key', r.kid ? `${r.kid} (${r.alg})` : ''],
+        [r.status === 'standby' ? 'standby key' : 'new signing key', r.kid ? `${r.kid} (${r.alg})` : ''],
         ['previous key', r.previousKid],
         ['published', r.publishedAt],
         ['activated', r.activatedAt],
@@ -91,7 +91,7 @@ export function renderRotation(r: RotationResult): string {
 }
 
 export function renderKeys(rows: KeyRow[]): string {
-  if (!rows.length) return 'no signing keys yet: maint keys rotate --wait\n';
+  if (!rows.length) return 'no signing keys yet: maint init\n';
   return (
     table(
       ['kid', 'alg', 'state', 'created', 'activated', 'retired', 'verifies until', 'withdrawn', 'deleted'],

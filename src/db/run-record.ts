@@ -248,3 +248,11 @@ export async function lastOutcomeByJob(db: Db): Promise<Array<{ job: string; suc
        FROM maintenance_run GROUP BY job`,
   );
 }
+
+/** The newest recorded run of each job (for `maint status`). */
+export async function lastRunPerJob(db: Db): Promise<Array<Record<string, any>>> {
+  return db.query(
+    `SELECT DISTINCT ON (job) job, workflow_id, trigger, dry_run, status, deleted, started_at, finished_at, error
+       FROM maintenance_run ORDER BY job, started_at DESC`,
+  );
+}

@@ -33,6 +33,7 @@ export const DEFAULT_POLICY: KeyPolicy = {
 const ROTATION_PARAMS = paramsSchema({
   alg: z.nullish(oneOf(KEY_ALGS)),
   force: z.nullish(bool),
+  standby: z.nullish(bool),
   jwksCacheSeconds: z.nullish(int(RANGES.jwksCacheSeconds)),
   maxTokenLifetimeSeconds: z.nullish(int(RANGES.maxTokenLifetimeSeconds)),
   rotateAfterSeconds: z.nullish(int(RANGES.rotateAfterSeconds)),
@@ -49,7 +50,7 @@ export function parseRotationParams(raw: unknown): RotationParams {
 /** Parameters over the deployment's defaults: the policy a rotation runs with (recorded in its history). */
 export function resolvePolicy(params: RotationParams, defaults: KeyPolicy): KeyPolicy & { force: boolean } {
   const p = parseRotationParams(params);
-  const { force, ...rest } = p;
+  const { force, standby: _standby, ...rest } = p; // standby is the workflow's to act on, not a policy
   return { ...defaults, ...rest, force: force ?? false };
 }
 

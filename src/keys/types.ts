@@ -35,7 +35,11 @@ export interface KeysRuntime {
   policy: KeyPolicy;
 }
 
-export type RotationParams = Partial<KeyPolicy> & { force?: boolean };
+export type RotationParams = Partial<KeyPolicy> & {
+  force?: boolean;
+  /** Create and publish a key without making it the signing key (a standby the next rotation adopts). */
+  standby?: boolean;
+};
 
 export interface RotationInput {
   params?: RotationParams;
@@ -64,7 +68,8 @@ export interface RotationPlan {
 }
 
 export interface RotationResult {
-  status: 'rotated' | 'not-due' | 'refused';
+  /** `standby`: a key was published, not activated (the `standby` parameter). */
+  status: 'rotated' | 'standby' | 'not-due' | 'refused';
   reason: string;
   kid: string | null;
   alg: KeyAlg | null;

@@ -65,8 +65,8 @@ export async function keyRotation(raw: RotationInput): Promise<RotationResult> {
         startedAt,
         matched: null,
         deleted: 0,
-        counts: { rotated: result.status === 'rotated' && status === 'completed' ? 1 : 0 },
-        error: error ?? (result.status === 'rotated' ? null : `${result.status}: ${result.reason}`),
+        counts: { rotated: result.status === 'rotated' && status === 'completed' ? 1 : 0, ...(result.status === 'standby' ? { standby: 1 } : {}) },
+        error: error ?? (result.status === 'rotated' || result.status === 'standby' ? null : `${result.status}: ${result.reason}`),
       }),
     );
 
@@ -79,7 +79,10 @@ export async function keyRotation(raw: RotationInput): Promise<RotationResult> {
       startToCloseTimeout: `${pol.stepTimeoutSeconds} seconds`,
       retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
     });
-    const plan = await steps.planRotation({ policy: pol });
+    // A standby key is made whether or not a rotation is due (the JWKS limit still holds). The parameter is new, so
+    // no running history took this branch: the commands of every other run are unchanged.
+    const standby = input.params?.standby === true;
+    const plan = await steps.planRotation({ policy: standby ? { ...pol, force: true } : pol });
     if (!plan.rotate) {
       Object.assign(result, { status: plan.status === 'refused' ? 'refused' : 'not-due', reason: plan.reason });
       enter('done', plan.reason);
@@ -97,6 +100,13 @@ export async function keyRotation(raw: RotationInput): Promise<RotationResult> {
     enter('publish', `${gen.kid} joins the JWKS`);
     const pub = await steps.publishSigningKey({ kid: gen.kid });
     result.publishedAt = pub.publishedAt;
+
+    if (standby) {
+      Object.assign(result, { status: 'standby', reason: `${gen.kid} is in the JWKS and does not sign; the next rotation makes it the signing key` });
+      enter('done', result.reason);
+      await record('completed');
+      return result;
+    }
 
     const propagated = Date.parse(pub.publishedAt) + pol.jwksCacheSeconds * 1000;
     enter('propagate', `verifiers' JWKS caches expire (${pol.jwksCacheSeconds} s)`);

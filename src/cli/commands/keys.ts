@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { WorkflowHandle } from '@temporalio/client';
 import { parsePort } from '../../kernel/endpoints.js';
 import { RANGES } from '../../keys/policy.js';
-import { KEY_ALGS, ROTATION_WORKFLOW_ID, type RotationProgress, type RotationResult } from '../../keys/types.js';
+import { KEY_ALGS, ROTATION_WORKFLOW_ID, type RotationParams, type RotationProgress, type RotationResult } from '../../keys/types.js';
 import { oneOf, parseField } from '../../kernel/validate.js';
 import { commandDatabase, parseIntFlag, parseTaskQueueFlag, resolveTemporal, reportingWorkflowFailure, type SettingsSource, type StartFlags, whileRunning } from '../context.js';
 import { renderKeys, renderRotation } from '../render.js';
@@ -24,8 +24,49 @@ async function follow(handle: WorkflowHandle, show: boolean): Promise<RotationRe
   });
 }
 
+function withStartFlags(cmd: Command): Command {
+  return cmd
+    .option('--json', 'print JSON')
+    .option('--address <host:port>', 'Temporal frontend address')
+    .option('--namespace <ns>', 'Temporal namespace')
+    .option('--task-queue <name>', 'task queue of the worker', parseTaskQueueFlag);
+}
+
+/** Starts (or joins) the rotation workflow with these parameters; with --wait follows it and prints its result. */
+export async function startRotation(settings: SettingsSource, flags: RotateFlags, params: RotationParams, print = true): Promise<RotationResult | undefined> {
+  const [{ connectClient }, { startJob }] = await Promise.all([import('../../temporal/connect.js'), import('../../start-job.js')]);
+  const s = await settings();
+  const target = await resolveTemporal(s, flags);
+  const client = await connectClient(target);
+  try {
+    const { handle, runId, joined } = await startJob(client, { job: 'key-rotation', params, taskQueue: target.taskQueue, trigger: 'cli' }, s.catalogue);
+    const info = { workflowId: handle.workflowId, runId, joined };
+    if (!flags.wait) {
+      process.stdout.write(
+        flags.json
+          ? JSON.stringify(info) + '\n'
+          : joined
+            ? `joined the rotation already running: ${handle.workflowId} (run ${runId}); its own parameters apply\n`
+            : `started ${handle.workflowId} (run ${runId})\n`,
+      );
+      return undefined;
+    }
+    if (joined && !flags.json) process.stderr.write(`joined the rotation already running (run ${runId}); its own parameters apply\n`);
+    let out: RotationResult | undefined;
+    await reportingWorkflowFailure('rotation', handle.workflowId, async () => {
+      const result = await follow(handle, !flags.json && Boolean(process.stderr.isTTY));
+      out = result;
+      if (print || !flags.json) process.stdout.write(flags.json ? JSON.stringify({ ...info, ...result }) + '\n' : renderRotation(result));
+      if (result.status === 'refused') process.exitCode = 1;
+    }, { client, handle, taskQueue: target.taskQueue, namespace: target.namespace });
+    return out;
+  } finally {
+    await client.connection.close();
+  }
+}
+
 export function registerKeys(program: Command, settings: SettingsSource): void {
-  const keys = program.command('keys').description('JWT signing keys: rotate, list, print or serve the JWKS');
+  const keys = program.command('keys').description('JWT signing keys: rotate, create a standby key, list, print or serve the JWKS');
 
   keys
     .command('rotate')
@@ -38,36 +79,19 @@ export function registerKeys(program: Command, settings: SettingsSource): void {
     .option('--namespace <ns>', 'Temporal namespace')
     .option('--task-queue <name>', 'task queue of the worker', parseTaskQueueFlag)
     .action(async (flags: RotateFlags) => {
-      const [{ connectClient }, { startJob }] = await Promise.all([import('../../temporal/connect.js'), import('../../start-job.js')]);
       const alg = parseField('--alg', oneOf(KEY_ALGS), flags.alg);
-      const params = { ...(flags.force ? { force: true } : {}), ...(alg ? { alg } : {}) };
-      const s = await settings();
-      const { catalogue } = s;
-      const target = await resolveTemporal(s, flags);
-      const client = await connectClient(target);
-      try {
-        const { handle, runId, joined } = await startJob(client, { job: 'key-rotation', params, taskQueue: target.taskQueue, trigger: 'cli' }, catalogue);
-        const info = { workflowId: handle.workflowId, runId, joined };
-        if (!flags.wait) {
-          process.stdout.write(
-            flags.json
-              ? JSON.stringify(info) + '\n'
-              : joined
-                ? `joined the rotation already running: ${handle.workflowId} (run ${runId}); its own parameters apply\n`
-                : `started ${handle.workflowId} (run ${runId})\n`,
-          );
-          return;
-        }
-        if (joined && !flags.json) process.stderr.write(`joined the rotation already running (run ${runId}); its own parameters apply\n`);
-        await reportingWorkflowFailure('rotation', handle.workflowId, async () => {
-          const result = await follow(handle, !flags.json && Boolean(process.stderr.isTTY));
-          process.stdout.write(flags.json ? JSON.stringify({ ...info, ...result }) + '\n' : renderRotation(result));
-          if (result.status === 'refused') process.exitCode = 1;
-        }, { client, handle, taskQueue: target.taskQueue, namespace: target.namespace });
-      } finally {
-        await client.connection.close();
-      }
+      await startRotation(settings, flags, { ...(flags.force ? { force: true } : {}), ...(alg ? { alg } : {}) });
     });
+
+  withStartFlags(
+    keys
+      .command('create')
+      .description('create a standby keypair: published in the JWKS, not signing; the next rotation makes it the signing key (seed: jwt_manage create-keypair)')
+      .option('--alg <alg>', `algorithm of the new key: ${KEY_ALGS.join(', ')} (default: KEY_ALG on the worker, else RS256)`),
+  ).action(async (flags: RotateFlags) => {
+    const alg = parseField('--alg', oneOf(KEY_ALGS), flags.alg);
+    await startRotation(settings, { ...flags, wait: true }, { standby: true, ...(alg ? { alg } : {}) });
+  });
 
   keys
     .command('list')

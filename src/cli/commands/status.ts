@@ -1,0 +1,130 @@
+import type { Command } from 'commander';
+import type { Client } from '@temporalio/client';
+import { withPoolDb } from '../../db/query.js';
+import { lastRunPerJob } from '../../db/run-record.js';
+import { listKeys } from '../../keys/store.js';
+import type { KeyRow } from '../../keys/types.js';
+import { MANAGED_BY } from '../../temporal/labels.js';
+import { table } from '../../kernel/text.js';
+import { commandDatabase, parseTaskQueueFlag, resolveTemporal, type ConnectionFlags, type SettingsSource } from '../context.js';
+import { startRotation } from './keys.js';
+
+type Flags = ConnectionFlags & { json?: boolean; databaseUrl?: string };
+
+function withFlags(cmd: Command): Command {
+  return cmd
+    .option('--json', 'print JSON')
+    .option('--address <host:port>', 'Temporal frontend address')
+    .option('--namespace <ns>', 'Temporal namespace')
+    .option('--task-queue <name>', 'task queue of the worker', parseTaskQueueFlag)
+    .option('--database-url <url>', 'database (default: DATABASE_URL, else the local environment)');
+}
+
+async function withClient<T>(settings: SettingsSource, flags: Flags, fn: (client: Client, taskQueue: string, namespace: string) => Promise<T>): Promise<T> {
+  const target = await resolveTemporal(await settings(), flags);
+  const { connectClient } = await import('../../temporal/connect.js');
+  const client = await connectClient(target);
+  try {
+    return await fn(client, target.taskQueue, target.namespace);
+  } finally {
+    await client.connection.close();
+  }
+}
+
+const iso = (v: unknown) => (v ? new Date(v as string).toISOString() : null);
+
+/** What an operator checks first: the signing key and when it is due, each job's last run, paused schedules, what runs now. */
+async function gatherStatus(settings: SettingsSource, flags: Flags) {
+  const s = await settings();
+  const database = await commandDatabase(s, flags.databaseUrl, 2);
+  const { keys, runs } = await withPoolDb(database, async (db) => ({ keys: await listKeys(db), runs: await lastRunPerJob(db) }));
+  const signing = keys.find((k) => k.state === 'active') ?? null;
+  const standby = keys.filter((k) => k.state === 'pending' || k.state === 'published');
+  const rotateAfterMs = s.config.keyPolicy.rotateAfterSeconds * 1000;
+  return withClient(settings, flags, async (client, taskQueue, namespace) => {
+    const paused: Array<{ id: string; note: string }> = [];
+    let rotationCheck: string | null = null;
+    for await (const sch of client.schedule.list()) {
+      if (sch.memo?.managedBy !== MANAGED_BY) continue;
+      if (sch.state.paused) paused.push({ id: sch.scheduleId, note: sch.state.note ?? '' });
+      if (sch.memo?.job === 'key-rotation' && sch.info.nextActionTimes[0]) rotationCheck = sch.info.nextActionTimes[0].toISOString();
+    }
+    const running: Array<{ workflowId: string; type: string; startedAt: string }> = [];
+    for await (const wf of client.workflow.list({ query: `ExecutionStatus = 'Running' AND TaskQueue = '${taskQueue}'` })) {
+      running.push({ workflowId: wf.workflowId, type: wf.type, startedAt: wf.startTime.toISOString() });
+    }
+    return {
+      namespace,
+      taskQueue,
+      keys: {
+        signing: signing ? { kid: signing.kid, alg: signing.alg, activatedAt: signing.activatedAt } : null,
+        // By this machine's KEY_ROTATE_AFTER_DAYS; the weekly schedule checks and rotates once it has passed.
+        rotationDueAt: signing?.activatedAt ? new Date(Date.parse(signing.activatedAt) + rotateAfterMs).toISOString() : null,
+        nextRotationCheck: rotationCheck,
+        standby: standby.map((k: KeyRow) => k.kid),
+      },
+      lastRuns: runs.map((r) => ({ job: String(r.job), status: String(r.status), dryRun: Boolean(r.dry_run), trigger: String(r.trigger), deleted: Number(r.deleted ?? 0), startedAt: iso(r.started_at), error: (r.error as string | null) ?? null, workflowId: String(r.workflow_id) })),
+      pausedSchedules: paused.sort((a, b) => a.id.localeCompare(b.id)),
+      running: running.sort((a, b) => a.startedAt.localeCompare(b.startedAt)),
+    };
+  });
+}
+
+function renderStatus(st: Awaited<ReturnType<typeof gatherStatus>>): string {
+  const k = st.keys;
+  const lines = [
+    `namespace ${st.namespace}, task queue ${st.taskQueue}`,
+    '',
+    k.signing ? `signing key      ${k.signing.kid} (${k.signing.alg}) since ${k.signing.activatedAt}` : 'signing key      none: run `maint init`',
+    `rotation due     ${k.rotationDueAt ?? '-'}${k.nextRotationCheck ? `   next check ${k.nextRotationCheck}` : ''}`,
+    `standby keys     ${k.standby.join(', ') || '-'}`,
+    '',
+    'last run of each job',
+    st.lastRuns.length
+      ? table(['job', 'status', 'started', 'trigger', 'deleted', 'error'], st.lastRuns.map((r) => [r.job, `${r.status}${r.dryRun ? ' (dry run)' : ''}`, r.startedAt, r.trigger, r.deleted, r.error ?? '']))
+      : '  (no run recorded yet)',
+    '',
+    `paused schedules ${st.pausedSchedules.length ? '' : '-'}`,
+    ...st.pausedSchedules.map((p) => `  ${p.id}: ${p.note}`),
+    `running now      ${st.running.length ? '' : '-'}`,
+    ...st.running.map((r) => `  ${r.workflowId} (${r.type}) since ${r.startedAt}`),
+  ];
+  return lines.join('\n') + '\n';
+}
+
+export function registerStatus(program: Command, settings: SettingsSource): void {
+  withFlags(program.command('status').description('signing key and next rotation, last run of each job with its outcome, paused schedules, what runs now (seed: jwt_manage status)')).action(
+    async (flags: Flags) => {
+      const st = await gatherStatus(settings, flags);
+      process.stdout.write(flags.json ? JSON.stringify(st) + '\n' : renderStatus(st));
+    },
+  );
+
+  withFlags(program.command('init').description('first signing key and the default scopes, now; does nothing that is already there (seed: jwt_manage init)')).action(async (flags: Flags) => {
+    const s = await settings();
+    const keys = await withPoolDb(await commandDatabase(s, flags.databaseUrl, 1), (db) => listKeys(db));
+    const out: Record<string, unknown> = {};
+    if (keys.some((k) => k.state === 'active')) {
+      out.key = { status: 'exists', kid: keys.find((k) => k.state === 'active')!.kid };
+      if (!flags.json) process.stdout.write(`signing key ${String((out.key as { kid: string }).kid)} exists; no rotation started\n`);
+    } else {
+      // No key has ever signed, so no verifier caches one to wait for: the first key signs at once.
+      const result = await startRotation(settings, { ...flags, wait: true }, { jwksCacheSeconds: 0 }, false);
+      out.key = result;
+    }
+    const { connectClient } = await import('../../temporal/connect.js');
+    const { startJob } = await import('../../start-job.js');
+    const target = await resolveTemporal(s, flags);
+    const client = await connectClient(target);
+    try {
+      const { handle } = await startJob(client, { job: 'scopes', taskQueue: target.taskQueue, trigger: 'cli' }, s.catalogue);
+      const scopes = (await handle.result()) as { created: string[]; existing: string[] };
+      out.scopes = scopes;
+      process.stdout.write(
+        flags.json ? JSON.stringify(out) + '\n' : `scopes           created: ${scopes.created.join(', ') || '-'}; already there: ${scopes.existing.join(', ') || '-'}\n`,
+      );
+    } finally {
+      await client.connection.close();
+    }
+  });
+}
