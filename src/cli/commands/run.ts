@@ -7,6 +7,7 @@ import type { Progress, PurgeResult } from '../../purge/types.js';
 import { parseTaskQueueFlag, parseWorkflowIdFlag, resolveTemporal, reportingWorkflowFailure, type SettingsSource, type StartFlags, whileRunning } from '../context.js';
 import { WORKFLOW_ID_MAX_LENGTH } from '../../kernel/limits.js';
 import { renderResult, resultFailed } from '../render.js';
+import { estimateTotal, formatEta, Throughput, type BatchTrouble } from '../progress.js';
 
 /** As commander hands them over: the job's parameters as typed, checked by the job's schema. */
 interface RunFlags extends StartFlags {
@@ -22,24 +23,80 @@ interface RunFlags extends StartFlags {
   workflowId?: string;
 }
 
-/** Waits for the result; on a terminal, draws a progress bar from the workflow's `progress` query. */
-async function watch(handle: WorkflowHandle, showBar: boolean): Promise<PurgeResult> {
-  if (!showBar) return handle.result() as Promise<PurgeResult>;
+/** A batch activity that is failing and retrying: its attempt and last error (the workflow's pending activities say it). */
+async function batchTrouble(handle: WorkflowHandle): Promise<BatchTrouble | null> {
+  const d = await handle.describe().catch(() => undefined);
+  const failing = (d?.raw.pendingActivities ?? []).filter((a) => (a.attempt ?? 1) > 1 && a.lastFailure?.message);
+  const worst = failing.sort((a, b) => (b.attempt ?? 0) - (a.attempt ?? 0))[0];
+  return worst ? { attempt: worst.attempt ?? 0, reason: String(worst.lastFailure!.message), activity: worst.activityType?.name ?? '' } : null;
+}
+
+/**
+ * Waits for the result, showing progress from the workflow's `progress` query: a bar on a terminal, JSON lines on
+ * stderr with --json off one. The total is estimateTotal's (never below what is done, absent when unknown), the rate
+ * and ETA come from measured throughput, and a failing batch shows its reason and attempt as soon as it retries.
+ */
+async function watch(handle: WorkflowHandle, mode: 'bar' | 'json' | 'none'): Promise<PurgeResult> {
+  if (mode === 'none') return handle.result() as Promise<PurgeResult>;
   const [{ default: cliProgress }, { progressQuery }] = await Promise.all([import('cli-progress'), import('../../temporal/queries.js')]);
-  const bar = new cliProgress.SingleBar(
-    { format: ' {phase} |{bar}| {value}/{total} rows | {batches} batches | ETA {eta_formatted}', hideCursor: true, stream: process.stderr },
-    cliProgress.Presets.shades_classic,
-  );
-  bar.start(1, 0, { phase: 'starting', batches: 0 });
+  const throughput = new Throughput();
+  let trouble: BatchTrouble | null = null;
+  let lastTroubleCheck = 0;
+  let lastJson = '';
+  let lastJsonAt = 0;
+  const bar =
+    mode === 'bar'
+      ? new cliProgress.SingleBar(
+          {
+            hideCursor: true,
+            stream: process.stderr,
+            format: (options, params, payload: { phase: string; line: string; known: boolean }) => {
+              if (!payload.known) return ` ${payload.phase} | ${payload.line}`;
+              const size = options.barsize ?? 40;
+              const full = Math.round(Math.min(1, params.progress) * size);
+              return ` ${payload.phase} |${(options.barCompleteString ?? '').slice(0, full)}${(options.barIncompleteString ?? '').slice(0, size - full)}| ${payload.line}`;
+            },
+          },
+          cliProgress.Presets.shades_classic,
+        )
+      : undefined;
+  bar?.start(1, 0, { phase: 'starting', line: 'waiting for the first batch', known: false });
+  const show = (p: Progress) => {
+    const done = p.dryRun ? (p.matched ?? 0) : p.deleted;
+    throughput.add(done);
+    const total = estimateTotal(p);
+    const rate = throughput.rate();
+    const eta = formatEta(done, total, rate);
+    const step = (p.steps ?? 0) > 1 ? ` | step ${(p.step ?? 0) + 1}/${p.steps}` : '';
+    const failing = trouble ? ` | batch failing (attempt ${trouble.attempt}): ${trouble.reason}` : '';
+    const line = `${done}${total !== null ? `/${total}${p.matched === null ? ' (estimate)' : ''}` : ''} rows | ${p.batches} batches | ${rate === null ? '-' : Math.round(rate)} rows/s | ETA ${eta}${step}${failing}`;
+    if (bar) {
+      bar.setTotal(Math.max(total ?? done, 1));
+      bar.update(done, { phase: p.phase, line, known: total !== null });
+      return;
+    }
+    const json = JSON.stringify({ progress: { phase: p.phase, done, total, estimated: p.matched === null, batches: p.batches, rowsPerSecond: rate, eta, step: (p.step ?? 0) + 1, steps: p.steps ?? 1, failing: trouble } });
+    // Off a terminal, a line when something changed, at most every 2 s (a failing batch at once).
+    if (json !== lastJson && (Date.now() - lastJsonAt >= 2_000 || trouble)) {
+      process.stderr.write(json + '\n');
+      lastJson = json;
+      lastJsonAt = Date.now();
+    }
+  };
   try {
     const r = await whileRunning<PurgeResult, Progress>(handle, progressQuery, 300, (p) => {
-      bar.setTotal(Math.max(p.matched ?? 1, p.deleted, 1));
-      bar.update(p.dryRun ? (p.matched ?? 0) : p.deleted, { phase: p.phase, batches: p.batches });
+      if (Date.now() - lastTroubleCheck > 2_000) {
+        lastTroubleCheck = Date.now();
+        void batchTrouble(handle).then((t) => (trouble = t));
+      }
+      show(p);
     });
-    bar.update(r.dryRun ? (r.matched ?? 0) : r.deleted, { phase: 'done', batches: r.batches });
+    const done = r.dryRun ? (r.matched ?? 0) : r.deleted;
+    bar?.setTotal(Math.max(done, 1));
+    bar?.update(done, { phase: 'done', line: `${done}/${done} rows | ${r.batches} batches`, known: true });
     return r;
   } finally {
-    bar.stop();
+    bar?.stop();
   }
 }
 
@@ -99,7 +156,7 @@ export function registerRun(program: Command, settings: SettingsSource): void {
           return;
         }
         await reportingWorkflowFailure('workflow', handle.workflowId, async () => {
-          const result = job.purge ? await watch(handle, !flags.json && Boolean(process.stderr.isTTY)) : await handle.result();
+          const result = job.purge ? await watch(handle, process.stderr.isTTY ? (flags.json ? 'none' : 'bar') : flags.json ? 'json' : 'none') : await handle.result();
           process.stdout.write(flags.json ? JSON.stringify(result) + '\n' : renderResult(job, result));
           // A job that completed but could not do all it should (a provider down) fails the command for cron.
           if (resultFailed(job, result)) process.exitCode = 1;

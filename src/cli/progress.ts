@@ -1,0 +1,83 @@
+import type { Progress } from '../purge/types.js';
+
+/**
+ * How many rows a running purge will have changed when it ends, as far as its progress tells: the count when the
+ * run counted (a dry run, `matched`), else the planner's estimate for the step, refined by how much of each lane's
+ * range is walked once enough of it is. Never below what is done. Null when nothing honest can be said (a later step
+ * of a multi-step job, whose earlier steps' share is unknown here): the bar then shows counts without a total.
+ */
+export function estimateTotal(p: Progress): number | null {
+  const done = p.dryRun ? (p.matched ?? 0) : p.deleted;
+  if (p.matched !== null && p.matched !== undefined) return Math.max(p.matched, done);
+  if (!p.plan || (p.step ?? 0) > 0) return null;
+  const walked = walkedFraction(p);
+  // Under a tenth of the range, the estimate from statistics beats an extrapolation from a few batches.
+  const refined = walked !== null && walked >= 0.1 ? done / walked : null;
+  const total = refined ?? p.plan.estimatedRows;
+  return Math.max(Math.round(total), done);
+}
+
+/** The share of the step's key or timestamp range the lanes have walked (0-1), or null if positions cannot be placed. */
+export function walkedFraction(p: Progress): number | null {
+  const ranges = p.plan?.lanes ?? [];
+  const lanes = p.lanes ?? [];
+  if (!ranges.length || ranges.length !== lanes.length) return null;
+  let sum = 0;
+  for (let i = 0; i < ranges.length; i++) {
+    const lane = lanes[i]!;
+    if (lane.done) {
+      sum += 1;
+      continue;
+    }
+    const from = position(ranges[i]!.from);
+    const to = position(ranges[i]!.to);
+    if (lane.at === null) continue; // not started: 0
+    const at = position(lane.at);
+    if (from === null || to === null || at === null || to <= from) return null;
+    sum += Math.min(1, Math.max(0, (at - from) / (to - from)));
+  }
+  return sum / ranges.length;
+}
+
+/** A key or timestamp as a number on its axis: integers, ISO times; anything else (uuids, text) cannot be placed. */
+function position(v: string | null): number | null {
+  if (v === null) return null;
+  if (/^-?\d+$/.test(v)) return Number(v);
+  if (/^\d{4}-\d{2}-\d{2}[T ]/.test(v)) {
+    const t = Date.parse(v);
+    return Number.isNaN(t) ? null : t;
+  }
+  return null;
+}
+
+/** Rows per second over a sliding window of samples, for an ETA that follows measured throughput. */
+export class Throughput {
+  private samples: Array<{ at: number; done: number }> = [];
+  constructor(private readonly windowMs = 30_000) {}
+
+  add(done: number, at = Date.now()): void {
+    this.samples.push({ at, done });
+    while (this.samples.length > 2 && at - this.samples[0]!.at > this.windowMs) this.samples.shift();
+  }
+
+  rate(): number | null {
+    const first = this.samples[0];
+    const last = this.samples.at(-1);
+    if (!first || !last || last.at - first.at < 1_000) return null;
+    return (last.done - first.done) / ((last.at - first.at) / 1000);
+  }
+}
+
+/** "4m05s", or "-" when there is no rate or no total to reach. */
+export function formatEta(done: number, total: number | null, rate: number | null): string {
+  if (total === null || rate === null || rate <= 0) return '-';
+  const s = Math.max(0, Math.round((total - done) / rate));
+  return s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
+}
+
+/** What the activity of a failing batch reports: its reason and attempt, from the workflow's pending activities. */
+export interface BatchTrouble {
+  attempt: number;
+  reason: string;
+  activity: string;
+}

@@ -1,0 +1,55 @@
+import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
+import type { Client } from '@temporalio/client';
+import { connectTestClient, createTestDatabase, seedBulk, startTestWorker, until, type TestDatabase, type TestWorker } from './support/env.js';
+import { maint } from './support/cli.js';
+
+/** `maint run --wait --json` off a terminal: the progress lines an operator's script or CI log reads. */
+
+let client: Client;
+let db: TestDatabase;
+let worker: TestWorker;
+let env: Record<string, string>;
+
+beforeAll(async () => {
+  client = await connectTestClient();
+  db = await createTestDatabase();
+  worker = await startTestWorker(db);
+  env = { TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_TASK_QUEUE: worker.taskQueue, DATABASE_URL: db.url };
+});
+afterAll(async () => {
+  await worker.stop();
+  await client.connection.close();
+  await db.close();
+});
+
+interface Line {
+  progress: { phase: string; done: number; total: number | null; batches: number; eta: string; failing: { attempt: number; reason: string } | null };
+}
+const progressLines = (stderr: string): Line[] => stderr.split('\n').filter((l) => l.startsWith('{"progress"')).map((l) => JSON.parse(l) as Line);
+
+describe('progress of a purge, told as it is', () => {
+  it('shows a failing batch with its reason and attempt while it retries, and a total never below what is done', async () => {
+    await seedBulk(db, { expired: 30_000, valid: 1_000, cutoff: new Date(Date.now() - 60_000) });
+    // The database refuses deletes for a while, as a trigger (or a lock timeout) would.
+    await db.pool.query(`CREATE FUNCTION refuse_delete() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'deletes are refused during the test'; END $$`);
+    await db.pool.query('CREATE TRIGGER refuse BEFORE DELETE ON outstanding_token FOR EACH STATEMENT EXECUTE FUNCTION refuse_delete()');
+
+    const running = maint(['run', 'purge-expired-tokens', '--batch-size', '1000', '--wait', '--json', '--workflow-id', 'progress-failing-batch'], env);
+    const handle = client.workflow.getHandle('progress-failing-batch');
+    await until(async () => ((await handle.describe()).raw.pendingActivities ?? []).some((a) => (a.attempt ?? 1) >= 3), 'the batch on its third attempt', 60_000);
+    await new Promise((r) => setTimeout(r, 3_000)); // the CLI checks the pending activities every 2 s
+    await db.pool.query('DROP TRIGGER refuse ON outstanding_token');
+
+    const r = await running;
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ status: 'completed', deleted: 30_000 });
+    const lines = progressLines(r.stderr);
+    const failing = lines.find((l) => l.progress.failing);
+    expect(failing?.progress.failing).toMatchObject({ reason: expect.stringContaining('deletes are refused during the test') });
+    expect(failing!.progress.failing!.attempt).toBeGreaterThanOrEqual(2);
+    const counted = lines.filter((l) => l.progress.total !== null);
+    expect(counted.length).toBeGreaterThan(0);
+    for (const l of counted) expect(l.progress.total!).toBeGreaterThanOrEqual(l.progress.done);
+    expect(lines.some((l) => l.progress.eta === 'NFs' || l.progress.eta.includes('NaN'))).toBe(false);
+  });
+});
