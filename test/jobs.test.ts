@@ -69,6 +69,10 @@ async function dryRunThenRun(e: Env, job: string, tables: string[], params: Reco
   const real = await e.run(job, params);
   expect(real.status).toBe('completed');
   expect(dry.matched).toBe(real.deleted + (real.updated ?? 0));
+  // The dry run says what each step would do, updates apart from deletions, as the run then does.
+  expect(dry.steps).toEqual(real.steps);
+  expect(dry.updated ?? 0).toBe(real.updated ?? 0);
+  expect(dry.cutoffs).toEqual(real.cutoffs);
   const after = await e.snapshot(tables);
   const again = await e.run(job, params);
   expect(again.deleted + (again.updated ?? 0)).toBe(0);

@@ -52,4 +52,24 @@ describe('progress of a purge, told as it is', () => {
     for (const l of counted) expect(l.progress.total!).toBeGreaterThanOrEqual(l.progress.done);
     expect(lines.some((l) => l.progress.eta === 'NFs' || l.progress.eta.includes('NaN'))).toBe(false);
   });
+
+  it('a dry run of a multi-step job tells each step apart: would update, would delete, each cutoff; EXPLAIN only with --explain', async () => {
+    const day = 86_400_000;
+    const at = (ms: number) => new Date(Date.now() + ms).toISOString();
+    await db.pool.query(
+      `INSERT INTO access_token (id, token, expires_at, revoked, revoked_at) VALUES
+         (1, 'a', $1, false, NULL), (2, 'b', $1, false, NULL), (3, 'c', $2, false, NULL), (4, 'd', $1, true, $3)`,
+      [at(-day), at(day), at(-200 * day)],
+    );
+    const dry = await maint(['run', 'revoke-then-delete-access-tokens', '--dry-run', '--wait'], env);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout).toMatch(/would delete\s+1\b/);
+    expect(dry.stdout).toMatch(/would update\s+2\b/);
+    expect(dry.stdout).toMatch(/cutoff of \S+.*\n.*cutoff of /);
+    expect(dry.stdout).not.toMatch(/EXPLAIN of one batch of .*:\n/);
+    expect(dry.stdout).toContain('--explain prints the EXPLAIN');
+    const explained = await maint(['run', 'revoke-then-delete-access-tokens', '--dry-run', '--wait', '--explain'], env);
+    expect(explained.stdout).toMatch(/EXPLAIN of one batch of .*:\n/);
+    expect(await db.pool.query('SELECT count(*)::int AS n FROM access_token WHERE revoked').then((r) => r.rows[0].n)).toBe(1);
+  });
 });

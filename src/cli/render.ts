@@ -35,30 +35,32 @@ export function refreshFailed(r: RefreshResult): boolean {
   return r.failed.length > 0;
 }
 
-export function renderPurgeResult(r: PurgeResult): string {
+export function renderPurgeResult(r: PurgeResult, opts: { explain?: boolean } = {}): string {
+  const wouldUpdate = r.dryRun ? (r.updated ?? 0) : 0;
   return (
     table(
       ['field', 'value'],
       [
         ['job', r.job],
-        ['status', r.status + (r.dryRun ? ' (dry run: nothing deleted)' : '')],
-        ['cutoff', r.cutoff],
+        ['status', r.status + (r.dryRun ? ' (dry run: nothing changed)' : '')],
+        ...(r.cutoffs ? Object.entries(r.cutoffs).map(([step, at]) => [`cutoff of ${step}`, at] as [string, string]) : [['cutoff', r.cutoff] as [string, string]]),
         ['matched', r.matched],
-        [r.dryRun ? 'would delete' : 'deleted', r.dryRun ? r.matched : r.deleted],
+        [r.dryRun ? 'would delete' : 'deleted', r.dryRun ? (r.matched ?? 0) - wouldUpdate : r.deleted],
+        ...(wouldUpdate ? [['would update', wouldUpdate] as [string, number]] : []),
         [r.dryRun ? 'would delete dependents' : 'dependents deleted', formatCounts(r.children)],
-        ...(r.updated ? [['updated', r.updated] as [string, number]] : []),
-        ...(r.steps ? [['per step', formatCounts(r.steps)] as [string, string]] : []),
+        ...(r.updated && !r.dryRun ? [['updated', r.updated] as [string, number]] : []),
+        ...(r.steps ? [[r.dryRun ? 'per step (would change)' : 'per step', formatCounts(r.steps)] as [string, string]] : []),
         ['batches', r.batches],
         ['duration', `${(r.durationMs / 1000).toFixed(2)} s`],
         ['rows/s', r.rowsPerSecond],
         ...(r.skippedLocked ? [['left (locked on both passes)', r.skippedLocked] as [string, number]] : []),
       ],
-    ) + '\n' + renderPlans(r)
+    ) + '\n' + renderPlans(r, opts.explain === true)
   );
 }
 
-/** How each step walks its table; a dry run adds what PostgreSQL plans for one batch. */
-function renderPlans(r: PurgeResult): string {
+/** How each step walks its table; with --explain, what PostgreSQL plans for one batch of each (a dry run asks it). */
+function renderPlans(r: PurgeResult, explain: boolean): string {
   if (!r.plans?.length) return '';
   const rows = r.plans.map((p) => [
     p.step,
@@ -68,8 +70,9 @@ function renderPlans(r: PurgeResult): string {
     `${p.chunk}${p.adaptive ? ' (adapts)' : ''}`,
     p.lanes.length,
   ]);
-  const explains = r.plans.filter((p) => p.explain).map((p) => `\nEXPLAIN of one batch of ${p.step}:\n${p.explain}\n`);
-  return '\n' + table(['step', 'walk', 'index', 'key', 'first batch', 'lanes'], rows) + '\n' + explains.join('');
+  const explains = explain ? r.plans.filter((p) => p.explain).map((p) => `\nEXPLAIN of one batch of ${p.step}:\n${p.explain}\n`) : [];
+  const hint = !explain && r.plans.some((p) => p.explain) ? '(--explain prints the EXPLAIN of one batch of each step)\n' : '';
+  return '\n' + table(['step', 'walk', 'index', 'key', 'first batch', 'lanes'], rows) + '\n' + explains.join('') + hint;
 }
 
 export function renderRotation(r: RotationResult): string {
@@ -111,7 +114,8 @@ const RENDERERS: { [K in WorkflowName]?: (result: never) => string } = {
 };
 
 /** A job's result as text (a workflow without a renderer of its own: its JSON). */
-export function renderResult(job: JobEntry, result: unknown): string {
+export function renderResult(job: JobEntry, result: unknown, opts: { explain?: boolean } = {}): string {
+  if (job.workflow === 'batchedPurge') return renderPurgeResult(result as PurgeResult, opts);
   const render = RENDERERS[job.workflow];
   return render ? render(result as never) : `${JSON.stringify(result, null, 2)}\n`;
 }

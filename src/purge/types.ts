@@ -213,8 +213,10 @@ export interface PurgeResult {
   /** Rows changed by update steps (e.g. tokens marked revoked). */
   updated?: number;
   children: Record<string, number>;
-  /** Rows deleted or updated per step name. */
+  /** Rows deleted or updated per step name (a dry run: that would be). */
   steps?: Record<string, number>;
+  /** Each step's cutoff by step name, when the job has several steps (`cutoff` is the first's). */
+  cutoffs?: Record<string, string>;
   batches: number;
   durationMs: number;
   rowsPerSecond: number | null;

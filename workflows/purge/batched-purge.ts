@@ -108,12 +108,15 @@ export async function batchedPurge(raw: unknown): Promise<PurgeResult> {
         state.matched = done.matched;
         await notifyOutcome(runId);
         const result: PurgeResult = { ...done, job: resolved.job, dryRun: params.dryRun, cutoff: rec.cutoffs[0]!, plans: state.plans, skippedLocked: state.leftLocked };
-        // Dry runs delete nothing: report what would go.
-        return params.dryRun ? { ...result, children: state.children } : result;
+        if (steps.length > 1) result.cutoffs = Object.fromEntries(steps.map((rule, i) => [rule.name ?? rule.table, rec.cutoffs[i]!]));
+        // Dry runs delete nothing: report what would go, step by step, updates apart from deletions.
+        return params.dryRun ? { ...result, children: state.children, ...dryRunSteps(steps, dryPerStep) } : result;
       },
     );
 
   let continueNow = false;
+  // A dry run's matches per step (it finishes in this run, so they need no place in the continued state).
+  let dryPerStep: number[] | undefined;
   try {
     if (state.matched === null) {
       const start = startRecord(runId, resolved.job, params, trigger, rec.cutoffs[0]!, state.startedAtMs);
@@ -127,6 +130,7 @@ export async function batchedPurge(raw: unknown): Promise<PurgeResult> {
         });
         state.matched = count.matched;
         state.children = count.children;
+        dryPerStep = count.perStep ?? [count.matched];
       } else {
         state.matched = await short.estimateMatching({ steps: steps.map((rule, i) => ({ rule, cutoff: rec.cutoffs[i]! })) });
       }
@@ -229,6 +233,16 @@ async function planOf(rule: RetentionRule, cutoff: string, runTime: string, para
     adaptive: Boolean(params.targetBatchMs),
     explain,
   });
+}
+
+/** What a dry run would do per step: rows per step name, and how many of them an update step would update, not delete. */
+function dryRunSteps(steps: RetentionRule[], perStep: number[] | undefined): Partial<Pick<PurgeResult, 'steps' | 'updated'>> {
+  if (!perStep || perStep.length !== steps.length) return {};
+  const updated = steps.reduce((sum, rule, i) => sum + (rule.action?.type === 'update' ? perStep[i]! : 0), 0);
+  return {
+    ...(steps.length > 1 || updated ? { steps: Object.fromEntries(steps.map((rule, i) => [rule.name ?? rule.table, perStep[i]!])) } : {}),
+    ...(updated ? { updated } : {}),
+  };
 }
 
 function progressOf(job: string, params: PurgeParams, phase: Progress['phase'], s: PurgeContinuation | undefined, rec: RecordedRun | undefined): Progress {

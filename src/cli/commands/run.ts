@@ -21,6 +21,7 @@ interface RunFlags extends StartFlags {
   dotVersion?: string;
   parallel?: string;
   workflowId?: string;
+  explain?: boolean;
 }
 
 /** A batch activity that is failing and retrying: its attempt and last error (the workflow's pending activities say it). */
@@ -126,6 +127,7 @@ export function registerRun(program: Command, settings: SettingsSource): void {
     .option('--parallel <n>', `purges: lanes worked at once, on any workers of the queue (${PARALLEL.min}-${PARALLEL.max}; default ${PARALLEL.default} on large tables, 1 on small ones)`)
     .option('--provider <name>', 'refresh-jwks: only this provider (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--wait', 'wait for the result (purges show a progress bar)')
+    .option('--explain', 'with --dry-run --wait: print the EXPLAIN of one batch of each step')
     .option('--json', 'print the result as JSON')
     .option('--workflow-id <id>', `workflow id, at most ${WORKFLOW_ID_MAX_LENGTH} characters (default: maint-<job>-<timestamp>)`, parseWorkflowIdFlag)
     .option('--address <host:port>', 'Temporal frontend address')
@@ -157,7 +159,7 @@ export function registerRun(program: Command, settings: SettingsSource): void {
         }
         await reportingWorkflowFailure('workflow', handle.workflowId, async () => {
           const result = job.purge ? await watch(handle, process.stderr.isTTY ? (flags.json ? 'none' : 'bar') : flags.json ? 'json' : 'none') : await handle.result();
-          process.stdout.write(flags.json ? JSON.stringify(result) + '\n' : renderResult(job, result));
+          process.stdout.write(flags.json ? JSON.stringify(result) + '\n' : renderResult(job, result, { explain: flags.explain }));
           // A job that completed but could not do all it should (a provider down) fails the command for cron.
           if (resultFailed(job, result)) process.exitCode = 1;
         }, { client, handle, taskQueue: target.taskQueue, namespace: target.namespace });
