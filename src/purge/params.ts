@@ -3,7 +3,7 @@ import { InputError } from '../kernel/errors.js';
 import type { PurgeParams } from './types.js';
 import { parseIso8601 } from '../kernel/time.js';
 import { bool, given, int, isoTime, paramsSchema, parseParams } from '../kernel/validate.js';
-import { NEWEST_DOT_RELEASE, dotGeneration } from './presets/oauth-toolkit.js';
+import { NEWEST_DOT_RELEASE } from './presets/oauth-toolkit.js';
 
 export const BATCH_SIZE = { min: 1, max: 100_000, default: 1_000 } as const;
 /** Longest a batch statement may run (its statement_timeout); a batch is meant to take a fraction of a second. */
@@ -29,9 +29,11 @@ const PRESET_PARAMS = {
   dotVersion: z.nullish(
     z.string(DOT_VERSION_EXPECTED).check(
       z.trim(),
-      z.regex(/^\d{1,3}\.\d{1,3}(\.\d{1,3})?$/, DOT_VERSION_EXPECTED),
-      // Only the releases whose clear_expired was read (src/purge/presets/oauth-toolkit.ts); the message says why not.
-      z.refine((v: string) => typeof dotGeneration(v) !== 'string', { error: (issue) => String(dotGeneration(String(issue.input))), abort: true }),
+      // The shape only, as runs in progress were parsed (workflow code replays this); which releases were read is
+      // the preset's check, before anything runs (src/purge/presets/oauth-toolkit.ts: 3.4 and 3.5 are refused there).
+      z.regex(/^[123]\.\d{1,3}(\.\d{1,3})?$/, DOT_VERSION_EXPECTED),
+      // 1.0 cleared access tokens only with a refresh lifespan and never revoked refresh tokens: not reproduced.
+      z.refine((v: string) => !/^1\.0(\.|$)/.test(v), { error: `{value} is not supported; the preset reproduces cleartokens of 1.1 to ${NEWEST_DOT_RELEASE}` }),
     ),
   ),
   refreshTokenGracePeriodSeconds: z.nullish(int({ min: 0, max: MAX_REFRESH_SECONDS }, `an integer from 0 to ${MAX_REFRESH_SECONDS} (seconds, as REFRESH_TOKEN_GRACE_PERIOD_SECONDS)`)),

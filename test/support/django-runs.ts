@@ -55,9 +55,30 @@ export class DjangoDatabases {
   }
 }
 
+/** Everything in `public` a migration could change: relations, columns, constraints, indexes, triggers, functions. */
+export async function publicCatalog(url: string): Promise<unknown[]> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    const queries = [
+      `SELECT relname, relkind FROM pg_class WHERE relnamespace = 'public'::regnamespace ORDER BY 1`,
+      `SELECT table_name, column_name, data_type, is_nullable, column_default FROM information_schema.columns WHERE table_schema = 'public' ORDER BY 1, 2`,
+      `SELECT conrelid::regclass::text AS rel, conname, pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE connamespace = 'public'::regnamespace ORDER BY 1, 2`,
+      `SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' ORDER BY 1`,
+      `SELECT t.tgname, c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid WHERE c.relnamespace = 'public'::regnamespace ORDER BY 1, 2`,
+      `SELECT proname FROM pg_proc WHERE pronamespace = 'public'::regnamespace ORDER BY 1`,
+    ];
+    const out: unknown[] = [];
+    for (const sql of queries) out.push((await c.query(sql)).rows);
+    return out;
+  } finally {
+    await c.end();
+  }
+}
+
 /**
  * Runs `job` on `url` through Temporal as of `asOf`: its dry run first (which must change nothing), then the run,
- * then a rerun that must delete nothing. Returns the run's result.
+ * then a rerun that must delete nothing; Django's schema (`public`) must be exactly as it was. Returns the run's result.
  */
 export async function runPresetThrough(
   client: Client,
@@ -66,6 +87,7 @@ export async function runPresetThrough(
   params: Record<string, unknown>,
   snapshot: () => Promise<unknown>,
 ): Promise<PurgeResult> {
+  const catalogBefore = await publicCatalog(url);
   const orm = await openOrm(url, { nativeTables: false });
   const pool = new pg.Pool({ connectionString: url, max: 2 });
   const db: TestDatabase = { name: new URL(url).pathname.slice(1), url, orm, pool, close: async () => undefined };
@@ -85,6 +107,7 @@ export async function runPresetThrough(
     const after = await snapshot();
     expect((await run({})).deleted).toBe(0);
     expect(await snapshot()).toEqual(after);
+    expect(await publicCatalog(url)).toEqual(catalogBefore);
     return result;
   } finally {
     await worker.stop();
