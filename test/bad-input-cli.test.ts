@@ -96,6 +96,16 @@ const CASES: Case[] = [
   ['batch size on scopes', ['run', 'scopes', '--batch-size', '10'], {}, /--batch-size: not accepted by scopes/],
   ['bad provider name', ['run', 'refresh-jwks', '--provider', 'no spaces'], {}, /--provider: must be a list of provider names/],
   ['unknown flag', ['run', 'purge-expired-tokens', '--batchsize', '5'], {}, /unknown option '--batchsize'/],
+  // The Django presets' flags: versions not read, settings a version does not read, zones that are not zones.
+  ['DOT version newer than any read', ['run', 'django-oauth-toolkit-cleartokens', '--dot-version', '3.5'], {}, /--dot-version: 3\.5 is newer than 3\.4\.1, the newest django-oauth-toolkit release whose cleartokens this preset reproduces/],
+  ['DOT version 3.4 without its patch', ['run', 'django-oauth-toolkit-cleartokens', '--dot-version', '3.4'], {}, /--dot-version: 3\.4 is ambiguous: 3\.4\.0 and 3\.4\.1 clear differently/],
+  ['grace period for a version that does not read it', ['run', 'django-oauth-toolkit-cleartokens', '--dot-version', '3.3', '--refresh-token-grace-period-seconds', '60'], {}, /--refresh-token-grace-period-seconds: django-oauth-toolkit 3\.3's clear_expired does not read REFRESH_TOKEN_GRACE_PERIOD_SECONDS \(3\.4\.0 and later do\)/],
+  ['reuse protection for a version that does not read it', ['run', 'django-oauth-toolkit-cleartokens', '--dot-version', '2.4', '--refresh-token-reuse-protection'], {}, /--refresh-token-reuse-protection: django-oauth-toolkit 2\.4's clear_expired does not read REFRESH_TOKEN_REUSE_PROTECTION/],
+  ['negative grace period', ['run', 'django-oauth-toolkit-cleartokens', '--dot-version', '3.4.1', '--refresh-token-grace-period-seconds', '-1'], {}, /--refresh-token-grace-period-seconds: "-1" is not allowed; expected an integer from 0 to/],
+  ['grace period on simplejwt', ['run', 'django-simplejwt-flush-expired', '--refresh-token-grace-period-seconds', '60'], {}, /--refresh-token-grace-period-seconds: not accepted by django-simplejwt-flush-expired; accepted by: django-oauth-toolkit-cleartokens/],
+  ['unknown Django time zone', ['run', 'django-simplejwt-flush-expired', '--django-time-zone', 'Mars/Olympus'], {}, /--django-time-zone: "Mars\/Olympus" is not a time zone; expected an IANA time zone name, Django's TIME_ZONE/],
+  ['Django time zone as an offset', ['run', 'django-simplejwt-flush-expired', '--django-time-zone', '+02:00'], {}, /--django-time-zone: "\+02:00" is not allowed; expected an IANA time zone name/],
+  ['Django time zone on clearsessions', ['run', 'django-clearsessions', '--django-time-zone', 'Europe/Berlin'], {}, /--django-time-zone: not accepted by django-clearsessions; accepted by: django-simplejwt-flush-expired/],
   // maint keys, runs, seed
   ['unknown algorithm', ['keys', 'rotate', '--alg', 'HS256'], {}, /--alg: "HS256" is not allowed; expected one of RS256, ES256, EdDSA/],
   ['serve port 0', ['keys', 'serve', '--port', '0'], {}, /--port: "0" is not a port; expected an integer from 1 to 65535/],
@@ -184,6 +194,13 @@ describe('errors with their cause', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/did not complete: django-simplejwt-flush-expired\.steps\[0\]\.table: table "token_blacklist_outstandingtoken" does not exist in this database \(in activity \w+\)/);
     expect(r.stderr).not.toContain('Activity task failed');
+  });
+
+  it('django-clearsessions on a database without django_session fails naming it, before anything runs', async () => {
+    const r = await maint(['run', 'django-clearsessions', '--wait'], env);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/did not complete: django-clearsessions\.steps\[0\]\.table: table "django_session" does not exist in this database \(in activity \w+\)/);
+    expect(await snapshotTables(db)).toEqual(baseline);
   });
 
   it('a start the server refuses shows the server reason', async () => {

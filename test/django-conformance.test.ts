@@ -8,6 +8,7 @@ import { startHandle } from './support/start.js';
 import type { PurgeResult } from '../src/purge/types.js';
 import { adminQuery, dropDatabase } from './support/db.js';
 import { djangoUnavailable, frozenCommand, manage } from './support/django.js';
+import { publicCatalog } from './support/django-runs.js';
 import { connectTestClient, startTestWorker, type TestDatabase } from './support/env.js';
 import { withDatabase } from './support/global-setup.js';
 
@@ -138,27 +139,6 @@ async function rowsLeft(url: string): Promise<Record<string, string[]>> {
       const { rows } = await c.query(`SELECT ${cols.map((x) => `coalesce(${x}::text, '-')`).join(` || ':' || `)} AS r FROM ${t} ORDER BY id`);
       out[t] = rows.map((r) => String(r.r));
     }
-    return out;
-  } finally {
-    await c.end();
-  }
-}
-
-/** Everything in `public` a migration could change: relations, columns, constraints, indexes, triggers, functions. */
-async function publicCatalog(url: string): Promise<unknown[]> {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    const queries = [
-      `SELECT relname, relkind FROM pg_class WHERE relnamespace = 'public'::regnamespace ORDER BY 1`,
-      `SELECT table_name, column_name, data_type, is_nullable, column_default FROM information_schema.columns WHERE table_schema = 'public' ORDER BY 1, 2`,
-      `SELECT conrelid::regclass::text AS rel, conname, pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE connamespace = 'public'::regnamespace ORDER BY 1, 2`,
-      `SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' ORDER BY 1`,
-      `SELECT t.tgname, c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid WHERE c.relnamespace = 'public'::regnamespace ORDER BY 1, 2`,
-      `SELECT proname FROM pg_proc WHERE pronamespace = 'public'::regnamespace ORDER BY 1`,
-    ];
-    const out: unknown[] = [];
-    for (const sql of queries) out.push((await c.query(sql)).rows);
     return out;
   } finally {
     await c.end();

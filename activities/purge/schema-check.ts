@@ -45,6 +45,11 @@ export async function checkAgainstSchema(db: Db, job: string, steps: RetentionRu
     have.get(r.table_name)!.add(r.column_name);
   }
   for (const [i, step] of steps.entries()) {
+    if (step.naiveUtcIn !== undefined) {
+      // The zone is read by PostgreSQL: one it does not know would fail the first batch, not the start.
+      const [known] = await db.query(`SELECT 1 AS one FROM pg_timezone_names WHERE lower(name) = lower(?) LIMIT 1`, [step.naiveUtcIn]);
+      if (!known) throw new InputError(`${job}.steps[${i}].naiveUtcIn`, `time zone "${step.naiveUtcIn}" is not known to this PostgreSQL server (pg_timezone_names)`);
+    }
     for (const [table, column] of columnsOf(step)) {
       const cols = have.get(table);
       if (!cols) throw new InputError(`${job}.steps[${i}].table`, `table "${table}" does not exist in this database`);

@@ -27,6 +27,9 @@ export const RUN_FLAGS = {
   provider: { flag: '--provider', param: 'providers' },
   refreshTokenExpireSeconds: { flag: '--refresh-token-expire-seconds', param: 'refreshTokenExpireSeconds' },
   dotVersion: { flag: '--dot-version', param: 'dotVersion' },
+  refreshTokenGracePeriodSeconds: { flag: '--refresh-token-grace-period-seconds', param: 'refreshTokenGracePeriodSeconds' },
+  refreshTokenReuseProtection: { flag: '--refresh-token-reuse-protection', param: 'refreshTokenReuseProtection' },
+  djangoTimeZone: { flag: '--django-time-zone', param: 'djangoTimeZone' },
   parallel: { flag: '--parallel', param: 'parallel' },
 } as const;
 

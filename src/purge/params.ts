@@ -3,6 +3,7 @@ import { InputError } from '../kernel/errors.js';
 import type { PurgeParams } from './types.js';
 import { parseIso8601 } from '../kernel/time.js';
 import { bool, given, int, isoTime, paramsSchema, parseParams } from '../kernel/validate.js';
+import { NEWEST_DOT_RELEASE } from './presets/oauth-toolkit.js';
 
 export const BATCH_SIZE = { min: 1, max: 100_000, default: 1_000 } as const;
 /** Longest a batch statement may run (its statement_timeout); a batch is meant to take a fraction of a second. */
@@ -16,7 +17,8 @@ export const TARGET_BATCH_MS = { min: 0, max: 5_000, default: 70 } as const;
 /** Lanes of one purge; the worker's MAINT_MAX_PARALLEL bounds it further. */
 export const PARALLEL = { min: 1, max: 16, default: 2 } as const;
 
-const DOT_VERSION_EXPECTED = { error: '{value} is not allowed; expected the django-oauth-toolkit version the app runs, major.minor from 1.1 to 3.x, e.g. 1.7, 2.4 or 3.0' };
+const DOT_VERSION_EXPECTED = { error: `{value} is not allowed; expected the django-oauth-toolkit version the app runs, from 1.1 to ${NEWEST_DOT_RELEASE}, e.g. 1.7, 2.4, 3.3 or 3.4.1` };
+const TIME_ZONE_EXPECTED = { error: "{value} is not allowed; expected an IANA time zone name, Django's TIME_ZONE (e.g. Europe/Berlin)" };
 
 /** Ten years: anything longer is a typo, not a lifespan. */
 const MAX_REFRESH_SECONDS = 10 * 365 * 86_400;
@@ -27,11 +29,17 @@ const PRESET_PARAMS = {
   dotVersion: z.nullish(
     z.string(DOT_VERSION_EXPECTED).check(
       z.trim(),
+      // The shape only, as runs in progress were parsed (workflow code replays this); which releases were read is
+      // the preset's check, before anything runs (src/purge/presets/oauth-toolkit.ts: 3.4 and 3.5 are refused there).
       z.regex(/^[123]\.\d{1,3}(\.\d{1,3})?$/, DOT_VERSION_EXPECTED),
       // 1.0 cleared access tokens only with a refresh lifespan and never revoked refresh tokens: not reproduced.
-      z.refine((v: string) => !/^1\.0(\.|$)/.test(v), { error: '{value} is not supported; the preset reproduces cleartokens of 1.1 to 3.x' }),
+      z.refine((v: string) => !/^1\.0(\.|$)/.test(v), { error: `{value} is not supported; the preset reproduces cleartokens of 1.1 to ${NEWEST_DOT_RELEASE}` }),
     ),
   ),
+  refreshTokenGracePeriodSeconds: z.nullish(int({ min: 0, max: MAX_REFRESH_SECONDS }, `an integer from 0 to ${MAX_REFRESH_SECONDS} (seconds, as REFRESH_TOKEN_GRACE_PERIOD_SECONDS)`)),
+  refreshTokenReuseProtection: z.nullish(bool),
+  // Shape only here (workflow code parses it too); the simplejwt preset checks the zone exists (src/purge/presets/simplejwt.ts).
+  djangoTimeZone: z.nullish(z.string(TIME_ZONE_EXPECTED).check(z.trim(), z.regex(/^(UTC|[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9][A-Za-z0-9_+-]*){1,2})$/, TIME_ZONE_EXPECTED))),
 };
 
 const typeNames = { error: '{value} is not allowed; expected a comma-separated list of type names' };
@@ -88,6 +96,9 @@ export function parsePurgeParams(raw: unknown, now: Date = new Date()): PurgePar
     ...(p.types !== undefined ? { types: p.types } : {}),
     ...(p.refreshTokenExpireSeconds !== undefined ? { refreshTokenExpireSeconds: p.refreshTokenExpireSeconds } : {}),
     ...(p.dotVersion !== undefined ? { dotVersion: p.dotVersion } : {}),
+    ...(p.refreshTokenGracePeriodSeconds !== undefined ? { refreshTokenGracePeriodSeconds: p.refreshTokenGracePeriodSeconds } : {}),
+    ...(p.refreshTokenReuseProtection !== undefined ? { refreshTokenReuseProtection: p.refreshTokenReuseProtection } : {}),
+    ...(p.djangoTimeZone !== undefined ? { djangoTimeZone: p.djangoTimeZone } : {}),
     ...(p.parallel !== undefined ? { parallel: p.parallel } : {}),
     // An explicit batch size is used as is; otherwise the size adapts to the target duration.
     targetBatchMs: p.targetBatchMs ?? (p.batchSize === undefined ? TARGET_BATCH_MS.default : 0),

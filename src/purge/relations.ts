@@ -48,6 +48,19 @@ export function bindConditionValues(values: unknown[], cutoff: string): unknown[
   return values.map((v) => (isCutoffValue(v) ? new Date(Date.parse(cutoff) + v.cutoffShiftMs).toISOString() : v));
 }
 
+/**
+ * The rule's cutoff as SQL: one placeholder, or, for a column of naive UTC times read in a zone, the cutoff's UTC
+ * wall clock read in that zone (two placeholders: cutoff, zone), the conversion PostgreSQL made when the row was
+ * written. `cutoffValues` gives the values in the same order.
+ */
+export function cutoffSql(rule: Pick<RetentionRule, 'naiveUtcIn'>, placeholder: (i: 0 | 1) => string = () => '?'): string {
+  return rule.naiveUtcIn === undefined ? placeholder(0) : `((${placeholder(0)}::timestamptz AT TIME ZONE 'UTC') AT TIME ZONE ${placeholder(1)}::text)`;
+}
+
+export function cutoffValues(rule: Pick<RetentionRule, 'naiveUtcIn'>, cutoff: string): unknown[] {
+  return rule.naiveUtcIn === undefined ? [cutoff] : [cutoff, rule.naiveUtcIn];
+}
+
 /** The comparison of the rule's own timestamp with its cutoff. */
 export function cutoffOperator(rule: Pick<RetentionRule, 'cutoffInclusive'>): '<' | '<=' {
   return rule.cutoffInclusive ? '<=' : '<';

@@ -1,7 +1,7 @@
 import { InputError } from '../kernel/errors.js';
 import { DAY_MS } from '../kernel/time.js';
 import { BUILT_IN_PURGES } from './presets/index.js';
-import type { JobDefinition, PurgeParams, RetentionRule } from './types.js';
+import { DJANGO_PARAMS, type JobDefinition, type PurgeParams, type RetentionRule } from './types.js';
 
 /** The jobs among the built-in purges that take an option, for an error that says where it applies. */
 function takers(has: (job: JobDefinition) => unknown): string {
@@ -10,7 +10,7 @@ function takers(has: (job: JobDefinition) => unknown): string {
 
 /** The job's steps with the run's `days` and `types` applied; rejects options the job does not take. */
 export function applyJobParams(job: JobDefinition, params: PurgeParams): RetentionRule[] {
-  for (const key of ['refreshTokenExpireSeconds', 'dotVersion'] as const) {
+  for (const key of DJANGO_PARAMS) {
     if (params[key] !== undefined && !job.djangoParams?.includes(key)) {
       throw new InputError(key, `job ${job.name} takes no ${key}; jobs that do: ${takers((j) => j.djangoParams?.includes(key))}`);
     }

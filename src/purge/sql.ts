@@ -1,5 +1,5 @@
 import type { ChildRule, Condition, RetentionRule } from './types.js';
-import { bindConditionValues, cutoffOperator, isRelationCondition, relationPredicate } from './relations.js';
+import { bindConditionValues, cutoffOperator, cutoffSql, cutoffValues, isRelationCondition, relationPredicate } from './relations.js';
 
 import { ident } from './identifiers.js';
 
@@ -127,17 +127,20 @@ export interface BuiltSql {
 /** Counts what a batch loop would affect, without locking or changing anything. */
 export function buildCountSql(rule: RetentionRule): BuiltSql {
   const where = ruleConditions(rule.where, rule);
-  const parts = [`victims AS MATERIALIZED (SELECT ${victimColumns(rule)} FROM ${ident(rule.table)} WHERE ${ident(rule.timestampColumn)} ${cutoffOperator(rule)} ?${where.sql})`];
+  const parts = [`victims AS MATERIALIZED (SELECT ${victimColumns(rule)} FROM ${ident(rule.table)} WHERE ${ident(rule.timestampColumn)} ${cutoffOperator(rule)} ${cutoffSql(rule)}${where.sql})`];
   const ctes: ChildCte[] = [];
   if ((rule.action ?? { type: 'delete' }).type === 'delete') dependentCtes(rule, parts, ctes, 'select');
   const sql = `WITH ${parts.join(',\n  ')}\nSELECT ${['(SELECT count(*) FROM victims)::int AS matched', ...countColumns(ctes)].join(', ')}`;
-  return { sql, children: ctes, bind: ({ cutoff }) => [cutoff, ...bindConditionValues(where.values, cutoff)] };
+  return { sql, children: ctes, bind: ({ cutoff }) => [...cutoffValues(rule, cutoff), ...bindConditionValues(where.values, cutoff)] };
 }
 
 /** The rows a rule matches, as a plain query (for the planner's estimate of how many there are). */
 export function buildMatchSql(rule: RetentionRule): { sql: string; bind(cutoff: string): unknown[] } {
   const where = ruleConditions(rule.where, rule);
-  return { sql: `SELECT 1 FROM ${ident(rule.table)} WHERE ${ident(rule.timestampColumn)} ${cutoffOperator(rule)} ?${where.sql}`, bind: (cutoff) => [cutoff, ...bindConditionValues(where.values, cutoff)] };
+  return {
+    sql: `SELECT 1 FROM ${ident(rule.table)} WHERE ${ident(rule.timestampColumn)} ${cutoffOperator(rule)} ${cutoffSql(rule)}${where.sql}`,
+    bind: (cutoff) => [...cutoffValues(rule, cutoff), ...bindConditionValues(where.values, cutoff)],
+  };
 }
 
 /** Folds per-CTE counts into per-table counts (a table reached twice is summed). */
@@ -189,7 +192,7 @@ export function buildWalkSql(rule: RetentionRule, walk: Walk): BuiltWalkSql {
   // The rule's test; each use binds its own copies of the condition values.
   const match = () => {
     let i = 0;
-    return `${ts} ${cutoffOperator(rule)} ${bound((a) => a.cutoff)}${where.sql.replace(/\?/g, () => {
+    return `${ts} ${cutoffOperator(rule)} ${cutoffSql(rule, (i) => bound((a) => cutoffValues(rule, a.cutoff)[i]))}${where.sql.replace(/\?/g, () => {
       const v = where.values[i++];
       return bound((a) => bindConditionValues([v], a.cutoff)[0]);
     })}`;

@@ -49,6 +49,11 @@ export interface RetentionRule {
   timestampColumn: string;
   /** `timestamp <= cutoff` instead of `<` (simplejwt's `flushexpiredtokens` deletes `expires_at <= now`). */
   cutoffInclusive?: boolean;
+  /**
+   * The column holds naive UTC wall-clock times that PostgreSQL read as local times of this zone (simplejwt under
+   * Django's USE_TZ = False and a TIME_ZONE): the cutoff is compared the same way, its UTC wall clock read in the zone.
+   */
+  naiveUtcIn?: string;
   /** cutoff = the run's reference time minus this many milliseconds (0: "already expired"). */
   retentionMs: number;
   where?: Condition[];
@@ -74,8 +79,14 @@ export interface PurgeParams {
   types?: string[];
   /** django-oauth-toolkit's REFRESH_TOKEN_EXPIRE_SECONDS (the cleartokens preset); unset: no refresh token is deleted. */
   refreshTokenExpireSeconds?: number;
-  /** django-oauth-toolkit version whose cleartokens the preset reproduces (e.g. "1.7", "2.4", "3.0"). */
+  /** django-oauth-toolkit version whose cleartokens the preset reproduces (e.g. "1.7", "2.4", "3.4.1"). */
   dotVersion?: string;
+  /** django-oauth-toolkit's REFRESH_TOKEN_GRACE_PERIOD_SECONDS (cleartokens reads it from 3.4.0 on; default 0). */
+  refreshTokenGracePeriodSeconds?: number;
+  /** django-oauth-toolkit's REFRESH_TOKEN_REUSE_PROTECTION (cleartokens reads it from 3.4.0 on; default false). */
+  refreshTokenReuseProtection?: boolean;
+  /** Django's TIME_ZONE of an app with USE_TZ = False, whose simplejwt stores naive UTC times read in that zone. */
+  djangoTimeZone?: string;
   /**
    * Adapt the batch size so a batch transaction takes about this long (0: fixed size). On by default when
    * no batch size is given; an explicit batch size is used as is.
@@ -226,6 +237,10 @@ export interface PurgeResult {
   skippedLocked?: number;
 }
 
+/** The parameters only Django presets take, each a `maint run` flag of the jobs that list it. */
+export const DJANGO_PARAMS = ['refreshTokenExpireSeconds', 'dotVersion', 'refreshTokenGracePeriodSeconds', 'refreshTokenReuseProtection', 'djangoTimeZone'] as const;
+export type DjangoParam = (typeof DJANGO_PARAMS)[number];
+
 export interface JobOptions {
   /** `--days`: the retention of the listed steps, in days. */
   days?: { default: number; steps: number[]; meaning: string };
@@ -253,8 +268,8 @@ export interface JobDefinition {
    * `steps` then shows the default shape.
    */
   stepsFor?: (params: PurgeParams) => RetentionRule[];
-  /** Django-only parameters the job takes (`refreshTokenExpireSeconds`, `dotVersion`). */
-  djangoParams?: Array<'refreshTokenExpireSeconds' | 'dotVersion'>;
+  /** Django-only parameters the job takes (`refreshTokenExpireSeconds`, `dotVersion`, ...). */
+  djangoParams?: DjangoParam[];
   /** Declared in the config file's `rules:` section. */
   custom?: boolean;
   defaultBatchSize?: number;

@@ -6,7 +6,7 @@ Usage: frozen_command.py 2026-06-01T12:00:00.000000+00:00 cleartokens
 """
 import os
 import sys
-from datetime import datetime
+from datetime import datetime, timezone
 from unittest import mock
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -20,8 +20,22 @@ from django.core.management import call_command  # noqa: E402
 
 frozen = datetime.fromisoformat(sys.argv[1])
 assert frozen.tzinfo is not None, "the frozen instant needs a time zone"
-# clear_expired calls django.utils.timezone.now(); flushexpiredtokens calls the aware_utcnow it imported.
-with mock.patch("django.utils.timezone.now", return_value=frozen), mock.patch(
-    "rest_framework_simplejwt.token_blacklist.management.commands.flushexpiredtokens.aware_utcnow", return_value=frozen
-):
+
+
+class FrozenDatetime(datetime):
+    """datetime with its clock stopped at `frozen`: utcnow() is its naive UTC wall clock, now() its local time (the
+    process's TZ, which Django sets to TIME_ZONE), so Django's and simplejwt's own code (USE_TZ on or off) runs as is."""
+
+    @classmethod
+    def utcnow(cls):
+        return frozen.astimezone(timezone.utc).replace(tzinfo=None)
+
+    @classmethod
+    def now(cls, tz=None):
+        return frozen.astimezone(tz) if tz is not None else frozen.astimezone().replace(tzinfo=None)
+
+
+# clear_expired and clearsessions call django.utils.timezone.now(); flushexpiredtokens calls simplejwt's aware_utcnow():
+# both read the clock through the `datetime` of their module.
+with mock.patch("django.utils.timezone.datetime", FrozenDatetime), mock.patch("rest_framework_simplejwt.utils.datetime", FrozenDatetime):
     call_command(sys.argv[2], *sys.argv[3:])

@@ -2,12 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { buildCountSql, buildMatchSql, buildWalkSql } from '../../src/purge/sql.js';
 import { buildLegacyBatchSql } from '../../src/purge/legacy-v1/sql.js';
 import { customJobs } from '../../src/purge/custom-rules.js';
-import { dotCleartokensSteps, dotClearsIdTokens } from '../../src/purge/presets/oauth-toolkit.js';
-import { Catalogue } from '../../src/catalogue/index.js';
-import { applyJobParams } from '../../src/purge/rules.js';
-
-const findJob = (name: string) => new Catalogue().purge(name);
-import { givenPurgeParams, parsePurgeParams } from '../../src/purge/params.js';
 import type { RetentionRule } from '../../src/purge/types.js';
 
 const access: RetentionRule = { table: 'at', primaryKey: 'id', timestampColumn: 'expires', retentionMs: 0, children: [] };
@@ -92,35 +86,5 @@ describe('conditions on other tables and inclusive cutoffs', () => {
     expect(() =>
       customJobs({ rules: { x: { table: 's', timestampColumn: 't', where: [{ op: 'referenced_row_older', column: 'a', table: 'b', timestampColumn: 'c', retentionDays: -1 }] } } }, []),
     ).toThrow(/rules\.x\.where\[0\]/);
-  });
-});
-
-describe('Django preset parameters', () => {
-  it('the cleartokens preset needs the DOT version and takes REFRESH_TOKEN_EXPIRE_SECONDS in seconds', () => {
-    const job = findJob('django-oauth-toolkit-cleartokens');
-    expect(() => applyJobParams(job, parsePurgeParams({}))).toThrow(/dotVersion: .*--dot-version/);
-    expect(() => parsePurgeParams({ dotVersion: '4.0' })).toThrow(/dotVersion: "4.0" is not allowed/);
-    expect(() => parsePurgeParams({ dotVersion: '2' })).toThrow(/dotVersion: "2" is not allowed; expected .*major.minor/);
-    expect(() => parsePurgeParams({ dotVersion: '1.0.2' })).toThrow(/dotVersion: "1.0.2" is not supported; the preset reproduces cleartokens of 1.1 to 3.x/);
-    expect(() => parsePurgeParams({ refreshTokenExpireSeconds: -1 })).toThrow(/refreshTokenExpireSeconds: -1 is not allowed/);
-    expect(givenPurgeParams({ refreshTokenExpireSeconds: '86400', dotVersion: ' 1.7 ' })).toEqual({ refreshTokenExpireSeconds: 86400, dotVersion: '1.7' });
-    expect(() => applyJobParams(findJob('purge-expired-tokens'), parsePurgeParams({ dotVersion: '1.7' }))).toThrow(/dotVersion: job purge-expired-tokens takes no dotVersion; jobs that do: django-oauth-toolkit-cleartokens/);
-    expect(() => applyJobParams(job, parsePurgeParams({ dotVersion: '1.7', days: 3 }))).toThrow(/days: job django-oauth-toolkit-cleartokens takes no --days/);
-  });
-
-  it('steps by version and lifespan: no refresh step without a lifespan, ID tokens from 2.3 on', () => {
-    const names = (p: Parameters<typeof dotCleartokensSteps>[0]) => dotCleartokensSteps(p).map((s) => s.name);
-    expect(names({ dotVersion: '1.7' })).toEqual(['oauth2_provider_accesstoken (expired, no refresh token)', 'oauth2_provider_grant (expired)']);
-    expect(names({ dotVersion: '1.7', refreshTokenExpireSeconds: 0 })).toHaveLength(2);
-    expect(names({ dotVersion: '2.2', refreshTokenExpireSeconds: 60 })).toHaveLength(4);
-    expect(names({ dotVersion: '2.3', refreshTokenExpireSeconds: 60 })).toEqual([
-      'oauth2_provider_refreshtoken (revoked before now - REFRESH_TOKEN_EXPIRE_SECONDS)',
-      'oauth2_provider_refreshtoken (access token expired before now - REFRESH_TOKEN_EXPIRE_SECONDS)',
-      'oauth2_provider_accesstoken (expired, no refresh token)',
-      'oauth2_provider_idtoken (expired, no access token)',
-      'oauth2_provider_grant (expired)',
-    ]);
-    expect([dotClearsIdTokens('1'), dotClearsIdTokens('2.0'), dotClearsIdTokens('2.3.1'), dotClearsIdTokens('3')]).toEqual([false, false, true, true]);
-    expect(findJob('django-simplejwt-flush-expired').steps[0]!.cutoffInclusive).toBe(true);
   });
 });

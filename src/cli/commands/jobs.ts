@@ -32,7 +32,13 @@ function flagHelp(j: JobEntry, f: RunFlag): string {
     case 'refreshTokenExpireSeconds':
       return '--refresh-token-expire-seconds (unset: no refresh token deleted)';
     case 'dotVersion':
-      return '--dot-version (required: e.g. 1.7, 2.4, 3.0)';
+      return '--dot-version (required: e.g. 1.7, 2.4, 3.3, 3.4.1)';
+    case 'refreshTokenGracePeriodSeconds':
+      return '--refresh-token-grace-period-seconds (3.4.0 and later; default 0)';
+    case 'refreshTokenReuseProtection':
+      return '--refresh-token-reuse-protection (3.4.0 and later; default off)';
+    case 'djangoTimeZone':
+      return '--django-time-zone ZONE (only with USE_TZ = False: its TIME_ZONE)';
     case 'provider':
       return '--provider NAME';
     default:

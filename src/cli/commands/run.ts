@@ -19,6 +19,9 @@ interface RunFlags extends StartFlags {
   provider?: string[];
   refreshTokenExpireSeconds?: string;
   dotVersion?: string;
+  refreshTokenGracePeriodSeconds?: string;
+  refreshTokenReuseProtection?: boolean;
+  djangoTimeZone?: string;
   parallel?: string;
   workflowId?: string;
   explain?: boolean;
@@ -123,7 +126,10 @@ export function registerRun(program: Command, settings: SettingsSource): void {
     .option('--days <n>', `purges that take it: retention in days (${DAYS.min}-${DAYS.max}; see \`maint jobs\`)`)
     .option('--types <a,b>', 'purges that select by type: the token types (see `maint jobs`)')
     .option('--refresh-token-expire-seconds <n>', "django-oauth-toolkit-cleartokens: the app's REFRESH_TOKEN_EXPIRE_SECONDS (unset: no refresh token is deleted, as cleartokens does)")
-    .option('--dot-version <v>', 'django-oauth-toolkit-cleartokens: the django-oauth-toolkit version the app runs (e.g. 1.7, 2.4, 3.0)')
+    .option('--dot-version <v>', 'django-oauth-toolkit-cleartokens: the django-oauth-toolkit version the app runs (e.g. 1.7, 2.4, 3.3, 3.4.1)')
+    .option('--refresh-token-grace-period-seconds <n>', "django-oauth-toolkit-cleartokens, 3.4.0 and later: the app's REFRESH_TOKEN_GRACE_PERIOD_SECONDS (default 0)")
+    .option('--refresh-token-reuse-protection', "django-oauth-toolkit-cleartokens, 3.4.0 and later: the app sets REFRESH_TOKEN_REUSE_PROTECTION = True")
+    .option('--django-time-zone <zone>', "django-simplejwt-flush-expired: the app's TIME_ZONE when it runs with USE_TZ = False (IANA name, e.g. Europe/Berlin)")
     .option('--parallel <n>', `purges: lanes worked at once, on any workers of the queue (${PARALLEL.min}-${PARALLEL.max}; default ${PARALLEL.default} on large tables, 1 on small ones)`)
     .option('--provider <name>', 'refresh-jwks: only this provider (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--wait', 'wait for the result (purges show a progress bar)')

@@ -1,5 +1,6 @@
 """Settings of the conformance project: the database comes from MAINT_DJANGO_DATABASE_URL, the refresh token
-lifespan from MAINT_DJANGO_REFRESH_TOKEN_EXPIRE_SECONDS (unset: None, django-oauth-toolkit's default)."""
+lifespan from MAINT_DJANGO_REFRESH_TOKEN_EXPIRE_SECONDS (unset: None, django-oauth-toolkit's default), USE_TZ from
+MAINT_DJANGO_USE_TZ ("false" turns it off; default on) and TIME_ZONE from MAINT_DJANGO_TIME_ZONE (default UTC)."""
 import os
 from urllib.parse import unquote, urlparse
 
@@ -8,12 +9,13 @@ _lifespan = os.environ.get("MAINT_DJANGO_REFRESH_TOKEN_EXPIRE_SECONDS")
 
 SECRET_KEY = "conformance-test-only"
 DEBUG = False
-USE_TZ = True
-TIME_ZONE = "UTC"
+USE_TZ = os.environ.get("MAINT_DJANGO_USE_TZ", "true") != "false"
+TIME_ZONE = os.environ.get("MAINT_DJANGO_TIME_ZONE", "UTC")
 DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
 INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.auth",
+    "django.contrib.sessions",
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
     "oauth2_provider",
