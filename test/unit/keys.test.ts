@@ -112,7 +112,7 @@ describe('rotation policy', () => {
     [{ alg: 'none' }, /^alg: "none" is not allowed; expected one of RS256, ES256, EdDSA$/],
     [{ force: 'yes' }, /^force: "yes" is not allowed; expected true or false$/],
     [{ jwksCacheSeconds: -1 }, /^jwksCacheSeconds: -1 is not allowed; expected an integer from 0 to 604800$/],
-    [{ stepTimeoutSecs: 3 }, /^params\.stepTimeoutSecs: unknown parameter; allowed: alg, force, jwksCacheSeconds/],
+    [{ stepTimeoutSecs: 3 }, /^params\.stepTimeoutSecs: unknown parameter; allowed: alg, force, standby, jwksCacheSeconds/],
     ['force', /^params: must be an object$/],
   ])('refuses rotation parameters %j by name', (params, message) => {
     expect(() => parseRotationParams(params)).toThrow(message);
