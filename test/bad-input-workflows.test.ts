@@ -89,7 +89,7 @@ const CASES: Array<[string, unknown[], string]> = [
   ['batchedPurge', [{ job: JOB, params: { parallel: 0 } }], 'parallel: 0 is not allowed; expected an integer from 1 to 16'],
   ['batchedPurge', [{ job: JOB, params: { parallel: 99 } }], 'parallel: 99 is not allowed'],
   ['batchedPurge', [{ job: JOB, params: { asOf: 'March 7' } }], 'asOf: "March 7" is not an ISO 8601 timestamp'],
-  ['batchedPurge', [{ job: JOB, params: { asOf: '2026-03-07T10:00:00' } }], 'asOf: "2026-03-07T10:00:00" is not an ISO 8601 timestamp'],
+  ['batchedPurge', [{ job: JOB, params: { asOf: '2026-03-07T10:00:00' } }], 'asOf: "2026-03-07T10:00:00" has no time zone; add Z for UTC'],
   ['batchedPurge', [{ job: JOB, params: { asOf: future } }], `asOf: ${future} is in the future`],
   ['batchedPurge', [{ job: JOB, params: { days: 5 } }], 'days: job purge-expired-tokens takes no --days'],
   ['batchedPurge', [{ job: JOB, params: { types: ['password_reset'] } }], 'types: job purge-expired-tokens takes no --types'],
