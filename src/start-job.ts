@@ -39,6 +39,20 @@ export interface JobAction {
   /** What every run carries, whoever starts it: the Web UI filters on them, the memo shows the parameters. */
   typedSearchAttributes: SearchAttributePair[];
   memo: { parameters: Record<string, unknown> };
+  /** The Web UI's summary and details of the run: what it is in one line, its parameters below (markdown). */
+  staticSummary: string;
+  staticDetails: string;
+}
+
+/** One line the Web UI lists a run by: the job, whether it changes anything, who started it. */
+export function runSummary(job: string, params: Record<string, unknown>, trigger: string): string {
+  return `${job}${params.dryRun === true ? ' (dry run)' : ''} · ${trigger}`;
+}
+
+/** The run's parameters as the Web UI's details show them. */
+export function runDetails(entry: JobEntry, params: Record<string, unknown>, trigger: string): string {
+  const rows = Object.entries(params).map(([k, v]) => `| \`${k}\` | \`${JSON.stringify(v)}\` |`);
+  return [`**${entry.name}**: ${entry.description}`, '', `started by \`${trigger}\``, '', ...(rows.length ? ['| parameter | value |', '|---|---|', ...rows] : ['defaults for every parameter'])].join('\n');
 }
 
 /** The input a job's workflow takes for `params` and `trigger`. */
@@ -63,6 +77,8 @@ export function jobAction(entry: JobEntry, params: Record<string, unknown>, orig
     params: normalised,
     typedSearchAttributes: runSearchAttributes(entry.name, normalised.dryRun === true, origin.trigger),
     memo: { parameters: normalised },
+    staticSummary: runSummary(entry.name, normalised, origin.trigger),
+    staticDetails: runDetails(entry, normalised, origin.trigger),
   };
 }
 
@@ -102,7 +118,7 @@ export function prepareStart(request: StartJobRequest, catalogue: Catalogue): Pr
 export async function startJob(client: Client, start: PreparedStart): Promise<StartedJob>;
 export async function startJob(client: Client, start: StartJobRequest, catalogue: Catalogue): Promise<StartedJob>;
 export async function startJob(client: Client, start: StartJobRequest | PreparedStart, catalogue?: Catalogue): Promise<StartedJob> {
-  const { job, request, workflowType, args, typedSearchAttributes, memo } = 'workflowType' in start ? start : prepareStart(start, catalogue!);
+  const { job, request, workflowType, args, typedSearchAttributes, memo, staticSummary, staticDetails } = 'workflowType' in start ? start : prepareStart(start, catalogue!);
   // The server does not say whether it started or joined; the memo of the running execution does.
   const startRequest = randomUUID();
   const handle = await client.workflow.start(workflowType, {
@@ -112,6 +128,8 @@ export async function startJob(client: Client, start: StartJobRequest | Prepared
     ...(job.singleton ? { workflowIdConflictPolicy: 'USE_EXISTING', workflowIdReusePolicy: 'ALLOW_DUPLICATE' } : { workflowIdReusePolicy: 'REJECT_DUPLICATE' }),
     typedSearchAttributes,
     memo: { ...memo, startRequest },
+    staticSummary,
+    staticDetails,
   });
   if (!job.singleton) return { job, handle, runId: handle.firstExecutionRunId, joined: false };
   const described = await handle.describe();

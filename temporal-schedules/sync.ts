@@ -18,7 +18,7 @@ export function compileSchedule(d: ScheduleDeclaration, taskQueue: string, catal
   const declared = { cron: d.cron ?? [], every: d.every ?? null, timezone: d.timezone, jitter: d.jitter ?? null, overlap: d.overlap, catchupWindow: d.catchupWindow, pauseOnFailure: d.pauseOnFailure, params };
   const essentials = {
     spec: { cron: d.cron ?? [], every: d.every ?? null, timezone: d.timezone, jitter: d.jitter ?? null },
-    action: { workflowType: action.workflowType, args: action.args, taskQueue },
+    action: { workflowType: action.workflowType, args: action.args, taskQueue, summary: action.staticSummary, details: action.staticDetails },
     policies: { overlap: d.overlap, catchupWindow: d.catchupWindow, pauseOnFailure: d.pauseOnFailure },
   };
   const fingerprint = createHash('sha256').update(JSON.stringify(essentials)).digest('hex').slice(0, 16);
@@ -39,6 +39,8 @@ export function compileSchedule(d: ScheduleDeclaration, taskQueue: string, catal
       workflowId: d.id,
       typedSearchAttributes: action.typedSearchAttributes,
       memo: { ...action.memo, scheduleFingerprint: fingerprint, scheduleDeclared: declared },
+      staticSummary: action.staticSummary,
+      staticDetails: action.staticDetails,
     },
     policies: { overlap: d.overlap, catchupWindow: parseDuration('catchupWindow', d.catchupWindow), pauseOnFailure: d.pauseOnFailure },
     state: { paused: false, note: d.note },

@@ -65,6 +65,7 @@ describe('example trigger scripts', () => {
     expect(result).toMatchObject({ job: 'purge-expired-tokens', dryRun: true, status: 'completed', matched: 7, deleted: 0 });
     const workflowId = /started (maint-purge-expired-tokens-\S+) \(run /.exec(r.stderr)![1]!;
     expect(await searchAttributesOf(workflowId)).toMatchObject({ MaintJob: 'purge-expired-tokens', MaintDryRun: true, MaintTrigger: 'script:trigger-job' });
+    expect(await (await client.workflow.getHandle(workflowId).describe()).staticSummary()).toBe('purge-expired-tokens (dry run) · script:trigger-job');
     expect(await scalar(db, 'SELECT count(*) FROM outstanding_token')).toBe(8);
   });
 

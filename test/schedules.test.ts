@@ -207,6 +207,10 @@ describe('schedules as code', () => {
       return ids.length ? ids : undefined;
     }, 'visibility');
     expect(found).toEqual([wf!.workflowId]);
+    // The Web UI lists it by what it is and who started it, with its parameters in the details.
+    const described = await client.workflow.getHandle(wf!.workflowId).describe();
+    expect(await described.staticSummary()).toBe(`purge-expired-tokens · schedule:${id}`);
+    expect(await described.staticDetails()).toContain('| `batchSize` | `10` |');
     await deleteSchedule(client, id);
   });
 
