@@ -62,6 +62,7 @@ export async function createWorker(opts: WorkerOptions): Promise<{ worker: Worke
       orm: opts.orm,
       purges: catalogue,
       maxParallel: config.maxParallel,
+      brakes: config.brakes,
       logger: opts.logger,
       keys: opts.keys ?? { ...(config.kek ? { kek: config.kek } : {}), policy: config.keyPolicy },
       oidc: opts.oidc ?? config.oidc,

@@ -9,6 +9,11 @@ import { parsePurgeParams } from '../../src/purge/params.js';
 import { createHash } from 'node:crypto';
 import { buildCountSql, buildWalkSql, childCounts, type Walk } from '../../src/purge/sql.js';
 import { addCounts, toNumber } from '../../src/kernel/counts.js';
+import { brakeReason, checksAnything, NO_BRAKES, recheckAfterMs, sleepAfterBatchMs, type BrakeSettings } from '../../src/purge/brake.js';
+import { readPressure } from './brake.js';
+
+/** Longest one lane run waits on the impact budget before handing back to the workflow (well inside its timeout). */
+const THROTTLE_HANDBACK_MS = 8_000;
 import { createLegacyPurgeActivities } from '../../src/purge/legacy-v1/activity.js';
 import { estimatedMatches, explainFirstBatch, keyOf, planStep } from './plan.js';
 import { advanceLane, walkOf } from '../../src/purge/lane.js';
@@ -29,6 +34,8 @@ export interface PurgeActivityDeps {
   metrics?: JobMetrics;
   /** Most lanes one purge may use (MAINT_MAX_PARALLEL). */
   maxParallel: number;
+  /** The impact budget lanes keep between batches (MAINT_BRAKE_*); none by default. */
+  brakes?: BrakeSettings;
 }
 
 /** A batch of a planned walk (the legacy v1 purge schedules its own form, `purgeBatch`). */
@@ -67,6 +74,9 @@ export interface LaneRunResult {
   children: Record<string, number>;
   leftLocked: number;
   durationMs: number;
+  /** Time this run spent waiting on the impact budget, and the last reason. */
+  throttledMs?: number;
+  throttled?: string;
 }
 
 /** Why the planned steps of a job no longer match what its run recorded (or that there is no such run). */
@@ -83,7 +93,7 @@ function withUpdated(r: BatchResult, updated: number, isUpdate: boolean): BatchR
   return isUpdate ? { ...r, updated } : r;
 }
 
-export function createPurgeActivities({ orm, purges, logger, faults, metrics, maxParallel }: PurgeActivityDeps) {
+export function createPurgeActivities({ orm, purges, logger, faults, metrics, maxParallel, brakes = NO_BRAKES }: PurgeActivityDeps) {
   const db = dbFromOrm(orm);
 
   /** What the ledger recorded for (run, batch), when an earlier attempt of it committed. */
@@ -107,6 +117,30 @@ export function createPurgeActivities({ orm, purges, logger, faults, metrics, ma
       toNumber(done.updated),
       isUpdate,
     );
+  }
+
+  /**
+   * Waits while the database is over the impact budget (src/purge/brake.ts), heartbeating the reason. False when this
+   * lane run should return to the workflow: still throttled after THROTTLE_HANDBACK_MS.
+   */
+  async function withinBudget(ctx: Context, out: LaneRunResult, now: { throttled: string | null }): Promise<boolean> {
+    if (!checksAnything(brakes)) return true;
+    const since = performance.now();
+    for (let waiting = false; ; waiting = true) {
+      const reason = brakeReason(await readPressure(db), brakes);
+      const waited = performance.now() - since;
+      if (!reason || waited >= THROTTLE_HANDBACK_MS) {
+        if (waiting) out.throttledMs = Math.round((out.throttledMs ?? 0) + waited);
+        now.throttled = reason;
+        if (!reason) ctx.heartbeat({ throttled: null });
+        return !reason;
+      }
+      if (!now.throttled) logger.info({ reason }, 'purge throttled');
+      now.throttled = reason;
+      out.throttled = reason;
+      ctx.heartbeat({ throttled: reason });
+      await ctx.sleep(recheckAfterMs(waited));
+    }
   }
 
   /**
@@ -238,11 +272,16 @@ export function createPurgeActivities({ orm, purges, logger, faults, metrics, ma
       const ctx = Context.current();
       // The cutoff comes from the run's record; still, a cutoff in the future is never run.
       if (Date.parse(input.cutoff) > Date.now() + 5_000) throw ApplicationFailure.nonRetryable(`cutoff: ${input.cutoff} is in the future; refused`, 'InvalidInput');
-      const beat = setInterval(() => ctx.heartbeat(), 1_000);
+      // The heartbeat carries why the lane waits, if it does: the CLI's progress and the Web UI show it.
+      const now: { throttled: string | null } = { throttled: null };
+      const beat = setInterval(() => ctx.heartbeat(now.throttled ? { throttled: now.throttled } : undefined), 1_000);
       const started = performance.now();
       const out: LaneRunResult = { lane: input.state, batches: 0, deleted: 0, updated: 0, children: {}, leftLocked: 0, durationMs: 0 };
       try {
         while (!out.lane.done && out.batches < input.maxBatches && (out.batches === 0 || performance.now() - started < input.budgetMs)) {
+          // Over the impact budget: wait here (heartbeating why), and after a while hand back to the workflow
+          // rather than outlive this activity's timeout; the workflow starts the lane's next run, which waits again.
+          if (!(await withinBudget(ctx, out, now))) return out;
           const batch = { ...input, batchNo: input.firstBatchNo + out.batches, size: out.lane.size, walk: walkOf(out.lane, input.strategy) };
           const res = await walkBatch(batch, ctx.info.attempt);
           const moved = advanceLane(out.lane, res, input, input.targetMs);
@@ -253,6 +292,8 @@ export function createPurgeActivities({ orm, purges, logger, faults, metrics, ma
           out.updated += res.updated ?? 0;
           out.children = addCounts(out.children, res.children);
           out.durationMs += res.durationMs;
+          const pause = sleepAfterBatchMs(res.durationMs, brakes);
+          if (pause > 0 && !out.lane.done) await ctx.sleep(pause);
         }
         return out;
       } finally {

@@ -23,6 +23,9 @@ export function searchPathOption(schema: string): string {
 }
 
 /** pg client/pool settings for a URL, with our schema first on the search path. */
+/** The application name of this tool's own connections: the purge's brake does not count its own lanes as the application's load. */
+export const OWN_APPLICATION_NAME = 'auth-maintenance';
+
 export function pgConfig(connectionString: string, schema: string, extra: Record<string, unknown> = {}) {
   return { connectionString, options: searchPathOption(schema), ...extra };
 }

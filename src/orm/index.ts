@@ -4,7 +4,7 @@ import { entities } from './entities.js';
 import { migrationsList } from './migrations/index.js';
 import { replaceAt, scanPlaceholders } from '../db/placeholders.js';
 import type { Db } from '../db/query.js';
-import { DEFAULT_SCHEMA, OWN_TABLES, searchPathOption, type TablePlacement } from '../db/schema.js';
+import { DEFAULT_SCHEMA, OWN_APPLICATION_NAME, OWN_TABLES, searchPathOption, type TablePlacement } from '../db/schema.js';
 
 export type Orm = MikroORM;
 
@@ -20,7 +20,7 @@ export function ormOptions(databaseUrl: string, { schema = DEFAULT_SCHEMA, nativ
     entities,
     extensions: [Migrator],
     // Our schema first, then the application's: unqualified SQL finds both, and creates land in ours.
-    driverOptions: { connection: { options: searchPathOption(schema) } },
+    driverOptions: { connection: { options: searchPathOption(schema), application_name: OWN_APPLICATION_NAME } },
     migrations: { migrationsList: migrationsList({ schema, nativeTables }), transactional: true, allOrNothing: true, tableName: `${schema}.mikro_orm_migrations`, silent: true },
     pool: { min: 0, max: 10 },
     debug: false,

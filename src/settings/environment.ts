@@ -1,3 +1,4 @@
+import type { BrakeSettings } from '../purge/brake.js';
 import { homedir } from 'node:os';
 import * as z from 'zod/mini';
 import { join, resolve } from 'node:path';
@@ -53,6 +54,8 @@ export interface Config {
   maxParallel: number;
   /** Sync moves managed schedules another task queue owns to this one (otherwise it leaves them and says so). */
   schedulesTakeOver: boolean;
+  /** The impact budget purges keep between batches (MAINT_BRAKE_*). */
+  brakes: BrakeSettings;
   /** MAINT_KEK, when set (the local environment otherwise generates one into the data dir). */
   kek?: Buffer;
   keyPolicy: KeyPolicy;
@@ -80,6 +83,15 @@ export function maintSchema(env: NodeJS.ProcessEnv): string {
  */
 export function nativeTablesWanted(env: NodeJS.ProcessEnv): boolean {
   return flagVariable(env, 'MAINT_NATIVE_TABLES', !variable(env, 'DATABASE_URL'));
+}
+
+/** MAINT_BRAKE_*: 0 turns a check off. */
+function loadBrakes(env: NodeJS.ProcessEnv, problems: Problems): BrakeSettings {
+  const lag = problems.take(() => parseField('MAINT_BRAKE_REPLICA_LAG_MS', int({ min: 0, max: 3_600_000 }), variable(env, 'MAINT_BRAKE_REPLICA_LAG_MS'), 2_000), 2_000)!;
+  const bytes = problems.take(() => parseField('MAINT_BRAKE_REPLICA_LAG_BYTES', int({ min: 0, max: 2 ** 40 }), variable(env, 'MAINT_BRAKE_REPLICA_LAG_BYTES'), 134_217_728), 134_217_728)!;
+  const sessions = problems.take(() => parseField('MAINT_BRAKE_ACTIVE_SESSIONS', int({ min: 0, max: 100_000 }), variable(env, 'MAINT_BRAKE_ACTIVE_SESSIONS'), 0), 0)!;
+  const coef = problems.take(() => parseField('MAINT_BRAKE_SLEEP_COEF', int({ min: 0, max: 100 }), variable(env, 'MAINT_BRAKE_SLEEP_COEF'), 0), 0)!;
+  return { maxReplicaLagMs: lag > 0 ? lag : null, maxReplicaLagBytes: bytes > 0 ? bytes : null, maxActiveSessions: sessions > 0 ? sessions : null, sleepCoefficient: coef };
 }
 
 /** A true/false variable (1 and 0 too). */
@@ -143,6 +155,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     nativeTables: take(() => nativeTablesWanted(env), false),
     maxParallel: take(() => parseField('MAINT_MAX_PARALLEL', int({ min: PARALLEL.min, max: PARALLEL.max }), variable(env, 'MAINT_MAX_PARALLEL'), 8), 8),
     schedulesTakeOver: take(() => flagVariable(env, 'MAINT_SCHEDULES_TAKE_OVER', false), false),
+    brakes: loadBrakes(env, problems),
     kek: take(() => loadKek(env), undefined),
     keyPolicy: loadKeyPolicy(env, problems),
     oidc: loadOidcConfig(env, problems),

@@ -27,12 +27,24 @@ interface RunFlags extends StartFlags {
   explain?: boolean;
 }
 
-/** A batch activity that is failing and retrying: its attempt and last error (the workflow's pending activities say it). */
-async function batchTrouble(handle: WorkflowHandle): Promise<BatchTrouble | null> {
+/** What the workflow's pending activities say: a batch failing and retrying (attempt, last error), a lane held by the brakes. */
+async function batchTrouble(handle: WorkflowHandle): Promise<{ trouble: BatchTrouble | null; throttled: string | null }> {
   const d = await handle.describe().catch(() => undefined);
-  const failing = (d?.raw.pendingActivities ?? []).filter((a) => (a.attempt ?? 1) > 1 && a.lastFailure?.message);
+  const pending = d?.raw.pendingActivities ?? [];
+  const failing = pending.filter((a) => (a.attempt ?? 1) > 1 && a.lastFailure?.message);
   const worst = failing.sort((a, b) => (b.attempt ?? 0) - (a.attempt ?? 0))[0];
-  return worst ? { attempt: worst.attempt ?? 0, reason: String(worst.lastFailure!.message), activity: worst.activityType?.name ?? '' } : null;
+  let throttled: string | null = null;
+  for (const a of pending) {
+    const data = a.heartbeatDetails?.payloads?.[0]?.data;
+    if (!data) continue;
+    try {
+      const details = JSON.parse(Buffer.from(data).toString('utf8')) as { throttled?: string | null };
+      if (details.throttled) throttled = details.throttled;
+    } catch {
+      // Not ours to read: ignore.
+    }
+  }
+  return { trouble: worst ? { attempt: worst.attempt ?? 0, reason: String(worst.lastFailure!.message), activity: worst.activityType?.name ?? '' } : null, throttled };
 }
 
 /**
@@ -45,6 +57,7 @@ async function watch(handle: WorkflowHandle, mode: 'bar' | 'json' | 'none'): Pro
   const [{ default: cliProgress }, { progressQuery }] = await Promise.all([import('cli-progress'), import('../../temporal/queries.js')]);
   const throughput = new Throughput();
   let trouble: BatchTrouble | null = null;
+  let throttled: string | null = null;
   let lastTroubleCheck = 0;
   let lastJson = '';
   let lastJsonAt = 0;
@@ -72,16 +85,16 @@ async function watch(handle: WorkflowHandle, mode: 'bar' | 'json' | 'none'): Pro
     const rate = throughput.rate();
     const eta = formatEta(done, total, rate);
     const step = (p.steps ?? 0) > 1 ? ` | step ${(p.step ?? 0) + 1}/${p.steps}` : '';
-    const failing = trouble ? ` | batch failing (attempt ${trouble.attempt}): ${trouble.reason}` : '';
+    const failing = (trouble ? ` | batch failing (attempt ${trouble.attempt}): ${trouble.reason}` : '') + (throttled ? ` | throttled: ${throttled}` : '');
     const line = `${done}${total !== null ? `/${total}${p.matched === null ? ' (estimate)' : ''}` : ''} rows | ${p.batches} batches | ${rate === null ? '-' : Math.round(rate)} rows/s | ETA ${eta}${step}${failing}`;
     if (bar) {
       bar.setTotal(Math.max(total ?? done, 1));
       bar.update(done, { phase: p.phase, line, known: total !== null });
       return;
     }
-    const json = JSON.stringify({ progress: { phase: p.phase, done, total, estimated: p.matched === null, batches: p.batches, rowsPerSecond: rate, eta, step: (p.step ?? 0) + 1, steps: p.steps ?? 1, failing: trouble } });
+    const json = JSON.stringify({ progress: { phase: p.phase, done, total, estimated: p.matched === null, batches: p.batches, rowsPerSecond: rate, eta, step: (p.step ?? 0) + 1, steps: p.steps ?? 1, failing: trouble, throttled } });
     // Off a terminal, a line when something changed, at most every 2 s (a failing batch at once).
-    if (json !== lastJson && (Date.now() - lastJsonAt >= 2_000 || trouble)) {
+    if (json !== lastJson && (Date.now() - lastJsonAt >= 2_000 || trouble || throttled)) {
       process.stderr.write(json + '\n');
       lastJson = json;
       lastJsonAt = Date.now();
@@ -91,7 +104,7 @@ async function watch(handle: WorkflowHandle, mode: 'bar' | 'json' | 'none'): Pro
     const r = await whileRunning<PurgeResult, Progress>(handle, progressQuery, 300, (p) => {
       if (Date.now() - lastTroubleCheck > 2_000) {
         lastTroubleCheck = Date.now();
-        void batchTrouble(handle).then((t) => (trouble = t));
+        void batchTrouble(handle).then((t) => ({ trouble, throttled } = t));
       }
       show(p);
     });
