@@ -1,6 +1,7 @@
 import { InputError } from '../../src/kernel/errors.js';
 import type { ChildRule, RetentionRule } from '../../src/purge/types.js';
 import { isRelationCondition, relationColumns } from '../../src/purge/relations.js';
+import { cascadeColumns } from '../../src/purge/cascade.js';
 import type { Db } from '../../src/db/query.js';
 
 
@@ -22,6 +23,7 @@ function columnsOf(rule: RetentionRule): Array<[string, string]> {
     }
   };
   walk(rule.children, rule.table, rule.primaryKey);
+  out.push(...cascadeColumns(rule));
   return out;
 }
 

@@ -28,6 +28,7 @@ export const RUN_FLAGS = {
   refreshTokenExpireSeconds: { flag: '--refresh-token-expire-seconds', param: 'refreshTokenExpireSeconds' },
   dotVersion: { flag: '--dot-version', param: 'dotVersion' },
   parallel: { flag: '--parallel', param: 'parallel' },
+  userTable: { flag: '--user-table', param: 'userTable' },
 } as const;
 
 export type RunFlag = keyof typeof RUN_FLAGS;

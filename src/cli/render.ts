@@ -53,7 +53,7 @@ export function renderPurgeResult(r: PurgeResult): string {
         ['rows/s', r.rowsPerSecond],
         ...(r.skippedLocked ? [['left (locked on both passes)', r.skippedLocked] as [string, number]] : []),
       ],
-    ) + '\n' + renderPlans(r)
+    ) + '\n' + (r.notes?.length ? r.notes.map((n) => `note: ${n}\n`).join('') : '') + renderPlans(r)
   );
 }
 

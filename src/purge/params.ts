@@ -2,6 +2,7 @@ import * as z from 'zod/mini';
 import { InputError } from '../kernel/errors.js';
 import type { PurgeParams } from './types.js';
 import { parseIso8601 } from '../kernel/time.js';
+import { SQL_IDENTIFIER } from './identifiers.js';
 import { bool, given, int, isoTime, paramsSchema, parseParams } from '../kernel/validate.js';
 
 export const BATCH_SIZE = { min: 1, max: 100_000, default: 1_000 } as const;
@@ -18,6 +19,8 @@ export const PARALLEL = { min: 1, max: 16, default: 2 } as const;
 
 const DOT_VERSION_EXPECTED = { error: '{value} is not allowed; expected the django-oauth-toolkit version the app runs, major.minor from 1.1 to 3.x, e.g. 1.7, 2.4 or 3.0' };
 
+const USER_TABLE_EXPECTED = { error: "{value} is not allowed; expected the user model's table, a plain SQL identifier (letters, digits, _), e.g. accounts_user" };
+
 /** Ten years: anything longer is a typo, not a lifespan. */
 const MAX_REFRESH_SECONDS = 10 * 365 * 86_400;
 
@@ -32,6 +35,7 @@ const PRESET_PARAMS = {
       z.refine((v: string) => !/^1\.0(\.|$)/.test(v), { error: '{value} is not supported; the preset reproduces cleartokens of 1.1 to 3.x' }),
     ),
   ),
+  userTable: z.nullish(z.string(USER_TABLE_EXPECTED).check(z.regex(SQL_IDENTIFIER, USER_TABLE_EXPECTED))),
 };
 
 const typeNames = { error: '{value} is not allowed; expected a comma-separated list of type names' };
@@ -88,6 +92,7 @@ export function parsePurgeParams(raw: unknown, now: Date = new Date()): PurgePar
     ...(p.types !== undefined ? { types: p.types } : {}),
     ...(p.refreshTokenExpireSeconds !== undefined ? { refreshTokenExpireSeconds: p.refreshTokenExpireSeconds } : {}),
     ...(p.dotVersion !== undefined ? { dotVersion: p.dotVersion } : {}),
+    ...(p.userTable !== undefined ? { userTable: p.userTable } : {}),
     ...(p.parallel !== undefined ? { parallel: p.parallel } : {}),
     // An explicit batch size is used as is; otherwise the size adapts to the target duration.
     targetBatchMs: p.targetBatchMs ?? (p.batchSize === undefined ? TARGET_BATCH_MS.default : 0),

@@ -109,10 +109,12 @@ export async function batchedPurge(raw: unknown): Promise<PurgeResult> {
         await notifyOutcome(runId);
         const result: PurgeResult = { ...done, job: resolved.job, dryRun: params.dryRun, cutoff: rec.cutoffs[0]!, plans: state.plans, skippedLocked: state.leftLocked };
         // Dry runs delete nothing: report what would go.
-        return params.dryRun ? { ...result, children: state.children } : result;
+        return params.dryRun ? { ...result, children: state.children, ...(notes ? { notes } : {}) } : result;
       },
     );
 
+  // A dry run's remarks (it never continues as new: it counts, plans and finishes).
+  let notes: string[] | undefined;
   let continueNow = false;
   try {
     if (state.matched === null) {
@@ -127,6 +129,7 @@ export async function batchedPurge(raw: unknown): Promise<PurgeResult> {
         });
         state.matched = count.matched;
         state.children = count.children;
+        notes = count.notes;
       } else {
         state.matched = await short.estimateMatching({ steps: steps.map((rule, i) => ({ rule, cutoff: rec.cutoffs[i]! })) });
       }

@@ -33,6 +33,8 @@ function flagHelp(j: JobEntry, f: RunFlag): string {
       return '--refresh-token-expire-seconds (unset: no refresh token deleted)';
     case 'dotVersion':
       return '--dot-version (required: e.g. 1.7, 2.4, 3.0)';
+    case 'userTable':
+      return '--user-table (default: found from the catalog)';
     case 'provider':
       return '--provider NAME';
     default:

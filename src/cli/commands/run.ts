@@ -18,6 +18,7 @@ interface RunFlags extends StartFlags {
   provider?: string[];
   refreshTokenExpireSeconds?: string;
   dotVersion?: string;
+  userTable?: string;
   parallel?: string;
   workflowId?: string;
 }
@@ -66,6 +67,7 @@ export function registerRun(program: Command, settings: SettingsSource): void {
     .option('--types <a,b>', 'purges that select by type: the token types (see `maint jobs`)')
     .option('--refresh-token-expire-seconds <n>', "django-oauth-toolkit-cleartokens: the app's REFRESH_TOKEN_EXPIRE_SECONDS (unset: no refresh token is deleted, as cleartokens does)")
     .option('--dot-version <v>', 'django-oauth-toolkit-cleartokens: the django-oauth-toolkit version the app runs (e.g. 1.7, 2.4, 3.0)')
+    .option('--user-table <table>', "hidp-remove-stale-unverified-accounts: the AUTH_USER_MODEL's table (default: the one hidp_accounts_emailchangerequest references)")
     .option('--parallel <n>', `purges: lanes worked at once, on any workers of the queue (${PARALLEL.min}-${PARALLEL.max}; default ${PARALLEL.default} on large tables, 1 on small ones)`)
     .option('--provider <name>', 'refresh-jwks: only this provider (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--wait', 'wait for the result (purges show a progress bar)')
