@@ -10,7 +10,7 @@ function columnsOf(rule: RetentionRule): Array<[string, string]> {
   const out: Array<[string, string]> = [
     [rule.table, rule.primaryKey],
     [rule.table, rule.timestampColumn],
-    ...(rule.where ?? []).flatMap((c) => (isRelationCondition(c) ? relationColumns(c, rule) : [[rule.table, c.column] as [string, string]])),
+    ...(rule.where ?? []).flatMap((c) => (isRelationCondition(c) ? relationColumns(c, rule) : [c.column, ...(c.op === 'not_all_true' ? c.also : [])].map((col) => [rule.table, col] as [string, string]))),
     ...(rule.action?.type === 'update' ? Object.keys(rule.action.set).map((c) => [rule.table, c] as [string, string]) : []),
   ];
   const walk = (children: ChildRule[] | undefined, parentTable: string, parentKey: string) => {

@@ -90,6 +90,9 @@ export function ruleConditions(where: Condition[] | undefined, rule: RetentionRu
       case 'is_not_null':
         parts.push(`${col} IS NOT NULL`);
         break;
+      case 'not_all_true':
+        parts.push(`NOT (${[c.column, ...c.also].map((x) => `${ident(x)} IS TRUE`).join(' AND ')})`);
+        break;
       case 'is_true':
         parts.push(`${col} IS TRUE`);
         break;

@@ -21,6 +21,8 @@ export type Condition =
   | { column: string; op: 'is_null' | 'is_not_null' | 'is_true' | 'is_false' }
   | { column: string; op: 'eq' | 'ne'; value: string | number | boolean }
   | { column: string; op: 'in'; values: Array<string | number> }
+  /** Not every one of `columns` is true (so a later step does not take again what an earlier one took). */
+  | { column: string; op: 'not_all_true'; also: string[] }
   | RelationCondition;
 
 /**

@@ -126,7 +126,8 @@ export function emailChangeSteps(catalog: ForeignKeyCatalog, declared: readonly 
       primaryKey: 'id',
       timestampColumn: 'created_at',
       retentionMs: 7 * DAY_MS,
-      ...(kept.length ? { where: kept } : {}),
+      // Not the completed ones: the step before took them (and a dry run counts each request once).
+      where: [{ column: 'confirmed_by_current_email', op: 'not_all_true', also: ['confirmed_by_proposed_email'] }, ...kept],
       children: [],
       ...extra,
     },
