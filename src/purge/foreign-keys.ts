@@ -28,7 +28,7 @@ const KEY = /^([A-Za-z_][A-Za-z0-9_]{0,62})\.([A-Za-z_][A-Za-z0-9_]{0,62})$/;
 export const FOREIGN_KEYS_SECTION = z.record(
   z.string().check(z.regex(KEY, { error: 'must be table.column (plain SQL identifiers)' })),
   z.enum(ACTIONS, { error: `{value} is not allowed; allowed: ${ACTIONS.join(', ')}` }),
-  'must be a mapping of table.column to cascade, set-null or protect',
+  'must be a mapping of table.column (plain SQL identifiers) to cascade, set-null or protect',
 );
 
 /** The declarations of a config file's contents (its shape already checked by the settings' schema). */
