@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import { InputError, InputErrors } from '../kernel/errors.js';
 import { SQL_IDENTIFIER } from './identifiers.js';
+import { deletionOrder } from './cascade.js';
 import type { Cascade, CascadeEdge, ForeignKeyCatalog, ForeignKeyDeclaration } from './types.js';
 
 /**
@@ -103,6 +104,13 @@ export function closureOf(
     }
   }
   if (edges.some((e) => e.action === 'delete' && e.table === root)) problems.push(new InputError(field, `a foreign key of ${root} to itself is declared cascade; only set-null or protect can be followed there`));
+  if (!problems.length) {
+    try {
+      deletionOrder(root, { keys, edges });
+    } catch (err) {
+      problems.push(new InputError(field, `${(err as Error).message}: declare one of them set-null or protect`));
+    }
+  }
   if (problems.length) throw problems.length === 1 ? problems[0]! : new InputErrors(problems);
   return { cascade: { keys, edges }, protect };
 }
