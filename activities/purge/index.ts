@@ -5,7 +5,7 @@ import { InputError } from '../../src/kernel/errors.js';
 import { applyJobParams } from '../../src/purge/rules.js';
 import { checkedAsync } from '../../src/temporal/failures.js';
 import { checkAgainstSchema } from './schema-check.js';
-import { readForeignKeyCatalog } from './catalog.js';
+import { readForeignKeyCatalog } from '../../src/db/catalog.js';
 import { parsePurgeParams } from '../../src/purge/params.js';
 import { createHash } from 'node:crypto';
 import { buildCascadeOwnersSql, buildCountSql, buildWalkSql, childCounts, type Walk } from '../../src/purge/sql.js';

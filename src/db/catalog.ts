@@ -1,5 +1,5 @@
-import type { Db } from '../../src/db/query.js';
-import type { ForeignKeyCatalog } from '../../src/purge/types.js';
+import type { Db } from './query.js';
+import type { ForeignKeyCatalog } from '../purge/types.js';
 
 /**
  * Every foreign key of the database whose referenced table is on the search path (pg_constraint, whatever schema
