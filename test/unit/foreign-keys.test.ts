@@ -3,6 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadSettings } from '../../src/settings/index.js';
+import { Catalogue } from '../../src/catalogue/index.js';
+import { parsePurgeParams } from '../../src/purge/params.js';
+import { applyJobParams } from '../../src/purge/rules.js';
 import { closureOf } from '../../src/purge/foreign-keys.js';
 import { deletionOrder } from '../../src/purge/cascade.js';
 import { HIDP_KNOWN_FOREIGN_KEYS, staleAccountSteps } from '../../src/purge/presets/hidp.js';
@@ -91,5 +94,15 @@ describe('following foreign keys from the catalog', () => {
       { table: 'a_t', column: 'b_id', onDelete: 'cascade' as const },
     ];
     expect(() => staleAccountSteps(c, {}, declared)).toThrow(/^foreignKeys: cascade of accounts_user: the delete edges into a_t, b_t form a cycle.*declare one of them set-null or protect/);
+  });
+});
+
+describe('--user-table', () => {
+  it('takes a plain identifier only, and only on the stale-account preset', () => {
+    expect(() => parsePurgeParams({ userTable: 'accounts_user; DROP TABLE x' })).toThrow(/^userTable: .*is not allowed; expected the user model's table, a plain SQL identifier/);
+    const c = new Catalogue();
+    expect(() => applyJobParams(c.purge('purge-expired-tokens'), parsePurgeParams({ userTable: 'accounts_user' }))).toThrow(/^userTable: job purge-expired-tokens takes no userTable; jobs that do: hidp-remove-stale-unverified-accounts$/);
+    expect(() => applyJobParams(c.purge('hidp-remove-complete-and-stale-email-change-requests'), parsePurgeParams({ userTable: 'accounts_user' }))).toThrow(/^userTable: /);
+    expect(applyJobParams(c.purge('hidp-remove-stale-unverified-accounts'), parsePurgeParams({ userTable: 'accounts_user', days: 30 }))[0]!.retentionMs).toBe(30 * 86_400_000);
   });
 });
