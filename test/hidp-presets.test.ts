@@ -273,21 +273,23 @@ describe('HIdP presets on the reference DDL of django-hidp v2.0.0, through Tempo
       ]);
       expect(await rowsLeft(db.pool)).toEqual(before);
 
-      // One user per batch: each batch's transaction takes one user with everything that goes with it.
-      const result = await run(db, ACCOUNTS, { batchSize: 1 });
+      // One user per batch, two lanes: each batch's transaction takes one user with everything that goes with it.
+      const result = await run(db, ACCOUNTS, { batchSize: 1, parallel: 2 });
       expect(result).toMatchObject({ status: 'completed', deleted: 3, children: expectedChildren });
+      expect(result.plans?.[0]?.lanes.length).toBe(2);
       expect(await rowsLeft(db.pool)).toEqual(expectedLeft);
     } finally {
       await db.close();
     }
   });
 
-  it('--user-table names the user table; --days moves the cutoff', async () => {
-    const db = await hidpDatabase(seedAccounts);
+  it('--user-table names the user table; --days moves the cutoff; an index on date_joined is walked', async () => {
+    const db = await hidpDatabase(seedAccounts, 'CREATE INDEX accounts_user_date_joined_idx ON accounts_user (date_joined);');
     try {
       // 89 days + 1 µs: the users at and after the 90-day cutoff go too.
       const result = await run(db, ACCOUNTS, { userTable: 'accounts_user', days: 89 });
       expect(result).toMatchObject({ status: 'completed', deleted: 5 });
+      expect(result.plans?.[0]).toMatchObject({ strategy: 'timestamp-index', index: 'accounts_user_date_joined_idx' });
       expect((await rowsLeft(db.pool)).accounts_user).toEqual([U.verified, U.other].sort());
     } finally {
       await db.close();
