@@ -298,7 +298,8 @@ describe('HIdP presets on the reference DDL of django-hidp v2.0.0, through Tempo
 
   it('an unknown foreign key to the user table stops the run before any row changes, naming table and column; declared, it is followed', async () => {
     const shop = `CREATE TABLE shop_order (id bigint PRIMARY KEY, buyer_id uuid NULL REFERENCES accounts_user (id) DEFERRABLE INITIALLY DEFERRED);
-                  CREATE TABLE shop_note (id bigint PRIMARY KEY, order_id bigint NOT NULL REFERENCES shop_order (id) DEFERRABLE INITIALLY DEFERRED);`;
+                  CREATE TABLE shop_note (id bigint PRIMARY KEY, order_id bigint NOT NULL REFERENCES shop_order (id) DEFERRABLE INITIALLY DEFERRED);
+                  CREATE TABLE people (id uuid PRIMARY KEY, date_joined timestamptz NOT NULL);`;
     const db = await hidpDatabase(async (pool) => {
       await seedAccounts(pool);
       await pool.query(`INSERT INTO shop_order VALUES (1, $1), (2, $2), (3, $3)`, [U.stale, U.verified, U.inactiveSuperuser]);
@@ -313,6 +314,10 @@ describe('HIdP presets on the reference DDL of django-hidp v2.0.0, through Tempo
       expect(cause).toMatch(/shop_order\.buyer_id .*references accounts_user.*not one the preset knows; nothing was deleted.*foreignKeys: \{ shop_order\.buyer_id: cascade \| set-null \| protect \}/);
       expect(await rowsLeft(db.pool)).toEqual(before);
       expect(await orders()).toEqual([`1:${U.stale}`, `2:${U.verified}`, `3:${U.inactiveSuperuser}`]);
+      // A user table without HIdP's columns is refused the same way, naming the column.
+      const wrongTable = run(db, ACCOUNTS, { userTable: 'people' });
+      await expect(wrongTable).rejects.toThrow();
+      expect(await wrongTable.catch(failureText)).toMatch(/column "people\.email_verified" does not exist/);
       // Refused while resolving the job: no run was even recorded.
       expect(Number((await db.pool.query('SELECT count(*) AS n FROM auth_maintenance.maintenance_run')).rows[0].n)).toBe(0);
 
@@ -364,6 +369,8 @@ describe('HIdP presets on the reference DDL of django-hidp v2.0.0, through Tempo
     const cases: Array<{ name: string; current: boolean; proposed: boolean; createdUs: bigint; goes: boolean }> = [
       { name: 'both, recent', current: true, proposed: true, createdUs: -1_000_000n, goes: true },
       { name: 'both, old', current: true, proposed: true, createdUs: -30n * DAY_US, goes: true },
+      // Created at the run's reference time itself: the completed-request step compares created_at <= now.
+      { name: 'both, at now', current: true, proposed: true, createdUs: 0n, goes: true },
       { name: 'current only, recent', current: true, proposed: false, createdUs: -1_000_000n, goes: false },
       { name: 'proposed only, recent', current: false, proposed: true, createdUs: -1_000_000n, goes: false },
       { name: 'current only, 7 days + 1 µs', current: true, proposed: false, createdUs: -7n * DAY_US - 1n, goes: true },
@@ -395,7 +402,7 @@ describe('HIdP presets on the reference DDL of django-hidp v2.0.0, through Tempo
       const result = await run(db, EMAIL_CHANGES, {});
       expect(result).toMatchObject({ status: 'completed', deleted: cases.filter((c) => c.goes).length });
       expect(result.steps).toEqual({
-        'hidp_accounts_emailchangerequest (confirmed by both addresses)': 2,
+        'hidp_accounts_emailchangerequest (confirmed by both addresses)': 3,
         'hidp_accounts_emailchangerequest (created before now - days)': 2,
       });
       expect(await left()).toEqual(all.filter((_, i) => !cases[i]!.goes));
