@@ -89,6 +89,8 @@ export async function batchedPurge(raw: unknown): Promise<PurgeResult> {
   const state: PurgeContinuation = s;
   const rec: RecordedRun = recorded!;
 
+  // A dry run's remarks (it never continues as new: it counts, plans and finishes).
+  let notes: string[] | undefined;
   const finish = (status: PurgeResult['status'], error?: string) =>
     finishing(
       (p) => (phase = p),
@@ -113,8 +115,6 @@ export async function batchedPurge(raw: unknown): Promise<PurgeResult> {
       },
     );
 
-  // A dry run's remarks (it never continues as new: it counts, plans and finishes).
-  let notes: string[] | undefined;
   let continueNow = false;
   try {
     if (state.matched === null) {
