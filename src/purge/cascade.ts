@@ -53,9 +53,11 @@ export function cascadeCtes(rule: RetentionRule, parts: string[], ctes: CascadeC
   const keyOf = (t: string) => (t === rule.table ? rule.primaryKey : c.keys[t]);
   const setOf = new Map<string, string>([[rule.table, 'victims']]);
   const keysIn = (t: string) => `SELECT ${ident(keyOf(t)!)} FROM ${setOf.get(t)!}`;
+  // A batch's sets are small: `= ANY(ARRAY(...))` is an index probe per key. A count over every matching row
+  // joins instead (a large array tested row by row would be quadratic).
   const refersTo = (column: string, parent: string) => {
     if (!setOf.has(parent)) throw new Error(`cascade of ${rule.table}: ${parent} is not a table it deletes from`);
-    return `${ident(column)} = ANY(ARRAY(${keysIn(parent)}))`;
+    return form === 'delete' ? `${ident(column)} = ANY(ARRAY(${keysIn(parent)}))` : `${ident(column)} IN (${keysIn(parent)})`;
   };
   for (const [i, t] of order.slice(1).entries()) {
     if (!keyOf(t)) throw new Error(`cascade of ${rule.table}: no key given for ${t}`);
@@ -69,7 +71,8 @@ export function cascadeCtes(rule: RetentionRule, parts: string[], ctes: CascadeC
     const name = `n${i}`;
     ctes.push({ name, label: `${t}.${edges.map((e) => e.column).join(', ')} (set null)` });
     const match = edges.map((e) => refersTo(e.column, e.parent)).join(' OR ');
-    const stays = setOf.has(t) ? ` AND ${ident(keyOf(t)!)} <> ALL(ARRAY(${keysIn(t)}))` : '';
+    // An anti-join: `<> ALL(ARRAY(...))` would compare each row with every deleted key.
+    const stays = setOf.has(t) ? ` AND NOT EXISTS (SELECT 1 FROM ${setOf.get(t)!} gone WHERE gone.${ident(keyOf(t)!)} = ${ident(t)}.${ident(keyOf(t)!)})` : '';
     if (form === 'select') {
       parts.push(`${name} AS MATERIALIZED (SELECT 1 AS one FROM ${ident(t)} WHERE (${match})${stays})`);
       continue;
