@@ -137,7 +137,7 @@ const CASES: Case[] = [
 
 /** Config files, each given through MAINT_CONFIG to a command that reads it; the message names the file. */
 const CONFIG_CASES: Array<[keyof typeof configs, string[], (file: string) => RegExp]> = [
-  ['list', ['run', 'purge-expired-tokens'], (f) => new RegExp(`${f}: must be a mapping with the sections schedules, rules, notifications; it is a list`)],
+  ['list', ['run', 'purge-expired-tokens'], (f) => new RegExp(`${f}: must be a mapping with the sections schedules, rules, notifications, foreignKeys; it is a list`)],
   ['scalar', ['schedules', 'sync', '--dry-run'], (f) => new RegExp(`${f}: must be a mapping .*; it is a string`)],
   ['unknownSection', ['run', 'purge-expired-tokens'], (f) => new RegExp(`${f}: schedule: unknown section; allowed: schedules, rules, notifications`)],
   ['invalidYaml', ['run', 'purge-expired-tokens'], (f) => new RegExp(`${f}: is not valid YAML`)],

@@ -5,9 +5,10 @@ import { InputError } from '../../src/kernel/errors.js';
 import { applyJobParams } from '../../src/purge/rules.js';
 import { checkedAsync } from '../../src/temporal/failures.js';
 import { checkAgainstSchema } from './schema-check.js';
+import { readForeignKeyCatalog } from '../../src/db/catalog.js';
 import { parsePurgeParams } from '../../src/purge/params.js';
 import { createHash } from 'node:crypto';
-import { buildCountSql, buildWalkSql, childCounts, type Walk } from '../../src/purge/sql.js';
+import { buildCascadeOwnersSql, buildCountSql, buildWalkSql, childCounts, type Walk } from '../../src/purge/sql.js';
 import { addCounts, toNumber } from '../../src/kernel/counts.js';
 import { brakeReason, checksAnything, NO_BRAKES, recheckAfterMs, sleepAfterBatchMs, type BrakeSettings } from '../../src/purge/brake.js';
 import { readPressure } from './brake.js';
@@ -24,6 +25,9 @@ import { type Db } from '../../src/db/query.js';
 import * as runRecord from '../../src/db/run-record.js';
 import type { FinishRunInput, RecordedRun, StartRunInput } from '../../src/db/run-record.js';
 
+
+/** How many owners a dry run names. */
+const OWNERS_LISTED = 100;
 
 export interface PurgeActivityDeps {
   orm: Orm;
@@ -188,6 +192,25 @@ export function createPurgeActivities({ orm, purges, logger, faults, metrics, ma
     return result;
   }
 
+  /**
+   * The dry run's word on owners: each matching row that owns what the cascade deletes (a user's OAuth
+   * applications), named, with the rows of others that would go with it.
+   */
+  async function ownerNotes(rule: RetentionRule, cutoff: string): Promise<string[]> {
+    const built = buildCascadeOwnersSql(rule, OWNERS_LISTED);
+    if (!built) return [];
+    const o = rule.cascade!.owners!;
+    const rows = await db.query(built.sql, built.bind(cutoff));
+    const notes = rows.slice(0, OWNERS_LISTED).map((r) => {
+      const counts = built.labels.map((t, i) => ({ t, n: toNumber(r[`d${i}`]) }));
+      const total = counts.reduce((a, c) => a + c.n, 0);
+      const detail = counts.filter((c) => c.n > 0).map((c) => `${c.t} ${c.n}`).join(', ');
+      return `${rule.table} ${o.label} ${String(r.owner)} owns ${toNumber(r.owned)} ${o.table} row(s); ${total} row(s) of other users on them would go too${detail ? ` (${detail})` : ''}`;
+    });
+    if (rows.length > OWNERS_LISTED) notes.push(`more owners of ${o.table} rows than the ${OWNERS_LISTED} listed`);
+    return notes;
+  }
+
   return {
     ...createLegacyPurgeActivities({ db, logger, faults, metrics }),
 
@@ -196,7 +219,9 @@ export function createPurgeActivities({ orm, purges, logger, faults, metrics, ma
       return checkedAsync(async () => {
         const job = purges.purge(input.job);
         const params = parsePurgeParams({ ...(job.defaultBatchSize ? { batchSize: job.defaultBatchSize } : {}), ...(input.params as object | undefined) });
-        const steps = applyJobParams(job, params);
+        // Steps built from the database's foreign keys are built (or refused) before anything is touched.
+        const catalog = job.stepsFromCatalog ? await readForeignKeyCatalog(db) : undefined;
+        const steps = applyJobParams(job, params, catalog);
         await checkAgainstSchema(db, job.name, steps);
         // Every step deletes by key: a table without a usable one is refused before anything runs.
         for (const step of steps) await keyOf(db, step);
@@ -306,14 +331,16 @@ export function createPurgeActivities({ orm, purges, logger, faults, metrics, ma
       const all = [{ rule: input.rule, cutoff: input.cutoff }, ...(input.more ?? [])];
       const perStep: number[] = [];
       let children: Record<string, number> = {};
+      const notes: string[] = [];
       for (const { rule, cutoff } of all) {
         const built = buildCountSql(rule);
         const [row] = await db.query(built.sql, built.bind({ cutoff }));
         perStep.push(toNumber(row?.matched));
         children = addCounts(children, childCounts(row ?? {}, built.children));
+        notes.push(...(await ownerNotes(rule, cutoff)));
       }
       const matched = perStep.reduce((a, b) => a + b, 0);
-      return input.more ? { matched, children, perStep } : { matched, children };
+      return { matched, children, ...(input.more ? { perStep } : {}), ...(notes.length ? { notes } : {}) };
     },
 
     /** Closes the audit record with counts summed from the ledger, the one source of truth. */

@@ -1,6 +1,7 @@
 import { InputError } from '../../src/kernel/errors.js';
 import type { ChildRule, RetentionRule } from '../../src/purge/types.js';
 import { isRelationCondition, relationColumns } from '../../src/purge/relations.js';
+import { cascadeColumns } from '../../src/purge/cascade.js';
 import type { Db } from '../../src/db/query.js';
 
 
@@ -9,7 +10,7 @@ function columnsOf(rule: RetentionRule): Array<[string, string]> {
   const out: Array<[string, string]> = [
     [rule.table, rule.primaryKey],
     [rule.table, rule.timestampColumn],
-    ...(rule.where ?? []).flatMap((c) => (isRelationCondition(c) ? relationColumns(c, rule) : [[rule.table, c.column] as [string, string]])),
+    ...(rule.where ?? []).flatMap((c) => (isRelationCondition(c) ? relationColumns(c, rule) : [c.column, ...(c.op === 'not_all_true' ? c.also : [])].map((col) => [rule.table, col] as [string, string]))),
     ...(rule.action?.type === 'update' ? Object.keys(rule.action.set).map((c) => [rule.table, c] as [string, string]) : []),
   ];
   const walk = (children: ChildRule[] | undefined, parentTable: string, parentKey: string) => {
@@ -22,6 +23,7 @@ function columnsOf(rule: RetentionRule): Array<[string, string]> {
     }
   };
   walk(rule.children, rule.table, rule.primaryKey);
+  out.push(...cascadeColumns(rule));
   return out;
 }
 

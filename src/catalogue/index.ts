@@ -1,6 +1,6 @@
 import { InputError } from '../kernel/errors.js';
 import { BUILT_IN_PURGES } from '../purge/presets/index.js';
-import type { JobDefinition } from '../purge/types.js';
+import type { ForeignKeyDeclaration, JobDefinition } from '../purge/types.js';
 import { type ScheduleDeclaration, JOB_SCHEDULES } from './schedules.js';
 import { RUN_FLAGS, type JobEntry, type RunFlag } from './entry.js';
 import { OTHER_JOBS } from './jobs.js';
@@ -16,8 +16,10 @@ export { RUN_FLAGS, WORKFLOW_NAMES, type JobEntry, type RunFlag, type RunFlags, 
 export class Catalogue {
   readonly entries: readonly JobEntry[];
 
-  constructor(customRules: readonly JobDefinition[] = []) {
-    const jobs = [...[...BUILT_IN_PURGES, ...customRules].map(purgeEntry), ...OTHER_JOBS];
+  /** `declaredForeignKeys`: the config file's `foreignKeys:`, for the purges whose steps follow the catalog's. */
+  constructor(customRules: readonly JobDefinition[] = [], declaredForeignKeys: readonly ForeignKeyDeclaration[] = []) {
+    const purges = [...BUILT_IN_PURGES, ...customRules].map((j) => (j.stepsFromCatalog && declaredForeignKeys.length ? { ...j, declaredForeignKeys } : j));
+    const jobs = [...purges.map(purgeEntry), ...OTHER_JOBS];
     this.entries = jobs.map((j) => ({ ...j, schedules: JOB_SCHEDULES[j.name] ?? [] }));
   }
 

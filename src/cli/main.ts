@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { InputError } from '../kernel/errors.js';
 import type { Settings } from '../settings/index.js';
 import { describeError } from './errors.js';
+import { registerDetect } from './commands/detect.js';
 import { registerJobs } from './commands/jobs.js';
 import { registerKeys } from './commands/keys.js';
 import { registerReport } from './commands/report.js';
@@ -29,6 +30,7 @@ registerSchedules(program, settings);
 registerSeed(program, settings);
 registerKeys(program, settings);
 registerReport(program, settings);
+registerDetect(program, settings);
 
 try {
   await program.parseAsync(process.argv);

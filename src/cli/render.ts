@@ -55,7 +55,7 @@ export function renderPurgeResult(r: PurgeResult, opts: { explain?: boolean } = 
         ['rows/s', r.rowsPerSecond],
         ...(r.skippedLocked ? [['left (locked on both passes)', r.skippedLocked] as [string, number]] : []),
       ],
-    ) + '\n' + renderPlans(r, opts.explain === true)
+    ) + '\n' + (r.notes?.length ? r.notes.map((n) => `note: ${n}\n`).join('') : '') + renderPlans(r, opts.explain === true)
   );
 }
 

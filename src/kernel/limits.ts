@@ -19,5 +19,7 @@ export const CONFIG_FILE_MAX_BYTES = 128 * 1024;
 /** Most custom rules (and schedule overrides) a config file may hold. */
 export const CONFIG_MAX_RULES = 500;
 export const CONFIG_MAX_SCHEDULES = 500;
+/** Foreign keys the config file declares (`foreignKeys:`, for the HIdP presets). */
+export const CONFIG_MAX_FOREIGN_KEYS = 500;
 /** Keys of the `notifications:` section (channels and thresholds): a handful in any real file. */
 export const CONFIG_MAX_NOTIFICATION_KEYS = 50;

@@ -2,6 +2,7 @@ import * as z from 'zod/mini';
 import { InputError } from '../kernel/errors.js';
 import type { PurgeParams } from './types.js';
 import { parseIso8601 } from '../kernel/time.js';
+import { SQL_IDENTIFIER } from './identifiers.js';
 import { bool, given, int, isoTime, paramsSchema, parseParams } from '../kernel/validate.js';
 import { NEWEST_DOT_RELEASE } from './presets/oauth-toolkit.js';
 
@@ -19,6 +20,8 @@ export const PARALLEL = { min: 1, max: 16, default: 2 } as const;
 
 const DOT_VERSION_EXPECTED = { error: `{value} is not allowed; expected the django-oauth-toolkit version the app runs, from 1.1 to ${NEWEST_DOT_RELEASE}, e.g. 1.7, 2.4, 3.3 or 3.4.1` };
 const TIME_ZONE_EXPECTED = { error: "{value} is not allowed; expected an IANA time zone name, Django's TIME_ZONE (e.g. Europe/Berlin)" };
+
+const USER_TABLE_EXPECTED = { error: "{value} is not allowed; expected the user model's table, a plain SQL identifier (letters, digits, _), e.g. accounts_user" };
 
 /** Ten years: anything longer is a typo, not a lifespan. */
 const MAX_REFRESH_SECONDS = 10 * 365 * 86_400;
@@ -40,6 +43,7 @@ const PRESET_PARAMS = {
   refreshTokenReuseProtection: z.nullish(bool),
   // Shape only here (workflow code parses it too); the simplejwt preset checks the zone exists (src/purge/presets/simplejwt.ts).
   djangoTimeZone: z.nullish(z.string(TIME_ZONE_EXPECTED).check(z.trim(), z.regex(/^(UTC|[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9][A-Za-z0-9_+-]*){1,2})$/, TIME_ZONE_EXPECTED))),
+  userTable: z.nullish(z.string(USER_TABLE_EXPECTED).check(z.regex(SQL_IDENTIFIER, USER_TABLE_EXPECTED))),
 };
 
 const typeNames = { error: '{value} is not allowed; expected a comma-separated list of type names' };
@@ -99,6 +103,7 @@ export function parsePurgeParams(raw: unknown, now: Date = new Date()): PurgePar
     ...(p.refreshTokenGracePeriodSeconds !== undefined ? { refreshTokenGracePeriodSeconds: p.refreshTokenGracePeriodSeconds } : {}),
     ...(p.refreshTokenReuseProtection !== undefined ? { refreshTokenReuseProtection: p.refreshTokenReuseProtection } : {}),
     ...(p.djangoTimeZone !== undefined ? { djangoTimeZone: p.djangoTimeZone } : {}),
+    ...(p.userTable !== undefined ? { userTable: p.userTable } : {}),
     ...(p.parallel !== undefined ? { parallel: p.parallel } : {}),
     // An explicit batch size is used as is; otherwise the size adapts to the target duration.
     targetBatchMs: p.targetBatchMs ?? (p.batchSize === undefined ? TARGET_BATCH_MS.default : 0),

@@ -2,6 +2,7 @@ import type { ChildRule, Condition, RetentionRule } from './types.js';
 import { bindConditionValues, cutoffOperator, cutoffSql, cutoffValues, isRelationCondition, relationPredicate } from './relations.js';
 
 import { ident } from './identifiers.js';
+import { buildOwnersSql, cascadeCtes } from './cascade.js';
 
 export interface ChildCte {
   name: string;
@@ -89,6 +90,9 @@ export function ruleConditions(where: Condition[] | undefined, rule: RetentionRu
       case 'is_not_null':
         parts.push(`${col} IS NOT NULL`);
         break;
+      case 'not_all_true':
+        parts.push(`NOT (${[c.column, ...c.also].map((x) => `${ident(x)} IS TRUE`).join(' AND ')})`);
+        break;
       case 'is_true':
         parts.push(`${col} IS TRUE`);
         break;
@@ -129,9 +133,19 @@ export function buildCountSql(rule: RetentionRule): BuiltSql {
   const where = ruleConditions(rule.where, rule);
   const parts = [`victims AS MATERIALIZED (SELECT ${victimColumns(rule)} FROM ${ident(rule.table)} WHERE ${ident(rule.timestampColumn)} ${cutoffOperator(rule)} ${cutoffSql(rule)}${where.sql})`];
   const ctes: ChildCte[] = [];
-  if ((rule.action ?? { type: 'delete' }).type === 'delete') dependentCtes(rule, parts, ctes, 'select');
+  if ((rule.action ?? { type: 'delete' }).type === 'delete') {
+    dependentCtes(rule, parts, ctes, 'select');
+    cascadeCtes(rule, parts, ctes, 'select');
+  }
   const sql = `WITH ${parts.join(',\n  ')}\nSELECT ${['(SELECT count(*) FROM victims)::int AS matched', ...countColumns(ctes)].join(', ')}`;
   return { sql, children: ctes, bind: ({ cutoff }) => [...cutoffValues(rule, cutoff), ...bindConditionValues(where.values, cutoff)] };
+}
+
+/** The dry run's owners of what the rule's cascade deletes (src/purge/cascade.ts), or undefined when it names none. */
+export function buildCascadeOwnersSql(rule: RetentionRule, limit: number): { sql: string; labels: string[]; bind(cutoff: string): unknown[] } | undefined {
+  const where = ruleConditions(rule.where, rule);
+  const built = buildOwnersSql(rule, where, limit);
+  return built && { sql: built.sql, labels: built.labels, bind: (cutoff) => built.bind(cutoff, bindConditionValues(where.values, cutoff)) };
 }
 
 /** The rows a rule matches, as a plain query (for the planner's estimate of how many there are). */
@@ -223,6 +237,7 @@ export function buildWalkSql(rule: RetentionRule, walk: Walk): BuiltWalkSql {
   const action = rule.action ?? { type: 'delete' };
   if (action.type === 'delete') {
     dependentCtes(rule, parts, ctes, 'delete');
+    cascadeCtes(rule, parts, ctes, 'delete');
     parts.push(`parent AS (DELETE FROM ${t} WHERE ${pk} IN (SELECT ${pk} FROM victims) RETURNING 1 AS one)`);
   } else {
     const entries = Object.entries(action.set);

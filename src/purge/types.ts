@@ -21,6 +21,8 @@ export type Condition =
   | { column: string; op: 'is_null' | 'is_not_null' | 'is_true' | 'is_false' }
   | { column: string; op: 'eq' | 'ne'; value: string | number | boolean }
   | { column: string; op: 'in'; values: Array<string | number> }
+  /** Not every one of `columns` is true (so a later step does not take again what an earlier one took). */
+  | { column: string; op: 'not_all_true'; also: string[] }
   | RelationCondition;
 
 /**
@@ -62,6 +64,47 @@ export interface RetentionRule {
   children: ChildRule[];
   /** Label of this step in results; the table name when omitted. */
   name?: string;
+  /** Rows of other tables that go with (or are unlinked from) the matching rows, as a graph (src/purge/cascade.ts). */
+  cascade?: Cascade;
+}
+
+/**
+ * What deleting rows does to the rows that reference them, when that is a graph rather than a tree (Django's
+ * collector deleting a user: a token is reached through its user, its application and its ID token). Each
+ * `delete` edge adds the rows of `table` whose `column` references a deleted row of `parent` (by its key) to the
+ * rows deleted from `table`; each `set-null` edge clears `column` of the rows that stay. The `delete` edges form
+ * no cycle; every table rows are deleted from has its single-column key in `keys`.
+ */
+export interface Cascade {
+  keys: Record<string, string>;
+  edges: CascadeEdge[];
+  /**
+   * For the dry run: the matching rows that own rows of `table` (through `column`) are named by `label`, with the
+   * rows of `dependents` that reference what they own and belong to someone else (`ownerColumn` differs).
+   */
+  owners?: { table: string; column: string; label: string; dependents: Array<{ table: string; column: string; ownerColumn: string }> };
+}
+
+export interface CascadeEdge {
+  table: string;
+  column: string;
+  parent: string;
+  action: 'delete' | 'set-null';
+}
+
+/** The foreign keys of the tables on the search path, as pg_constraint has them, with each table's key. */
+export interface ForeignKeyCatalog {
+  foreignKeys: Array<{ name: string; table: string; columns: string[]; references: string; referencedColumns: string[]; nullable: boolean }>;
+  /** Single-column primary keys, by table. */
+  primaryKeys: Record<string, string>;
+  tables: string[];
+}
+
+/** What deleting a referenced row does to a foreign key a preset does not know, as the config file declares it. */
+export interface ForeignKeyDeclaration {
+  table: string;
+  column: string;
+  onDelete: 'cascade' | 'set-null' | 'protect';
 }
 
 export interface PurgeParams {
@@ -87,6 +130,8 @@ export interface PurgeParams {
   refreshTokenReuseProtection?: boolean;
   /** Django's TIME_ZONE of an app with USE_TZ = False, whose simplejwt stores naive UTC times read in that zone. */
   djangoTimeZone?: string;
+  /** The HIdP presets' user table (AUTH_USER_MODEL's); found from the catalog when omitted. */
+  userTable?: string;
   /**
    * Adapt the batch size so a batch transaction takes about this long (0: fixed size). On by default when
    * no batch size is given; an explicit batch size is used as is.
@@ -191,6 +236,8 @@ export interface BatchResult {
 export interface MatchCount {
   matched: number;
   children: Record<string, number>;
+  /** What an operator should know before the run (a dry run's owners of OAuth applications). */
+  notes?: string[];
   /** Matched rows per step, when counted for several steps. */
   perStep?: number[];
 }
@@ -235,10 +282,12 @@ export interface PurgeResult {
   plans?: StepPlanSummary[];
   /** Rows left because another transaction held them on both passes; the next run takes them. */
   skippedLocked?: number;
+  /** A dry run's remarks (who owns OAuth applications whose other users' tokens would go). */
+  notes?: string[];
 }
 
 /** The parameters only Django presets take, each a `maint run` flag of the jobs that list it. */
-export const DJANGO_PARAMS = ['refreshTokenExpireSeconds', 'dotVersion', 'refreshTokenGracePeriodSeconds', 'refreshTokenReuseProtection', 'djangoTimeZone'] as const;
+export const DJANGO_PARAMS = ['refreshTokenExpireSeconds', 'dotVersion', 'refreshTokenGracePeriodSeconds', 'refreshTokenReuseProtection', 'djangoTimeZone', 'userTable'] as const;
 export type DjangoParam = (typeof DJANGO_PARAMS)[number];
 
 export interface JobOptions {
@@ -268,8 +317,16 @@ export interface JobDefinition {
    * `steps` then shows the default shape.
    */
   stepsFor?: (params: PurgeParams) => RetentionRule[];
-  /** Django-only parameters the job takes (`refreshTokenExpireSeconds`, `dotVersion`, ...). */
+  /** Django-only parameters the job takes (`refreshTokenExpireSeconds`, `dotVersion`, `userTable`, ...). */
   djangoParams?: DjangoParam[];
+  /**
+   * Steps that depend on the database's foreign keys (HIdP's user deletion): the worker reads them from the
+   * catalog before anything runs and builds the steps here; may refuse (an InputError) what it does not know.
+   * `steps` then shows the shape on HIdP's reference schema.
+   */
+  stepsFromCatalog?: (catalog: ForeignKeyCatalog, params: PurgeParams, declared: readonly ForeignKeyDeclaration[]) => RetentionRule[];
+  /** The config file's `foreignKeys:` declarations, handed to `stepsFromCatalog`. */
+  declaredForeignKeys?: readonly ForeignKeyDeclaration[];
   /** Declared in the config file's `rules:` section. */
   custom?: boolean;
   defaultBatchSize?: number;

@@ -3,10 +3,10 @@ import { resolve } from 'node:path';
 import { isMap, isScalar, parseDocument, visit } from 'yaml';
 import { InputError, Problems } from '../kernel/errors.js';
 import { variable } from './variables.js';
-import { CONFIG_FILE_MAX_BYTES, CONFIG_MAX_NOTIFICATION_KEYS, CONFIG_MAX_RULES, CONFIG_MAX_SCHEDULES } from '../kernel/limits.js';
+import { CONFIG_FILE_MAX_BYTES, CONFIG_MAX_FOREIGN_KEYS, CONFIG_MAX_NOTIFICATION_KEYS, CONFIG_MAX_RULES, CONFIG_MAX_SCHEDULES } from '../kernel/limits.js';
 
-const SECTIONS = ['schedules', 'rules', 'notifications'] as const;
-const SECTION_LIMITS: Record<(typeof SECTIONS)[number], number> = { schedules: CONFIG_MAX_SCHEDULES, rules: CONFIG_MAX_RULES, notifications: CONFIG_MAX_NOTIFICATION_KEYS };
+const SECTIONS = ['schedules', 'rules', 'notifications', 'foreignKeys'] as const;
+const SECTION_LIMITS: Record<(typeof SECTIONS)[number], number> = { schedules: CONFIG_MAX_SCHEDULES, rules: CONFIG_MAX_RULES, notifications: CONFIG_MAX_NOTIFICATION_KEYS, foreignKeys: CONFIG_MAX_FOREIGN_KEYS };
 
 function kindOf(value: unknown): string {
   if (Array.isArray(value)) return 'a list';
@@ -63,7 +63,8 @@ export function parseConfigText(text: string, path: string): Record<string, unkn
 
 /**
  * The config file: `MAINT_CONFIG`, else ./maint.config.yaml when present (an explicitly named file must
- * exist). Holds schedule overrides (`schedules:`), custom retention rules (`rules:`) and notifications. A file that is not a
+ * exist). Holds schedule overrides (`schedules:`), custom retention rules (`rules:`), notifications and the foreign
+ * keys the HIdP presets do not know (`foreignKeys:`, src/purge/foreign-keys.ts). A file that is not a
  * mapping, is larger than CONFIG_FILE_MAX_BYTES or holds more entries than allowed is an error naming it.
  */
 export function loadConfigFile(env: NodeJS.ProcessEnv): unknown {

@@ -5,6 +5,7 @@ import { configIssues, type UnknownField } from '../kernel/validate.js';
 import { NOTIFICATIONS_SECTION, type NotificationsConfig } from '../notify/channels.js';
 import { CUSTOM_RULE, customJobs } from '../purge/custom-rules.js';
 import { BUILT_IN_PURGES } from '../purge/presets/index.js';
+import { declaredForeignKeys, FOREIGN_KEYS_SECTION } from '../purge/foreign-keys.js';
 import type { ScheduleDeclaration } from '../catalogue/schedules.js';
 import { scheduleSet, SCHEDULE_OVERRIDE } from '../../temporal-schedules/overrides.js';
 import { loadConfigFile } from './config-file.js';
@@ -32,6 +33,8 @@ export const CONFIG_FILE = z.strictObject({
   schedules: z.optional(z.record(z.string(), SCHEDULE_OVERRIDE, 'must be a mapping of schedule id to overrides')),
   rules: z.optional(z.record(z.string(), CUSTOM_RULE, 'must be a mapping of job name to rule')),
   notifications: z.optional(NOTIFICATIONS_SECTION),
+  // What deleting a user does to foreign keys the HIdP presets do not know: table.column: cascade | set-null | protect.
+  foreignKeys: z.optional(FOREIGN_KEYS_SECTION),
 });
 
 /** A schedule override names what it changes: an unknown one "cannot be overridden". */
@@ -40,7 +43,7 @@ const unknownInSection: UnknownField = (path, key, allowed) =>
 
 /** The built-in jobs and the custom rules of a config file's contents. */
 export function catalogueOf(file: unknown): Catalogue {
-  return new Catalogue(customJobs(file, BUILT_IN_PURGES.map((j) => j.name)));
+  return new Catalogue(customJobs(file, BUILT_IN_PURGES.map((j) => j.name)), declaredForeignKeys(file));
 }
 
 /**

@@ -99,10 +99,10 @@ describe('the config file', () => {
   });
 
   it.each([
-    ['- a\n', /^\/c.yaml: must be a mapping with the sections schedules, rules, notifications; it is a list$/],
+    ['- a\n', /^\/c.yaml: must be a mapping with the sections schedules, rules, notifications, foreignKeys; it is a list$/],
     ['42\n', /it is a number$/],
     ['true\n', /it is a boolean$/],
-    ['jobs: {}\n', /^\/c.yaml: jobs: unknown section; allowed: schedules, rules, notifications$/],
+    ['jobs: {}\n', /^\/c.yaml: jobs: unknown section; allowed: schedules, rules, notifications, foreignKeys$/],
     ['a: &a [1]\nb: *a\n', /^\/c.yaml: a: unknown section/],
   ])('refuses %j naming the file', (text, message) => {
     expect(() => parseConfigText(text, '/c.yaml')).toThrow(message);

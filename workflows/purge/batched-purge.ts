@@ -89,6 +89,8 @@ export async function batchedPurge(raw: unknown): Promise<PurgeResult> {
   const state: PurgeContinuation = s;
   const rec: RecordedRun = recorded!;
 
+  // A dry run's remarks (it never continues as new: it counts, plans and finishes).
+  let notes: string[] | undefined;
   const finish = (status: PurgeResult['status'], error?: string) =>
     finishing(
       (p) => (phase = p),
@@ -110,7 +112,7 @@ export async function batchedPurge(raw: unknown): Promise<PurgeResult> {
         const result: PurgeResult = { ...done, job: resolved.job, dryRun: params.dryRun, cutoff: rec.cutoffs[0]!, plans: state.plans, skippedLocked: state.leftLocked };
         if (steps.length > 1) result.cutoffs = Object.fromEntries(steps.map((rule, i) => [rule.name ?? rule.table, rec.cutoffs[i]!]));
         // Dry runs delete nothing: report what would go, step by step, updates apart from deletions.
-        return params.dryRun ? { ...result, children: state.children, ...dryRunSteps(steps, dryPerStep) } : result;
+        return params.dryRun ? { ...result, children: state.children, ...dryRunSteps(steps, dryPerStep), ...(notes ? { notes } : {}) } : result;
       },
     );
 
@@ -131,6 +133,7 @@ export async function batchedPurge(raw: unknown): Promise<PurgeResult> {
         state.matched = count.matched;
         state.children = count.children;
         dryPerStep = count.perStep ?? [count.matched];
+        notes = count.notes;
       } else {
         state.matched = await short.estimateMatching({ steps: steps.map((rule, i) => ({ rule, cutoff: rec.cutoffs[i]! })) });
       }

@@ -9,13 +9,17 @@ function describeStep(r: RetentionRule): string {
   const age = r.retentionMs ? ` - ${r.retentionMs / 86_400_000}d` : '';
   const what = r.action?.type === 'update' ? `update ${Object.keys(r.action.set).join(', ')}` : 'delete';
   const deps = r.children.length ? ` (+ ${r.children.map((c) => (c.onDelete === 'set-null' ? `${c.table}.${c.foreignKey}=NULL` : c.table)).join(', ')})` : '';
+  const cascade = r.cascade?.edges.length
+    ? ` (+ ${[...new Set(r.cascade.edges.filter((e) => e.action === 'delete').map((e) => e.table))].join(', ')}; ${r.cascade.edges.filter((e) => e.action === 'set-null').map((e) => `${e.table}.${e.column}=NULL`).join(', ') || 'nothing unlinked'})`
+    : '';
   const conds = (r.where ?? []).map((c) => {
     if (isRelationCondition(c)) return describeRelation(c);
     if ('value' in c) return `${c.column} ${c.op === 'eq' ? '=' : '<>'} ${JSON.stringify(c.value)}`;
     if ('values' in c) return `${c.column} in (${c.values.join(', ')})`;
+    if (c.op === 'not_all_true') return `not (${[c.column, ...c.also].join(' and ')})`;
     return `${c.column} ${c.op.replace('_', ' ')}`;
   });
-  return `${what} ${r.table} where ${[`${r.timestampColumn} ${r.cutoffInclusive ? '<=' : '<'} now${age}`, ...conds].join(' and ')}${deps}`;
+  return `${what} ${r.table} where ${[`${r.timestampColumn} ${r.cutoffInclusive ? '<=' : '<'} now${age}`, ...conds].join(' and ')}${deps}${cascade}`;
 }
 
 /** How `maint jobs` describes a flag of a job: its default or allowed values where it has them. */
@@ -39,6 +43,8 @@ function flagHelp(j: JobEntry, f: RunFlag): string {
       return '--refresh-token-reuse-protection (3.4.0 and later; default off)';
     case 'djangoTimeZone':
       return '--django-time-zone ZONE (only with USE_TZ = False: its TIME_ZONE)';
+    case 'userTable':
+      return '--user-table (default: found from the catalog)';
     case 'provider':
       return '--provider NAME';
     default:

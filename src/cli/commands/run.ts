@@ -22,6 +22,7 @@ interface RunFlags extends StartFlags {
   refreshTokenGracePeriodSeconds?: string;
   refreshTokenReuseProtection?: boolean;
   djangoTimeZone?: string;
+  userTable?: string;
   parallel?: string;
   workflowId?: string;
   explain?: boolean;
@@ -143,6 +144,7 @@ export function registerRun(program: Command, settings: SettingsSource): void {
     .option('--refresh-token-grace-period-seconds <n>', "django-oauth-toolkit-cleartokens, 3.4.0 and later: the app's REFRESH_TOKEN_GRACE_PERIOD_SECONDS (default 0)")
     .option('--refresh-token-reuse-protection', "django-oauth-toolkit-cleartokens, 3.4.0 and later: the app sets REFRESH_TOKEN_REUSE_PROTECTION = True")
     .option('--django-time-zone <zone>', "django-simplejwt-flush-expired: the app's TIME_ZONE when it runs with USE_TZ = False (IANA name, e.g. Europe/Berlin)")
+    .option('--user-table <table>', "hidp-remove-stale-unverified-accounts: the AUTH_USER_MODEL's table (default: the one hidp_accounts_emailchangerequest references)")
     .option('--parallel <n>', `purges: lanes worked at once, on any workers of the queue (${PARALLEL.min}-${PARALLEL.max}; default ${PARALLEL.default} on large tables, 1 on small ones)`)
     .option('--provider <name>', 'refresh-jwks: only this provider (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--wait', 'wait for the result (purges show a progress bar)')
