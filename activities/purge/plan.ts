@@ -50,7 +50,23 @@ export async function planStep(
     lanes,
     estimatedRows,
     reason,
+    ...((await walkRange(db, rule, strategy, key.type, opts.cutoff)) ?? {}),
   };
+}
+
+/**
+ * The ends of the walk, for progress to place a lane's position between (its first lane starts below any bound,
+ * its last ends above): the oldest timestamp and the cutoff, or the smallest and largest integer key. Index reads.
+ */
+async function walkRange(db: Db, rule: RetentionRule, strategy: StepPlan['strategy'], keyType: string, cutoff: string): Promise<Pick<StepPlan, 'range'> | undefined> {
+  if (strategy === 'timestamp-index') {
+    const [row] = await db.query<{ lo: string | Date | null }>(`SELECT min(${ident(rule.timestampColumn)}) AS lo FROM ${ident(rule.table)}`);
+    return row?.lo ? { range: { lo: new Date(row.lo).toISOString(), hi: new Date(cutoff).toISOString() } } : undefined;
+  }
+  if (!INTEGER_TYPES.has(keyType)) return undefined;
+  const k = ident(rule.primaryKey);
+  const [row] = await db.query<{ lo: string | null; hi: string | null }>(`SELECT min(${k})::text AS lo, max(${k})::text AS hi FROM ${ident(rule.table)}`);
+  return row?.lo != null && row.hi != null ? { range: { lo: row.lo, hi: row.hi } } : undefined;
 }
 
 /** Above this share of matching rows (on a large table) the key walk beats the timestamp index. */

@@ -1,20 +1,23 @@
 import type { Progress } from '../purge/types.js';
 
 /**
- * How many rows a running purge will have changed when it ends, as far as its progress tells: the count when the
- * run counted (a dry run, `matched`), else the planner's estimate for the step, refined by how much of each lane's
- * range is walked once enough of it is. Never below what is done. Null when nothing honest can be said (a later step
- * of a multi-step job, whose earlier steps' share is unknown here): the bar then shows counts without a total.
+ * How many rows a running purge will have changed when it ends, as far as its progress tells: a dry run's count; for
+ * a real run the planner's estimate (its `matched`), refined by how much of each lane's range is walked once a tenth
+ * of it is. Never below what is done. Null when nothing honest can be said: an estimate already passed with too
+ * little walked to extrapolate, or a later step of a multi-step job (the earlier steps' share is unknown here); the
+ * bar then shows counts without a total.
  */
 export function estimateTotal(p: Progress): number | null {
   const done = p.dryRun ? (p.matched ?? 0) : p.deleted;
-  if (p.matched !== null && p.matched !== undefined) return Math.max(p.matched, done);
-  if (!p.plan || (p.step ?? 0) > 0) return null;
+  if (p.dryRun) return p.matched === null || p.matched === undefined ? null : Math.max(p.matched, done);
+  if ((p.step ?? 0) > 0) return null;
+  const estimate = p.matched ?? p.plan?.estimatedRows ?? null;
   const walked = walkedFraction(p);
   // Under a tenth of the range, the estimate from statistics beats an extrapolation from a few batches.
   const refined = walked !== null && walked >= 0.1 ? done / walked : null;
-  const total = refined ?? p.plan.estimatedRows;
-  return Math.max(Math.round(total), done);
+  if (refined !== null) return Math.max(Math.round(refined), done);
+  if (estimate === null || done >= estimate) return null;
+  return estimate;
 }
 
 /** The share of the step's key or timestamp range the lanes have walked (0-1), or null if positions cannot be placed. */
@@ -29,8 +32,9 @@ export function walkedFraction(p: Progress): number | null {
       sum += 1;
       continue;
     }
-    const from = position(ranges[i]!.from);
-    const to = position(ranges[i]!.to);
+    // The first lane starts at the walk's lower end, the last ends at its upper end.
+    const from = position(ranges[i]!.from ?? p.plan?.range?.lo ?? null);
+    const to = position(ranges[i]!.to ?? p.plan?.range?.hi ?? null);
     if (lane.at === null) continue; // not started: 0
     const at = position(lane.at);
     if (from === null || to === null || at === null || to <= from) return null;

@@ -197,6 +197,8 @@ export interface StepPlan {
   adaptive: boolean;
   lanes: Array<{ from: string | null; to: string | null }>;
   estimatedRows: number;
+  /** Where the walk begins and ends (oldest timestamp and cutoff, or smallest and largest integer key), for progress. */
+  range?: { lo: string; hi: string };
   /** Why this walk, in words. */
   reason: string;
 }

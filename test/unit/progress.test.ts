@@ -18,10 +18,14 @@ const plan = (estimatedRows: number, lanes: Array<{ from: string | null; to: str
 const progress = (over: Partial<Progress>): Progress => ({ job: 'j', dryRun: false, phase: 'deleting', cutoff: null, matched: null, deleted: 0, children: {}, batches: 0, step: 0, steps: 1, plan: null, lanes: [], ...over });
 
 describe('the progress total', () => {
-  it('is the count when the run counted, never below what is done', () => {
-    expect(estimateTotal(progress({ matched: 65_200, deleted: 10_000 }))).toBe(65_200);
-    expect(estimateTotal(progress({ matched: 100, deleted: 120 }))).toBe(120);
+  it("is a dry run's count; a real run's planner estimate while it holds, and unknown once passed with little walked", () => {
     expect(estimateTotal(progress({ dryRun: true, matched: 500 }))).toBe(500);
+    // A real run's `matched` is the planner's estimate: not a count to pin the total to.
+    expect(estimateTotal(progress({ matched: 65_200, deleted: 10_000 }))).toBe(65_200);
+    // Measured on 1.05M expired rows the planner put at 113,239: past it with little walked, there is no total
+    // (a bar full from then on, "ETA 0s", is what this replaces).
+    expect(estimateTotal(progress({ matched: 113_239, deleted: 138_000 }))).toBeNull();
+    expect(estimateTotal(progress({ dryRun: true, matched: null }))).toBeNull();
   });
 
   it("is the planner's estimate until a tenth of the range is walked, then the done count over the share walked", () => {
@@ -32,8 +36,17 @@ describe('the progress total', () => {
     const half = progress({ deleted: 35_000, plan: plan(65_200, lanes), lanes: [{ done: true, at: '1000', size: 1 }, { done: false, at: '1000', size: 1 }] });
     expect(walkedFraction(half)).toBe(0.5);
     expect(estimateTotal(half)).toBe(70_000);
-    // Never below done, whatever the estimate.
-    expect(estimateTotal(progress({ deleted: 90_000, plan: plan(65_200, lanes), lanes: [{ done: false, at: '10', size: 1 }, { done: false, at: '1010', size: 1 }] }))).toBe(90_000);
+    // Past the estimate with 1% walked: no total rather than a total pinned to the done count.
+    expect(estimateTotal(progress({ deleted: 90_000, plan: plan(65_200, lanes), lanes: [{ done: false, at: '10', size: 1 }, { done: false, at: '1010', size: 1 }] }))).toBeNull();
+    // Never below done: a range walked faster than its rows went.
+    expect(estimateTotal(progress({ deleted: 90_000, plan: plan(65_200, lanes), lanes: [{ done: true, at: '1000', size: 1 }, { done: true, at: '2000', size: 1 }] }))).toBe(90_000);
+  });
+
+  it("places open-ended first and last lanes between the walk's recorded ends", () => {
+    const open = progress({ deleted: 30_000, matched: 5_000, plan: { ...plan(1_000_000, [{ from: null, to: '500' }, { from: '500', to: null }]), range: { lo: '0', hi: '1000' } }, lanes: [{ done: true, at: '500', size: 1 }, { done: false, at: '500', size: 1 }] });
+    expect(walkedFraction(open)).toBe(0.5);
+    expect(estimateTotal(open)).toBe(60_000);
+    expect(walkedFraction({ ...open, plan: { ...open.plan!, range: undefined } })).toBeNull();
   });
 
   it('places timestamps on their axis and gives up on keys it cannot place (uuids)', () => {
