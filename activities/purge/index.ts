@@ -1,4 +1,4 @@
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import { type Orm, dbFromOrm } from '../../src/orm/index.js';
 import type { Logger } from '../../src/logger.js';
 import { InputError } from '../../src/kernel/errors.js';
@@ -241,10 +241,24 @@ export function createPurgeActivities({ orm, purges, logger, faults, metrics, ma
       const beat = setInterval(() => ctx.heartbeat(), 1_000);
       const started = performance.now();
       const out: LaneRunResult = { lane: input.state, batches: 0, deleted: 0, updated: 0, children: {}, leftLocked: 0, durationMs: 0 };
+      // A cancel of the run arrives with a heartbeat's answer: no batch starts after it (the one running finishes or
+      // rolls back in its own transaction), and the workflow, which waits for this, closes the record from the ledger.
+      const stopIfCancelled = () => {
+        if (ctx.cancellationSignal.aborted) throw new CancelledFailure(`lane run stopped after ${out.batches} batches: the purge was cancelled`);
+      };
       try {
         while (!out.lane.done && out.batches < input.maxBatches && (out.batches === 0 || performance.now() - started < input.budgetMs)) {
+          stopIfCancelled();
           const batch = { ...input, batchNo: input.firstBatchNo + out.batches, size: out.lane.size, walk: walkOf(out.lane, input.strategy) };
-          const res = await walkBatch(batch, ctx.info.attempt);
+          let res: BatchResult;
+          try {
+            res = await walkBatch(batch, ctx.info.attempt);
+          } catch (err) {
+            // A batch that failed once the cancel came is not retried: the run stops.
+            stopIfCancelled();
+            throw err;
+          }
+          ctx.heartbeat();
           const moved = advanceLane(out.lane, res, input, input.targetMs);
           out.lane = moved.lane;
           out.leftLocked += moved.leftLocked;

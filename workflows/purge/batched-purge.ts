@@ -1,4 +1,4 @@
-import { ApplicationFailure, CancellationScope, CancelledFailure, continueAsNew, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { ActivityCancellationType, ApplicationFailure, CancellationScope, CancelledFailure, continueAsNew, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../../activities/index.js';
 import type { RecordedRun } from '../../src/db/run-record.js';
 import { parsePurgeParams } from '../../src/purge/params.js';
@@ -16,13 +16,18 @@ import { endOnError, finishing, startRecord, stepNamesOf } from './run-record.js
 /** Work one lane's activity does before it reports back: Temporal's round trip is paid per second, not per batch. */
 const LANE_RUN_BUDGET_MS = 1_000;
 
-/** The lane runs' activities. */
-function laneActivities(batchTimeoutSeconds: number) {
+/**
+ * The lane runs' activities. `stoppable` (patch `cancellable-lane-runs`): a cancel reaches a lane run through its
+ * heartbeat, and the run waits for the activity to confirm it stopped (between two batches), so the record it
+ * closes with counts every committed batch; a retry pending after a failed batch is cancelled by the server at once.
+ */
+function laneActivities(batchTimeoutSeconds: number, stoppable: boolean) {
   return proxyActivities<Activities>({
     // A batch is meant to take a fraction of a second; its statement timeout bounds it, and its heartbeat
     // tells within seconds when its worker died, so another worker retries it at once.
     startToCloseTimeout: `${batchTimeoutSeconds + 10} seconds`,
     heartbeatTimeout: '3 seconds',
+    ...(stoppable ? { cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED } : {}),
     retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 20 },
   });
 }
@@ -114,6 +119,8 @@ export async function batchedPurge(raw: unknown): Promise<PurgeResult> {
     );
 
   let continueNow = false;
+  // A failure that ends a cancelled run (a batch failed once the cancel was asked for) is its cancellation.
+  let cancelEndsRun = false;
   try {
     if (state.matched === null) {
       const start = startRecord(runId, resolved.job, params, trigger, rec.cutoffs[0]!, state.startedAtMs);
@@ -138,7 +145,10 @@ export async function batchedPurge(raw: unknown): Promise<PurgeResult> {
       return await finish('completed');
     }
 
-    const batches = laneActivities(params.batchTimeoutSeconds);
+    // Before this patch a started lane run went to its end (retries included) whatever a cancel said.
+    const stoppable = patched('cancellable-lane-runs');
+    cancelEndsRun = stoppable;
+    const batches = laneActivities(params.batchTimeoutSeconds, stoppable);
     let batchesThisRun = 0;
     let failure: unknown;
     const stopping = () => failure !== undefined || continueNow || CancellationScope.current().consideredCancelled;
@@ -153,8 +163,7 @@ export async function batchedPurge(raw: unknown): Promise<PurgeResult> {
         const maxBatches = Math.max(1, params.batchesPerRun - batchesThisRun);
         const firstBatchNo = state.nextBatchNo;
         state.nextBatchNo += maxBatches;
-        // A run that has started goes to its end even when cancellation arrives meanwhile.
-        const res = await CancellationScope.nonCancellable(() =>
+        const laneRun = () =>
           batches.purgeLaneRun({
             runId,
             firstBatchNo,
@@ -170,8 +179,8 @@ export async function batchedPurge(raw: unknown): Promise<PurgeResult> {
             targetMs: params.targetBatchMs ?? 0,
             state: state.lanes[laneNo]!,
             timeoutMs: params.batchTimeoutSeconds * 1000,
-          }),
-        );
+          });
+        const res = stoppable ? await laneRun() : await CancellationScope.nonCancellable(laneRun);
         state.lanes[laneNo] = res.lane;
         state.deleted += res.deleted;
         state.updated += res.updated;
@@ -209,7 +218,7 @@ export async function batchedPurge(raw: unknown): Promise<PurgeResult> {
       state.lanes = [];
     }
   } catch (err) {
-    return endOnError(err, finish);
+    return endOnError(err, finish, cancelEndsRun && CancellationScope.current().consideredCancelled);
   }
   if (state.step < steps.length) {
     phase = 'deleting';

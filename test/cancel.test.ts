@@ -1,0 +1,153 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inject } from 'vitest';
+import { WorkflowFailedError, CancelledFailure, type Client } from '@temporalio/client';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { Worker } from '@temporalio/worker';
+import { startHandle } from './support/start.js';
+import { maint } from './support/cli.js';
+import { connectTestClient, createTestDatabase, scalar, seedBulk, startTestWorker, until, type TestDatabase, type TestWorker } from './support/env.js';
+
+/**
+ * A cancel stops a purge within seconds, also while its batches fail and retry: no batch runs after the request,
+ * a lane run stops between two batches, and the run is recorded cancelled with the ledger's exact counts.
+ */
+
+const JOB = 'purge-expired-tokens';
+let client: Client;
+
+beforeAll(async () => {
+  client = await connectTestClient();
+});
+afterAll(async () => {
+  await client.connection.close();
+});
+
+/** The database refuses every delete of tokens (as a trigger or a policy of the DBA's would): each batch fails. */
+async function failDeletes(db: TestDatabase): Promise<void> {
+  await db.pool.query(`CREATE FUNCTION refuse_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN RAISE EXCEPTION 'deletes refused during the maintenance window'; END $$`);
+  await db.pool.query('CREATE TRIGGER refuse_delete BEFORE DELETE ON outstanding_token FOR EACH STATEMENT EXECUTE FUNCTION refuse_delete()');
+}
+
+async function recover(db: TestDatabase): Promise<void> {
+  await db.pool.query('DROP TRIGGER refuse_delete ON outstanding_token');
+}
+
+const tokens = (db: TestDatabase) => scalar(db, 'SELECT count(*) FROM outstanding_token');
+const ledger = (db: TestDatabase, runId: string) => scalar(db, 'SELECT coalesce(sum(deleted), 0) FROM purge_batch WHERE run_id = $1', [runId]);
+
+/** The attempt of the purge's pending lane run, once it has failed at least `n` times. */
+async function failingAttempt(handle: { describe(): Promise<{ raw: { pendingActivities?: Array<{ attempt?: number | null }> | null } }> }, n: number) {
+  const d = await handle.describe();
+  const attempt = d.raw.pendingActivities?.[0]?.attempt ?? 0;
+  return attempt > n ? attempt : undefined;
+}
+
+/**
+ * The cancelled run's history replays against the current code; with RECORD_HISTORIES=1 it joins the fixtures
+ * test/replay.test.ts replays on every run (docs/versioning.md, patch `cancellable-lane-runs`).
+ */
+async function replays(name: string, workflowId: string, runId: string): Promise<void> {
+  const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
+  await Worker.runReplayHistory({ workflowBundle: { codePath: inject('workflowBundlePath') } }, history, `${name}-${runId}`);
+  if (process.env.RECORD_HISTORIES) {
+    const json = execFileSync(inject('temporalCliPath'), ['workflow', 'show', '-w', workflowId, '-r', runId, '--address', inject('temporalAddress'), '--output', 'json']);
+    await writeFile(join(import.meta.dirname, 'fixtures', 'histories', `${name}-${runId}.json`), json);
+  }
+}
+
+async function endsCancelled(result: Promise<unknown>): Promise<void> {
+  const err = await result.then(() => undefined, (e: unknown) => e);
+  expect(err).toBeInstanceOf(WorkflowFailedError);
+  expect((err as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
+}
+
+describe('cancel', () => {
+  let db: TestDatabase;
+  let worker: TestWorker;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    worker = await startTestWorker(db);
+  });
+  afterAll(async () => {
+    await worker.stop();
+    await db.close();
+  });
+
+  it('stops a purge whose batches fail and retry within seconds; once the database recovers, not one row more is deleted', async () => {
+    await seedBulk(db, { expired: 3_000, valid: 100, cutoff: new Date() });
+    const handle = await startHandle(client, { job: JOB, params: { batchSize: 50 }, taskQueue: worker.taskQueue, trigger: 'test' });
+    const runId = handle.firstExecutionRunId;
+    await until(async () => (await ledger(db, runId)) > 0, 'a first batch committed');
+    await failDeletes(db);
+    // The lane run fails and is being retried (attempt 3 or more) when the cancel comes.
+    await until(() => failingAttempt(handle, 2), 'the lane run failing and retried', 30_000);
+
+    const atRequest = { tokens: await tokens(db), ledger: await ledger(db, runId) };
+    const requested = Date.now();
+    await handle.cancel();
+    await endsCancelled(handle.result());
+    const took = Date.now() - requested;
+    expect(took).toBeLessThan(5_000);
+
+    // The database recovers: a retry still pending, or a lane run still going, would delete now.
+    await recover(db);
+    await new Promise((r) => setTimeout(r, 4_000));
+    expect(await tokens(db)).toBe(atRequest.tokens);
+    expect(await ledger(db, runId)).toBe(atRequest.ledger);
+
+    const { rows } = await db.pool.query('SELECT status, deleted, batches, error FROM maintenance_run WHERE id = $1', [runId]);
+    expect(rows[0]).toMatchObject({ status: 'cancelled', deleted: String(atRequest.ledger) });
+    expect(Number(rows[0].batches)).toBeGreaterThan(0);
+    // Every deleted row is in the ledger: the seeded 3,100 less what is left.
+    expect(3_100 - atRequest.tokens).toBe(atRequest.ledger);
+    await replays('cancelled-failing', handle.workflowId, runId);
+  }, 90_000);
+
+  it('`maint cancel <job>` stops its running purge between two batches of a lane run', async () => {
+    const slow = await startTestWorker(db, { faults: { afterBatchCommit: () => new Promise((r) => setTimeout(r, 150)) } });
+    try {
+      await db.pool.query('TRUNCATE outstanding_token CASCADE');
+      await seedBulk(db, { expired: 5_000, valid: 0, cutoff: new Date() });
+      const handle = await startHandle(client, { job: JOB, params: { batchSize: 10, parallel: 1 }, taskQueue: slow.taskQueue, trigger: 'test' });
+      const runId = handle.firstExecutionRunId;
+      await until(async () => (await ledger(db, runId)) >= 50, 'batches committed');
+      // Visibility lists the run a moment after it started.
+      const env = { TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_TASK_QUEUE: slow.taskQueue, DATABASE_URL: db.url };
+      await until(async () => {
+        for await (const w of client.workflow.list({ query: `MaintJob = '${JOB}' AND ExecutionStatus = 'Running' AND TaskQueue = '${slow.taskQueue}'` })) return w;
+        return undefined;
+      }, 'the run in visibility');
+      const requested = Date.now();
+      const r = await maint(['cancel', JOB], env);
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toBe(`${handle.workflowId}: cancelled\n`);
+      expect(r.code).toBe(0);
+      await endsCancelled(handle.result());
+      expect(Date.now() - requested).toBeLessThan(8_000);
+
+      // The running lane run learnt of the cancel through its heartbeat and stopped: the activity ended cancelled,
+      // not completed after its whole budget.
+      const history = await handle.fetchHistory();
+      const events = history.events ?? [];
+      expect(events.some((e) => e.activityTaskCancelRequestedEventAttributes)).toBe(true);
+      expect(events.some((e) => e.activityTaskCanceledEventAttributes)).toBe(true);
+      const { rows } = await db.pool.query('SELECT status, deleted, batches FROM maintenance_run WHERE id = $1', [runId]);
+      const deleted = await ledger(db, runId);
+      expect(rows[0]).toMatchObject({ status: 'cancelled', deleted: String(deleted) });
+      expect(5_000 - (await tokens(db))).toBe(deleted);
+      expect(deleted).toBeLessThan(5_000);
+      await replays('cancelled-lane-run', handle.workflowId, runId);
+    } finally {
+      await slow.stop();
+    }
+  }, 90_000);
+
+  it('`maint cancel` of a job with nothing running says so and exits 2', async () => {
+    const r = await maint(['cancel', 'purge-verification-tokens'], { TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_TASK_QUEUE: worker.taskQueue });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/purge-verification-tokens has no running workflow/);
+  });
+});
