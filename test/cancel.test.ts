@@ -1,11 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { WorkflowFailedError, CancelledFailure, type Client } from '@temporalio/client';
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { execFileSync } from 'node:child_process';
-import { Worker } from '@temporalio/worker';
 import { startHandle } from './support/start.js';
+import { replays } from './support/histories.js';
 import { maint } from './support/cli.js';
 import { connectTestClient, createTestDatabase, scalar, seedBulk, startTestWorker, until, type TestDatabase, type TestWorker } from './support/env.js';
 
@@ -43,19 +40,6 @@ async function failingAttempt(handle: { describe(): Promise<{ raw: { pendingActi
   const d = await handle.describe();
   const attempt = d.raw.pendingActivities?.[0]?.attempt ?? 0;
   return attempt > n ? attempt : undefined;
-}
-
-/**
- * The cancelled run's history replays against the current code; with RECORD_HISTORIES=1 it joins the fixtures
- * test/replay.test.ts replays on every run (docs/versioning.md, patch `cancellable-lane-runs`).
- */
-async function replays(name: string, workflowId: string, runId: string): Promise<void> {
-  const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
-  await Worker.runReplayHistory({ workflowBundle: { codePath: inject('workflowBundlePath') } }, history, `${name}-${runId}`);
-  if (process.env.RECORD_HISTORIES) {
-    const json = execFileSync(inject('temporalCliPath'), ['workflow', 'show', '-w', workflowId, '-r', runId, '--address', inject('temporalAddress'), '--output', 'json']);
-    await writeFile(join(import.meta.dirname, 'fixtures', 'histories', `${name}-${runId}.json`), json);
-  }
 }
 
 async function endsCancelled(result: Promise<unknown>): Promise<void> {
@@ -103,7 +87,7 @@ describe('cancel', () => {
     expect(Number(rows[0].batches)).toBeGreaterThan(0);
     // Every deleted row is in the ledger: the seeded 3,100 less what is left.
     expect(3_100 - atRequest.tokens).toBe(atRequest.ledger);
-    await replays('cancelled-failing', handle.workflowId, runId);
+    await replays(client, 'cancelled-failing', handle.workflowId, runId);
   }, 90_000);
 
   it('`maint cancel <job>` stops its running purge between two batches of a lane run', async () => {
@@ -139,7 +123,7 @@ describe('cancel', () => {
       expect(rows[0]).toMatchObject({ status: 'cancelled', deleted: String(deleted) });
       expect(5_000 - (await tokens(db))).toBe(deleted);
       expect(deleted).toBeLessThan(5_000);
-      await replays('cancelled-lane-run', handle.workflowId, runId);
+      await replays(client, 'cancelled-lane-run', handle.workflowId, runId);
     } finally {
       await slow.stop();
     }

@@ -83,6 +83,13 @@ function withUpdated(r: BatchResult, updated: number, isUpdate: boolean): BatchR
   return isUpdate ? { ...r, updated } : r;
 }
 
+/** The Temporal run this activity serves (a reset or retry is another one than the workflow's first run). */
+export function executionRunId(): string {
+  const execution = Context.current().info.workflowExecution;
+  if (!execution) throw ApplicationFailure.nonRetryable('this activity runs only in a workflow', 'NoWorkflow');
+  return execution.runId;
+}
+
 export function createPurgeActivities({ orm, purges, logger, faults, metrics, maxParallel }: PurgeActivityDeps) {
   const db = dbFromOrm(orm);
 
@@ -154,6 +161,29 @@ export function createPurgeActivities({ orm, purges, logger, faults, metrics, ma
     return result;
   }
 
+  /**
+   * Why a start of `input.job` is refused, naming the run that holds the job; undefined when the holder's workflow
+   * is over without having closed its record (terminated, timed out, reset), whose row is closed so, and the start may go.
+   */
+  async function holdingRun(input: StartRunInput): Promise<string | undefined> {
+    const holder = await runRecord.holderOf(db, input.job);
+    if (!holder) return undefined;
+    let status = 'NOT_FOUND';
+    // The same workflow again (a reset or retried execution) replaces its earlier execution.
+    if (holder.workflow_id !== input.workflowId) {
+      try {
+        status = (await Context.current().client.workflow.getHandle(holder.workflow_id).describe()).status.name;
+      } catch (err) {
+        if ((err as Error).name !== 'WorkflowNotFoundError') throw err;
+      }
+      if (status === 'RUNNING') {
+        return `${input.job} is already running: workflow ${holder.workflow_id} (run ${holder.id}); one purge of a job runs at a time: wait for it, or stop it with maint cancel ${input.job}`;
+      }
+    } else status = 'REPLACED';
+    await runRecord.abandonRun(db, holder.id, `its workflow ended without closing this record (${status.toLowerCase()})`, new Date().toISOString());
+    return undefined;
+  }
+
   return {
     ...createLegacyPurgeActivities({ db, logger, faults, metrics }),
 
@@ -173,7 +203,10 @@ export function createPurgeActivities({ orm, purges, logger, faults, metrics, ma
       });
     },
 
-    /** Creates the audit record; idempotent so a retried start does not duplicate it. */
+    /**
+     * Creates the audit record; idempotent so a retried start does not duplicate it. A real run holds its job while
+     * it runs: a second one, however it was started, is refused naming the running workflow, and recorded so.
+     */
     async startRun(input: StartRunInput): Promise<void> {
       const now = Date.now();
       // Wherever they come from, a reference time in the future or a cutoff after it would delete live rows.
@@ -181,15 +214,27 @@ export function createPurgeActivities({ orm, purges, logger, faults, metrics, ma
       for (const c of input.cutoffs ?? []) {
         if (input.runTime && Date.parse(c) > Date.parse(input.runTime)) throw ApplicationFailure.nonRetryable(`cutoff: ${c} is after the run's reference time ${input.runTime}; refused`, 'InvalidInput');
       }
-      await runRecord.startRun(db, input);
+      const record = { ...input, executionRunId: executionRunId(), exclusive: !input.dryRun };
+      for (let tries = 0; ; tries++) {
+        try {
+          return await runRecord.startRun(db, record);
+        } catch (err) {
+          if ((err as { constraint?: string }).constraint !== 'maintenance_run_one_running_idx' || tries > 2) throw err;
+        }
+        const refusal = await holdingRun(input);
+        if (refusal) {
+          await runRecord.refuseRun(db, { ...record, error: refusal, at: new Date().toISOString() });
+          throw ApplicationFailure.nonRetryable(refusal, 'AlreadyRunning');
+        }
+      }
     },
 
     /**
      * A continued run's check: the run it continues must be recorded, still running, for the same job, with the
      * same rules; its reference time and cutoffs are read from that record. Anything else is a forged state.
      */
-    async loadRun(input: { runId: string; job: string; fingerprint: string }): Promise<RecordedRun> {
-      const row = await runRecord.loadRun(db, input.runId);
+    async loadRun(input: { runId: string; job: string; fingerprint: string; continuedFrom?: string }): Promise<RecordedRun> {
+      const row = await runRecord.loadRun(db, { runId: input.runId, executionRunId: executionRunId(), continuedFrom: input.continuedFrom });
       if (!row || !row.run_time || !Array.isArray(row.cutoffs)) throw continuationError(`no purge run ${input.runId} was recorded`);
       if (row.job !== input.job) throw continuationError(`run ${input.runId} is a run of ${String(row.job)}, not ${input.job}`);
       if (row.status !== 'running') throw continuationError(`run ${input.runId} is ${String(row.status)}`);
@@ -202,9 +247,9 @@ export function createPurgeActivities({ orm, purges, logger, faults, metrics, ma
       return { runTime, cutoffs, startedAtMs: new Date(row.started_at).getTime() };
     },
 
-    /** Records a run refused before it touched anything (a forged state), so the audit says so. */
+    /** Records a run refused before it touched anything (a bad input, a missing table, a forged state), so the audit says so. */
     async refuseRun(input: { runId: string; workflowId: string; job: string; trigger: string; error: string; at: string }): Promise<void> {
-      await runRecord.refuseRun(db, input);
+      await runRecord.refuseRun(db, { ...input, executionRunId: executionRunId() });
     },
 
     /**
@@ -238,6 +283,8 @@ export function createPurgeActivities({ orm, purges, logger, faults, metrics, ma
       const ctx = Context.current();
       // The cutoff comes from the run's record; still, a cutoff in the future is never run.
       if (Date.parse(input.cutoff) > Date.now() + 5_000) throw ApplicationFailure.nonRetryable(`cutoff: ${input.cutoff} is in the future; refused`, 'InvalidInput');
+      // This execution's ledger (a reset or retried execution counts its own batches, see recordOf).
+      const { id: recordId } = await runRecord.recordOf(db, { runId: input.runId, executionRunId: executionRunId() });
       const beat = setInterval(() => ctx.heartbeat(), 1_000);
       const started = performance.now();
       const out: LaneRunResult = { lane: input.state, batches: 0, deleted: 0, updated: 0, children: {}, leftLocked: 0, durationMs: 0 };
@@ -249,7 +296,7 @@ export function createPurgeActivities({ orm, purges, logger, faults, metrics, ma
       try {
         while (!out.lane.done && out.batches < input.maxBatches && (out.batches === 0 || performance.now() - started < input.budgetMs)) {
           stopIfCancelled();
-          const batch = { ...input, batchNo: input.firstBatchNo + out.batches, size: out.lane.size, walk: walkOf(out.lane, input.strategy) };
+          const batch = { ...input, runId: recordId, batchNo: input.firstBatchNo + out.batches, size: out.lane.size, walk: walkOf(out.lane, input.strategy) };
           let res: BatchResult;
           try {
             res = await walkBatch(batch, ctx.info.attempt);
@@ -291,7 +338,7 @@ export function createPurgeActivities({ orm, purges, logger, faults, metrics, ma
 
     /** Closes the audit record with counts summed from the ledger, the one source of truth. */
     async finishRun(input: FinishRunInput): Promise<Omit<PurgeResult, 'job' | 'dryRun' | 'cutoff'>> {
-      return runRecord.finishRun(db, input);
+      return runRecord.finishRun(db, { ...input, executionRunId: executionRunId() });
     },
   };
 }

@@ -8,7 +8,7 @@ import { legacyBatchedPurge } from '../../src/purge/legacy-v1/workflow.js';
 import type { LegacyCarriedState, LegacyPurgeInput } from '../../src/purge/legacy-v1/types.js';
 import { addCounts } from '../../src/kernel/counts.js';
 import { progressQuery } from '../../src/temporal/queries.js';
-import { short, causeOf, parseInput, triggerOf } from '../job-run.js';
+import { short, acceptInput, causeOf, refuseStart, triggerOf } from '../job-run.js';
 import { notifyOutcome } from '../notify.js';
 import { endOnError, finishing, startRecord, stepNamesOf } from './run-record.js';
 
@@ -49,7 +49,7 @@ export async function batchedPurge(raw: unknown): Promise<PurgeResult> {
   const runId = info.firstExecutionRunId;
 
   // Checked strictly here; what the run plans with is what the worker resolves below.
-  const { input, params: asSent } = parseInput(raw, (r) => {
+  const { input, params: asSent } = await acceptInput(undefined, raw, (r) => {
     const parsed = parsePurgeInput(r);
     return { input: parsed, params: parsePurgeParams(parsed.params) };
   });
@@ -72,7 +72,11 @@ export async function batchedPurge(raw: unknown): Promise<PurgeResult> {
   let params: PurgeParams = asSent;
   setHandler(progressQuery, () => progressOf(input.job, params, phase, s, recorded));
 
-  const resolved = await short.resolveJob({ job: input.job, params: input.params });
+  // A missing table, a preset on the wrong database, a parameter this worker refuses: on record too.
+  const resolved = await short.resolveJob({ job: input.job, params: input.params }).catch(async (err: unknown) => {
+    if (!input.carried) await refuseStart({ job: input.job, trigger }, err);
+    throw err;
+  });
   // One owner per value: the worker resolved the run's parameters (the job's defaults, a custom rule's batch size,
   // the run's own), and the run plans, batches and records with those.
   params = resolved.params;
@@ -84,7 +88,7 @@ export async function batchedPurge(raw: unknown): Promise<PurgeResult> {
     s = { v: 2, startedAtMs, nextBatchNo: 0, batchesDone: 0, matched: null, deleted: 0, updated: 0, children: {}, step: 0, plans: [], lanes: [], leftLocked: 0 };
   } else {
     try {
-      recorded = await short.loadRun({ runId, job: resolved.job, fingerprint: resolved.fingerprint ?? '' });
+      recorded = await short.loadRun({ runId, job: resolved.job, fingerprint: resolved.fingerprint ?? '', continuedFrom: info.continuedFromExecutionRunId });
     } catch (err) {
       const cause = causeOf(err);
       if (cause instanceof ApplicationFailure && cause.type === 'ForgedState') await refuseForged(cause.message);
