@@ -10,7 +10,7 @@ import { maint } from './support/cli.js';
 import { testKeys, seedActiveKey } from './support/keys.js';
 import { createJobMetrics } from '../src/metrics/metrics.js';
 import { InputError } from '../src/kernel/errors.js';
-import { connectTestClient, createTestDatabase, seedBulk, startTestWorker, testLogger, uniqueName, until, type TestDatabase, type TestWorker } from './support/env.js';
+import { connectTestClient, createTestDatabase, deleteSchedule, seedBulk, startTestWorker, testLogger, uniqueName, until, type TestDatabase, type TestWorker } from './support/env.js';
 
 /**
  * Every run on record (a failed start, a reset), the report's exit code for monitoring, the run metrics, and one
@@ -199,6 +199,32 @@ describe('one purge of a job at a time', () => {
     await runningRow(next.workflowId);
     await next.cancel();
     await failure(next.result());
+  }, 120_000);
+
+  it("a schedule's tick that finds its job running is skipped, not failed (which would pause the schedule)", async () => {
+    const manual = await startHandle(client, { job: 'purge-expired-tokens', params: { batchSize: 10, parallel: 1 }, taskQueue: worker.taskQueue, trigger: 'test' });
+    await runningRow(manual.workflowId);
+    const scheduleId = uniqueName('maint-test-overlap');
+    const schedule = await client.schedule.create({
+      scheduleId,
+      spec: { intervals: [{ every: '1 day' }] },
+      action: { type: 'startWorkflow', workflowType: 'batchedPurge', taskQueue: worker.taskQueue, workflowId: `${scheduleId}-run`, args: [{ job: 'purge-expired-tokens' }] },
+      policies: { pauseOnFailure: true },
+    });
+    try {
+      await schedule.trigger();
+      const ticked = await until(async () => (await schedule.describe()).info.recentActions[0]?.action.workflow.workflowId, 'the triggered run');
+      const result = await client.workflow.getHandle(ticked).result();
+      expect(result).toMatchObject({ status: 'skipped' });
+      const [row] = await rowsOf(db, ticked);
+      expect(row).toMatchObject({ status: 'skipped', trigger: `schedule:${scheduleId}`, error: expect.stringContaining(`already running: workflow ${manual.workflowId}`) });
+      expect((await schedule.describe()).state.paused).toBe(false);
+      await replays(client, 'skipped-while-running', ticked, (await client.workflow.getHandle(ticked).describe()).runId);
+    } finally {
+      await deleteSchedule(client, scheduleId);
+      await manual.cancel();
+      await failure(manual.result());
+    }
   }, 120_000);
 
   it('a purge whose workflow was terminated does not hold its job', async () => {

@@ -19,6 +19,11 @@ export const short = proxyActivities<Activities>({
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 10 },
 });
 
+/** Whether a schedule started this run (its search attribute, which a client cannot forge the way it can a trigger). */
+export function startedBySchedule(): boolean {
+  return scheduleTrigger() !== undefined;
+}
+
 /** Where a run came from: the caller's word, else the schedule that started it, else "manual". */
 export function triggerOf(given: string | undefined): string {
   return given || (scheduleTrigger() ?? 'manual');

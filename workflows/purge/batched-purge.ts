@@ -8,7 +8,7 @@ import { legacyBatchedPurge } from '../../src/purge/legacy-v1/workflow.js';
 import type { LegacyCarriedState, LegacyPurgeInput } from '../../src/purge/legacy-v1/types.js';
 import { addCounts } from '../../src/kernel/counts.js';
 import { progressQuery } from '../../src/temporal/queries.js';
-import { short, acceptInput, causeOf, refuseStart, triggerOf } from '../job-run.js';
+import { short, acceptInput, causeOf, refuseStart, startedBySchedule, triggerOf } from '../job-run.js';
 import { notifyOutcome } from '../notify.js';
 import { endOnError, finishing, startRecord, stepNamesOf } from './run-record.js';
 
@@ -222,6 +222,11 @@ export async function batchedPurge(raw: unknown): Promise<PurgeResult> {
       state.lanes = [];
     }
   } catch (err) {
+    // A schedule's tick that finds its job running (started by hand) skips: a failure would pause the schedule.
+    const cause = causeOf(err);
+    if (cause instanceof ApplicationFailure && cause.type === 'AlreadyRunning' && startedBySchedule() && patched('record-refused-starts')) {
+      return finish('skipped', cause.message);
+    }
     return endOnError(err, finish, cancelEndsRun && CancellationScope.current().consideredCancelled);
   }
   if (state.step < steps.length) {
