@@ -104,8 +104,11 @@ async function refuseWhileRunning(client: Client, job: string, taskQueue: string
   // A queue name a visibility query cannot quote is left to the workflow's own check.
   if (/['"\\]/.test(taskQueue)) return;
   const query = `MaintJob = '${job}' AND MaintDryRun = false AND ExecutionStatus = 'Running' AND TaskQueue = '${taskQueue}'`;
-  for await (const running of client.workflow.list({ query, pageSize: 1 })) {
-    throw new InputError('job', `${job} is already running: workflow ${running.workflowId}; one purge of a job runs at a time: wait for it, or stop it with maint cancel ${job}`);
+  for await (const listed of client.workflow.list({ query })) {
+    // Visibility may still list a run that just ended: the server's own answer decides.
+    const { status } = await client.workflow.getHandle(listed.workflowId, listed.runId).describe();
+    if (status.name !== 'RUNNING') continue;
+    throw new InputError('job', `${job} is already running: workflow ${listed.workflowId}; one purge of a job runs at a time: wait for it, or stop it with maint cancel ${job}`);
   }
 }
 

@@ -90,40 +90,69 @@ describe('cancel', () => {
     await replays(client, 'cancelled-failing', handle.workflowId, runId);
   }, 90_000);
 
-  it('`maint cancel <job>` stops its running purge between two batches of a lane run', async () => {
-    const slow = await startTestWorker(db, { faults: { afterBatchCommit: () => new Promise((r) => setTimeout(r, 150)) } });
+  it('`maint cancel <job>` stops a running lane run between two of its batches: none starts after the request', async () => {
+    // The 30th batch (inside a lane run, whichever) holds 3 seconds after its commit: the cancel comes then.
+    let committed = 0;
+    let held: () => void = () => undefined;
+    const holding = new Promise<void>((r) => (held = r));
+    const slow = await startTestWorker(db, {
+      faults: {
+        afterBatchCommit: async () => {
+          committed += 1;
+          if (committed !== 30) return;
+          held();
+          await new Promise((r) => setTimeout(r, 3_000));
+        },
+      },
+    });
     try {
       await db.pool.query('TRUNCATE outstanding_token CASCADE');
       await seedBulk(db, { expired: 5_000, valid: 0, cutoff: new Date() });
       const handle = await startHandle(client, { job: JOB, params: { batchSize: 10, parallel: 1 }, taskQueue: slow.taskQueue, trigger: 'test' });
       const runId = handle.firstExecutionRunId;
-      await until(async () => (await ledger(db, runId)) >= 50, 'batches committed');
       // Visibility lists the run a moment after it started.
-      const env = { TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_TASK_QUEUE: slow.taskQueue, DATABASE_URL: db.url };
       await until(async () => {
         for await (const w of client.workflow.list({ query: `MaintJob = '${JOB}' AND ExecutionStatus = 'Running' AND TaskQueue = '${slow.taskQueue}'` })) return w;
         return undefined;
       }, 'the run in visibility');
+      await holding;
+      const atRequest = { tokens: await tokens(db), ledger: await ledger(db, runId) };
       const requested = Date.now();
-      const r = await maint(['cancel', JOB], env);
+      const r = await maint(['cancel', JOB], { TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_TASK_QUEUE: slow.taskQueue, DATABASE_URL: db.url });
       expect(r.stderr).toBe('');
       expect(r.stdout).toBe(`${handle.workflowId}: cancelled\n`);
       expect(r.code).toBe(0);
       await endsCancelled(handle.result());
       expect(Date.now() - requested).toBeLessThan(8_000);
 
-      // The running lane run learnt of the cancel through its heartbeat and stopped: the activity ended cancelled,
-      // not completed after its whole budget.
-      const history = await handle.fetchHistory();
-      const events = history.events ?? [];
+      // The lane run learnt of the cancel through its heartbeat and stopped before its next batch: it ended
+      // cancelled (not completed after its budget), and nothing was deleted after the request.
+      expect(await ledger(db, runId)).toBe(atRequest.ledger);
+      expect(await tokens(db)).toBe(atRequest.tokens);
+      const events = (await handle.fetchHistory()).events ?? [];
       expect(events.some((e) => e.activityTaskCancelRequestedEventAttributes)).toBe(true);
       expect(events.some((e) => e.activityTaskCanceledEventAttributes)).toBe(true);
       const { rows } = await db.pool.query('SELECT status, deleted, batches FROM maintenance_run WHERE id = $1', [runId]);
-      const deleted = await ledger(db, runId);
-      expect(rows[0]).toMatchObject({ status: 'cancelled', deleted: String(deleted) });
-      expect(5_000 - (await tokens(db))).toBe(deleted);
-      expect(deleted).toBeLessThan(5_000);
+      expect(rows[0]).toMatchObject({ status: 'cancelled', deleted: String(atRequest.ledger), batches: 30 });
+      expect(5_000 - atRequest.tokens).toBe(atRequest.ledger);
       await replays(client, 'cancelled-lane-run', handle.workflowId, runId);
+    } finally {
+      await slow.stop();
+    }
+  }, 90_000);
+
+  it('`maint cancel <job>` finds a purge started without search attributes through the audit table', async () => {
+    const slow = await startTestWorker(db, { faults: { afterBatchCommit: () => new Promise((r) => setTimeout(r, 150)) } });
+    try {
+      await db.pool.query('TRUNCATE outstanding_token CASCADE');
+      await seedBulk(db, { expired: 2_000, valid: 0, cutoff: new Date() });
+      // As a bare `temporal workflow start` sends it: no MaintJob for visibility to find.
+      const handle = await client.workflow.start('batchedPurge', { taskQueue: slow.taskQueue, workflowId: `bare-${Date.now()}`, args: [{ job: JOB, params: { batchSize: 10, parallel: 1 } }] });
+      await until(async () => (await ledger(db, handle.firstExecutionRunId)) > 0, 'batches committed');
+      const r = await maint(['cancel', JOB], { TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_TASK_QUEUE: slow.taskQueue, DATABASE_URL: db.url });
+      expect(r.stdout).toBe(`${handle.workflowId}: cancelled\n`);
+      expect(r.code).toBe(0);
+      await endsCancelled(handle.result());
     } finally {
       await slow.stop();
     }

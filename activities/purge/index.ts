@@ -315,6 +315,8 @@ export function createPurgeActivities({ orm, purges, logger, faults, metrics, ma
           out.children = addCounts(out.children, res.children);
           out.durationMs += res.durationMs;
         }
+        // Asked to stop meanwhile: say so, the run ends (its counts are the ledger's).
+        stopIfCancelled();
         return out;
       } finally {
         clearInterval(beat);

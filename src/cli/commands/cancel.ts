@@ -1,19 +1,38 @@
 import type { Command } from 'commander';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { InputError } from '../../kernel/errors.js';
-import { parseIntFlag, parseTaskQueueFlag, resolveTemporal, type ConnectionFlags, type SettingsSource } from '../context.js';
+import { commandDatabase, parseIntFlag, parseTaskQueueFlag, resolveTemporal, type ConnectionFlags, type SettingsSource } from '../context.js';
+import { withPoolDb } from '../../db/query.js';
+import { holderOf } from '../../db/run-record.js';
+import type { Settings } from '../../settings/index.js';
 
 interface CancelFlags extends ConnectionFlags {
+  databaseUrl?: string;
   wait: boolean;
   timeout: number;
   json?: boolean;
 }
 
-/** The running workflows of a job, as visibility lists them (its runs carry MaintJob, see src/temporal/labels.ts). */
-async function runningOf(client: Client, job: string): Promise<string[]> {
-  const ids: string[] = [];
-  for await (const w of client.workflow.list({ query: `MaintJob = '${job}' AND ExecutionStatus = 'Running'` })) ids.push(w.workflowId);
-  return ids;
+/**
+ * The running workflows of a job: as visibility lists them (the runs we start carry MaintJob, see
+ * src/temporal/labels.ts), and the purge that holds the job in the audit table, which a start without search
+ * attributes (a bare `temporal workflow start`) has too. No database configured: visibility alone.
+ */
+async function runningOf(client: Client, job: string, s: Settings, databaseUrl: string | undefined): Promise<string[]> {
+  const ids = new Set<string>();
+  for await (const w of client.workflow.list({ query: `MaintJob = '${job}' AND ExecutionStatus = 'Running'` })) ids.add(w.workflowId);
+  const database = await commandDatabase(s, databaseUrl, 1).catch((err: unknown) => {
+    if (err instanceof InputError) return undefined;
+    throw err;
+  });
+  if (database) {
+    const holder = await withPoolDb(database, (db) => holderOf(db, job)).catch((err: unknown) => {
+      process.stderr.write(`warning: the audit table could not be read (${(err as Error).message}); cancelling what visibility lists\n`);
+      return undefined;
+    });
+    if (holder) ids.add(holder.workflow_id);
+  }
+  return [...ids];
 }
 
 /** Waits until the workflow closed (or `timeoutMs` passed) and says how it ended. */
@@ -34,6 +53,7 @@ export function registerCancel(program: Command, settings: SettingsSource): void
     .option('--no-wait', 'do not wait for the run to stop')
     .option('--timeout <seconds>', 'how long to wait for it to stop (1-3600)', parseIntFlag('--timeout', 1, 3600), 60)
     .option('--json', 'print JSON')
+    .option('--database-url <url>', "with a job's name: also the purge the audit table says holds it (default: DATABASE_URL, else the local environment)")
     .option('--address <host:port>', 'Temporal frontend address')
     .option('--namespace <ns>', 'Temporal namespace')
     .option('--task-queue <name>', 'task queue of the worker', parseTaskQueueFlag)
@@ -43,7 +63,7 @@ export function registerCancel(program: Command, settings: SettingsSource): void
       const isJob = s.catalogue.entries.some((e) => e.name === target);
       const client = await connectClient(await resolveTemporal(s, flags));
       try {
-        const ids = isJob ? await runningOf(client, target) : [target];
+        const ids = isJob ? await runningOf(client, target, s, flags.databaseUrl) : [target];
         if (!ids.length) throw new InputError('job', `${target} has no running workflow (visibility lists runs a second or so after they start)`);
         const out: Array<{ workflowId: string; status: string }> = [];
         for (const workflowId of ids) {
