@@ -112,9 +112,10 @@ function askedFor(raw: unknown, job: string | undefined): { job: string; trigger
 export async function refuseStart(asked: { job: string; trigger: string }, err: unknown): Promise<void> {
   if (!patched('record-refused-starts')) return;
   const info = workflowInfo();
-  await CancellationScope.nonCancellable(() =>
-    short.refuseRun({ runId: info.firstExecutionRunId, workflowId: info.workflowId.slice(0, 255), job: asked.job, trigger: asked.trigger, error: errorMessage(err), at: new Date().toISOString() }),
-  );
+  await CancellationScope.nonCancellable(async () => {
+    await short.refuseRun({ runId: info.firstExecutionRunId, workflowId: info.workflowId.slice(0, 255), job: asked.job, trigger: asked.trigger, error: errorMessage(err), at: new Date().toISOString() });
+    await notifyOutcome(info.firstExecutionRunId);
+  });
 }
 
 /** `parseInput`, a refused input recorded (`refuseStart`). `job`: the workflow's job; a purge's is read from its input. */
