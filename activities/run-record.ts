@@ -1,6 +1,6 @@
 import { type Orm, dbFromOrm } from '../src/orm/index.js';
 import { recordJobRun, type JobRunRecord } from '../src/db/run-record.js';
-import { executionRunId } from './purge/index.js';
+import { executionRunId } from './execution.js';
 
 
 /** The audit record of a non-purge job, in the same table `maint runs` reads (see run-record.ts). */

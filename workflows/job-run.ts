@@ -98,22 +98,23 @@ export function parseInput<T>(raw: unknown, parse: (raw: unknown) => T): T {
 }
 
 /** What a refused start's audit row names: the job asked for and where the start came from, as far as they can be read. */
-function askedFor(raw: unknown, job: string | undefined): { job: string; trigger: string } {
+function askedFor(raw: unknown, job: string | undefined): { job: string; trigger: string; dryRun: boolean } {
   const r = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
   const asked = job ?? (typeof r.job === 'string' && r.job.length > 0 && r.job.length <= 100 ? r.job : 'unknown');
   const trigger = typeof r.trigger === 'string' && r.trigger.length > 0 && r.trigger.length <= 255 ? r.trigger : triggerOf(undefined);
-  return { job: asked, trigger };
+  const params = (typeof r.params === 'object' && r.params !== null ? r.params : {}) as Record<string, unknown>;
+  return { job: asked, trigger, dryRun: params.dryRun === true };
 }
 
 /**
  * The audit row of a run that failed at its start (a bad input, a missing table): every run is on record, with its
  * job, trigger and reason. Patch `record-refused-starts`: before it, such a run left no row.
  */
-export async function refuseStart(asked: { job: string; trigger: string }, err: unknown): Promise<void> {
+export async function refuseStart(asked: { job: string; trigger: string; dryRun?: boolean }, err: unknown): Promise<void> {
   if (!patched('record-refused-starts')) return;
   const info = workflowInfo();
   await CancellationScope.nonCancellable(async () => {
-    await short.refuseRun({ runId: info.firstExecutionRunId, workflowId: info.workflowId.slice(0, 255), job: asked.job, trigger: asked.trigger, error: errorMessage(err), at: new Date().toISOString() });
+    await short.refuseRun({ runId: info.firstExecutionRunId, workflowId: info.workflowId.slice(0, 255), job: asked.job, trigger: asked.trigger, dryRun: asked.dryRun ?? false, error: errorMessage(err), at: new Date().toISOString() });
     await notifyOutcome(info.firstExecutionRunId);
   });
 }

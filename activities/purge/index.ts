@@ -14,6 +14,7 @@ import { estimatedMatches, explainFirstBatch, keyOf, planStep } from './plan.js'
 import { advanceLane, walkOf } from '../../src/purge/lane.js';
 import type { BatchResult, PurgeJobs, LaneState, MatchCount, PurgeResult, ResolvedJob, RetentionRule, StepPlanSummary } from '../../src/purge/types.js';
 import type { FaultHooks } from '../faults.js';
+import { executionRunId } from '../execution.js';
 import type { JobMetrics } from '../../src/metrics/metrics.js';
 import { type Db } from '../../src/db/query.js';
 import * as runRecord from '../../src/db/run-record.js';
@@ -81,13 +82,6 @@ function fingerprintOf(steps: RetentionRule[]): string {
 
 function withUpdated(r: BatchResult, updated: number, isUpdate: boolean): BatchResult {
   return isUpdate ? { ...r, updated } : r;
-}
-
-/** The Temporal run this activity serves (a reset or retry is another one than the workflow's first run). */
-export function executionRunId(): string {
-  const execution = Context.current().info.workflowExecution;
-  if (!execution) throw ApplicationFailure.nonRetryable('this activity runs only in a workflow', 'NoWorkflow');
-  return execution.runId;
 }
 
 export function createPurgeActivities({ orm, purges, logger, faults, metrics, maxParallel }: PurgeActivityDeps) {
@@ -248,7 +242,7 @@ export function createPurgeActivities({ orm, purges, logger, faults, metrics, ma
     },
 
     /** Records a run refused before it touched anything (a bad input, a missing table, a forged state), so the audit says so. */
-    async refuseRun(input: { runId: string; workflowId: string; job: string; trigger: string; error: string; at: string }): Promise<void> {
+    async refuseRun(input: { runId: string; workflowId: string; job: string; trigger: string; error: string; at: string; dryRun?: boolean }): Promise<void> {
       await runRecord.refuseRun(db, { ...input, executionRunId: executionRunId() });
     },
 

@@ -305,7 +305,8 @@ export async function runStatsByJob(db: Db, days: number): Promise<{ since: stri
             max(finished_at) FILTER (WHERE status = 'failed') AS last_failure,
             (now() - make_interval(days => ?::int)) AS since
        FROM maintenance_run
-      WHERE NOT dry_run AND started_at > now() - make_interval(days => ?::int)
+      -- Runs that changed something, and every failure: a dry run that failed failed too.
+      WHERE (NOT dry_run OR status = 'failed') AND started_at > now() - make_interval(days => ?::int)
       GROUP BY job ORDER BY job`,
     [days, days],
   );

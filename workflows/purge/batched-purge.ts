@@ -74,7 +74,7 @@ export async function batchedPurge(raw: unknown): Promise<PurgeResult> {
 
   // A missing table, a preset on the wrong database, a parameter this worker refuses: on record too.
   const resolved = await short.resolveJob({ job: input.job, params: input.params }).catch(async (err: unknown) => {
-    if (!input.carried) await refuseStart({ job: input.job, trigger }, err);
+    if (!input.carried) await refuseStart({ job: input.job, trigger, dryRun: asSent.dryRun }, err);
     throw err;
   });
   // One owner per value: the worker resolved the run's parameters (the job's defaults, a custom rule's batch size,
