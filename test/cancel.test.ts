@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { WorkflowFailedError, CancelledFailure, type Client } from '@temporalio/client';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { startHandle } from './support/start.js';
 import { replays } from './support/histories.js';
 import { maint } from './support/cli.js';
@@ -12,6 +14,7 @@ import { connectTestClient, createTestDatabase, scalar, seedBulk, startTestWorke
  */
 
 const JOB = 'purge-expired-tokens';
+const run = promisify(execFile);
 let client: Client;
 
 beforeAll(async () => {
@@ -60,7 +63,7 @@ describe('cancel', () => {
     await db.close();
   });
 
-  it('stops a purge whose batches fail and retry within seconds; once the database recovers, not one row more is deleted', async () => {
+  it('`temporal workflow cancel` stops a purge whose batches fail and retry within seconds; once the database recovers, not one row more is deleted', async () => {
     await seedBulk(db, { expired: 3_000, valid: 100, cutoff: new Date() });
     const handle = await startHandle(client, { job: JOB, params: { batchSize: 50 }, taskQueue: worker.taskQueue, trigger: 'test' });
     const runId = handle.firstExecutionRunId;
@@ -71,7 +74,7 @@ describe('cancel', () => {
 
     const atRequest = { tokens: await tokens(db), ledger: await ledger(db, runId) };
     const requested = Date.now();
-    await handle.cancel();
+    await run(inject('temporalCliPath'), ['workflow', 'cancel', '--workflow-id', handle.workflowId, '--address', inject('temporalAddress'), '--namespace', 'default']);
     await endsCancelled(handle.result());
     const took = Date.now() - requested;
     expect(took).toBeLessThan(5_000);

@@ -35,6 +35,12 @@ async function runningOf(client: Client, job: string, s: Settings, databaseUrl: 
   return [...ids];
 }
 
+async function filterRunning(client: Client, ids: string[]): Promise<string[]> {
+  const running: string[] = [];
+  for (const id of ids) if ((await client.workflow.getHandle(id).describe()).status.name === 'RUNNING') running.push(id);
+  return running;
+}
+
 /** Waits until the workflow closed (or `timeoutMs` passed) and says how it ended. */
 async function closedStatus(handle: WorkflowHandle, timeoutMs: number): Promise<string> {
   const deadline = Date.now() + timeoutMs;
@@ -63,7 +69,9 @@ export function registerCancel(program: Command, settings: SettingsSource): void
       const isJob = s.catalogue.entries.some((e) => e.name === target);
       const client = await connectClient(await resolveTemporal(s, flags));
       try {
-        const ids = isJob ? await runningOf(client, target, s, flags.databaseUrl) : [target];
+        const listed = isJob ? await runningOf(client, target, s, flags.databaseUrl) : [target];
+        // Visibility may still list a run that just ended; the server's own answer decides.
+        const ids = isJob ? await filterRunning(client, listed) : listed;
         if (!ids.length) throw new InputError('job', `${target} has no running workflow (visibility lists runs a second or so after they start)`);
         const out: Array<{ workflowId: string; status: string }> = [];
         for (const workflowId of ids) {
