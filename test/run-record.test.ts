@@ -147,6 +147,44 @@ describe('every run on record', () => {
   }, 120_000);
 });
 
+describe('a retried execution', () => {
+  it('a purge whose run timed out and was retried by its retry policy leaves the first row and adds its own, with its own exact counts', async () => {
+    const db = await createTestDatabase();
+    // Slow batches until the first execution timed out; then fast.
+    let slow = true;
+    const worker = await startTestWorker(db, { faults: { afterBatchCommit: () => (slow ? new Promise((r) => setTimeout(r, 500)) : undefined) } });
+    try {
+      await seedBulk(db, { expired: 300, valid: 10, cutoff: new Date() });
+      const workflowId = uniqueName('retried');
+      const handle = await client.workflow.start('batchedPurge', {
+        taskQueue: worker.taskQueue,
+        workflowId,
+        args: [{ job: 'purge-expired-tokens', params: { batchSize: 10, parallel: 1 }, trigger: 'test' }],
+        workflowRunTimeout: '4 seconds',
+        retry: { maximumAttempts: 2, initialInterval: '1 second' },
+      });
+      await until(async () => (await handle.describe()).runId !== handle.firstExecutionRunId, 'the retried execution', 30_000);
+      slow = false;
+      await handle.result();
+      const rows = await rowsOf(db, workflowId);
+      expect(rows).toHaveLength(2);
+      const [first, retried] = [rows.find((r) => r.id === handle.firstExecutionRunId)!, rows.find((r) => r.id !== handle.firstExecutionRunId)!];
+      // The timed-out execution could not close its row: the retry closes it so, and writes its own.
+      expect(first).toMatchObject({ status: 'failed', error: expect.stringMatching(/replaced/) });
+      expect(retried).toMatchObject({ status: 'completed', replaces: first.id });
+      const deletedBy = async (id: string) => Number((await db.pool.query('SELECT deleted FROM maintenance_run WHERE id = $1', [id])).rows[0].deleted);
+      const ledgerOf = async (id: string) => Number((await db.pool.query('SELECT coalesce(sum(deleted), 0) AS n FROM purge_batch WHERE run_id = $1', [id])).rows[0].n);
+      expect(await deletedBy(retried.id)).toBe(await ledgerOf(retried.id));
+      // Between them, every expired row exactly once.
+      expect((await ledgerOf(first.id)) + (await ledgerOf(retried.id))).toBe(300);
+      expect(Number((await db.pool.query('SELECT count(*) AS n FROM outstanding_token')).rows[0].n)).toBe(10);
+    } finally {
+      await worker.stop();
+      await db.close();
+    }
+  }, 120_000);
+});
+
 describe('one purge of a job at a time', () => {
   let db: TestDatabase;
   let worker: TestWorker;
