@@ -114,7 +114,9 @@ export async function refuseStart(asked: { job: string; trigger: string; dryRun?
   if (!patched('record-refused-starts')) return;
   const info = workflowInfo();
   await CancellationScope.nonCancellable(async () => {
-    await short.refuseRun({ runId: info.firstExecutionRunId, workflowId: info.workflowId.slice(0, 255), job: asked.job, trigger: asked.trigger, dryRun: asked.dryRun ?? false, error: errorMessage(err), at: new Date().toISOString() });
+    await short.refuseRun({ runId: info.firstExecutionRunId, workflowId: info.workflowId.slice(0, 255), job: asked.job, trigger: asked.trigger, dryRun: asked.dryRun ?? false,
+      // Cancelled before it started (during its check): recorded so, not as a failure.
+      status: isCancellation(err) ? 'cancelled' : 'failed', error: errorMessage(err), at: new Date().toISOString() });
     await notifyOutcome(info.firstExecutionRunId);
   });
 }

@@ -242,7 +242,7 @@ export function createPurgeActivities({ orm, purges, logger, faults, metrics, ma
     },
 
     /** Records a run refused before it touched anything (a bad input, a missing table, a forged state), so the audit says so. */
-    async refuseRun(input: { runId: string; workflowId: string; job: string; trigger: string; error: string; at: string; dryRun?: boolean }): Promise<void> {
+    async refuseRun(input: { runId: string; workflowId: string; job: string; trigger: string; error: string; at: string; dryRun?: boolean; status?: 'failed' | 'cancelled' }): Promise<void> {
       await runRecord.refuseRun(db, { ...input, executionRunId: executionRunId() });
     },
 

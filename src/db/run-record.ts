@@ -159,14 +159,17 @@ export async function loadRun(db: Db, w: Writer & { continuedFrom?: string }): P
  * Records a run refused before it changed anything (a bad input, a missing table, a forged state, its job already
  * running), or marks its record so: the audit has every run, with its job, trigger and reason.
  */
-export async function refuseRun(db: Db, r: Writer & { workflowId: string; job: string; trigger: string; error: string; at: string; dryRun?: boolean }): Promise<void> {
+export async function refuseRun(
+  db: Db,
+  r: Writer & { workflowId: string; job: string; trigger: string; error: string; at: string; dryRun?: boolean; status?: 'failed' | 'cancelled' },
+): Promise<void> {
   const ref = await recordOf(db, r);
   await db.query(
     `INSERT INTO maintenance_run (id, workflow_id, job, parameters, trigger, dry_run, status, started_at, finished_at, duration_ms, error,
                                   execution_run_id, first_run_id, replaces)
-     VALUES (?, ?, ?, '{}'::jsonb, ?, ?, 'failed', ?, ?, 0, ?, ?, ?, ?)
-     ON CONFLICT (id) DO UPDATE SET status = 'failed', finished_at = EXCLUDED.finished_at, error = EXCLUDED.error`,
-    [ref.id, r.workflowId, r.job, r.trigger, r.dryRun ?? false, r.at, r.at, r.error, ...lineage(ref, r)],
+     VALUES (?, ?, ?, '{}'::jsonb, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?)
+     ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, finished_at = EXCLUDED.finished_at, error = EXCLUDED.error`,
+    [ref.id, r.workflowId, r.job, r.trigger, r.dryRun ?? false, r.status ?? 'failed', r.at, r.at, r.error, ...lineage(ref, r)],
   );
 }
 
