@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { type Orm, dbFromOrm } from '../src/orm/index.js';
-import { firstRunStartedAt, loadRunOutcome } from '../src/db/run-record.js';
+import { firstRunStartedAt, loadRunOutcome, recordOf } from '../src/db/run-record.js';
+import { executionRunIdIfAny } from './execution.js';
 import type { Logger } from '../src/logger.js';
 import { assessHealth } from '../src/health/assess.js';
 import { cleanupStats } from '../src/health/cleanup-stats.js';
@@ -55,7 +56,10 @@ export function createNotifyActivities(deps: NotifyActivityDeps) {
      */
     async notifyRunOutcome(input: { runId: string }): Promise<{ events: number; sent: number }> {
       if (!notifier || !notifier.config.channels.length) return { events: 0, sent: 0 };
-      const events = await eventsOf(input.runId, notifier);
+      // The row of this execution (a reset's own row, not the one it replaced).
+      const execution = executionRunIdIfAny();
+      const id = execution ? (await recordOf(db, { runId: input.runId, executionRunId: execution })).id : input.runId;
+      const events = await eventsOf(id, notifier);
       await notifier.enqueue(events);
       const report = await notifier.deliver(events.map((e) => e.id));
       if (report.failed.length) {

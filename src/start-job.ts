@@ -3,6 +3,7 @@ import type { Client, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/
 import type { SearchAttributePair } from '@temporalio/common';
 import type { Catalogue, JobEntry } from './catalogue/index.js';
 import { checkTaskQueue, checkTrigger, checkWorkflowId } from './kernel/validate.js';
+import { InputError } from './kernel/errors.js';
 import { runSearchAttributes } from './temporal/labels.js';
 
 /**
@@ -111,6 +112,23 @@ export function prepareStart(request: StartJobRequest, catalogue: Catalogue): Pr
 }
 
 /**
+ * One purge of a job at a time: a real run is refused while one of the same job runs on the same task queue (one
+ * deployment), naming it. Visibility answers a second or so late; the workflow itself refuses what this misses, and
+ * starts that bypass this client (see `startRun` in activities/purge/).
+ */
+async function refuseWhileRunning(client: Client, job: string, taskQueue: string): Promise<void> {
+  // A queue name a visibility query cannot quote is left to the workflow's own check.
+  if (/['"\\]/.test(taskQueue)) return;
+  const query = `MaintJob = '${job}' AND MaintDryRun = false AND ExecutionStatus = 'Running' AND TaskQueue = '${taskQueue}'`;
+  for await (const listed of client.workflow.list({ query })) {
+    // Visibility may still list a run that just ended: the server's own answer decides.
+    const { status } = await client.workflow.getHandle(listed.workflowId, listed.runId).describe();
+    if (status.name !== 'RUNNING') continue;
+    throw new InputError('job', `${job} is already running: workflow ${listed.workflowId}; one purge of a job runs at a time: wait for it, or stop it with maint cancel ${job}`);
+  }
+}
+
+/**
  * Starts a job, the same way for every job: validated first (`prepareStart`, unless given a prepared start), then
  * its workflow with the id maint-<job>-<time>, the search attributes and the memo. A singleton job (key rotation)
  * starts under its own id, or joins the execution already running instead of racing it.
@@ -118,7 +136,8 @@ export function prepareStart(request: StartJobRequest, catalogue: Catalogue): Pr
 export async function startJob(client: Client, start: PreparedStart): Promise<StartedJob>;
 export async function startJob(client: Client, start: StartJobRequest, catalogue: Catalogue): Promise<StartedJob>;
 export async function startJob(client: Client, start: StartJobRequest | PreparedStart, catalogue?: Catalogue): Promise<StartedJob> {
-  const { job, request, workflowType, args, typedSearchAttributes, memo, staticSummary, staticDetails } = 'workflowType' in start ? start : prepareStart(start, catalogue!);
+  const { job, request, workflowType, args, typedSearchAttributes, memo, params, staticSummary, staticDetails } = 'workflowType' in start ? start : prepareStart(start, catalogue!);
+  if (job.purge && params.dryRun !== true) await refuseWhileRunning(client, job.name, request.taskQueue);
   // The server does not say whether it started or joined; the memo of the running execution does.
   const startRequest = randomUUID();
   const handle = await client.workflow.start(workflowType, {

@@ -75,6 +75,8 @@ export async function createWorker(opts: WorkerOptions): Promise<{ worker: Worke
     // A worker that dies leaves its workflows' tasks on its sticky queue: hand them to another worker soon.
     stickyQueueScheduleToStartTimeout: '2 seconds',
     shutdownGraceTime: '30 seconds',
+    // A cancel reaches a running lane run with a heartbeat's answer: sent at least every second, it stops within about one.
+    maxHeartbeatThrottleInterval: '1 second',
   });
   return { worker, connection };
 }

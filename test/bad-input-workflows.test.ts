@@ -139,14 +139,20 @@ const CASES: Array<[string, unknown[], string]> = [
 describe('malformed workflow inputs fail at once, naming the field, and change nothing', () => {
   it(`${CASES.length} inputs across every workflow type`, async () => {
     expect(CASES.length).toBeGreaterThanOrEqual(60);
-    const before = await snapshotTables(db);
+    // Nothing changes but the audit, which records each refused run, failed, with its reason.
+    const before = await snapshotTables(db, ['maintenance_run']);
+    const audited = await db.pool.query(`SELECT * FROM maintenance_run ORDER BY id`);
     for (const [type, args, expected] of CASES) {
       const message = await refused(type, args);
       expect(message, `${type} ${JSON.stringify(args).slice(0, 120)}`).toContain(expected);
     }
     const workflowId = 'w'.repeat(300);
     expect(await refused('batchedPurge', [{ job: JOB, params: { dryRun: true } }], { workflowId })).toContain('workflowId: is 300 characters long; at most 255');
-    expect(await snapshotTables(db)).toEqual(before);
+    expect(await snapshotTables(db, ['maintenance_run'])).toEqual(before);
+    const { rows } = await db.pool.query(`SELECT * FROM maintenance_run WHERE id <> ALL($1::text[]) ORDER BY id`, [audited.rows.map((r) => r.id)]);
+    expect(rows).toHaveLength(CASES.length + 1);
+    for (const r of rows) expect(r).toMatchObject({ status: 'failed', deleted: '0', batches: 0, error: expect.stringMatching(/\S/) });
+    expect((await db.pool.query(`SELECT * FROM maintenance_run WHERE id = ANY($1::text[]) ORDER BY id`, [audited.rows.map((r) => r.id)])).rows).toEqual(audited.rows);
   }, 600_000);
 });
 

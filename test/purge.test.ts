@@ -246,7 +246,11 @@ describe('batched purge of expired tokens', () => {
       const err = await unknown.result().catch((e) => e);
       expect(String(err.cause?.cause?.message)).toMatch(/job: unknown job "drop-everything"; allowed: purge-expired-tokens/);
       expect(await scalar(env.db, 'SELECT count(*) FROM outstanding_token')).toBe(20);
-      expect(await scalar(env.db, 'SELECT count(*) FROM maintenance_run')).toBe(0);
+      // Each refused run is on record, failed with its reason; none deleted anything.
+      const { rows } = await env.db.pool.query('SELECT job, status, deleted, error FROM maintenance_run ORDER BY started_at');
+      expect(rows).toHaveLength(6);
+      for (const r of rows) expect(r).toMatchObject({ status: 'failed', deleted: '0' });
+      expect(rows.map((r) => r.error).join('\n')).toMatch(/batchSize:[\s\S]*dryRun:[\s\S]*params\.batchSze:[\s\S]*asOf:[\s\S]*job: unknown job "drop-everything"/);
     } finally {
       await env.close();
     }

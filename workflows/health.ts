@@ -1,7 +1,7 @@
 import { assessHealth } from '../src/health/assess.js';
 import type { HealthReport } from '../src/health/types.js';
 import { parseHealthReportInput } from '../src/health/input.js';
-import { short, parseInput, runJob } from './job-run.js';
+import { short, acceptInput, runJob } from './job-run.js';
 
 export interface HealthReportInput {
   trigger?: string;
@@ -9,7 +9,7 @@ export interface HealthReportInput {
 
 /** Gathers the statistics (an activity) and assesses them (pure code, here): the report is the result. */
 export async function healthReport(raw: HealthReportInput): Promise<HealthReport> {
-  const input = parseInput(raw, parseHealthReportInput);
+  const input = await acceptInput('health-report', raw, parseHealthReportInput);
   return runJob({ job: 'health-report', parameters: {}, trigger: input.trigger }, async () => {
     const { stats, thresholds } = await short.gatherHealthStats();
     const report = assessHealth(stats, thresholds);

@@ -1,4 +1,4 @@
-import { ActivityFailure, ApplicationFailure, CancellationScope, isCancellation, proxyActivities, sleep, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, CancellationScope, isCancellation, patched, proxyActivities, sleep, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import type { JobRunRecord } from '../src/db/run-record.js';
 import { notifyOutcome } from './notify.js';
@@ -18,6 +18,11 @@ export const short = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 10 },
 });
+
+/** Whether a schedule started this run (its search attribute, which a client cannot forge the way it can a trigger). */
+export function startedBySchedule(): boolean {
+  return scheduleTrigger() !== undefined;
+}
 
 /** Where a run came from: the caller's word, else the schedule that started it, else "manual". */
 export function triggerOf(given: string | undefined): string {
@@ -90,4 +95,38 @@ export function parseInput<T>(raw: unknown, parse: (raw: unknown) => T): T {
     parseField('workflowId', workflowIdField, workflowInfo().workflowId);
     return parse(raw);
   });
+}
+
+/** What a refused start's audit row names: the job asked for and where the start came from, as far as they can be read. */
+function askedFor(raw: unknown, job: string | undefined): { job: string; trigger: string; dryRun: boolean } {
+  const r = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
+  const asked = job ?? (typeof r.job === 'string' && r.job.length > 0 && r.job.length <= 100 ? r.job : 'unknown');
+  const trigger = typeof r.trigger === 'string' && r.trigger.length > 0 && r.trigger.length <= 255 ? r.trigger : triggerOf(undefined);
+  const params = (typeof r.params === 'object' && r.params !== null ? r.params : {}) as Record<string, unknown>;
+  return { job: asked, trigger, dryRun: params.dryRun === true };
+}
+
+/**
+ * The audit row of a run that failed at its start (a bad input, a missing table): every run is on record, with its
+ * job, trigger and reason. Patch `record-refused-starts`: before it, such a run left no row.
+ */
+export async function refuseStart(asked: { job: string; trigger: string; dryRun?: boolean }, err: unknown): Promise<void> {
+  if (!patched('record-refused-starts')) return;
+  const info = workflowInfo();
+  await CancellationScope.nonCancellable(async () => {
+    await short.refuseRun({ runId: info.firstExecutionRunId, workflowId: info.workflowId.slice(0, 255), job: asked.job, trigger: asked.trigger, dryRun: asked.dryRun ?? false,
+      // Cancelled before it started (during its check): recorded so, not as a failure.
+      status: isCancellation(err) ? 'cancelled' : 'failed', error: errorMessage(err), at: new Date().toISOString() });
+    await notifyOutcome(info.firstExecutionRunId);
+  });
+}
+
+/** `parseInput`, a refused input recorded (`refuseStart`). `job`: the workflow's job; a purge's is read from its input. */
+export async function acceptInput<T>(job: string | undefined, raw: unknown, parse: (raw: unknown) => T): Promise<T> {
+  try {
+    return parseInput(raw, parse);
+  } catch (err) {
+    await refuseStart(askedFor(raw, job), err);
+    throw err;
+  }
 }

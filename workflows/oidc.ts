@@ -2,7 +2,7 @@ import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import { type RefreshParams, parseRefreshInput } from '../src/oidc/params.js';
 import type { ProviderRefresh, RefreshResult } from '../src/oidc/types.js';
-import { short, errorMessage, parseInput, runJob } from './job-run.js';
+import { short, errorMessage, acceptInput, runJob } from './job-run.js';
 
 export interface RefreshJwksInput {
   params?: RefreshParams;
@@ -15,7 +15,7 @@ export interface RefreshJwksInput {
  * its last good copy and is reported, and does not hold the others back.
  */
 export async function refreshOidcJwks(raw: RefreshJwksInput): Promise<RefreshResult> {
-  const input = parseInput(raw, parseRefreshInput);
+  const input = await acceptInput('refresh-jwks', raw, parseRefreshInput);
   return runJob({ job: 'refresh-jwks', parameters: { ...input.params }, trigger: input.trigger }, async () => {
     const plan = await short.resolveOidcRefresh({ params: input.params });
     const fetches = proxyActivities<Activities>({

@@ -1,5 +1,5 @@
 import { type ScopesResult, parseScopesInput } from '../src/scopes.js';
-import { short, parseInput, runJob } from './job-run.js';
+import { short, acceptInput, runJob } from './job-run.js';
 
 export interface ScopesInput {
   params?: { dryRun?: boolean };
@@ -8,7 +8,7 @@ export interface ScopesInput {
 
 /** Ensures the default scopes exist (the seeds' initialize_jwt_scopes); safe to run any number of times. */
 export async function ensureScopes(raw: ScopesInput): Promise<ScopesResult> {
-  const input = parseInput(raw, parseScopesInput);
+  const input = await acceptInput('scopes', raw, parseScopesInput);
   return runJob({ job: 'scopes', parameters: { ...input.params }, trigger: input.trigger, dryRun: Boolean(input.params?.dryRun) }, async () => {
     const result = await short.ensureDefaultScopes({ params: input.params });
     return { result, matched: result.created.length + result.existing.length, deleted: 0, counts: { created: result.created.length, existing: result.existing.length } };

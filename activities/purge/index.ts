@@ -1,4 +1,4 @@
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import { type Orm, dbFromOrm } from '../../src/orm/index.js';
 import type { Logger } from '../../src/logger.js';
 import { InputError } from '../../src/kernel/errors.js';
@@ -20,6 +20,7 @@ import { estimatedMatches, explainFirstBatch, keyOf, planStep } from './plan.js'
 import { advanceLane, walkOf } from '../../src/purge/lane.js';
 import type { BatchResult, PurgeJobs, LaneState, MatchCount, PurgeResult, ResolvedJob, RetentionRule, StepPlanSummary } from '../../src/purge/types.js';
 import type { FaultHooks } from '../faults.js';
+import { executionRunId } from '../execution.js';
 import type { JobMetrics } from '../../src/metrics/metrics.js';
 import { type Db } from '../../src/db/query.js';
 import * as runRecord from '../../src/db/run-record.js';
@@ -211,6 +212,29 @@ export function createPurgeActivities({ orm, purges, logger, faults, metrics, ma
     return notes;
   }
 
+  /**
+   * Why a start of `input.job` is refused, naming the run that holds the job; undefined when the holder's workflow
+   * is over without having closed its record (terminated, timed out, reset), whose row is closed so, and the start may go.
+   */
+  async function holdingRun(input: StartRunInput): Promise<string | undefined> {
+    const holder = await runRecord.holderOf(db, input.job);
+    if (!holder) return undefined;
+    let status = 'NOT_FOUND';
+    // The same workflow again (a reset or retried execution) replaces its earlier execution.
+    if (holder.workflow_id !== input.workflowId) {
+      try {
+        status = (await Context.current().client.workflow.getHandle(holder.workflow_id).describe()).status.name;
+      } catch (err) {
+        if ((err as Error).name !== 'WorkflowNotFoundError') throw err;
+      }
+      if (status === 'RUNNING') {
+        return `${input.job} is already running: workflow ${holder.workflow_id} (run ${holder.id}); one purge of a job runs at a time: wait for it, or stop it with maint cancel ${input.job}`;
+      }
+    } else status = 'REPLACED';
+    await runRecord.abandonRun(db, holder.id, `its workflow ended without closing this record (${status.toLowerCase()})`, new Date().toISOString());
+    return undefined;
+  }
+
   return {
     ...createLegacyPurgeActivities({ db, logger, faults, metrics }),
 
@@ -232,7 +256,10 @@ export function createPurgeActivities({ orm, purges, logger, faults, metrics, ma
       });
     },
 
-    /** Creates the audit record; idempotent so a retried start does not duplicate it. */
+    /**
+     * Creates the audit record; idempotent so a retried start does not duplicate it. A real run holds its job while
+     * it runs: a second one, however it was started, is refused naming the running workflow, and recorded so.
+     */
     async startRun(input: StartRunInput): Promise<void> {
       const now = Date.now();
       // Wherever they come from, a reference time in the future or a cutoff after it would delete live rows.
@@ -240,15 +267,27 @@ export function createPurgeActivities({ orm, purges, logger, faults, metrics, ma
       for (const c of input.cutoffs ?? []) {
         if (input.runTime && Date.parse(c) > Date.parse(input.runTime)) throw ApplicationFailure.nonRetryable(`cutoff: ${c} is after the run's reference time ${input.runTime}; refused`, 'InvalidInput');
       }
-      await runRecord.startRun(db, input);
+      const record = { ...input, executionRunId: executionRunId(), exclusive: !input.dryRun };
+      for (let tries = 0; ; tries++) {
+        try {
+          return await runRecord.startRun(db, record);
+        } catch (err) {
+          if ((err as { constraint?: string }).constraint !== 'maintenance_run_one_running_idx' || tries > 2) throw err;
+        }
+        const refusal = await holdingRun(input);
+        if (refusal) {
+          await runRecord.refuseRun(db, { ...record, error: refusal, at: new Date().toISOString() });
+          throw ApplicationFailure.nonRetryable(refusal, 'AlreadyRunning');
+        }
+      }
     },
 
     /**
      * A continued run's check: the run it continues must be recorded, still running, for the same job, with the
      * same rules; its reference time and cutoffs are read from that record. Anything else is a forged state.
      */
-    async loadRun(input: { runId: string; job: string; fingerprint: string }): Promise<RecordedRun> {
-      const row = await runRecord.loadRun(db, input.runId);
+    async loadRun(input: { runId: string; job: string; fingerprint: string; continuedFrom?: string }): Promise<RecordedRun> {
+      const row = await runRecord.loadRun(db, { runId: input.runId, executionRunId: executionRunId(), continuedFrom: input.continuedFrom });
       if (!row || !row.run_time || !Array.isArray(row.cutoffs)) throw continuationError(`no purge run ${input.runId} was recorded`);
       if (row.job !== input.job) throw continuationError(`run ${input.runId} is a run of ${String(row.job)}, not ${input.job}`);
       if (row.status !== 'running') throw continuationError(`run ${input.runId} is ${String(row.status)}`);
@@ -261,9 +300,9 @@ export function createPurgeActivities({ orm, purges, logger, faults, metrics, ma
       return { runTime, cutoffs, startedAtMs: new Date(row.started_at).getTime() };
     },
 
-    /** Records a run refused before it touched anything (a forged state), so the audit says so. */
-    async refuseRun(input: { runId: string; workflowId: string; job: string; trigger: string; error: string; at: string }): Promise<void> {
-      await runRecord.refuseRun(db, input);
+    /** Records a run refused before it touched anything (a bad input, a missing table, a forged state), so the audit says so. */
+    async refuseRun(input: { runId: string; workflowId: string; job: string; trigger: string; error: string; at: string; dryRun?: boolean; status?: 'failed' | 'cancelled' }): Promise<void> {
+      await runRecord.refuseRun(db, { ...input, executionRunId: executionRunId() });
     },
 
     /**
@@ -297,18 +336,34 @@ export function createPurgeActivities({ orm, purges, logger, faults, metrics, ma
       const ctx = Context.current();
       // The cutoff comes from the run's record; still, a cutoff in the future is never run.
       if (Date.parse(input.cutoff) > Date.now() + 5_000) throw ApplicationFailure.nonRetryable(`cutoff: ${input.cutoff} is in the future; refused`, 'InvalidInput');
+      // This execution's ledger (a reset or retried execution counts its own batches, see recordOf).
+      const { id: recordId } = await runRecord.recordOf(db, { runId: input.runId, executionRunId: executionRunId() });
       // The heartbeat carries why the lane waits, if it does: the CLI's progress and the Web UI show it.
       const now: { throttled: string | null } = { throttled: null };
       const beat = setInterval(() => ctx.heartbeat(now.throttled ? { throttled: now.throttled } : undefined), 1_000);
       const started = performance.now();
       const out: LaneRunResult = { lane: input.state, batches: 0, deleted: 0, updated: 0, children: {}, leftLocked: 0, durationMs: 0 };
+      // A cancel of the run arrives with a heartbeat's answer: no batch starts after it (the one running finishes or
+      // rolls back in its own transaction), and the workflow, which waits for this, closes the record from the ledger.
+      const stopIfCancelled = () => {
+        if (ctx.cancellationSignal.aborted) throw new CancelledFailure(`lane run stopped after ${out.batches} batches: the purge was cancelled`);
+      };
       try {
         while (!out.lane.done && out.batches < input.maxBatches && (out.batches === 0 || performance.now() - started < input.budgetMs)) {
+          stopIfCancelled();
           // Over the impact budget: wait here (heartbeating why), and after a while hand back to the workflow
           // rather than outlive this activity's timeout; the workflow starts the lane's next run, which waits again.
           if (!(await withinBudget(ctx, out, now))) return out;
-          const batch = { ...input, batchNo: input.firstBatchNo + out.batches, size: out.lane.size, walk: walkOf(out.lane, input.strategy) };
-          const res = await walkBatch(batch, ctx.info.attempt);
+          const batch = { ...input, runId: recordId, batchNo: input.firstBatchNo + out.batches, size: out.lane.size, walk: walkOf(out.lane, input.strategy) };
+          let res: BatchResult;
+          try {
+            res = await walkBatch(batch, ctx.info.attempt);
+          } catch (err) {
+            // A batch that failed once the cancel came is not retried: the run stops.
+            stopIfCancelled();
+            throw err;
+          }
+          ctx.heartbeat();
           const moved = advanceLane(out.lane, res, input, input.targetMs);
           out.lane = moved.lane;
           out.leftLocked += moved.leftLocked;
@@ -320,6 +375,8 @@ export function createPurgeActivities({ orm, purges, logger, faults, metrics, ma
           const pause = sleepAfterBatchMs(res.durationMs, brakes);
           if (pause > 0 && !out.lane.done) await ctx.sleep(pause);
         }
+        // Asked to stop meanwhile: say so, the run ends (its counts are the ledger's).
+        stopIfCancelled();
         return out;
       } finally {
         clearInterval(beat);
@@ -345,7 +402,7 @@ export function createPurgeActivities({ orm, purges, logger, faults, metrics, ma
 
     /** Closes the audit record with counts summed from the ledger, the one source of truth. */
     async finishRun(input: FinishRunInput): Promise<Omit<PurgeResult, 'job' | 'dryRun' | 'cutoff'>> {
-      return runRecord.finishRun(db, input);
+      return runRecord.finishRun(db, { ...input, executionRunId: executionRunId() });
     },
   };
 }

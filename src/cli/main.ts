@@ -3,6 +3,7 @@ import { InputError } from '../kernel/errors.js';
 import type { Settings } from '../settings/index.js';
 import { describeError } from './errors.js';
 import { registerDetect } from './commands/detect.js';
+import { registerCancel } from './commands/cancel.js';
 import { registerJobs } from './commands/jobs.js';
 import { registerKeys } from './commands/keys.js';
 import { registerReport } from './commands/report.js';
@@ -25,6 +26,7 @@ const settings = () => (loaded ??= import('../settings/index.js').then((s) => s.
 registerRun(program, settings);
 registerRuns(program, settings);
 registerStatus(program, settings);
+registerCancel(program, settings);
 registerJobs(program, settings);
 registerSchedules(program, settings);
 registerSeed(program, settings);

@@ -64,13 +64,68 @@ export interface JobRunRecord extends RunIdentity {
 }
 
 
-/** Creates a purge's record; idempotent, so a retried start does not duplicate it. */
-export async function startRun(db: Db, r: StartRunInput): Promise<void> {
+/** Who writes a record: the workflow's run id (its chain's first run) and the Temporal run the activity serves. */
+export interface Writer {
+  runId: string;
+  executionRunId: string;
+}
+
+/** The row an execution writes: its id, whether it exists, and the row it replaces (a reset or retried execution). */
+export interface RecordRef {
+  id: string;
+  exists: boolean;
+  replaces: string | null;
+}
+
+/**
+ * Which row an execution writes. A run's row is keyed by its chain's first run id, and the executions of one
+ * continue-as-new chain share it (each claims it as it continues, see `loadRun`). An execution that finds it written
+ * by another one of the same workflow (a `temporal workflow reset`, a retried workflow) leaves that row as it ended
+ * and writes its own, keyed by its own run id and linked to the row it replaces (the chain's latest).
+ */
+export async function recordOf(db: Db, w: Writer): Promise<RecordRef> {
+  const [mine] = await db.query<{ id: string }>('SELECT id FROM maintenance_run WHERE execution_run_id = ?', [w.executionRunId]);
+  if (mine) return { id: mine.id, exists: true, replaces: null };
+  const [chain] = await db.query<{ execution_run_id: string | null }>('SELECT execution_run_id FROM maintenance_run WHERE id = ?', [w.runId]);
+  // No row yet; or one written before rows knew their execution (written as before).
+  if (!chain || chain.execution_run_id === null) return { id: w.runId, exists: Boolean(chain), replaces: null };
+  const [latest] = await db.query<{ id: string }>(
+    'SELECT id FROM maintenance_run r WHERE first_run_id = ? AND NOT EXISTS (SELECT 1 FROM maintenance_run n WHERE n.replaces = r.id) LIMIT 1',
+    [w.runId],
+  );
+  return { id: w.executionRunId, exists: false, replaces: latest?.id ?? w.runId };
+}
+
+/** The lineage columns of a new row. */
+function lineage(ref: RecordRef, w: Writer): unknown[] {
+  return [w.executionRunId, w.runId, ref.replaces];
+}
+
+/** Creates a purge's record; idempotent, so a retried start does not duplicate it. `exclusive`: it holds its job while it runs. */
+export async function startRun(db: Db, r: StartRunInput & { executionRunId: string; exclusive?: boolean }): Promise<void> {
+  const ref = await recordOf(db, r);
+  if (ref.exists) return;
   await db.query(
-    `INSERT INTO maintenance_run (id, workflow_id, job, parameters, trigger, dry_run, status, cutoff, started_at, run_time, cutoffs, fingerprint)
-     VALUES (?, ?, ?, ?::jsonb, ?, ?, 'running', ?, ?, ?, ?::jsonb, ?) ON CONFLICT (id) DO NOTHING`,
-    [r.runId, r.workflowId, r.job, JSON.stringify(r.parameters), r.trigger, r.dryRun, r.cutoff, r.startedAt,
-      r.runTime ?? null, r.cutoffs ? JSON.stringify(r.cutoffs) : null, r.fingerprint ?? null],
+    `INSERT INTO maintenance_run (id, workflow_id, job, parameters, trigger, dry_run, status, cutoff, started_at, run_time, cutoffs, fingerprint,
+                                  execution_run_id, first_run_id, replaces, exclusive)
+     VALUES (?, ?, ?, ?::jsonb, ?, ?, 'running', ?, ?, ?, ?::jsonb, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+    [ref.id, r.workflowId, r.job, JSON.stringify(r.parameters), r.trigger, r.dryRun, r.cutoff, r.startedAt,
+      r.runTime ?? null, r.cutoffs ? JSON.stringify(r.cutoffs) : null, r.fingerprint ?? null, ...lineage(ref, r), r.exclusive ?? false],
+  );
+}
+
+/** The running purge that holds a job (see `exclusive`), if any. */
+export async function holderOf(db: Db, job: string): Promise<{ id: string; workflow_id: string } | undefined> {
+  const [row] = await db.query<{ id: string; workflow_id: string }>(`SELECT id, workflow_id FROM maintenance_run WHERE job = ? AND exclusive AND status = 'running'`, [job]);
+  return row;
+}
+
+/** Closes a running row whose execution can no longer close it (it was terminated, reset or timed out). */
+export async function abandonRun(db: Db, id: string, reason: string, at: string): Promise<void> {
+  await db.query(
+    `UPDATE maintenance_run SET status = 'failed', error = ?, finished_at = ?,
+            duration_ms = greatest(0, (extract(epoch FROM ?::timestamptz - started_at) * 1000)::bigint) WHERE id = ? AND status = 'running'`,
+    [reason, at, at, id],
   );
 }
 
@@ -84,23 +139,55 @@ export interface StartedRunRow {
   started_at: string | Date;
 }
 
-export async function loadRun(db: Db, runId: string): Promise<StartedRunRow | undefined> {
-  const [row] = await db.query<StartedRunRow>('SELECT job, status, run_time, cutoffs, fingerprint, started_at FROM maintenance_run WHERE id = ?', [runId]);
+/**
+ * The record a continued run goes on with: the one its previous execution wrote, which it claims (the writer of the
+ * chain's row is always its latest execution); rows written before rows knew their execution by the run id.
+ */
+export async function loadRun(db: Db, w: Writer & { continuedFrom?: string }): Promise<StartedRunRow | undefined> {
+  if (w.continuedFrom) {
+    await db.query('UPDATE maintenance_run SET execution_run_id = ? WHERE execution_run_id = ? AND first_run_id = ?', [w.executionRunId, w.continuedFrom, w.runId]);
+  }
+  const [row] = await db.query<StartedRunRow>(
+    `SELECT job, status, run_time, cutoffs, fingerprint, started_at FROM maintenance_run
+      WHERE execution_run_id = ? OR (id = ? AND execution_run_id IS NULL) LIMIT 1`,
+    [w.executionRunId, w.runId],
+  );
   return row;
 }
 
-/** Records a run refused before it touched anything (a forged state), or marks its record so. */
-export async function refuseRun(db: Db, r: { runId: string; workflowId: string; job: string; trigger: string; error: string; at: string }): Promise<void> {
+/**
+ * Records a run refused before it changed anything (a bad input, a missing table, a forged state, its job already
+ * running), or marks its record so: the audit has every run, with its job, trigger and reason.
+ */
+export async function refuseRun(
+  db: Db,
+  r: Writer & { workflowId: string; job: string; trigger: string; error: string; at: string; dryRun?: boolean; status?: 'failed' | 'cancelled' },
+): Promise<void> {
+  const ref = await recordOf(db, r);
   await db.query(
-    `INSERT INTO maintenance_run (id, workflow_id, job, parameters, trigger, dry_run, status, started_at, finished_at, duration_ms, error)
-     VALUES (?, ?, ?, '{}'::jsonb, ?, false, 'failed', ?, ?, 0, ?)
-     ON CONFLICT (id) DO UPDATE SET status = 'failed', finished_at = EXCLUDED.finished_at, error = EXCLUDED.error`,
-    [r.runId, r.workflowId, r.job, r.trigger, r.at, r.at, r.error],
+    `INSERT INTO maintenance_run (id, workflow_id, job, parameters, trigger, dry_run, status, started_at, finished_at, duration_ms, error,
+                                  execution_run_id, first_run_id, replaces)
+     VALUES (?, ?, ?, '{}'::jsonb, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?)
+     ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, finished_at = EXCLUDED.finished_at, error = EXCLUDED.error`,
+    [ref.id, r.workflowId, r.job, r.trigger, r.dryRun ?? false, r.status ?? 'failed', r.at, r.at, r.error, ...lineage(ref, r)],
   );
 }
 
 /** Closes a purge's record with counts summed from its batch ledger, the one source of truth. */
-export async function finishRun(db: Db, input: FinishRunInput): Promise<Omit<PurgeResult, 'job' | 'dryRun' | 'cutoff'>> {
+export async function finishRun(db: Db, finishing: FinishRunInput & { executionRunId: string }): Promise<Omit<PurgeResult, 'job' | 'dryRun' | 'cutoff'>> {
+  const ref = await recordOf(db, finishing);
+  if (!ref.exists && ref.replaces) {
+    // Reset past its start: the new execution's row starts as the one it replaces did.
+    await db.query(
+      `INSERT INTO maintenance_run (id, workflow_id, job, parameters, trigger, dry_run, status, cutoff, started_at, run_time, cutoffs, fingerprint,
+                                    execution_run_id, first_run_id, replaces)
+       SELECT ?, workflow_id, job, parameters, trigger, dry_run, 'running', cutoff, started_at, run_time, cutoffs, fingerprint, ?, ?, ?
+         FROM maintenance_run WHERE id = ? ON CONFLICT (id) DO NOTHING`,
+      [ref.id, ...lineage(ref, finishing), ref.replaces],
+    );
+  }
+  // The counts are those of this execution's row and ledger.
+  const input = { ...finishing, runId: ref.id };
   const [sums] = await db.query(
     `SELECT count(*)::int AS batches, coalesce(sum(deleted), 0)::bigint AS deleted,
             coalesce((SELECT jsonb_object_agg(k, v) FROM (SELECT key AS k, sum(value::bigint) AS v
@@ -130,7 +217,7 @@ export async function finishRun(db: Db, input: FinishRunInput): Promise<Omit<Pur
       input.plans ? JSON.stringify(input.plans.map(({ explain: _e, ...p }) => p)) : null, input.runId],
   );
   return {
-    runId: input.runId,
+    runId: finishing.runId,
     status: input.status,
     matched,
     deleted,
@@ -143,17 +230,21 @@ export async function finishRun(db: Db, input: FinishRunInput): Promise<Omit<Pur
   };
 }
 
-/** The record of a non-purge job, written once at its end and keyed by the run id, so a retry rewrites the same row. */
-export async function recordJobRun(db: Db, r: JobRunRecord): Promise<void> {
+/**
+ * The record of a non-purge job, written once at its end; a retried activity rewrites the same row, a reset or
+ * retried execution writes its own (see `recordOf`).
+ */
+export async function recordJobRun(db: Db, r: JobRunRecord & { executionRunId: string }): Promise<void> {
+  const ref = await recordOf(db, r);
   const durationMs = Math.max(0, Date.parse(r.finishedAt) - Date.parse(r.startedAt));
   await db.query(
     `INSERT INTO maintenance_run (id, workflow_id, job, parameters, trigger, dry_run, status, matched, deleted, children_deleted, batches,
-                                  started_at, finished_at, duration_ms, error)
-     VALUES (?, ?, ?, ?::jsonb, ?, ?, ?, ?, ?, ?::jsonb, 0, ?, ?, ?, ?)
+                                  started_at, finished_at, duration_ms, error, execution_run_id, first_run_id, replaces)
+     VALUES (?, ?, ?, ?::jsonb, ?, ?, ?, ?, ?, ?::jsonb, 0, ?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (id) DO UPDATE SET status = excluded.status, matched = excluded.matched, deleted = excluded.deleted,
        children_deleted = excluded.children_deleted, finished_at = excluded.finished_at, duration_ms = excluded.duration_ms, error = excluded.error`,
-    [r.runId, r.workflowId, r.job, JSON.stringify(r.parameters), r.trigger, r.dryRun, r.status, r.matched, r.deleted, JSON.stringify(r.counts),
-      r.startedAt, r.finishedAt, durationMs, r.error ?? null],
+    [ref.id, r.workflowId, r.job, JSON.stringify(r.parameters), r.trigger, r.dryRun, r.status, r.matched, r.deleted, JSON.stringify(r.counts),
+      r.startedAt, r.finishedAt, durationMs, r.error ?? null, ...lineage(ref, r)],
   );
 }
 
@@ -161,7 +252,7 @@ export async function recordJobRun(db: Db, r: JobRunRecord): Promise<void> {
 export async function listRuns(db: Db, opts: { job?: string; limit: number }): Promise<Array<Record<string, any>>> {
   return db.query(
     `SELECT id, workflow_id, job, trigger, dry_run, status, matched, deleted, children_deleted, batches, cutoff,
-            started_at, finished_at, duration_ms, rows_per_second, error
+            started_at, finished_at, duration_ms, rows_per_second, error, replaces
        FROM maintenance_run WHERE (?::text IS NULL OR job = ?) ORDER BY started_at DESC LIMIT ?`,
     [opts.job ?? null, opts.job ?? null, opts.limit],
   );
@@ -217,7 +308,8 @@ export async function runStatsByJob(db: Db, days: number): Promise<{ since: stri
             max(finished_at) FILTER (WHERE status = 'failed') AS last_failure,
             (now() - make_interval(days => ?::int)) AS since
        FROM maintenance_run
-      WHERE NOT dry_run AND started_at > now() - make_interval(days => ?::int)
+      -- Runs that changed something, and every failure: a dry run that failed failed too.
+      WHERE (NOT dry_run OR status = 'failed') AND started_at > now() - make_interval(days => ?::int)
       GROUP BY job ORDER BY job`,
     [days, days],
   );
@@ -255,4 +347,14 @@ export async function lastRunPerJob(db: Db): Promise<Array<Record<string, any>>>
     `SELECT DISTINCT ON (job) job, workflow_id, trigger, dry_run, status, deleted, started_at, finished_at, error
        FROM maintenance_run ORDER BY job, started_at DESC`,
   );
+}
+
+/** Finished runs per job and status (`maint_runs_total`): only ever grows, as a counter must. */
+export async function finishedRunsByJob(db: Db): Promise<Array<{ job: string; status: string; n: number }>> {
+  return db.query(`SELECT job, status, count(*)::int AS n FROM maintenance_run WHERE status <> 'running' GROUP BY job, status`);
+}
+
+/** Every finished run's duration, per job (`maint_run_duration_seconds`). */
+export async function runDurations(db: Db): Promise<Array<{ job: string; ms: number }>> {
+  return db.query(`SELECT job, duration_ms AS ms FROM maintenance_run WHERE status <> 'running' AND duration_ms IS NOT NULL`);
 }

@@ -74,10 +74,34 @@ export function createJobMetrics(deps: { orm: Orm; logger: Logger; rotateAfterSe
   gauge('maint_backlog_rows', 'Rows the latest live run of a job matched and has not deleted or updated: exact once it completed, the planner\'s estimate while it runs or after it failed.', ['job'], (g, s) => s.backlog.forEach((v, job) => g.set({ job }, v)));
   gauge('maint_job_last_success_timestamp_seconds', 'When a run of the job last completed (Unix seconds).', ['job'], (g, s) => s.lastSuccess.forEach((v, job) => g.set({ job }, v)));
   gauge('maint_job_last_failure_timestamp_seconds', 'When a run of the job last failed (Unix seconds).', ['job'], (g, s) => s.lastFailure.forEach((v, job) => g.set({ job }, v)));
-  gauge('maint_signing_key_age_seconds', 'Age of the active signing key.', [], (g, s) => s.keyAge !== null && g.set(s.keyAge));
-  gauge('maint_signing_key_rotation_due_in_seconds', 'Seconds until a rotation is due (negative: overdue).', [], (g, s) => s.keyAge !== null && g.set(deps.rotateAfterSeconds - s.keyAge));
+  // Labelled by the key: with no active key there is nothing to measure, and the series is absent (an unlabelled gauge reads 0).
+  gauge('maint_signing_key_age_seconds', 'Age of the active signing key, by kid; absent when there is none.', ['kid'], (g, s) => s.key && g.set({ kid: s.key.kid }, s.key.age));
+  gauge('maint_signing_key_rotation_due_in_seconds', 'Seconds until a rotation of the active key is due (negative: overdue), by kid; absent when there is no key.', ['kid'], (g, s) => s.key && g.set({ kid: s.key.kid }, deps.rotateAfterSeconds - s.key.age));
   gauge('maint_oidc_providers_failing', 'OIDC providers whose last JWKS fetch failed.', [], (g, s) => g.set(s.oidcFailing));
   gauge('maint_notifications_unsent', 'Notifications recorded and not delivered yet, per channel.', ['channel'], (g, s) => s.unsent.forEach((v, channel) => g.set({ channel }, v)));
+
+  // Every finished run on record (any worker's, failed starts included), read at scrape time like the gauges.
+  new Counter({
+    name: 'maint_runs_total',
+    help: 'Finished runs on record, per job and status (completed, failed, cancelled).',
+    labelNames: ['job', 'status'],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const r of (await read()).runs) this.inc({ job: r.job, status: r.status }, r.n);
+    },
+  });
+  new Histogram({
+    name: 'maint_run_duration_seconds',
+    help: 'Duration of finished runs, per job.',
+    labelNames: ['job'],
+    buckets: [1, 5, 15, 60, 300, 900, 3600, 4 * 3600, 12 * 3600, 86_400],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const r of (await read()).durations) this.observe({ job: r.job }, r.seconds);
+    },
+  });
 
   // The job of a run, looked up once per run (batches carry the run id, not the job name).
   const jobOfRun = new Map<string, Promise<string>>();
@@ -110,26 +134,30 @@ interface Snapshot {
   backlog: Map<string, number>;
   lastSuccess: Map<string, number>;
   lastFailure: Map<string, number>;
-  keyAge: number | null;
+  key: { kid: string; age: number } | null;
   oidcFailing: number;
   unsent: Map<string, number>;
+  runs: Array<{ job: string; status: string; n: number }>;
+  durations: Array<{ job: string; seconds: number }>;
 }
 
-const EMPTY: Snapshot = { backlog: new Map(), lastSuccess: new Map(), lastFailure: new Map(), keyAge: null, oidcFailing: 0, unsent: new Map() };
+const EMPTY: Snapshot = { backlog: new Map(), lastSuccess: new Map(), lastFailure: new Map(), key: null, oidcFailing: 0, unsent: new Map(), runs: [], durations: [] };
 
 async function readSnapshot(db: Db): Promise<Snapshot> {
   const backlog = await runRecord.backlogByJob(db);
   const last = await runRecord.lastOutcomeByJob(db);
   const q = <T>(sql: string) => db.query<T>(sql);
-  const [key] = await q<{ age: number }>(`SELECT extract(epoch FROM now() - activated_at)::float8 AS age FROM signing_key WHERE state = 'active' LIMIT 1`);
+  const [key] = await q<{ kid: string; age: number }>(`SELECT kid, extract(epoch FROM now() - activated_at)::float8 AS age FROM signing_key WHERE state = 'active' LIMIT 1`);
   const [oidc] = await q<{ n: number }>(`SELECT count(*)::int AS n FROM oidc_provider WHERE last_error IS NOT NULL`);
   const unsent = await q<{ channel: string; n: number }>(`SELECT channel, count(*)::int AS n FROM notification_outbox WHERE sent_at IS NULL GROUP BY channel`);
   return {
     backlog: new Map(backlog.map((r) => [r.job, toNumber(r.left)])),
     lastSuccess: new Map(last.filter((r) => r.success !== null).map((r) => [r.job, toNumber(r.success)])),
     lastFailure: new Map(last.filter((r) => r.failure !== null).map((r) => [r.job, toNumber(r.failure)])),
-    keyAge: key ? toNumber(key.age) : null,
+    key: key ? { kid: key.kid, age: toNumber(key.age) } : null,
     oidcFailing: toNumber(oidc?.n),
     unsent: new Map(unsent.map((r) => [r.channel, toNumber(r.n)])),
+    runs: (await runRecord.finishedRunsByJob(db)).map((r) => ({ ...r, n: toNumber(r.n) })),
+    durations: (await runRecord.runDurations(db)).map((r) => ({ job: r.job, seconds: toNumber(r.ms) / 1000 })),
   };
 }

@@ -28,7 +28,7 @@ export interface MaintenanceRun {
   parameters: Record<string, unknown>;
   trigger: string;
   dryRun: boolean;
-  status: 'running' | 'completed' | 'cancelled' | 'failed';
+  status: 'running' | 'completed' | 'cancelled' | 'failed' | 'skipped';
   matched?: string | null;
   deleted: string;
   updated: string;
@@ -45,6 +45,12 @@ export interface MaintenanceRun {
   cutoffs?: unknown;
   fingerprint?: string | null;
   plan?: unknown;
+  /** The Temporal run that writes this row; the chain's first run; the row of the execution this one replaces. */
+  executionRunId?: string | null;
+  firstRunId?: string | null;
+  replaces?: string | null;
+  /** A real purge's running row holds its job: one at a time (maintenance_run_one_running_idx). */
+  exclusive: boolean;
 }
 
 /** Ledger of committed batches: written in the batch's own transaction so a retried batch is never counted twice. */
@@ -88,7 +94,12 @@ export const BlacklistedTokenSchema = appTable<BlacklistedToken>('BlacklistedTok
 export const MaintenanceRunSchema = new EntitySchema<MaintenanceRun>({
   name: 'MaintenanceRun',
   tableName: 'maintenance_run',
-  indexes: [{ name: 'maintenance_run_job_started_idx', properties: ['job', 'startedAt'] }],
+  indexes: [
+    { name: 'maintenance_run_job_started_idx', properties: ['job', 'startedAt'] },
+    { name: 'maintenance_run_first_run_id_idx', properties: ['firstRunId'] },
+    { name: 'maintenance_run_one_running_idx', expression: `create unique index "maintenance_run_one_running_idx" on "maintenance_run" ("job") where "exclusive" and "status" = 'running'` },
+  ],
+  uniques: [{ name: 'maintenance_run_execution_run_id_idx', properties: ['executionRunId'] }],
   properties: {
     id: { type: 'string', length: 64, primary: true },
     workflowId: { type: 'string', length: 255, fieldName: 'workflow_id' },
@@ -113,6 +124,10 @@ export const MaintenanceRunSchema = new EntitySchema<MaintenanceRun>({
     cutoffs: { type: 'json', columnType: 'jsonb', nullable: true },
     fingerprint: { type: 'string', length: 64, nullable: true },
     plan: { type: 'json', columnType: 'jsonb', nullable: true },
+    executionRunId: { type: 'string', length: 64, nullable: true, fieldName: 'execution_run_id' },
+    firstRunId: { type: 'string', length: 64, nullable: true, fieldName: 'first_run_id' },
+    replaces: { type: 'string', length: 64, nullable: true },
+    exclusive: { type: 'boolean', default: false },
   },
 });
 

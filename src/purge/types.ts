@@ -244,7 +244,8 @@ export interface MatchCount {
   perStep?: number[];
 }
 
-export type RunStatus = 'running' | 'completed' | 'cancelled' | 'failed';
+/** `skipped`: a scheduled run that found its job already running (one purge of a job at a time). */
+export type RunStatus = 'running' | 'completed' | 'cancelled' | 'failed' | 'skipped';
 
 export interface Progress {
   job: string;

@@ -1,6 +1,6 @@
 import type { SweepResult } from '../../src/keys/types.js';
 import { parseCleanupInput } from '../../src/keys/inputs.js';
-import { short, parseInput, runJob } from '../job-run.js';
+import { short, acceptInput, runJob } from '../job-run.js';
 
 export interface KeypairCleanupInput {
   params?: { dryRun?: boolean; retentionSeconds?: number };
@@ -13,7 +13,7 @@ export interface KeypairCleanupInput {
  * workflow never ran (keys from before this service, a terminated rotation); idempotent, so it may run any time.
  */
 export async function keypairCleanup(raw: KeypairCleanupInput): Promise<SweepResult> {
-  const input = parseInput(raw, parseCleanupInput);
+  const input = await acceptInput('keypair-cleanup', raw, parseCleanupInput);
   return runJob({ job: 'keypair-cleanup', parameters: { ...input.params }, trigger: input.trigger, dryRun: Boolean(input.params?.dryRun) }, async () => {
     const params = await short.resolveCleanup({ params: input.params });
     const result = await short.sweepSigningKeys(params);

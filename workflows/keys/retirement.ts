@@ -3,7 +3,7 @@ import { retirementProgressQuery } from '../../src/temporal/queries.js';
 import type { Activities } from '../../activities/index.js';
 import type { RetirementInput, RetirementProgress, RetirementResult, StepOutcome } from '../../src/keys/types.js';
 import { parseRetirementInput } from '../../src/keys/inputs.js';
-import { recordRun, parseInput, sleepUntil } from '../job-run.js';
+import { recordRun, acceptInput, sleepUntil } from '../job-run.js';
 
 /**
  * The rest of a replaced key's life, started (and abandoned) by the rotation that replaced it:
@@ -12,7 +12,7 @@ import { recordRun, parseInput, sleepUntil } from '../job-run.js';
  * step 6, clean up: after the retention it is deleted (its private key wiped) once no unexpired token names it.
  */
 export async function signingKeyRetirement(raw: RetirementInput): Promise<RetirementResult> {
-  const input = parseInput(raw, parseRetirementInput);
+  const input = await acceptInput('key-retirement', raw, parseRetirementInput);
   const startedAt = new Date().toISOString();
   const steps = proxyActivities<Activities>({
     startToCloseTimeout: `${input.stepTimeoutSeconds} seconds`,

@@ -14,7 +14,7 @@ import type { Activities } from '../../activities/index.js';
 import type { ResolvedRotation } from '../../activities/keys.js';
 import type { RotationInput, RotationProgress, RotationResult, RotationStep } from '../../src/keys/types.js';
 import { parseRotationInput } from '../../src/keys/inputs.js';
-import { recordRun, short, errorMessage, parseInput, sleepUntil, triggerOf } from '../job-run.js';
+import { recordRun, short, errorMessage, acceptInput, sleepUntil, triggerOf } from '../job-run.js';
 import { rotationProgressQuery } from '../../src/temporal/queries.js';
 import { signingKeyRetirement } from './retirement.js';
 
@@ -30,7 +30,7 @@ export function retirementWorkflowId(kid: string): string {
  * activity; the waits are durable timers.
  */
 export async function keyRotation(raw: RotationInput): Promise<RotationResult> {
-  const input = parseInput(raw, parseRotationInput);
+  const input = await acceptInput('key-rotation', raw, parseRotationInput);
   const info = workflowInfo();
   const startedAt = new Date().toISOString();
   const trigger = triggerOf(input.trigger);

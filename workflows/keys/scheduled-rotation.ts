@@ -3,7 +3,7 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { parseRotationInput } from '../../src/keys/inputs.js';
 import { ROTATION_WORKFLOW_ID, type RotationInput, type ScheduledRotationResult } from '../../src/keys/types.js';
 import { runSearchAttributes } from '../../src/temporal/labels.js';
-import { parseInput, triggerOf } from '../job-run.js';
+import { acceptInput, triggerOf } from '../job-run.js';
 import { keyRotation } from './rotation.js';
 
 /**
@@ -13,7 +13,7 @@ import { keyRotation } from './rotation.js';
  * `maint keys rotate` meanwhile. The rotation outlives this run if the run is terminated.
  */
 export async function scheduledKeyRotation(raw: RotationInput): Promise<ScheduledRotationResult> {
-  const input = parseInput(raw, parseRotationInput);
+  const input = await acceptInput('key-rotation', raw, parseRotationInput);
   const trigger = triggerOf(input.trigger);
   const params = input.params ?? {};
   try {

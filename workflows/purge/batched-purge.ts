@@ -1,4 +1,4 @@
-import { ApplicationFailure, CancellationScope, CancelledFailure, continueAsNew, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { ActivityCancellationType, ApplicationFailure, CancellationScope, CancelledFailure, continueAsNew, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../../activities/index.js';
 import type { RecordedRun } from '../../src/db/run-record.js';
 import { parsePurgeParams } from '../../src/purge/params.js';
@@ -8,7 +8,7 @@ import { legacyBatchedPurge } from '../../src/purge/legacy-v1/workflow.js';
 import type { LegacyCarriedState, LegacyPurgeInput } from '../../src/purge/legacy-v1/types.js';
 import { addCounts } from '../../src/kernel/counts.js';
 import { progressQuery } from '../../src/temporal/queries.js';
-import { short, causeOf, parseInput, triggerOf } from '../job-run.js';
+import { short, acceptInput, causeOf, refuseStart, startedBySchedule, triggerOf } from '../job-run.js';
 import { notifyOutcome } from '../notify.js';
 import { endOnError, finishing, startRecord, stepNamesOf } from './run-record.js';
 
@@ -16,13 +16,18 @@ import { endOnError, finishing, startRecord, stepNamesOf } from './run-record.js
 /** Work one lane's activity does before it reports back: Temporal's round trip is paid per second, not per batch. */
 const LANE_RUN_BUDGET_MS = 1_000;
 
-/** The lane runs' activities. */
-function laneActivities(batchTimeoutSeconds: number) {
+/**
+ * The lane runs' activities. `stoppable` (patch `cancellable-lane-runs`): a cancel reaches a lane run through its
+ * heartbeat, and the run waits for the activity to confirm it stopped (between two batches), so the record it
+ * closes with counts every committed batch; a retry pending after a failed batch is cancelled by the server at once.
+ */
+function laneActivities(batchTimeoutSeconds: number, stoppable: boolean) {
   return proxyActivities<Activities>({
     // A batch is meant to take a fraction of a second; its statement timeout bounds it, and its heartbeat
     // tells within seconds when its worker died, so another worker retries it at once.
     startToCloseTimeout: `${batchTimeoutSeconds + 10} seconds`,
     heartbeatTimeout: '3 seconds',
+    ...(stoppable ? { cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED } : {}),
     retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 20 },
   });
 }
@@ -44,7 +49,7 @@ export async function batchedPurge(raw: unknown): Promise<PurgeResult> {
   const runId = info.firstExecutionRunId;
 
   // Checked strictly here; what the run plans with is what the worker resolves below.
-  const { input, params: asSent } = parseInput(raw, (r) => {
+  const { input, params: asSent } = await acceptInput(undefined, raw, (r) => {
     const parsed = parsePurgeInput(r);
     return { input: parsed, params: parsePurgeParams(parsed.params) };
   });
@@ -67,7 +72,11 @@ export async function batchedPurge(raw: unknown): Promise<PurgeResult> {
   let params: PurgeParams = asSent;
   setHandler(progressQuery, () => progressOf(input.job, params, phase, s, recorded));
 
-  const resolved = await short.resolveJob({ job: input.job, params: input.params });
+  // A missing table, a preset on the wrong database, a parameter this worker refuses: on record too.
+  const resolved = await short.resolveJob({ job: input.job, params: input.params }).catch(async (err: unknown) => {
+    if (!input.carried) await refuseStart({ job: input.job, trigger, dryRun: asSent.dryRun }, err);
+    throw err;
+  });
   // One owner per value: the worker resolved the run's parameters (the job's defaults, a custom rule's batch size,
   // the run's own), and the run plans, batches and records with those.
   params = resolved.params;
@@ -79,7 +88,7 @@ export async function batchedPurge(raw: unknown): Promise<PurgeResult> {
     s = { v: 2, startedAtMs, nextBatchNo: 0, batchesDone: 0, matched: null, deleted: 0, updated: 0, children: {}, step: 0, plans: [], lanes: [], leftLocked: 0 };
   } else {
     try {
-      recorded = await short.loadRun({ runId, job: resolved.job, fingerprint: resolved.fingerprint ?? '' });
+      recorded = await short.loadRun({ runId, job: resolved.job, fingerprint: resolved.fingerprint ?? '', continuedFrom: info.continuedFromExecutionRunId });
     } catch (err) {
       const cause = causeOf(err);
       if (cause instanceof ApplicationFailure && cause.type === 'ForgedState') await refuseForged(cause.message);
@@ -119,6 +128,8 @@ export async function batchedPurge(raw: unknown): Promise<PurgeResult> {
   let continueNow = false;
   // A dry run's matches per step (it finishes in this run, so they need no place in the continued state).
   let dryPerStep: number[] | undefined;
+  // A failure that ends a cancelled run (a batch failed once the cancel was asked for) is its cancellation.
+  let cancelEndsRun = false;
   try {
     if (state.matched === null) {
       const start = startRecord(runId, resolved.job, params, trigger, rec.cutoffs[0]!, state.startedAtMs);
@@ -145,7 +156,10 @@ export async function batchedPurge(raw: unknown): Promise<PurgeResult> {
       return await finish('completed');
     }
 
-    const batches = laneActivities(params.batchTimeoutSeconds);
+    // Before this patch a started lane run went to its end (retries included) whatever a cancel said.
+    const stoppable = patched('cancellable-lane-runs');
+    cancelEndsRun = stoppable;
+    const batches = laneActivities(params.batchTimeoutSeconds, stoppable);
     let batchesThisRun = 0;
     let failure: unknown;
     const stopping = () => failure !== undefined || continueNow || CancellationScope.current().consideredCancelled;
@@ -160,8 +174,7 @@ export async function batchedPurge(raw: unknown): Promise<PurgeResult> {
         const maxBatches = Math.max(1, params.batchesPerRun - batchesThisRun);
         const firstBatchNo = state.nextBatchNo;
         state.nextBatchNo += maxBatches;
-        // A run that has started goes to its end even when cancellation arrives meanwhile.
-        const res = await CancellationScope.nonCancellable(() =>
+        const laneRun = () =>
           batches.purgeLaneRun({
             runId,
             firstBatchNo,
@@ -177,8 +190,8 @@ export async function batchedPurge(raw: unknown): Promise<PurgeResult> {
             targetMs: params.targetBatchMs ?? 0,
             state: state.lanes[laneNo]!,
             timeoutMs: params.batchTimeoutSeconds * 1000,
-          }),
-        );
+          });
+        const res = stoppable ? await laneRun() : await CancellationScope.nonCancellable(laneRun);
         state.lanes[laneNo] = res.lane;
         state.deleted += res.deleted;
         state.updated += res.updated;
@@ -216,7 +229,12 @@ export async function batchedPurge(raw: unknown): Promise<PurgeResult> {
       state.lanes = [];
     }
   } catch (err) {
-    return endOnError(err, finish);
+    // A schedule's tick that finds its job running (started by hand) skips: a failure would pause the schedule.
+    const cause = causeOf(err);
+    if (cause instanceof ApplicationFailure && cause.type === 'AlreadyRunning' && startedBySchedule() && patched('record-refused-starts')) {
+      return finish('skipped', cause.message);
+    }
+    return endOnError(err, finish, cancelEndsRun && CancellationScope.current().consideredCancelled);
   }
   if (state.step < steps.length) {
     phase = 'deleting';

@@ -1,4 +1,4 @@
-import { ApplicationFailure, CancellationScope, isCancellation, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, CancelledFailure, isCancellation, workflowInfo } from '@temporalio/workflow';
 import type { StartRunInput } from '../../src/db/run-record.js';
 import type { Progress, PurgeParams, PurgeResult, RetentionRule } from '../../src/purge/types.js';
 import { errorMessage } from '../job-run.js';
@@ -29,11 +29,14 @@ export function finishing<T>(setPhase: (phase: Progress['phase']) => void, close
   });
 }
 
-/** A run stopped by an error: recorded as cancelled or failed; a failure ends the run for good, not retried. */
-export async function endOnError(err: unknown, finish: (status: PurgeResult['status'], error?: string) => Promise<unknown>): Promise<never> {
-  if (isCancellation(err)) {
-    await finish('cancelled');
-    throw err;
+/**
+ * A run stopped by an error: recorded as cancelled or failed; a failure ends the run for good, not retried.
+ * `cancelled`: the run was asked to stop, so whatever error ended it is recorded as the cancellation it is.
+ */
+export async function endOnError(err: unknown, finish: (status: PurgeResult['status'], error?: string) => Promise<unknown>, cancelled = false): Promise<never> {
+  if (isCancellation(err) || cancelled) {
+    await finish('cancelled', cancelled ? 'cancel requested' : undefined);
+    throw isCancellation(err) ? err : new CancelledFailure('purge cancelled; the batches committed before it stopped are recorded');
   }
   await finish('failed', errorMessage(err));
   throw ApplicationFailure.nonRetryable(`purge failed: ${errorMessage(err)}`, 'PurgeFailed');

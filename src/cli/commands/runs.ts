@@ -11,6 +11,13 @@ interface RunsFlags {
   databaseUrl?: string;
 }
 
+/** Why a run failed (or what a completed one could not do), on one line; a run that replaces another says which. */
+function errorCell(r: Record<string, any>): string {
+  const reason = r.error ? String(r.error).replace(/\s+/g, ' ') : '';
+  const short = reason.length > 160 ? `${reason.slice(0, 159)}…` : reason;
+  return [short, r.replaces ? `(replaces run ${r.replaces})` : ''].filter(Boolean).join(' ');
+}
+
 export function registerRuns(program: Command, settings: SettingsSource): void {
   program
     .command('runs')
@@ -27,7 +34,7 @@ export function registerRuns(program: Command, settings: SettingsSource): void {
       }
       process.stdout.write(
         table(
-          ['started', 'job', 'status', 'dry', 'trigger', 'matched', 'deleted', 'dependents', 'batches', 'seconds', 'rows/s', 'workflow'],
+          ['started', 'job', 'status', 'dry', 'trigger', 'matched', 'deleted', 'dependents', 'batches', 'seconds', 'rows/s', 'workflow', 'error'],
           rows.map((r) => [
             new Date(r.started_at).toISOString(),
             r.job,
@@ -41,6 +48,7 @@ export function registerRuns(program: Command, settings: SettingsSource): void {
             r.duration_ms === null ? '' : (Number(r.duration_ms) / 1000).toFixed(2),
             r.rows_per_second,
             r.workflow_id,
+            errorCell(r),
           ]),
         ) + '\n',
       );

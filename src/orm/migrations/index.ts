@@ -7,6 +7,7 @@ import { Migration20261122030000_batch_last_ts } from './Migration20261122030000
 import { Migration20261123000000_lanes } from './Migration20261123000000_lanes.js';
 import { ownSchemaMigration } from './Migration20261123100000_own_schema.js';
 import { Migration20261123110000_notifications } from './Migration20261123110000_notifications.js';
+import { Migration20261201000000_run_lineage } from './Migration20261201000000_run_lineage.js';
 
 /** Listed explicitly so migrations run the same from tsx, tests and a bundled worker; `placement` says where tables go. */
 export function migrationsList(placement: TablePlacement): MigrationObject[] {
@@ -18,5 +19,6 @@ export function migrationsList(placement: TablePlacement): MigrationObject[] {
     { name: 'Migration20261123000000_lanes', class: Migration20261123000000_lanes },
     { name: 'Migration20261123100000_own_schema', class: ownSchemaMigration(placement) },
     { name: 'Migration20261123110000_notifications', class: Migration20261123110000_notifications },
+    { name: 'Migration20261201000000_run_lineage', class: Migration20261201000000_run_lineage },
   ];
 }
