@@ -318,8 +318,11 @@ describe('HIdP presets on the reference DDL of django-hidp v2.0.0, through Tempo
       const wrongTable = run(db, ACCOUNTS, { userTable: 'people' });
       await expect(wrongTable).rejects.toThrow();
       expect(await wrongTable.catch(failureText)).toMatch(/column "people\.email_verified" does not exist/);
-      // Refused while resolving the job: no run was even recorded.
-      expect(Number((await db.pool.query('SELECT count(*) AS n FROM auth_maintenance.maintenance_run')).rows[0].n)).toBe(0);
+      // Refused while resolving the job, before any statement: each refusal is on record as a failed run with its reason.
+      const recorded = (await db.pool.query(`SELECT status, deleted, error FROM auth_maintenance.maintenance_run ORDER BY started_at`)).rows;
+      expect(recorded.map((r) => [r.status, Number(r.deleted)])).toEqual([['failed', 0], ['failed', 0]]);
+      expect(recorded[0].error).toMatch(/shop_order\.buyer_id/);
+      expect(recorded[1].error).toMatch(/people\.email_verified/);
 
       // Declared cascade: the notes of a deleted order are unknown in turn, and refused.
       const cascadeOnly = configWith('foreignKeys:\n  shop_order.buyer_id: cascade\n');
