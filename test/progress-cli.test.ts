@@ -51,6 +51,9 @@ describe('progress of a purge, told as it is', () => {
     expect(counted.length).toBeGreaterThan(0);
     for (const l of counted) expect(l.progress.total!).toBeGreaterThanOrEqual(l.progress.done);
     expect(lines.some((l) => l.progress.eta === 'NFs' || l.progress.eta.includes('NaN'))).toBe(false);
+    // The Web UI's current details tell the same.
+    const meta = (await handle.query('__temporal_workflow_metadata')) as { currentDetails?: string };
+    expect(meta.currentDetails).toMatch(/changed \*\*30000\*\* rows of about \d+ · \d+ batches/);
   });
 
   it('a dry run of a multi-step job tells each step apart: would update, would delete, each cutoff; EXPLAIN only with --explain', async () => {

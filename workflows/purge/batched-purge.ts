@@ -1,4 +1,4 @@
-import { ActivityCancellationType, ApplicationFailure, CancellationScope, CancelledFailure, continueAsNew, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { ActivityCancellationType, ApplicationFailure, CancellationScope, CancelledFailure, continueAsNew, patched, proxyActivities, setCurrentDetails, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../../activities/index.js';
 import type { RecordedRun } from '../../src/db/run-record.js';
 import { parsePurgeParams } from '../../src/purge/params.js';
@@ -71,6 +71,8 @@ export async function batchedPurge(raw: unknown): Promise<PurgeResult> {
   let recorded: RecordedRun | undefined;
   let params: PurgeParams = asSent;
   setHandler(progressQuery, () => progressOf(input.job, params, phase, s, recorded));
+  // The Web UI's "current details": the same progress in words, refreshed as lane runs report (metadata, not history).
+  const showProgress = () => setCurrentDetails(describeProgress(progressOf(input.job, params, phase, s, recorded), workflowInfo().startTime));
 
   // A missing table, a preset on the wrong database, a parameter this worker refuses: on record too.
   const resolved = await short.resolveJob({ job: input.job, params: input.params }).catch(async (err: unknown) => {
@@ -199,11 +201,13 @@ export async function batchedPurge(raw: unknown): Promise<PurgeResult> {
         state.leftLocked += res.leftLocked;
         state.batchesDone = (state.batchesDone ?? 0) + res.batches;
         batchesThisRun += res.batches;
+        showProgress();
         if (batchesThisRun >= params.batchesPerRun || workflowInfo().continueAsNewSuggested) continueNow = true;
       }
     };
 
     phase = 'deleting';
+    showProgress();
     while (state.step < steps.length) {
       const rule = steps[state.step]!;
       if (!state.plans[state.step]) {
@@ -264,6 +268,21 @@ function dryRunSteps(steps: RetentionRule[], perStep: number[] | undefined): Par
     ...(steps.length > 1 || updated ? { steps: Object.fromEntries(steps.map((rule, i) => [rule.name ?? rule.table, perStep[i]!])) } : {}),
     ...(updated ? { updated } : {}),
   };
+}
+
+/** Progress as the Web UI's current details show it (markdown): phase, step, rows, batches, rate since the start. */
+function describeProgress(p: Progress, startedAt: Date): string {
+  const seconds = Math.max(1, (Date.now() - startedAt.getTime()) / 1000);
+  const step = (p.steps ?? 0) > 1 ? ` · step ${(p.step ?? 0) + 1} of ${p.steps}${p.plan ? ` (${p.plan.step})` : ''}` : '';
+  const lanes = p.lanes?.length ? ` · lanes ${p.lanes.filter((l) => l.done).length}/${p.lanes.length} done` : '';
+  return [
+    `**${p.phase}**${step}${lanes}`,
+    '',
+    `${p.dryRun ? 'would change' : 'changed'} **${p.deleted}** rows of about ${p.matched ?? '?'} · ${p.batches} batches · ${Math.round(p.deleted / seconds)} rows/s since the start`,
+    ...(p.cutoff ? ['', `cutoff \`${p.cutoff}\``] : []),
+    '',
+    'a batch that fails and retries, or a lane waiting on the brakes, shows under Pending Activities',
+  ].join('\n');
 }
 
 function progressOf(job: string, params: PurgeParams, phase: Progress['phase'], s: PurgeContinuation | undefined, rec: RecordedRun | undefined): Progress {
