@@ -75,4 +75,22 @@ describe('progress of a purge, told as it is', () => {
     expect(explained.stdout).toMatch(/EXPLAIN of one batch of .*:\n/);
     expect(await db.pool.query('SELECT count(*)::int AS n FROM access_token WHERE revoked').then((r) => r.rows[0].n)).toBe(1);
   });
+
+  it('maint rerun starts a finished run again with its job and parameters, linked by its trigger; a running or unknown one is refused', async () => {
+    const first = await maint(['run', 'purge-expired-tokens', '--batch-size', '700', '--dry-run', '--wait', '--json', '--workflow-id', 'rerun-source'], env);
+    expect(first.code, first.stderr).toBe(0);
+    const again = await maint(['rerun', 'rerun-source', '--wait', '--json'], env);
+    expect(again.code, again.stderr).toBe(0);
+    const out = JSON.parse(again.stdout);
+    expect(out).toMatchObject({ job: 'purge-expired-tokens', params: { batchSize: 700, dryRun: true }, reruns: 'rerun-source', result: { job: 'purge-expired-tokens', dryRun: true, status: 'completed' } });
+    const d = await client.workflow.getHandle(out.workflowId).describe();
+    expect(d.memo?.parameters).toEqual({ batchSize: 700, dryRun: true });
+    expect(await d.staticSummary()).toBe('purge-expired-tokens (dry run) · rerun:rerun-source');
+    const { rows } = await db.pool.query('SELECT trigger FROM auth_maintenance.maintenance_run WHERE workflow_id = $1', [out.workflowId]);
+    expect(rows).toEqual([{ trigger: 'rerun:rerun-source' }]);
+
+    const unknown = await maint(['rerun', 'no-such-run'], env);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/workflow-id: "no-such-run" is not a workflow of namespace default/);
+  });
 });
