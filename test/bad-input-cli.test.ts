@@ -200,7 +200,11 @@ describe('errors with their cause', () => {
     const r = await maint(['run', 'django-clearsessions', '--wait'], env);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/did not complete: django-clearsessions\.steps\[0\]\.table: table "django_session" does not exist in this database \(in activity \w+\)/);
-    expect(await snapshotTables(db)).toEqual(baseline);
+    // Nothing touched but the audit table, where the refusal is on record with its reason.
+    const { ['auth_maintenance.maintenance_run']: _run, ...tablesBefore } = baseline;
+    expect(await snapshotTables(db, ['maintenance_run'])).toEqual(tablesBefore);
+    const { rows } = await db.pool.query(`SELECT status, error FROM auth_maintenance.maintenance_run WHERE job = 'django-clearsessions'`);
+    expect(rows).toEqual([{ status: 'failed', error: expect.stringContaining('table "django_session" does not exist') }]);
   });
 
   it('a start the server refuses shows the server reason', async () => {
