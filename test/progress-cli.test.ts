@@ -51,6 +51,13 @@ describe('progress of a purge, told as it is', () => {
     expect(counted.length).toBeGreaterThan(0);
     for (const l of counted) expect(l.progress.total!).toBeGreaterThanOrEqual(l.progress.done);
     expect(lines.some((l) => l.progress.eta === 'NFs' || l.progress.eta.includes('NaN'))).toBe(false);
+    // Each lane run is named in the Web UI by its step, lane and batches (its scheduled event's user metadata).
+    const history = await handle.fetchHistory();
+    const summaries = (history.events ?? [])
+      .filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'purgeLaneRun')
+      .map((e) => Buffer.from(e.userMetadata?.summary?.data ?? new Uint8Array()).toString('utf8'));
+    expect(summaries.length).toBeGreaterThan(0);
+    for (const summary of summaries) expect(summary).toMatch(/^"outstanding_token · lane \d of \d · batches \d+ to \d+"$/);
     // The Web UI's current details tell the same.
     const meta = (await handle.query('__temporal_workflow_metadata')) as { currentDetails?: string };
     expect(meta.currentDetails).toMatch(/changed \*\*30000\*\* rows of about \d+ · \d+ batches/);

@@ -160,6 +160,7 @@ export async function batchedPurge(raw: unknown): Promise<PurgeResult> {
 
     // Before this patch a started lane run went to its end (retries included) whatever a cancel said.
     const stoppable = patched('cancellable-lane-runs');
+    const summaries = patched('activity-summaries');
     cancelEndsRun = stoppable;
     const batches = laneActivities(params.batchTimeoutSeconds, stoppable);
     let batchesThisRun = 0;
@@ -176,8 +177,7 @@ export async function batchedPurge(raw: unknown): Promise<PurgeResult> {
         const maxBatches = Math.max(1, params.batchesPerRun - batchesThisRun);
         const firstBatchNo = state.nextBatchNo;
         state.nextBatchNo += maxBatches;
-        const laneRun = () =>
-          batches.purgeLaneRun({
+        const laneInput = {
             runId,
             firstBatchNo,
             maxBatches,
@@ -192,7 +192,10 @@ export async function batchedPurge(raw: unknown): Promise<PurgeResult> {
             targetMs: params.targetBatchMs ?? 0,
             state: state.lanes[laneNo]!,
             timeoutMs: params.batchTimeoutSeconds * 1000,
-          });
+          };
+        // The Web UI names each lane run by its step, lane and batches (patch `activity-summaries`).
+        const summary = `${plan.step} · lane ${laneNo + 1} of ${state.lanes.length} · batches ${firstBatchNo} to ${firstBatchNo + maxBatches - 1}`;
+        const laneRun = () => (summaries ? batches.purgeLaneRun.executeWithOptions({ summary }, [laneInput]) : batches.purgeLaneRun(laneInput));
         const res = stoppable ? await laneRun() : await CancellationScope.nonCancellable(laneRun);
         state.lanes[laneNo] = res.lane;
         state.deleted += res.deleted;

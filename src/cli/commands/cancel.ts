@@ -18,9 +18,10 @@ interface CancelFlags extends ConnectionFlags {
  * src/temporal/labels.ts), and the purge that holds the job in the audit table, which a start without search
  * attributes (a bare `temporal workflow start`) has too. No database configured: visibility alone.
  */
-async function runningOf(client: Client, job: string, s: Settings, databaseUrl: string | undefined): Promise<string[]> {
+async function runningOf(client: Client, job: string, taskQueue: string, s: Settings, databaseUrl: string | undefined): Promise<string[]> {
   const ids = new Set<string>();
-  for await (const w of client.workflow.list({ query: `MaintJob = '${job}' AND ExecutionStatus = 'Running'` })) ids.add(w.workflowId);
+  // This deployment's runs only (its task queue): another deployment sharing the namespace keeps its purges.
+  for await (const w of client.workflow.list({ query: `MaintJob = '${job}' AND ExecutionStatus = 'Running' AND TaskQueue = '${taskQueue}'` })) ids.add(w.workflowId);
   const database = await commandDatabase(s, databaseUrl, 1).catch((err: unknown) => {
     if (err instanceof InputError) return undefined;
     throw err;
@@ -67,9 +68,10 @@ export function registerCancel(program: Command, settings: SettingsSource): void
       const { connectClient } = await import('../../temporal/connect.js');
       const s = await settings();
       const isJob = s.catalogue.entries.some((e) => e.name === target);
-      const client = await connectClient(await resolveTemporal(s, flags));
+      const temporal = await resolveTemporal(s, flags);
+      const client = await connectClient(temporal);
       try {
-        const listed = isJob ? await runningOf(client, target, s, flags.databaseUrl) : [target];
+        const listed = isJob ? await runningOf(client, target, temporal.taskQueue, s, flags.databaseUrl) : [target];
         // Visibility may still list a run that just ended; the server's own answer decides.
         const ids = isJob ? await filterRunning(client, listed) : listed;
         if (!ids.length) throw new InputError('job', `${target} has no running workflow (visibility lists runs a second or so after they start)`);
