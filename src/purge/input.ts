@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
+import { InputError } from '../kernel/errors.js';
 import { anObject, parseInput, text, triggerField, whole } from '../kernel/validate.js';
-import type { PurgeContinuation } from './types.js';
+import type { PurgeContinuation, PurgeControlRequest } from './types.js';
 
 /**
  * The batched purge's input, checked before anything else happens (workflow code: pure). `params` are checked
@@ -54,6 +55,7 @@ const CONTINUATION = z.strictObject({
   plans: z.array(anObject, plansMessage).check(z.maxLength(100, plansMessage)),
   lanes: z.array(LANE, lanesMessage).check(z.maxLength(MAX_LANES, lanesMessage)),
   leftLocked: z.optional(count),
+  control: z.optional(z.strictObject({ paused: flag, batchSize: z.nullable(whole({ min: 1, max: 100_000 })) })),
 });
 
 const PURGE_INPUT = z.strictObject({
@@ -78,4 +80,13 @@ export function parsePurgeInput(raw: unknown): ParsedPurgeInput {
     }
   }
   return out;
+}
+
+const CONTROL_REQUEST = z.strictObject({ pause: z.optional(flag), batchSize: z.optional(z.nullable(whole({ min: 1, max: 100_000 }))) });
+
+/** An operator's `control` update, as any client of the namespace may send it: checked before it is accepted. */
+export function parseControlRequest(raw: unknown): PurgeControlRequest {
+  const req = parseInput('control', CONTROL_REQUEST, raw, [], 'control') as PurgeControlRequest;
+  if (req.pause === undefined && req.batchSize === undefined) throw new InputError('control', 'asks for nothing; give pause (true or false) or batchSize (1 to 100000, or null for the planned size)');
+  return req;
 }

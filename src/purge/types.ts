@@ -157,6 +157,20 @@ export interface LaneState {
 }
 
 /** Progress carried across continue-as-new by the current purge workflow. */
+/** What an operator set on a running purge (`maint control`): kept across continue-as-new. */
+export interface PurgeControl {
+  paused: boolean;
+  /** A fixed batch size instead of the adaptive one; null: as planned. */
+  batchSize: number | null;
+}
+
+/** A change an operator asks of a running purge; absent fields stay as they are. */
+export interface PurgeControlRequest {
+  pause?: boolean;
+  /** A fixed size, or null for the planned (adaptive) one again. */
+  batchSize?: number | null;
+}
+
 export interface PurgeContinuation {
   v: 2;
   startedAtMs: number;
@@ -174,6 +188,7 @@ export interface PurgeContinuation {
   lanes: LaneState[];
   /** Rows still locked on the second pass over their range: left for the next run. */
   leftLocked: number;
+  control?: PurgeControl;
 }
 
 /**
@@ -261,6 +276,8 @@ export interface Progress {
   /** The current step's plan and its lanes' positions. */
   plan?: StepPlanSummary | null;
   lanes?: Array<{ done: boolean; at: string | null; size: number }>;
+  /** What an operator set (`maint control`): a pause, a fixed batch size. */
+  control?: PurgeControl;
 }
 
 export interface PurgeResult {

@@ -1,6 +1,6 @@
-import { defineQuery } from '@temporalio/workflow';
+import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import type { RetirementProgress, RotationProgress } from '../keys/types.js';
-import type { Progress } from '../purge/types.js';
+import type { Progress, PurgeControl, PurgeControlRequest } from '../purge/types.js';
 
 /**
  * The queries our workflows answer, defined once for the workflows that set their handlers and the clients that ask
@@ -9,3 +9,5 @@ import type { Progress } from '../purge/types.js';
 export const progressQuery = defineQuery<Progress>('progress');
 export const rotationProgressQuery = defineQuery<RotationProgress>('rotationProgress');
 export const retirementProgressQuery = defineQuery<RetirementProgress>('retirementProgress');
+/** An operator's live control of a running purge (`maint control`): pause, resume, a fixed batch size. */
+export const controlUpdate = defineUpdate<PurgeControl, [PurgeControlRequest]>('control');

@@ -1,13 +1,13 @@
-import { ActivityCancellationType, ApplicationFailure, CancellationScope, CancelledFailure, continueAsNew, patched, proxyActivities, setCurrentDetails, setHandler, workflowInfo } from '@temporalio/workflow';
+import { ActivityCancellationType, ApplicationFailure, CancellationScope, CancelledFailure, condition, continueAsNew, patched, proxyActivities, setCurrentDetails, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../../activities/index.js';
 import type { RecordedRun } from '../../src/db/run-record.js';
 import { parsePurgeParams } from '../../src/purge/params.js';
-import { parsePurgeInput } from '../../src/purge/input.js';
-import type { Progress, PurgeContinuation, PurgeParams, PurgeResult, RetentionRule, StepPlanSummary } from '../../src/purge/types.js';
+import { parseControlRequest, parsePurgeInput } from '../../src/purge/input.js';
+import type { Progress, PurgeContinuation, PurgeControl, PurgeParams, PurgeResult, RetentionRule, StepPlanSummary } from '../../src/purge/types.js';
 import { legacyBatchedPurge } from '../../src/purge/legacy-v1/workflow.js';
 import type { LegacyCarriedState, LegacyPurgeInput } from '../../src/purge/legacy-v1/types.js';
 import { addCounts } from '../../src/kernel/counts.js';
-import { progressQuery } from '../../src/temporal/queries.js';
+import { controlUpdate, progressQuery } from '../../src/temporal/queries.js';
 import { short, acceptInput, causeOf, refuseStart, startedBySchedule, triggerOf } from '../job-run.js';
 import { notifyOutcome } from '../notify.js';
 import { endOnError, finishing, startRecord, stepNamesOf } from './run-record.js';
@@ -70,9 +70,22 @@ export async function batchedPurge(raw: unknown): Promise<PurgeResult> {
   let s: PurgeContinuation | undefined = input.carried;
   let recorded: RecordedRun | undefined;
   let params: PurgeParams = asSent;
-  setHandler(progressQuery, () => progressOf(input.job, params, phase, s, recorded));
+  setHandler(progressQuery, () => ({ ...progressOf(input.job, params, phase, s, recorded), control }));
+  // An operator's pause and batch size hold until changed, across continue-as-new. Checked before it is accepted:
+  // a bad request is rejected and leaves no trace in the history.
+  const control: PurgeControl = { paused: false, batchSize: null, ...input.carried?.control };
+  setHandler(
+    controlUpdate,
+    (req) => {
+      if (req.pause !== undefined) control.paused = req.pause;
+      if (req.batchSize !== undefined) control.batchSize = req.batchSize;
+      showProgress();
+      return { ...control };
+    },
+    { validator: (req) => void parseControlRequest(req) },
+  );
   // The Web UI's "current details": the same progress in words, refreshed as lane runs report (metadata, not history).
-  const showProgress = () => setCurrentDetails(describeProgress(progressOf(input.job, params, phase, s, recorded), workflowInfo().startTime));
+  const showProgress = () => setCurrentDetails(describeProgress({ ...progressOf(input.job, params, phase, s, recorded), control }, workflowInfo().startTime));
 
   // A missing table, a preset on the wrong database, a parameter this worker refuses: on record too.
   const resolved = await short.resolveJob({ job: input.job, params: input.params }).catch(async (err: unknown) => {
@@ -174,6 +187,9 @@ export async function batchedPurge(raw: unknown): Promise<PurgeResult> {
     const runLane = async (rule: RetentionRule, plan: StepPlanSummary, laneNo: number): Promise<void> => {
       const step = state.step;
       while (!state.lanes[laneNo]!.done && !stopping()) {
+        // Paused by an operator: no lane run starts until resumed (or the run stops).
+        if (control.paused) await condition(() => !control.paused || stopping());
+        if (stopping()) break;
         const maxBatches = Math.max(1, params.batchesPerRun - batchesThisRun);
         const firstBatchNo = state.nextBatchNo;
         state.nextBatchNo += maxBatches;
@@ -188,9 +204,9 @@ export async function batchedPurge(raw: unknown): Promise<PurgeResult> {
             cutoff: rec.cutoffs[step]!,
             runTime: rec.runTime,
             strategy: plan.strategy,
-            adaptive: plan.adaptive,
+            adaptive: control.batchSize ? false : plan.adaptive,
             targetMs: params.targetBatchMs ?? 0,
-            state: state.lanes[laneNo]!,
+            state: control.batchSize ? { ...state.lanes[laneNo]!, size: control.batchSize } : state.lanes[laneNo]!,
             timeoutMs: params.batchTimeoutSeconds * 1000,
           };
         // The Web UI names each lane run by its step, lane and batches (patch `activity-summaries`).
@@ -245,7 +261,7 @@ export async function batchedPurge(raw: unknown): Promise<PurgeResult> {
   }
   if (state.step < steps.length) {
     phase = 'deleting';
-    const next = { job: input.job, ...(input.params ? { params: input.params } : {}), trigger, carried: state };
+    const next = { job: input.job, ...(input.params ? { params: input.params } : {}), trigger, carried: control.paused || control.batchSize ? { ...state, control } : state };
     return continueAsNew<typeof batchedPurge>(next);
   }
   return finish('completed');
@@ -278,8 +294,9 @@ function describeProgress(p: Progress, startedAt: Date): string {
   const seconds = Math.max(1, (Date.now() - startedAt.getTime()) / 1000);
   const step = (p.steps ?? 0) > 1 ? ` · step ${(p.step ?? 0) + 1} of ${p.steps}${p.plan ? ` (${p.plan.step})` : ''}` : '';
   const lanes = p.lanes?.length ? ` · lanes ${p.lanes.filter((l) => l.done).length}/${p.lanes.length} done` : '';
+  const held = p.control?.paused ? ' · **paused by an operator** (`maint control ID --resume`)' : p.control?.batchSize ? ` · batch size fixed at ${p.control.batchSize} by an operator` : '';
   return [
-    `**${p.phase}**${step}${lanes}`,
+    `**${p.phase}**${step}${lanes}${held}`,
     '',
     `${p.dryRun ? 'would change' : 'changed'} **${p.deleted}** rows of about ${p.matched ?? '?'} · ${p.batches} batches · ${Math.round(p.deleted / seconds)} rows/s since the start`,
     ...(p.cutoff ? ['', `cutoff \`${p.cutoff}\``] : []),

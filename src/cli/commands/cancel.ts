@@ -18,7 +18,7 @@ interface CancelFlags extends ConnectionFlags {
  * src/temporal/labels.ts), and the purge that holds the job in the audit table, which a start without search
  * attributes (a bare `temporal workflow start`) has too. No database configured: visibility alone.
  */
-async function runningOf(client: Client, job: string, taskQueue: string, s: Settings, databaseUrl: string | undefined): Promise<string[]> {
+export async function runningOf(client: Client, job: string, taskQueue: string, s: Settings, databaseUrl: string | undefined): Promise<string[]> {
   const ids = new Set<string>();
   // This deployment's runs only (its task queue): another deployment sharing the namespace keeps its purges.
   for await (const w of client.workflow.list({ query: `MaintJob = '${job}' AND ExecutionStatus = 'Running' AND TaskQueue = '${taskQueue}'` })) ids.add(w.workflowId);
@@ -36,7 +36,7 @@ async function runningOf(client: Client, job: string, taskQueue: string, s: Sett
   return [...ids];
 }
 
-async function filterRunning(client: Client, ids: string[]): Promise<string[]> {
+export async function filterRunning(client: Client, ids: string[]): Promise<string[]> {
   const running: string[] = [];
   for (const id of ids) if ((await client.workflow.getHandle(id).describe()).status.name === 'RUNNING') running.push(id);
   return running;

@@ -86,14 +86,15 @@ async function watch(handle: WorkflowHandle, mode: 'bar' | 'json' | 'none'): Pro
     const rate = throughput.rate();
     const eta = formatEta(done, total, rate);
     const step = (p.steps ?? 0) > 1 ? ` | step ${(p.step ?? 0) + 1}/${p.steps}` : '';
-    const failing = (trouble ? ` | batch failing (attempt ${trouble.attempt}): ${trouble.reason}` : '') + (throttled ? ` | throttled: ${throttled}` : '');
+    const held = p.control?.paused ? ' | paused by an operator (maint control --resume)' : p.control?.batchSize ? ` | batch size fixed at ${p.control.batchSize}` : '';
+    const failing = (trouble ? ` | batch failing (attempt ${trouble.attempt}): ${trouble.reason}` : '') + (throttled ? ` | throttled: ${throttled}` : '') + held;
     const line = `${done}${total !== null ? `/${total}${p.dryRun ? '' : ' (estimated)'}` : ''} rows | ${p.batches} batches | ${rate === null ? '-' : Math.round(rate)} rows/s | ETA ${eta}${step}${failing}`;
     if (bar) {
       bar.setTotal(Math.max(total ?? done, 1));
       bar.update(done, { phase: p.phase, line, known: total !== null });
       return;
     }
-    const json = JSON.stringify({ progress: { phase: p.phase, done, total, estimated: !p.dryRun, batches: p.batches, rowsPerSecond: rate, eta, step: (p.step ?? 0) + 1, steps: p.steps ?? 1, failing: trouble, throttled } });
+    const json = JSON.stringify({ progress: { phase: p.phase, done, total, estimated: !p.dryRun, batches: p.batches, rowsPerSecond: rate, eta, step: (p.step ?? 0) + 1, steps: p.steps ?? 1, failing: trouble, throttled, control: p.control ?? null } });
     // Off a terminal, a line when something changed, at most every 2 s (a failing batch at once).
     if (json !== lastJson && (Date.now() - lastJsonAt >= 2_000 || trouble || throttled)) {
       process.stderr.write(json + '\n');

@@ -1,0 +1,69 @@
+import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
+import type { Client } from '@temporalio/client';
+import { controlUpdate, progressQuery } from '../src/temporal/queries.js';
+import { connectTestClient, createTestDatabase, scalar, seedBulk, startTestWorker, until, type TestDatabase, type TestWorker } from './support/env.js';
+import { maint } from './support/cli.js';
+
+/** `maint control`: an operator slows down, pauses and resumes a running purge without cancelling it. */
+
+let client: Client;
+let db: TestDatabase;
+let worker: TestWorker;
+let env: Record<string, string>;
+
+beforeAll(async () => {
+  client = await connectTestClient();
+  db = await createTestDatabase();
+  // Batches that take a while, so there is a running purge to act on.
+  worker = await startTestWorker(db, { faults: { afterBatchCommit: () => new Promise((r) => setTimeout(r, 100)) } });
+  env = { TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_TASK_QUEUE: worker.taskQueue, DATABASE_URL: db.url };
+});
+afterAll(async () => {
+  await worker.stop();
+  await client.connection.close();
+  await db.close();
+});
+
+const count = () => scalar(db, 'SELECT count(*) FROM outstanding_token');
+
+describe('live control of a running purge', () => {
+  it('pauses (no batch starts), takes a fixed batch size, resumes and ends exact; bad requests are refused by name', async () => {
+    await seedBulk(db, { expired: 30_000, valid: 200, cutoff: new Date(Date.now() - 60_000) });
+    const started = await maint(['run', 'purge-expired-tokens', '--batch-size', '500', '--workflow-id', 'controlled'], env);
+    expect(started.code, started.stderr).toBe(0);
+    const handle = client.workflow.getHandle('controlled');
+    await until(async () => (await count()) < 30_200 - 2_000, 'a few batches');
+
+    const paused = await maint(['control', 'purge-expired-tokens', '--pause'], env);
+    expect(paused.code, paused.stderr).toBe(0);
+    expect(paused.stdout).toBe('controlled: paused, batch size as planned\n');
+    // The lane runs under way finish (about a second of batches each); then nothing moves.
+    await new Promise((r) => setTimeout(r, 2_500));
+    const held = await count();
+    await new Promise((r) => setTimeout(r, 2_500));
+    expect(await count()).toBe(held);
+    expect(held).toBeGreaterThan(200);
+    expect((await handle.query(progressQuery)).control).toEqual({ paused: true, batchSize: null });
+    expect(((await handle.query('__temporal_workflow_metadata')) as { currentDetails?: string }).currentDetails).toContain('paused by an operator');
+
+    // Refused before it is accepted: nothing asked, a size out of range (from any client).
+    const nothing = await maint(['control', 'controlled'], env);
+    expect(nothing.code).toBe(2);
+    expect(nothing.stderr).toMatch(/control: asks for nothing; give --pause, --resume, --batch-size N or --adaptive/);
+    const refusal = (req: unknown) => handle.executeUpdate(controlUpdate, { args: [req as never] }).then(() => 'accepted', (err: Error & { cause?: Error }) => `${err.message}: ${err.cause?.message}`);
+    expect(await refusal({ batchSize: 0 })).toMatch(/^Workflow Update failed: control\.batchSize: number 0 is not allowed; expected an integer from 1 to 100000/);
+    expect(await refusal({ speed: 'slow' })).toBe('Workflow Update failed: control.speed: unknown field; allowed: pause, batchSize');
+    expect((await handle.query(progressQuery)).control).toEqual({ paused: true, batchSize: null });
+
+    const resumed = await maint(['control', 'controlled', '--resume', '--batch-size', '2000', '--json'], env);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(JSON.parse(resumed.stdout)).toEqual([{ workflowId: 'controlled', paused: false, batchSize: 2000 }]);
+    const result = await handle.result();
+    expect(result).toMatchObject({ status: 'completed', deleted: 30_000 });
+    expect(await count()).toBe(200);
+    // Batches of 500 before, of 2000 after the operator's change.
+    const sizes = (await db.pool.query('SELECT max(deleted)::int AS max, min(deleted)::int AS min FROM auth_maintenance.purge_batch WHERE deleted > 0')).rows[0];
+    expect(sizes.max).toBe(2000);
+    expect(Number((await db.pool.query('SELECT count(*) AS n FROM auth_maintenance.purge_batch WHERE deleted = 500')).rows[0].n)).toBeGreaterThan(0);
+  });
+});
