@@ -3,6 +3,7 @@ import pg from 'pg';
 import type { Client } from '@temporalio/client';
 import { connectTestClient, createTestDatabase, scalar, seedBulk, startTestWorker, until, type TestDatabase, type TestWorker } from './support/env.js';
 import { maint } from './support/cli.js';
+import { throttledReason } from '../src/cli/progress.js';
 
 /** The impact budget: a purge waits between batches while the application needs the database, and says why. */
 
@@ -38,14 +39,7 @@ describe('brakes between batches', () => {
     const running = maint(['run', 'purge-expired-tokens', '--batch-size', '1000', '--wait', '--json', '--workflow-id', 'brake-active-sessions'], env);
     try {
       const handle = client.workflow.getHandle('brake-active-sessions');
-      const reason = await until(async () => {
-        for (const a of (await handle.describe()).raw.pendingActivities ?? []) {
-          const data = a.heartbeatDetails?.payloads?.[0]?.data;
-          const details = data ? (JSON.parse(Buffer.from(data).toString('utf8')) as { throttled?: string }) : undefined;
-          if (details?.throttled) return details.throttled;
-        }
-        return undefined;
-      }, 'the lane to say it waits', 30_000);
+      const reason = await until(async () => throttledReason((await handle.describe()).raw.pendingActivities ?? []) ?? undefined, 'the lane to say it waits', 30_000);
       expect(reason).toBe('3 other sessions are running statements, over MAINT_BRAKE_ACTIVE_SESSIONS 2');
       // While they run, not a row goes.
       await new Promise((r) => setTimeout(r, 2_000));

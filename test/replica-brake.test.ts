@@ -7,6 +7,7 @@ import { connectTestClient, scalar, seedBulk, startTestWorker, until, type TestD
 import { withDatabase } from './support/global-setup.js';
 import { createReplicaPair, type ReplicaPair } from './support/replica-pair.js';
 import { maint } from './support/cli.js';
+import { throttledReason } from '../src/cli/progress.js';
 
 /** A real streaming replica (pg_basebackup) that stops replaying: the purge waits for it instead of burying it in WAL. */
 
@@ -62,14 +63,7 @@ describe('the replica brake', () => {
 
     const running = maint(['run', 'purge-expired-tokens', '--batch-size', '2000', '--wait', '--json', '--workflow-id', 'brake-replica'], env);
     const handle = client.workflow.getHandle('brake-replica');
-    const reason = await until(async () => {
-      for (const a of (await handle.describe()).raw.pendingActivities ?? []) {
-        const data = a.heartbeatDetails?.payloads?.[0]?.data;
-        const details = data ? (JSON.parse(Buffer.from(data).toString('utf8')) as { throttled?: string }) : undefined;
-        if (details?.throttled) return details.throttled;
-      }
-      return undefined;
-    }, 'the purge to wait for the standby', 60_000);
+    const reason = await until(async () => throttledReason((await handle.describe()).raw.pendingActivities ?? []) ?? undefined, 'the purge to wait for the standby', 60_000);
     expect(reason).toMatch(/^a replica has \d+ KiB of WAL still to replay, over MAINT_BRAKE_REPLICA_LAG_BYTES 1048576$/);
     // While the standby replays nothing, the purge deletes nothing more.
     const held = await scalar(db, 'SELECT count(*) FROM outstanding_token');

@@ -85,3 +85,23 @@ export interface BatchTrouble {
   reason: string;
   activity: string;
 }
+
+/** A pending activity as the server describes it: what the throttle reason is read from. */
+interface PendingActivity {
+  heartbeatDetails?: { payloads?: Array<{ data?: Uint8Array | null }> | null } | null;
+}
+
+/** Why a lane waits on the brakes, from the heartbeat details of the workflow's pending activities; null if none does. */
+export function throttledReason(pending: readonly PendingActivity[]): string | null {
+  for (const a of pending) {
+    const data = a.heartbeatDetails?.payloads?.[0]?.data;
+    if (!data) continue;
+    try {
+      const details = JSON.parse(Buffer.from(data).toString('utf8')) as { throttled?: string | null };
+      if (details.throttled) return details.throttled;
+    } catch {
+      // Not ours to read: ignore.
+    }
+  }
+  return null;
+}

@@ -7,7 +7,7 @@ import type { Progress, PurgeResult } from '../../purge/types.js';
 import { parseTaskQueueFlag, parseWorkflowIdFlag, resolveTemporal, reportingWorkflowFailure, type SettingsSource, type StartFlags, whileRunning } from '../context.js';
 import { WORKFLOW_ID_MAX_LENGTH } from '../../kernel/limits.js';
 import { renderResult, resultFailed } from '../render.js';
-import { estimateTotal, formatEta, Throughput, type BatchTrouble } from '../progress.js';
+import { estimateTotal, formatEta, throttledReason, Throughput, type BatchTrouble } from '../progress.js';
 
 /** As commander hands them over: the job's parameters as typed, checked by the job's schema. */
 interface RunFlags extends StartFlags {
@@ -34,17 +34,7 @@ async function batchTrouble(handle: WorkflowHandle): Promise<{ trouble: BatchTro
   const pending = d?.raw.pendingActivities ?? [];
   const failing = pending.filter((a) => (a.attempt ?? 1) > 1 && a.lastFailure?.message);
   const worst = failing.sort((a, b) => (b.attempt ?? 0) - (a.attempt ?? 0))[0];
-  let throttled: string | null = null;
-  for (const a of pending) {
-    const data = a.heartbeatDetails?.payloads?.[0]?.data;
-    if (!data) continue;
-    try {
-      const details = JSON.parse(Buffer.from(data).toString('utf8')) as { throttled?: string | null };
-      if (details.throttled) throttled = details.throttled;
-    } catch {
-      // Not ours to read: ignore.
-    }
-  }
+  const throttled = throttledReason(pending);
   return { trouble: worst ? { attempt: worst.attempt ?? 0, reason: String(worst.lastFailure!.message), activity: worst.activityType?.name ?? '' } : null, throttled };
 }
 
