@@ -2,19 +2,13 @@ import { CronExpressionParser } from 'cron-parser';
 import * as z from 'zod/mini';
 import { InputError, Problems } from '../src/kernel/errors.js';
 import { configIssues, type UnknownField } from '../src/kernel/validate.js';
+import { parseDuration } from '../src/kernel/duration.js';
+
 import type { Catalogue } from '../src/catalogue/index.js';
 import { jobAction } from '../src/start-job.js';
 import { OVERLAP_POLICIES, type OverlapPolicy, type ScheduleDeclaration } from '../src/catalogue/schedules.js';
 
-const DURATION = /^(\d+)(s|m|h|d)$/;
 const SHORTCUTS = ['@yearly', '@annually', '@monthly', '@weekly', '@daily', '@midnight', '@hourly'];
-const UNIT_MS = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
-
-export function parseDuration(field: string, value: string): number {
-  const m = DURATION.exec(value);
-  if (!m || Number(m[1]) <= 0) throw new InputError(field, `"${value}" is not a duration; expected a positive number with s, m, h or d, e.g. 30m`);
-  return Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS];
-}
 
 export function validateCron(field: string, value: string): void {
   if (SHORTCUTS.includes(value)) return;

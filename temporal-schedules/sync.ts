@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { ScheduleNotFoundError, type Client, type ScheduleDescription, type ScheduleOptions } from '@temporalio/client';
 import type { Catalogue } from '../src/catalogue/index.js';
 import { jobAction } from '../src/start-job.js';
-import { parseDuration } from './overrides.js';
+import { parseDuration } from '../src/kernel/duration.js';
 import { MANAGED_BY } from '../src/temporal/labels.js';
 import type { ScheduleDeclaration } from '../src/catalogue/schedules.js';
 

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import type { Client } from '@temporalio/client';
 import { freePort } from '../src/local/ports.js';
-import { connectTestClient, createTestDatabase, startTestWorker, uniqueName, until, type TestDatabase, type TestWorker, workflowsOnQueue } from './support/env.js';
+import { connectTestClient, createTestDatabase, seedBulk, startTestWorker, uniqueName, until, type TestDatabase, type TestWorker, workflowsOnQueue } from './support/env.js';
 import { maint } from './support/cli.js';
 import { testKeys } from './support/keys.js';
 
@@ -204,6 +204,29 @@ describe('maint init, status and keys create (seed: jwt_manage init, status, cre
     expect(status.keys.signing).toMatchObject({ kid, alg: 'RS256' });
     expect(Date.parse(status.keys.rotationDueAt) - Date.parse(status.keys.signing.activatedAt)).toBe(30 * 86_400_000);
     expect(status.lastRuns.map((r: { job: string; status: string }) => `${r.job}:${r.status}`).sort()).toEqual(['key-rotation:completed', 'scopes:completed']);
+  });
+
+  it("status shows each purge's backlog (estimated, or counted with --count) beside its last run", async () => {
+    await fresh.pool.query('DELETE FROM blacklisted_token; DELETE FROM outstanding_token');
+    await seedBulk(fresh, { expired: 300, valid: 40, cutoff: new Date(Date.now() - 60_000) });
+    await fresh.pool.query('ANALYZE outstanding_token');
+    const estimated = JSON.parse((await maint(['status', '--json'], freshEnv)).stdout);
+    expect(estimated.backlogExact).toBe(false);
+    // The planner's estimate from fresh statistics: near the 300, not exact.
+    expect(estimated.backlog['purge-expired-tokens']).toBeGreaterThan(200);
+    expect(estimated.backlog['purge-expired-tokens']).toBeLessThan(400);
+    // Presets of apps whose tables are not in this database are left out, not shown as 0.
+    expect(estimated.backlog).not.toHaveProperty('django-simplejwt-flush-expired');
+    const counted = await maint(['status', '--count'], freshEnv);
+    expect(counted.code, counted.stderr).toBe(0);
+    expect(counted.stdout).toMatch(/purge-expired-tokens\s+300\s+never/);
+
+    const run = await maint(['run', 'purge-expired-tokens', '--wait', '--json'], freshEnv);
+    expect(run.code, run.stderr).toBe(0);
+    const after = JSON.parse((await maint(['status', '--json', '--count'], freshEnv)).stdout);
+    expect(after.backlog['purge-expired-tokens']).toBe(0);
+    expect(after.lastRuns.find((r: { job: string }) => r.job === 'purge-expired-tokens')).toMatchObject({ status: 'completed', deleted: 300, trigger: 'cli' });
+    expect((await maint(['status'], freshEnv)).stdout).toMatch(/purge-expired-tokens\s+~\d+\s+completed/);
   });
 
   it('keys create publishes a standby key that does not sign; the next rotation makes it the signing key', async () => {

@@ -179,6 +179,9 @@ describe('schedules as code', () => {
     await actionsSettled(id, before + 1);
     await deleteSchedule(client, id);
     await drained(worker.taskQueue);
+    // Its own ticks are recorded as the schedule's, with nothing added.
+    const { rows } = await db.pool.query('SELECT DISTINCT trigger FROM maintenance_run WHERE workflow_id LIKE $1', [`${id}-%`]);
+    expect(rows).toEqual([{ trigger: `schedule:${id}` }]);
   });
 
   it('trigger runs the job now under the overlap policy, and the run carries its search attributes and trigger', async () => {
@@ -200,7 +203,8 @@ describe('schedules as code', () => {
     const wf = action.type === 'startWorkflow' ? action.workflow : undefined;
     await client.workflow.getHandle(wf!.workflowId).result();
     const { rows } = await db.pool.query('SELECT trigger, deleted FROM maintenance_run WHERE workflow_id = $1', [wf!.workflowId]);
-    expect(rows[0]).toEqual({ trigger: `schedule:${id}`, deleted: '80' });
+    // The audit tells an operator's trigger from the schedule's own tick (the search attribute names the schedule).
+    expect(rows[0]).toEqual({ trigger: `schedule:${id}:trigger`, deleted: '80' });
     const found = await until(async () => {
       const ids: string[] = [];
       for await (const w of client.workflow.list({ query: `MaintJob = 'purge-expired-tokens' AND MaintTrigger = 'schedule:${id}' AND MaintDryRun = false` })) ids.push(w.workflowId);
@@ -229,6 +233,8 @@ describe('schedules as code', () => {
     expect(d.info.recentActions.map((a) => a.scheduledAt.toISOString()).slice(0, 6)).toEqual(['00', '10', '20', '30', '40', '50'].map((m) => `2026-01-01T00:${m}:00.000Z`));
     // The six backfilled purges run on this test's database: they must be over before it is seeded again.
     await runsFinished(await describeSchedule(id));
+    const { rows: backfilled } = await db.pool.query('SELECT DISTINCT trigger FROM maintenance_run WHERE workflow_id LIKE $1', [`${id}-%`]);
+    expect(backfilled).toEqual([{ trigger: `schedule:${id}:backfill` }]);
 
     const cutoff = new Date(Date.now() - 60_000);
     await db.pool.query('DELETE FROM blacklisted_token; DELETE FROM outstanding_token');
@@ -277,6 +283,9 @@ describe('schedules as code', () => {
       const d = JSON.parse((await maint(['schedules', 'describe', id, '--json'], env)).stdout);
       return d.recentActions.every((a: { status: string }) => a.status === 'COMPLETED') ? true : undefined;
     }, 'recent actions completed');
+    // The audit tells the trigger from the three backfilled ticks, started from Temporal's own CLI as from ours.
+    const { rows } = await db.pool.query('SELECT trigger, count(*)::int AS n FROM maintenance_run WHERE workflow_id LIKE $1 GROUP BY trigger ORDER BY trigger', [`${id}-%`]);
+    expect(rows).toEqual([{ trigger: `schedule:${id}:backfill`, n: 3 }, { trigger: `schedule:${id}:trigger`, n: 1 }]);
     await deleteSchedule(client, id);
   });
 

@@ -1,6 +1,7 @@
 import { ActivityFailure, ApplicationFailure, CancellationScope, isCancellation, patched, proxyActivities, sleep, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import type { JobRunRecord } from '../src/db/run-record.js';
+import type { ScheduledStart } from '../src/temporal/schedule-origin.js';
 import { notifyOutcome } from './notify.js';
 import { parseField, workflowIdField } from '../src/kernel/validate.js';
 import { checked } from '../src/temporal/failures.js';
@@ -11,6 +12,25 @@ function scheduleTrigger(): string | undefined {
     .typedSearchAttributes.getAll()
     .find((p) => p.key.name === 'TemporalScheduledById');
   return byId ? `schedule:${String(byId.value)}` : undefined;
+}
+
+/**
+ * A schedule's start as the run sees it: the nominal time Temporal gave it and the spec its schedule declared (the
+ * action's memo), from which the audit tells a tick from a trigger or a backfill (src/temporal/schedule-origin.ts).
+ */
+export function scheduledStart(): ScheduledStart | undefined {
+  const info = workflowInfo();
+  if (!scheduleTrigger()) return undefined;
+  const at = info.typedSearchAttributes.getAll().find((p) => p.key.name === 'TemporalScheduledStartTime')?.value;
+  if (!(at instanceof Date)) return undefined;
+  const declared = info.memo?.scheduleDeclared;
+  return { at: at.toISOString(), startedAt: info.startTime.toISOString(), ...(typeof declared === 'object' && declared !== null ? { declared: declared as ScheduledStart['declared'] } : {}) };
+}
+
+/** `scheduled` for an audit activity's input, when a schedule started the run. */
+export function scheduledField(): { scheduled?: ScheduledStart } {
+  const s = scheduledStart();
+  return s ? { scheduled: s } : {};
 }
 
 /** The short activities: validation, run records, reads (each done well within a minute). */
@@ -48,7 +68,7 @@ export async function sleepUntil(at: string | number, summary: string): Promise<
 /** Writes the run record (the audit row) of a non-purge job, then notifies; the run id is the chain's first run id, as for purges. */
 export async function recordRun(r: Omit<JobRunRecord, 'runId' | 'workflowId' | 'finishedAt'>): Promise<void> {
   const info = workflowInfo();
-  await short.recordJobRun({ ...r, runId: info.firstExecutionRunId, workflowId: info.workflowId, finishedAt: new Date().toISOString() });
+  await short.recordJobRun({ ...r, runId: info.firstExecutionRunId, workflowId: info.workflowId, finishedAt: new Date().toISOString(), ...scheduledField() });
   await notifyOutcome(info.firstExecutionRunId);
 }
 
@@ -116,7 +136,7 @@ export async function refuseStart(asked: { job: string; trigger: string; dryRun?
   await CancellationScope.nonCancellable(async () => {
     await short.refuseRun({ runId: info.firstExecutionRunId, workflowId: info.workflowId.slice(0, 255), job: asked.job, trigger: asked.trigger, dryRun: asked.dryRun ?? false,
       // Cancelled before it started (during its check): recorded so, not as a failure.
-      status: isCancellation(err) ? 'cancelled' : 'failed', error: errorMessage(err), at: new Date().toISOString() });
+      status: isCancellation(err) ? 'cancelled' : 'failed', error: errorMessage(err), at: new Date().toISOString(), ...scheduledField() });
     await notifyOutcome(info.firstExecutionRunId);
   });
 }

@@ -2,10 +2,7 @@ import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activ
 import { type Orm, dbFromOrm } from '../../src/orm/index.js';
 import type { Logger } from '../../src/logger.js';
 import { InputError } from '../../src/kernel/errors.js';
-import { applyJobParams } from '../../src/purge/rules.js';
 import { checkedAsync } from '../../src/temporal/failures.js';
-import { checkAgainstSchema } from './schema-check.js';
-import { readForeignKeyCatalog } from '../../src/db/catalog.js';
 import { parsePurgeParams } from '../../src/purge/params.js';
 import { createHash } from 'node:crypto';
 import { buildCascadeOwnersSql, buildCountSql, buildWalkSql, childCounts, type Walk } from '../../src/purge/sql.js';
@@ -16,7 +13,8 @@ import { readPressure } from './brake.js';
 /** Longest one lane run waits on the impact budget before handing back to the workflow (well inside its timeout). */
 const THROTTLE_HANDBACK_MS = 8_000;
 import { createLegacyPurgeActivities } from '../../src/purge/legacy-v1/activity.js';
-import { estimatedMatches, explainFirstBatch, keyOf, planStep } from './plan.js';
+import { estimatedMatches, explainFirstBatch, planStep } from './plan.js';
+import { resolveSteps } from './resolve.js';
 import { advanceLane, walkOf } from '../../src/purge/lane.js';
 import type { BatchResult, PurgeJobs, LaneState, MatchCount, PurgeResult, ResolvedJob, RetentionRule, StepPlanSummary } from '../../src/purge/types.js';
 import type { FaultHooks } from '../faults.js';
@@ -25,6 +23,7 @@ import type { JobMetrics } from '../../src/metrics/metrics.js';
 import { type Db } from '../../src/db/query.js';
 import * as runRecord from '../../src/db/run-record.js';
 import type { FinishRunInput, RecordedRun, StartRunInput } from '../../src/db/run-record.js';
+import type { ScheduledStart } from '../../src/temporal/schedule-origin.js';
 
 
 /** How many owners a dry run names. */
@@ -243,12 +242,9 @@ export function createPurgeActivities({ orm, purges, logger, faults, metrics, ma
       return checkedAsync(async () => {
         const job = purges.purge(input.job);
         const params = parsePurgeParams({ ...(job.defaultBatchSize ? { batchSize: job.defaultBatchSize } : {}), ...(input.params as object | undefined) });
-        // Steps built from the database's foreign keys are built (or refused) before anything is touched.
-        const catalog = job.stepsFromCatalog ? await readForeignKeyCatalog(db) : undefined;
-        const steps = applyJobParams(job, params, catalog);
-        await checkAgainstSchema(db, job.name, steps);
-        // Every step deletes by key: a table without a usable one is refused before anything runs.
-        for (const step of steps) await keyOf(db, step);
+        // Steps built from the database's foreign keys are built (or refused) before anything is touched; every
+        // step deletes by key: a table without a usable one is refused before anything runs.
+        const steps = await resolveSteps(db, job, params);
         if (params.parallel !== undefined && params.parallel > maxParallel) {
           throw new InputError('parallel', `${params.parallel} is not allowed on this worker; expected an integer from 1 to ${maxParallel} (MAINT_MAX_PARALLEL)`);
         }
@@ -301,7 +297,7 @@ export function createPurgeActivities({ orm, purges, logger, faults, metrics, ma
     },
 
     /** Records a run refused before it touched anything (a bad input, a missing table, a forged state), so the audit says so. */
-    async refuseRun(input: { runId: string; workflowId: string; job: string; trigger: string; error: string; at: string; dryRun?: boolean; status?: 'failed' | 'cancelled' }): Promise<void> {
+    async refuseRun(input: { runId: string; workflowId: string; job: string; trigger: string; error: string; at: string; dryRun?: boolean; status?: 'failed' | 'cancelled'; scheduled?: ScheduledStart }): Promise<void> {
       await runRecord.refuseRun(db, { ...input, executionRunId: executionRunId() });
     },
 

@@ -1,6 +1,7 @@
 import type { Db } from './query.js';
 import type { PurgeResult, RunStatus, StepPlanSummary } from '../purge/types.js';
 import { toNumber } from '../kernel/counts.js';
+import { auditTrigger, type ScheduledStart } from '../temporal/schedule-origin.js';
 
 /**
  * The run record: the `maintenance_run` row every job run leaves as its audit trail. Every statement that reads or
@@ -15,6 +16,8 @@ export interface RunIdentity {
   parameters: Record<string, unknown>;
   trigger: string;
   dryRun: boolean;
+  /** A schedule's start: its nominal time and declared spec, which tell a tick from a trigger or a backfill. */
+  scheduled?: ScheduledStart;
 }
 
 export interface StartRunInput extends RunIdentity {
@@ -109,7 +112,7 @@ export async function startRun(db: Db, r: StartRunInput & { executionRunId: stri
     `INSERT INTO maintenance_run (id, workflow_id, job, parameters, trigger, dry_run, status, cutoff, started_at, run_time, cutoffs, fingerprint,
                                   execution_run_id, first_run_id, replaces, exclusive)
      VALUES (?, ?, ?, ?::jsonb, ?, ?, 'running', ?, ?, ?, ?::jsonb, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
-    [ref.id, r.workflowId, r.job, JSON.stringify(r.parameters), r.trigger, r.dryRun, r.cutoff, r.startedAt,
+    [ref.id, r.workflowId, r.job, JSON.stringify(r.parameters), auditTrigger(r.trigger, r.scheduled), r.dryRun, r.cutoff, r.startedAt,
       r.runTime ?? null, r.cutoffs ? JSON.stringify(r.cutoffs) : null, r.fingerprint ?? null, ...lineage(ref, r), r.exclusive ?? false],
   );
 }
@@ -161,7 +164,7 @@ export async function loadRun(db: Db, w: Writer & { continuedFrom?: string }): P
  */
 export async function refuseRun(
   db: Db,
-  r: Writer & { workflowId: string; job: string; trigger: string; error: string; at: string; dryRun?: boolean; status?: 'failed' | 'cancelled' },
+  r: Writer & { workflowId: string; job: string; trigger: string; error: string; at: string; dryRun?: boolean; status?: 'failed' | 'cancelled'; scheduled?: ScheduledStart },
 ): Promise<void> {
   const ref = await recordOf(db, r);
   await db.query(
@@ -169,7 +172,7 @@ export async function refuseRun(
                                   execution_run_id, first_run_id, replaces)
      VALUES (?, ?, ?, '{}'::jsonb, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?)
      ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, finished_at = EXCLUDED.finished_at, error = EXCLUDED.error`,
-    [ref.id, r.workflowId, r.job, r.trigger, r.dryRun ?? false, r.status ?? 'failed', r.at, r.at, r.error, ...lineage(ref, r)],
+    [ref.id, r.workflowId, r.job, auditTrigger(r.trigger, r.scheduled), r.dryRun ?? false, r.status ?? 'failed', r.at, r.at, r.error, ...lineage(ref, r)],
   );
 }
 
@@ -243,7 +246,7 @@ export async function recordJobRun(db: Db, r: JobRunRecord & { executionRunId: s
      VALUES (?, ?, ?, ?::jsonb, ?, ?, ?, ?, ?, ?::jsonb, 0, ?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (id) DO UPDATE SET status = excluded.status, matched = excluded.matched, deleted = excluded.deleted,
        children_deleted = excluded.children_deleted, finished_at = excluded.finished_at, duration_ms = excluded.duration_ms, error = excluded.error`,
-    [ref.id, r.workflowId, r.job, JSON.stringify(r.parameters), r.trigger, r.dryRun, r.status, r.matched, r.deleted, JSON.stringify(r.counts),
+    [ref.id, r.workflowId, r.job, JSON.stringify(r.parameters), auditTrigger(r.trigger, r.scheduled), r.dryRun, r.status, r.matched, r.deleted, JSON.stringify(r.counts),
       r.startedAt, r.finishedAt, durationMs, r.error ?? null, ...lineage(ref, r)],
   );
 }

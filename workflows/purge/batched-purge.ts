@@ -8,7 +8,7 @@ import { legacyBatchedPurge } from '../../src/purge/legacy-v1/workflow.js';
 import type { LegacyCarriedState, LegacyPurgeInput } from '../../src/purge/legacy-v1/types.js';
 import { addCounts } from '../../src/kernel/counts.js';
 import { controlUpdate, progressQuery } from '../../src/temporal/queries.js';
-import { short, acceptInput, causeOf, refuseStart, startedBySchedule, triggerOf } from '../job-run.js';
+import { short, acceptInput, causeOf, refuseStart, scheduledField, startedBySchedule, triggerOf } from '../job-run.js';
 import { notifyOutcome } from '../notify.js';
 import { endOnError, finishing, startRecord, stepNamesOf } from './run-record.js';
 
@@ -58,7 +58,7 @@ export async function batchedPurge(raw: unknown): Promise<PurgeResult> {
 
   // Only the workflow itself continues as new; a state in a fresh start came from a client.
   const refuseForged = async (message: string): Promise<never> => {
-    await short.refuseRun({ runId, workflowId: info.workflowId, job: input.job, trigger, error: message, at: new Date().toISOString() });
+    await short.refuseRun({ runId, workflowId: info.workflowId, job: input.job, trigger, error: message, at: new Date().toISOString(), ...scheduledField() });
     throw ApplicationFailure.nonRetryable(message, 'ForgedState');
   };
   if ((input.carried || input.legacy) && !info.continuedFromExecutionRunId) {

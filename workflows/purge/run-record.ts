@@ -1,14 +1,14 @@
 import { ApplicationFailure, CancellationScope, CancelledFailure, isCancellation, workflowInfo } from '@temporalio/workflow';
 import type { StartRunInput } from '../../src/db/run-record.js';
 import type { Progress, PurgeParams, PurgeResult, RetentionRule } from '../../src/purge/types.js';
-import { errorMessage } from '../job-run.js';
+import { errorMessage, scheduledField } from '../job-run.js';
 
 /* The run record of a live purge: its start, its per-step counts and its end, whatever stopped it. */
 
 /** The start of a run's record; the workflow adds what a continued run checks. */
 export function startRecord(runId: string, job: string, params: PurgeParams, trigger: string, cutoff: string, startedAtMs: number): StartRunInput {
   const parameters = { ...params };
-  return { runId, workflowId: workflowInfo().workflowId, job, parameters, trigger, dryRun: params.dryRun, cutoff, startedAt: new Date(startedAtMs).toISOString() };
+  return { runId, workflowId: workflowInfo().workflowId, job, parameters, trigger, dryRun: params.dryRun, cutoff, startedAt: new Date(startedAtMs).toISOString(), ...scheduledField() };
 }
 
 /** A multi-step job (or an update step) reports its counts per step, by the steps' names. */

@@ -8,8 +8,12 @@ import { MANAGED_BY } from '../../temporal/labels.js';
 import { table } from '../../kernel/text.js';
 import { commandDatabase, parseTaskQueueFlag, resolveTemporal, type ConnectionFlags, type SettingsSource } from '../context.js';
 import { startRotation } from './keys.js';
+import type { Db } from '../../db/query.js';
+import type { Catalogue } from '../../catalogue/index.js';
+import { parsePurgeParams } from '../../purge/params.js';
+import { backlogOf, resolveSteps } from '../../../activities/purge/resolve.js';
 
-type Flags = ConnectionFlags & { json?: boolean; databaseUrl?: string };
+type Flags = ConnectionFlags & { json?: boolean; databaseUrl?: string; count?: boolean };
 
 function withFlags(cmd: Command): Command {
   return cmd
@@ -33,11 +37,29 @@ async function withClient<T>(settings: SettingsSource, flags: Flags, fn: (client
 
 const iso = (v: unknown) => (v ? new Date(v as string).toISOString() : null);
 
+/**
+ * Each purge job's backlog: the rows it would delete or update if it ran now with its defaults, the planner's
+ * estimate unless `exact`. A job whose tables are not in this database (a preset of another app) is left out.
+ */
+async function backlogs(db: Db, catalogue: Catalogue, exact: boolean): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  for (const job of catalogue.purges()) {
+    const params = parsePurgeParams(job.defaultBatchSize ? { batchSize: job.defaultBatchSize } : {});
+    const steps = await resolveSteps(db, job, params).catch(() => undefined);
+    if (steps) out.set(job.name, await backlogOf(db, steps, exact));
+  }
+  return out;
+}
+
 /** What an operator checks first: the signing key and when it is due, each job's last run, paused schedules, what runs now. */
 async function gatherStatus(settings: SettingsSource, flags: Flags) {
   const s = await settings();
   const database = await commandDatabase(s, flags.databaseUrl, 2);
-  const { keys, runs } = await withPoolDb(database, async (db) => ({ keys: await listKeys(db), runs: await lastRunPerJob(db) }));
+  const { keys, runs, backlog } = await withPoolDb(database, async (db) => ({
+    keys: await listKeys(db),
+    runs: await lastRunPerJob(db),
+    backlog: await backlogs(db, s.catalogue, flags.count === true),
+  }));
   const signing = keys.find((k) => k.state === 'active') ?? null;
   const standby = keys.filter((k) => k.state === 'pending' || k.state === 'published');
   const rotateAfterMs = s.config.keyPolicy.rotateAfterSeconds * 1000;
@@ -64,13 +86,29 @@ async function gatherStatus(settings: SettingsSource, flags: Flags) {
         standby: standby.map((k: KeyRow) => k.kid),
       },
       lastRuns: runs.map((r) => ({ job: String(r.job), status: String(r.status), dryRun: Boolean(r.dry_run), trigger: String(r.trigger), deleted: Number(r.deleted ?? 0), startedAt: iso(r.started_at), error: (r.error as string | null) ?? null, workflowId: String(r.workflow_id) })),
+      // Rows each purge would take now; `backlogExact` says whether counted or the planner's estimate.
+      backlog: Object.fromEntries([...backlog].sort(([a], [b]) => a.localeCompare(b))),
+      backlogExact: flags.count === true,
       pausedSchedules: paused.sort((a, b) => a.id.localeCompare(b.id)),
       running: running.sort((a, b) => a.startedAt.localeCompare(b.startedAt)),
     };
   });
 }
 
-function renderStatus(st: Awaited<ReturnType<typeof gatherStatus>>): string {
+type Status = Awaited<ReturnType<typeof gatherStatus>>;
+
+/** One row per job that has run or has tables here: its backlog beside its last run. */
+function jobRows(st: Status): Array<Array<string | number | null>> {
+  const jobs = [...new Set([...Object.keys(st.backlog), ...st.lastRuns.map((r) => r.job)])].sort();
+  return jobs.map((job) => {
+    const r = st.lastRuns.find((x) => x.job === job);
+    const b = st.backlog[job];
+    const backlog = b === undefined ? '-' : st.backlogExact ? b : `~${b}`;
+    return r ? [job, backlog, `${r.status}${r.dryRun ? ' (dry run)' : ''}`, r.startedAt, r.trigger, r.deleted, r.error ?? ''] : [job, backlog, 'never', '', '', '', ''];
+  });
+}
+
+function renderStatus(st: Status, flags: Flags): string {
   const k = st.keys;
   const lines = [
     `namespace ${st.namespace}, task queue ${st.taskQueue}`,
@@ -79,10 +117,10 @@ function renderStatus(st: Awaited<ReturnType<typeof gatherStatus>>): string {
     `rotation due     ${k.rotationDueAt ?? '-'}${k.nextRotationCheck ? `   next check ${k.nextRotationCheck}` : ''}`,
     `standby keys     ${k.standby.join(', ') || '-'}`,
     '',
-    'last run of each job',
-    st.lastRuns.length
-      ? table(['job', 'status', 'started', 'trigger', 'deleted', 'error'], st.lastRuns.map((r) => [r.job, `${r.status}${r.dryRun ? ' (dry run)' : ''}`, r.startedAt, r.trigger, r.deleted, r.error ?? '']))
-      : '  (no run recorded yet)',
+    flags.count ? 'each job: its backlog (rows it would take now, counted) and last run' : 'each job: its backlog (rows it would take now, the planner\'s estimate; --count counts) and last run',
+    jobRows(st).length
+      ? table(['job', 'backlog', 'last run', 'started', 'trigger', 'deleted', 'error'], jobRows(st))
+      : '  (no job has run, and no purge\'s tables are in this database)',
     '',
     `paused schedules ${st.pausedSchedules.length ? '' : '-'}`,
     ...st.pausedSchedules.map((p) => `  ${p.id}: ${p.note}`),
@@ -93,10 +131,12 @@ function renderStatus(st: Awaited<ReturnType<typeof gatherStatus>>): string {
 }
 
 export function registerStatus(program: Command, settings: SettingsSource): void {
-  withFlags(program.command('status').description('signing key and next rotation, last run of each job with its outcome, paused schedules, what runs now (seed: jwt_manage status)')).action(
+  withFlags(program.command('status').description('signing key and next rotation, each job\'s backlog and last run, paused schedules, what runs now (seed: jwt_manage status)'))
+    .option('--count', 'count each purge\'s backlog exactly (reads the matching rows) instead of the planner\'s estimate')
+    .action(
     async (flags: Flags) => {
       const st = await gatherStatus(settings, flags);
-      process.stdout.write(flags.json ? JSON.stringify(st) + '\n' : renderStatus(st));
+      process.stdout.write(flags.json ? JSON.stringify(st) + '\n' : renderStatus(st, flags));
     },
   );
 
