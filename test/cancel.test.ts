@@ -72,6 +72,11 @@ describe('cancel', () => {
     // The lane run fails and is being retried (attempt 3 or more) when the cancel comes.
     await until(() => failingAttempt(handle, 2), 'the lane run failing and retried', 30_000);
 
+    // While it retries, its record says why (maint runs shows it).
+    const { rows: failing } = await db.pool.query('SELECT status, error FROM maintenance_run WHERE id = $1', [runId]);
+    expect(failing[0].status).toBe('running');
+    expect(failing[0].error).toMatch(/^batch failing: attempt \d+: database error P0001: deletes refused during the maintenance window$/);
+
     const atRequest = { tokens: await tokens(db), ledger: await ledger(db, runId) };
     const requested = Date.now();
     await run(inject('temporalCliPath'), ['workflow', 'cancel', '--workflow-id', handle.workflowId, '--address', inject('temporalAddress'), '--namespace', 'default']);
@@ -87,6 +92,8 @@ describe('cancel', () => {
 
     const { rows } = await db.pool.query('SELECT status, deleted, batches, error FROM maintenance_run WHERE id = $1', [runId]);
     expect(rows[0]).toMatchObject({ status: 'cancelled', deleted: String(atRequest.ledger) });
+    // The cancel and the failure it interrupted, both on record.
+    expect(rows[0].error).toMatch(/^cancel(led| requested) while a batch was failing \(attempt \d+: database error P0001: deletes refused during the maintenance window\)$/);
     expect(Number(rows[0].batches)).toBeGreaterThan(0);
     // Every deleted row is in the ledger: the seeded 3,100 less what is left.
     expect(3_100 - atRequest.tokens).toBe(atRequest.ledger);

@@ -38,11 +38,16 @@ describe('progress of a purge, told as it is', () => {
     const handle = client.workflow.getHandle('progress-failing-batch');
     await until(async () => ((await handle.describe()).raw.pendingActivities ?? []).some((a) => (a.attempt ?? 1) >= 3), 'the batch on its third attempt', 60_000);
     await new Promise((r) => setTimeout(r, 3_000)); // the CLI checks the pending activities every 2 s
+    const runs = JSON.parse((await maint(['runs', '--json', '--job', 'purge-expired-tokens'], env)).stdout) as Array<{ workflow_id: string; status: string; error: string | null }>;
+    expect(runs.find((x) => x.workflow_id === 'progress-failing-batch')).toMatchObject({ status: 'running', error: expect.stringMatching(/^batch failing: attempt \d+: database error P0001: deletes are refused during the test$/) });
     await db.pool.query('DROP TRIGGER refuse ON outstanding_token');
 
     const r = await running;
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ status: 'completed', deleted: 30_000 });
+    // Recovered and completed: the failure it retried through is not the run's error.
+    const { rows } = await db.pool.query(`SELECT error FROM maintenance_run WHERE workflow_id = 'progress-failing-batch'`);
+    expect(rows).toEqual([{ error: null }]);
     const lines = progressLines(r.stderr);
     const failing = lines.find((l) => l.progress.failing);
     expect(failing?.progress.failing).toMatchObject({ reason: expect.stringContaining('deletes are refused during the test') });

@@ -15,6 +15,7 @@ const THROTTLE_HANDBACK_MS = 8_000;
 import { createLegacyPurgeActivities } from '../../src/purge/legacy-v1/activity.js';
 import { estimatedMatches, explainFirstBatch, planStep } from './plan.js';
 import { resolveSteps } from './resolve.js';
+import { databaseErrorMessage } from '../../src/db/errors.js';
 import { advanceLane, walkOf } from '../../src/purge/lane.js';
 import type { BatchResult, PurgeJobs, LaneState, MatchCount, PurgeResult, ResolvedJob, RetentionRule, StepPlanSummary } from '../../src/purge/types.js';
 import type { FaultHooks } from '../faults.js';
@@ -357,8 +358,13 @@ export function createPurgeActivities({ orm, purges, logger, faults, metrics, ma
           } catch (err) {
             // A batch that failed once the cancel came is not retried: the run stops.
             stopIfCancelled();
+            // On record while it retries (best effort: the database may be what fails).
+            const reason = databaseErrorMessage(err)?.message ?? (err instanceof Error ? err.message : String(err));
+            await runRecord.noteBatchFailure(db, recordId, `attempt ${ctx.info.attempt}: ${reason}`).catch(() => undefined);
             throw err;
           }
+          // The first batch a retried lane run commits: the failure it was retrying is over.
+          if (ctx.info.attempt > 1 && out.batches === 0) await runRecord.clearBatchFailure(db, recordId);
           ctx.heartbeat();
           const moved = advanceLane(out.lane, res, input, input.targetMs);
           out.lane = moved.lane;

@@ -176,6 +176,21 @@ export async function refuseRun(
   );
 }
 
+/** What a running purge's record says while its batches fail and retry: `maint runs` shows it, and a cancel keeps it. */
+export const BATCH_FAILING = 'batch failing: ';
+
+/**
+ * Notes on a running record why its batch failed (attempt and reason), so the audit still has it when the run is
+ * cancelled while it retries; a later batch that commits clears it (`clearBatchFailure`).
+ */
+export async function noteBatchFailure(db: Db, recordId: string, reason: string): Promise<void> {
+  await db.query(`UPDATE maintenance_run SET error = ? WHERE id = ? AND status = 'running'`, [`${BATCH_FAILING}${reason}`.slice(0, 2000), recordId]);
+}
+
+export async function clearBatchFailure(db: Db, recordId: string): Promise<void> {
+  await db.query(`UPDATE maintenance_run SET error = NULL WHERE id = ? AND status = 'running' AND starts_with(error, ?)`, [recordId, BATCH_FAILING]);
+}
+
 /** Closes a purge's record with counts summed from its batch ledger, the one source of truth. */
 export async function finishRun(db: Db, finishing: FinishRunInput & { executionRunId: string }): Promise<Omit<PurgeResult, 'job' | 'dryRun' | 'cutoff'>> {
   const ref = await recordOf(db, finishing);
@@ -213,10 +228,14 @@ export async function finishRun(db: Db, finishing: FinishRunInput & { executionR
   const durationMs = Math.max(0, Date.parse(input.finishedAt) - startedAt);
   const rowsPerSecond = input.dryRun || durationMs === 0 ? null : Math.round(((deleted + updated) / durationMs) * 1000 * 10) / 10;
   const matched = input.matched ?? (input.leftLocked !== undefined ? deleted + updated + input.leftLocked : null);
+  // A run cancelled while its batches failed keeps why they failed beside the cancel.
+  const [noted] = input.status === 'cancelled' ? await db.query<{ error: string | null }>('SELECT error FROM maintenance_run WHERE id = ?', [input.runId]) : [];
+  const failing = noted?.error?.startsWith(BATCH_FAILING) ? noted.error.slice(BATCH_FAILING.length) : null;
+  const error = failing ? `${input.error ?? 'cancelled'} while a batch was failing (${failing})` : (input.error ?? null);
   await db.query(
     `UPDATE maintenance_run SET status = ?, matched = ?, deleted = ?, updated = ?, children_deleted = ?::jsonb, steps = ?::jsonb,
             batches = ?, finished_at = ?, duration_ms = ?, rows_per_second = ?, error = ?, plan = coalesce(?::jsonb, plan) WHERE id = ?`,
-    [input.status, matched, deleted, updated, JSON.stringify(children), steps ? JSON.stringify(steps) : null, toNumber(sums?.batches), input.finishedAt, durationMs, rowsPerSecond, input.error ?? null,
+    [input.status, matched, deleted, updated, JSON.stringify(children), steps ? JSON.stringify(steps) : null, toNumber(sums?.batches), input.finishedAt, durationMs, rowsPerSecond, error,
       input.plans ? JSON.stringify(input.plans.map(({ explain: _e, ...p }) => p)) : null, input.runId],
   );
   return {
