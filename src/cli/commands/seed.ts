@@ -46,6 +46,8 @@ export function registerSeed(program: Command, settings: SettingsSource): void {
            ON CONFLICT DO NOTHING`,
           [rows[0]!.first, rows[0]!.last, flags.blacklisted],
         );
+        // Statistics now, not when autovacuum gets to it: the planner's estimates (progress, status) read them.
+        await db.query('ANALYZE outstanding_token, blacklisted_token');
         process.stdout.write(
           `seeded ${flags.tokens} tokens (${expired} expired, ${blacklisted} of those blacklisted) into ${redactUrl(url)}\n` +
             'try: npx maint run purge-expired-tokens --dry-run --wait\n',

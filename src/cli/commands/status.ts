@@ -11,7 +11,7 @@ import { startRotation } from './keys.js';
 import type { Db } from '../../db/query.js';
 import type { Catalogue } from '../../catalogue/index.js';
 import { parsePurgeParams } from '../../purge/params.js';
-import { backlogOf, resolveSteps } from '../../../activities/purge/resolve.js';
+import { backlogOf, resolveSteps, type Backlog } from '../../../activities/purge/resolve.js';
 
 type Flags = ConnectionFlags & { json?: boolean; databaseUrl?: string; count?: boolean };
 
@@ -41,8 +41,8 @@ const iso = (v: unknown) => (v ? new Date(v as string).toISOString() : null);
  * Each purge job's backlog: the rows it would delete or update if it ran now with its defaults, the planner's
  * estimate unless `exact`. A job whose tables are not in this database (a preset of another app) is left out.
  */
-async function backlogs(db: Db, catalogue: Catalogue, exact: boolean): Promise<Map<string, number>> {
-  const out = new Map<string, number>();
+async function backlogs(db: Db, catalogue: Catalogue, exact: boolean): Promise<Map<string, Backlog>> {
+  const out = new Map<string, Backlog>();
   for (const job of catalogue.purges()) {
     const params = parsePurgeParams(job.defaultBatchSize ? { batchSize: job.defaultBatchSize } : {});
     const steps = await resolveSteps(db, job, params).catch(() => undefined);
@@ -86,9 +86,8 @@ async function gatherStatus(settings: SettingsSource, flags: Flags) {
         standby: standby.map((k: KeyRow) => k.kid),
       },
       lastRuns: runs.map((r) => ({ job: String(r.job), status: String(r.status), dryRun: Boolean(r.dry_run), trigger: String(r.trigger), deleted: Number(r.deleted ?? 0), startedAt: iso(r.started_at), error: (r.error as string | null) ?? null, workflowId: String(r.workflow_id) })),
-      // Rows each purge would take now; `backlogExact` says whether counted or the planner's estimate.
+      // Rows each purge would take now, counted or the planner's estimate.
       backlog: Object.fromEntries([...backlog].sort(([a], [b]) => a.localeCompare(b))),
-      backlogExact: flags.count === true,
       pausedSchedules: paused.sort((a, b) => a.id.localeCompare(b.id)),
       running: running.sort((a, b) => a.startedAt.localeCompare(b.startedAt)),
     };
@@ -103,7 +102,7 @@ function jobRows(st: Status): Array<Array<string | number | null>> {
   return jobs.map((job) => {
     const r = st.lastRuns.find((x) => x.job === job);
     const b = st.backlog[job];
-    const backlog = b === undefined ? '-' : st.backlogExact ? b : `~${b}`;
+    const backlog = b === undefined ? '-' : b.counted ? b.rows : `~${b.rows}`;
     return r ? [job, backlog, `${r.status}${r.dryRun ? ' (dry run)' : ''}`, r.startedAt, r.trigger, r.deleted, r.error ?? ''] : [job, backlog, 'never', '', '', '', ''];
   });
 }
@@ -117,7 +116,7 @@ function renderStatus(st: Status, flags: Flags): string {
     `rotation due     ${k.rotationDueAt ?? '-'}${k.nextRotationCheck ? `   next check ${k.nextRotationCheck}` : ''}`,
     `standby keys     ${k.standby.join(', ') || '-'}`,
     '',
-    flags.count ? 'each job: its backlog (rows it would take now, counted) and last run' : 'each job: its backlog (rows it would take now, the planner\'s estimate; --count counts) and last run',
+    flags.count ? 'each job: its backlog (rows it would take now, counted) and last run' : 'each job: its backlog (rows it would take now; ~ the planner\'s estimate, --count counts) and last run',
     jobRows(st).length
       ? table(['job', 'backlog', 'last run', 'started', 'trigger', 'deleted', 'error'], jobRows(st))
       : '  (no job has run, and no purge\'s tables are in this database)',
@@ -132,7 +131,7 @@ function renderStatus(st: Status, flags: Flags): string {
 
 export function registerStatus(program: Command, settings: SettingsSource): void {
   withFlags(program.command('status').description('signing key and next rotation, each job\'s backlog and last run, paused schedules, what runs now (seed: jwt_manage status)'))
-    .option('--count', 'count each purge\'s backlog exactly (reads the matching rows) instead of the planner\'s estimate')
+    .option('--count', 'count each purge\'s backlog exactly also on tables over a million rows (reads the matching rows), instead of the planner\'s estimate')
     .action(
     async (flags: Flags) => {
       const st = await gatherStatus(settings, flags);
