@@ -38,8 +38,8 @@ async function withClient<T>(settings: SettingsSource, flags: Flags, fn: (client
 const iso = (v: unknown) => (v ? new Date(v as string).toISOString() : null);
 
 /**
- * Each purge job's backlog: the rows it would delete or update if it ran now with its defaults, the planner's
- * estimate unless `exact`. A job whose tables are not in this database (a preset of another app) is left out.
+ * Each purge job's backlog: the rows it would delete or update if it ran now with its defaults (counted, or the
+ * planner's estimate on big tables unless `exact`). A job whose tables are not in this database (a preset of another app) is left out.
  */
 async function backlogs(db: Db, catalogue: Catalogue, exact: boolean): Promise<Map<string, Backlog>> {
   const out = new Map<string, Backlog>();
@@ -116,7 +116,7 @@ function renderStatus(st: Status, flags: Flags): string {
     `rotation due     ${k.rotationDueAt ?? '-'}${k.nextRotationCheck ? `   next check ${k.nextRotationCheck}` : ''}`,
     `standby keys     ${k.standby.join(', ') || '-'}`,
     '',
-    flags.count ? 'each job: its backlog (rows it would take now, counted) and last run' : 'each job: its backlog (rows it would take now; ~ the planner\'s estimate, --count counts) and last run',
+    flags.count ? 'each job: its backlog (rows it would take now, counted) and last run' : 'each job: its backlog (rows it would take now; ~: the planner\'s estimate, on tables over a million rows) and last run',
     jobRows(st).length
       ? table(['job', 'backlog', 'last run', 'started', 'trigger', 'deleted', 'error'], jobRows(st))
       : '  (no job has run, and no purge\'s tables are in this database)',
