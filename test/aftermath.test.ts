@@ -144,7 +144,7 @@ describe('after a purge', () => {
       await holder.query('LOCK TABLE outstanding_token IN SHARE UPDATE EXCLUSIVE MODE');
       const handle = await startHandle(client, { job: 'purge-expired-tokens', params: { asOf: cutoff.toISOString(), vacuum: true }, taskQueue: worker.taskQueue, trigger: 'test' });
       await until(async () => (await handle.query(progressQuery)).phase === 'vacuuming', 'the vacuuming phase', 30_000);
-      const vacuumWaiting = `SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'VACUUM (ANALYZE) "outstanding_token" /* auth-maintenance run %'`;
+      const vacuumWaiting = `SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE 'VACUUM (ANALYZE) "outstanding_token" /* auth-maintenance run %'`;
       await until(async () => (await scalar(db, vacuumWaiting)) === 1, 'the VACUUM waiting on the lock', 30_000);
       const asked = Date.now();
       await handle.cancel();

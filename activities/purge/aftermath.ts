@@ -191,7 +191,7 @@ export function createAftermathActivities({ db, logger }: { db: Db; logger: Logg
       }, 2_000);
       const cancelRunning = () => {
         const c = current;
-        if (c) void db.query('SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE query = ? AND pid <> pg_backend_pid()', [c.sql]).catch(() => undefined);
+        if (c) void db.query("SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE state = 'active' AND query = ? AND pid <> pg_backend_pid()", [c.sql]).catch(() => undefined);
       };
       ctx.cancellationSignal.addEventListener('abort', cancelRunning);
       const stopIfCancelled = () => {
