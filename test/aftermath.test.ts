@@ -80,6 +80,16 @@ describe('after a purge', () => {
     const [row] = JSON.parse(runs.stdout);
     expect(row.id).toBe(r.runId);
     expect(row.aftermath).toEqual(a);
+    // One run in full, by its run id or its workflow id.
+    const detail = await maint(['runs', r.runId], env);
+    expect(detail.code, detail.stderr).toBe(0);
+    expect(detail.stdout).toMatch(/^run\s+/m);
+    expect(detail.stdout).toMatch(/\nafter the purge\n/);
+    expect(detail.stdout).toMatch(/^outstanding_token\s+3000\s+\d+\s+\d+\s+500 \(table\)\s+disabled/m);
+    expect(JSON.parse((await maint(['runs', handle.workflowId, '--json'], env)).stdout)).toMatchObject({ id: r.runId, aftermath: { wal: { bytes: a.wal!.bytes } } });
+    const unknown = await maint(['runs', 'no-such-run'], env);
+    expect(unknown.code).not.toBe(0);
+    expect(unknown.stderr).toMatch(/no run "no-such-run" on record/);
     await replays(client, 'aftermath', handle.workflowId, handle.firstExecutionRunId);
     await db.pool.query('ALTER TABLE outstanding_token RESET (autovacuum_enabled, autovacuum_vacuum_threshold, autovacuum_vacuum_scale_factor)');
   }, 120_000);

@@ -4,7 +4,7 @@ import type { RefreshResult } from '../oidc/types.js';
 import type { ScopesResult } from '../scopes.js';
 import type { JobEntry, WorkflowName } from '../catalogue/index.js';
 import { formatBytes, renderReport } from '../health/render.js';
-import { describeVerdict } from '../purge/aftermath.js';
+import { describeVerdict, type PurgeAftermath } from '../purge/aftermath.js';
 import { formatCounts, table } from '../kernel/text.js';
 
 /** Plain-text renderings of job results; `--json` prints the results themselves. */
@@ -56,14 +56,12 @@ export function renderPurgeResult(r: PurgeResult, opts: { explain?: boolean } = 
         ['rows/s', r.rowsPerSecond],
         ...(r.skippedLocked ? [['left (locked on both passes)', r.skippedLocked] as [string, number]] : []),
       ],
-    ) + '\n' + (r.notes?.length ? r.notes.map((n) => `note: ${n}\n`).join('') : '') + renderPlans(r, opts.explain === true) + renderAftermath(r)
+    ) + '\n' + (r.notes?.length ? r.notes.map((n) => `note: ${n}\n`).join('') : '') + renderPlans(r, opts.explain === true) + (r.aftermath ? renderAftermath(r.aftermath) : '')
   );
 }
 
-/** What the run left behind: per table dead tuples and autovacuum's verdict, the server's WAL over the run, its VACUUM, advice. */
-function renderAftermath(r: PurgeResult): string {
-  const a = r.aftermath;
-  if (!a) return '';
+/** What a run left behind: per table dead tuples and autovacuum's verdict, the server's WAL over the run, its VACUUM, advice. */
+export function renderAftermath(a: PurgeAftermath): string {
   if (a.error) return `\nafter the purge: the statistics could not be read (${a.error})\n`;
   const rows = a.tables.map((t) => [
     t.table,

@@ -268,6 +268,17 @@ export async function listRuns(db: Db, opts: { job?: string; limit: number }): P
   );
 }
 
+/** One run in full (`maint runs <id>`), by its run id or its workflow id (the latest row of that workflow). */
+export async function runDetail(db: Db, ref: string): Promise<Record<string, any> | undefined> {
+  const [row] = await db.query(
+    `SELECT id, workflow_id, job, parameters, trigger, dry_run, status, matched, deleted, updated, children_deleted, steps, batches, cutoff, cutoffs,
+            started_at, finished_at, duration_ms, rows_per_second, error, replaces, plan, aftermath
+       FROM maintenance_run WHERE id = ? OR workflow_id = ? ORDER BY started_at DESC LIMIT 1`,
+    [ref, ref],
+  );
+  return row;
+}
+
 /** A finished run's outcome, as its notifications tell it. */
 export async function loadRunOutcome<T>(db: Db, runId: string): Promise<T | undefined> {
   const [run] = await db.query<T>(
