@@ -35,7 +35,7 @@ const WORKFLOW_SAFE = [
   '^src/purge/legacy-v1/(workflow|types)\\.ts$',
   '^src/keys/(types|policy|decide|inputs)\\.ts$',
   '^src/oidc/(types|params)\\.ts$',
-  '^src/health/(assess|types|input)\\.ts$',
+  '^src/health/(assess|types|input|purge-rates)\\.ts$',
   '^src/scopes\\.ts$',
   '^src/temporal/(labels|failures|queries)\\.ts$',
   '^workflows/',

@@ -1,11 +1,37 @@
 import { type Orm, dbFromOrm } from '../src/orm/index.js';
-import { runsOfLastDay } from '../src/db/run-record.js';
-import type { HealthStats, HealthThresholds } from '../src/health/types.js';
+import { latestAftermathByJob, runsForRates, runsOfLastDay } from '../src/db/run-record.js';
+import type { HealthStats, HealthThresholds, PurgeHealth } from '../src/health/types.js';
+import { purgeRates, RATE_WINDOW_DAYS } from '../src/health/purge-rates.js';
+import type { Db } from '../src/db/query.js';
 import { DEFAULT_POLICY } from '../src/keys/policy.js';
 import type { KeyPolicy } from '../src/keys/types.js';
 import { DEFAULT_SCOPES } from '../src/scopes.js';
 import { toNumber } from '../src/kernel/counts.js';
 
+
+/** Per purge job: its latest run's aftermath in short, and its rates over the last RATE_WINDOW_DAYS days. */
+async function purgeHealth(db: Db): Promise<PurgeHealth[]> {
+  const runs = await runsForRates(db, RATE_WINDOW_DAYS);
+  const latest = await latestAftermathByJob(db);
+  const jobs = [...new Set([...latest.map((l) => l.job), ...runs.keys()])].sort();
+  return jobs.map((job) => {
+    const l = latest.find((x) => x.job === job);
+    const a = l?.aftermath;
+    return {
+      job,
+      lastRun: l && a
+        ? {
+            runId: l.runId,
+            finishedAt: l.finishedAt,
+            walBytes: a.wal?.bytes ?? null,
+            tables: (a.tables ?? []).map((t) => ({ table: t.table, deadTuples: t.deadJudged, threshold: t.autovacuum.threshold, verdict: t.verdict })),
+            advice: a.advice ?? [],
+          }
+        : null,
+      rates: purgeRates(job, runs.get(job) ?? []),
+    };
+  });
+}
 
 export function createHealthActivities({ orm, keys }: { orm: Orm; keys?: { policy: KeyPolicy } }) {
   const db = dbFromOrm(orm);
@@ -60,6 +86,7 @@ export function createHealthActivities({ orm, keys }: { orm: Orm; keys?: { polic
         },
         scopes: { missing: DEFAULT_SCOPES.map((s) => s.name).filter((name) => !scopes.some((r) => r.name === name)) },
         oidc: { providers: providers.length, failing: providers.filter((p) => p.last_error).map((p) => p.name) },
+        purges: await purgeHealth(db),
       };
       return { stats, thresholds };
     },

@@ -13,6 +13,7 @@ import { readPressure } from './brake.js';
 /** Longest one lane run waits on the impact budget before handing back to the workflow (well inside its timeout). */
 const THROTTLE_HANDBACK_MS = 8_000;
 import { createLegacyPurgeActivities } from '../../src/purge/legacy-v1/activity.js';
+import { createAftermathActivities } from './aftermath.js';
 import { estimatedMatches, explainFirstBatch, planStep } from './plan.js';
 import { resolveSteps } from './resolve.js';
 import { databaseErrorMessage } from '../../src/db/errors.js';
@@ -237,6 +238,7 @@ export function createPurgeActivities({ orm, purges, logger, faults, metrics, ma
 
   return {
     ...createLegacyPurgeActivities({ db, logger, faults, metrics }),
+    ...createAftermathActivities({ db, logger }),
 
     /** Validates the job and its parameters and returns the rule, so the run's history records what it ran. */
     async resolveJob(input: { job: string; params?: unknown }): Promise<ResolvedJob> {

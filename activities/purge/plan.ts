@@ -16,14 +16,7 @@ export async function planStep(
   opts: { cutoff: string; parallel?: number; maxParallel: number; batchSize: number; adaptive: boolean },
 ): Promise<StepPlan> {
   const { rel, key } = await keyOf(db, rule);
-  const [tsIndex] = await db.query<{ index: string }>(
-    `SELECT i.relname AS index
-       FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_am am ON am.oid = i.relam
-       JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = x.indkey[0]
-      WHERE x.indrelid = ? AND x.indisvalid AND x.indpred IS NULL AND am.amname = 'btree' AND a.attname = ?
-      ORDER BY x.indnkeyatts, i.relname LIMIT 1`,
-    [rel.oid, rule.timestampColumn],
-  );
+  const tsIndex = await timestampIndexOf(db, rel.oid, rule.timestampColumn);
   const estimatedRows = rel.reltuples >= 0 ? Math.round(rel.reltuples) : await boundedCount(db, rule.table);
   const wanted = opts.parallel ?? (estimatedRows >= LANE_MIN_ROWS ? DEFAULT_LANES : 1);
   const laneCount = Math.max(1, Math.min(wanted, opts.maxParallel));
@@ -52,6 +45,19 @@ export async function planStep(
     reason,
     ...((await walkRange(db, rule, strategy, key.type, opts.cutoff)) ?? {}),
   };
+}
+
+/** A valid, whole-table btree index that leads with `column` (what the timestamp walk needs), if the table has one. */
+export async function timestampIndexOf(db: Db, relOid: number, column: string): Promise<{ index: string } | undefined> {
+  const [found] = await db.query<{ index: string }>(
+    `SELECT i.relname AS index
+       FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_am am ON am.oid = i.relam
+       JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = x.indkey[0]
+      WHERE x.indrelid = ? AND x.indisvalid AND x.indpred IS NULL AND am.amname = 'btree' AND a.attname = ?
+      ORDER BY x.indnkeyatts, i.relname LIMIT 1`,
+    [relOid, column],
+  );
+  return found;
 }
 
 /**

@@ -31,6 +31,7 @@ export const RUN_FLAGS = {
   refreshTokenReuseProtection: { flag: '--refresh-token-reuse-protection', param: 'refreshTokenReuseProtection' },
   djangoTimeZone: { flag: '--django-time-zone', param: 'djangoTimeZone' },
   parallel: { flag: '--parallel', param: 'parallel' },
+  vacuum: { flag: '--vacuum', param: 'vacuum' },
   userTable: { flag: '--user-table', param: 'userTable' },
 } as const;
 

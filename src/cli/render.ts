@@ -3,7 +3,8 @@ import type { KeyRow, RotationResult, SweepResult } from '../keys/types.js';
 import type { RefreshResult } from '../oidc/types.js';
 import type { ScopesResult } from '../scopes.js';
 import type { JobEntry, WorkflowName } from '../catalogue/index.js';
-import { renderReport } from '../health/render.js';
+import { formatBytes, renderReport } from '../health/render.js';
+import { describeVerdict, type PurgeAftermath } from '../purge/aftermath.js';
 import { formatCounts, table } from '../kernel/text.js';
 
 /** Plain-text renderings of job results; `--json` prints the results themselves. */
@@ -55,8 +56,37 @@ export function renderPurgeResult(r: PurgeResult, opts: { explain?: boolean } = 
         ['rows/s', r.rowsPerSecond],
         ...(r.skippedLocked ? [['left (locked on both passes)', r.skippedLocked] as [string, number]] : []),
       ],
-    ) + '\n' + (r.notes?.length ? r.notes.map((n) => `note: ${n}\n`).join('') : '') + renderPlans(r, opts.explain === true)
+    ) + '\n' + (r.notes?.length ? r.notes.map((n) => `note: ${n}\n`).join('') : '') + renderPlans(r, opts.explain === true) + (r.aftermath ? renderAftermath(r.aftermath) : '')
   );
+}
+
+/** What a run left behind: per table dead tuples and autovacuum's verdict, the server's WAL over the run, its VACUUM, advice. */
+export function renderAftermath(a: PurgeAftermath): string {
+  if (a.error) return `\nafter the purge: the statistics could not be read (${a.error})\n`;
+  const rows = a.tables.map((t) => [
+    t.table,
+    t.changed,
+    t.liveTuples,
+    t.deadJudged,
+    t.autovacuum.threshold + (t.autovacuum.fromTable ? ' (table)' : ''),
+    t.verdict,
+    t.lastAutovacuum ?? 'never',
+    !t.vacuumed ? '' : 'skipped' in t.vacuumed ? 'skipped' : `${t.vacuumed.deadTuples} dead after`,
+  ]);
+  const wal = a.wal ? `server WAL over the run: ${formatBytes(a.wal.bytes)} (${a.wal.from} to ${a.wal.to}; every session's, not this run's alone)` : 'server WAL over the run: not recorded';
+  const vacuum = !a.vacuum ? [] : 'cancelled' in a.vacuum ? ['VACUUM: cancelled'] : 'error' in a.vacuum ? [`VACUUM failed: ${a.vacuum.error}`] : [`VACUUM (ANALYZE): ${(a.vacuum.durationMs / 1000).toFixed(2)} s, server WAL over it ${formatBytes(a.vacuum.walBytes)}`];
+  const skipped = a.tables.flatMap((t) => (t.vacuumed && 'skipped' in t.vacuumed ? [`${t.table}: ${t.vacuumed.skipped}`] : []));
+  return [
+    '',
+    'after the purge',
+    table(['table', 'changed', 'live', 'dead', 'autovacuum at', 'verdict', 'last autovacuum', 'vacuum'], rows),
+    wal,
+    ...vacuum,
+    ...skipped,
+    ...a.tables.filter((t) => t.verdict !== 'below-threshold').map((t) => `${t.table}: ${describeVerdict(t)}`),
+    ...a.advice.map((x) => `advice: ${x}`),
+    '',
+  ].join('\n');
 }
 
 /** How each step walks its table; with --explain, what PostgreSQL plans for one batch of each (a dry run asks it). */

@@ -1,5 +1,7 @@
 import type { Db } from './query.js';
 import type { PurgeResult, RunStatus, StepPlanSummary } from '../purge/types.js';
+import type { PurgeAftermath } from '../purge/aftermath.js';
+import type { RunForRates } from '../health/purge-rates.js';
 import { toNumber } from '../kernel/counts.js';
 import { auditTrigger, type ScheduledStart } from '../temporal/schedule-origin.js';
 
@@ -50,6 +52,8 @@ export interface FinishRunInput {
   plans?: StepPlanSummary[];
   /** Rows left locked (current workflow): with the ledger's counts, they make an exact `matched` when none is given. */
   leftLocked?: number;
+  /** What the run left behind (patch `purge-aftermath`); its VACUUM's time is not counted in rows per second. */
+  aftermath?: PurgeAftermath;
 }
 
 /** The record of a non-purge job, written once at its end. */
@@ -104,14 +108,17 @@ function lineage(ref: RecordRef, w: Writer): unknown[] {
   return [w.executionRunId, w.runId, ref.replaces];
 }
 
-/** Creates a purge's record; idempotent, so a retried start does not duplicate it. `exclusive`: it holds its job while it runs. */
+/**
+ * Creates a purge's record; idempotent, so a retried start does not duplicate it. `exclusive`: it holds its job while
+ * it runs. The server's WAL insert position is kept with it: the aftermath reports the WAL written since.
+ */
 export async function startRun(db: Db, r: StartRunInput & { executionRunId: string; exclusive?: boolean }): Promise<void> {
   const ref = await recordOf(db, r);
   if (ref.exists) return;
   await db.query(
     `INSERT INTO maintenance_run (id, workflow_id, job, parameters, trigger, dry_run, status, cutoff, started_at, run_time, cutoffs, fingerprint,
-                                  execution_run_id, first_run_id, replaces, exclusive)
-     VALUES (?, ?, ?, ?::jsonb, ?, ?, 'running', ?, ?, ?, ?::jsonb, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+                                  execution_run_id, first_run_id, replaces, exclusive, wal_start_lsn)
+     VALUES (?, ?, ?, ?::jsonb, ?, ?, 'running', ?, ?, ?, ?::jsonb, ?, ?, ?, ?, ?, pg_current_wal_insert_lsn()::text) ON CONFLICT (id) DO NOTHING`,
     [ref.id, r.workflowId, r.job, JSON.stringify(r.parameters), auditTrigger(r.trigger, r.scheduled), r.dryRun, r.cutoff, r.startedAt,
       r.runTime ?? null, r.cutoffs ? JSON.stringify(r.cutoffs) : null, r.fingerprint ?? null, ...lineage(ref, r), r.exclusive ?? false],
   );
@@ -198,8 +205,8 @@ export async function finishRun(db: Db, finishing: FinishRunInput & { executionR
     // Reset past its start: the new execution's row starts as the one it replaces did.
     await db.query(
       `INSERT INTO maintenance_run (id, workflow_id, job, parameters, trigger, dry_run, status, cutoff, started_at, run_time, cutoffs, fingerprint,
-                                    execution_run_id, first_run_id, replaces)
-       SELECT ?, workflow_id, job, parameters, trigger, dry_run, 'running', cutoff, started_at, run_time, cutoffs, fingerprint, ?, ?, ?
+                                    execution_run_id, first_run_id, replaces, wal_start_lsn)
+       SELECT ?, workflow_id, job, parameters, trigger, dry_run, 'running', cutoff, started_at, run_time, cutoffs, fingerprint, ?, ?, ?, wal_start_lsn
          FROM maintenance_run WHERE id = ? ON CONFLICT (id) DO NOTHING`,
       [ref.id, ...lineage(ref, finishing), ref.replaces],
     );
@@ -226,7 +233,10 @@ export async function finishRun(db: Db, finishing: FinishRunInput & { executionR
   const children = Object.fromEntries(Object.entries((sums?.children ?? {}) as Record<string, unknown>).map(([k, v]) => [k, toNumber(v)]));
   const startedAt = run ? new Date(run.started_at as string).getTime() : Date.parse(input.finishedAt);
   const durationMs = Math.max(0, Date.parse(input.finishedAt) - startedAt);
-  const rowsPerSecond = input.dryRun || durationMs === 0 ? null : Math.round(((deleted + updated) / durationMs) * 1000 * 10) / 10;
+  // The rate of changing rows: a VACUUM asked for at the end is not part of it.
+  const vacuumMs = input.aftermath?.vacuum && 'durationMs' in input.aftermath.vacuum ? input.aftermath.vacuum.durationMs : 0;
+  const changingMs = Math.max(0, durationMs - vacuumMs);
+  const rowsPerSecond = input.dryRun || changingMs === 0 ? null : Math.round(((deleted + updated) / changingMs) * 1000 * 10) / 10;
   const matched = input.matched ?? (input.leftLocked !== undefined ? deleted + updated + input.leftLocked : null);
   // A run cancelled while its batches failed keeps why they failed beside the cancel.
   const [noted] = input.status === 'cancelled' ? await db.query<{ error: string | null }>('SELECT error FROM maintenance_run WHERE id = ?', [input.runId]) : [];
@@ -234,9 +244,9 @@ export async function finishRun(db: Db, finishing: FinishRunInput & { executionR
   const error = failing ? `${input.error ?? 'cancelled'} while a batch was failing (${failing})` : (input.error ?? null);
   await db.query(
     `UPDATE maintenance_run SET status = ?, matched = ?, deleted = ?, updated = ?, children_deleted = ?::jsonb, steps = ?::jsonb,
-            batches = ?, finished_at = ?, duration_ms = ?, rows_per_second = ?, error = ?, plan = coalesce(?::jsonb, plan) WHERE id = ?`,
+            batches = ?, finished_at = ?, duration_ms = ?, rows_per_second = ?, error = ?, plan = coalesce(?::jsonb, plan), aftermath = coalesce(?::jsonb, aftermath) WHERE id = ?`,
     [input.status, matched, deleted, updated, JSON.stringify(children), steps ? JSON.stringify(steps) : null, toNumber(sums?.batches), input.finishedAt, durationMs, rowsPerSecond, error,
-      input.plans ? JSON.stringify(input.plans.map(({ explain: _e, ...p }) => p)) : null, input.runId],
+      input.plans ? JSON.stringify(input.plans.map(({ explain: _e, ...p }) => p)) : null, input.aftermath ? JSON.stringify(input.aftermath) : null, input.runId],
   );
   return {
     runId: finishing.runId,
@@ -274,10 +284,21 @@ export async function recordJobRun(db: Db, r: JobRunRecord & { executionRunId: s
 export async function listRuns(db: Db, opts: { job?: string; limit: number }): Promise<Array<Record<string, any>>> {
   return db.query(
     `SELECT id, workflow_id, job, trigger, dry_run, status, matched, deleted, children_deleted, batches, cutoff,
-            started_at, finished_at, duration_ms, rows_per_second, error, replaces
+            started_at, finished_at, duration_ms, rows_per_second, error, replaces, aftermath
        FROM maintenance_run WHERE (?::text IS NULL OR job = ?) ORDER BY started_at DESC LIMIT ?`,
     [opts.job ?? null, opts.job ?? null, opts.limit],
   );
+}
+
+/** One run in full (`maint runs <id>`), by its run id or its workflow id (the latest row of that workflow). */
+export async function runDetail(db: Db, ref: string): Promise<Record<string, any> | undefined> {
+  const [row] = await db.query(
+    `SELECT id, workflow_id, job, parameters, trigger, dry_run, status, matched, deleted, updated, children_deleted, steps, batches, cutoff, cutoffs,
+            started_at, finished_at, duration_ms, rows_per_second, error, replaces, plan, aftermath
+       FROM maintenance_run WHERE id = ? OR workflow_id = ? ORDER BY started_at DESC LIMIT 1`,
+    [ref, ref],
+  );
+  return row;
 }
 
 /** A finished run's outcome, as its notifications tell it. */
@@ -379,4 +400,31 @@ export async function finishedRunsByJob(db: Db): Promise<Array<{ job: string; st
 /** Every finished run's duration, per job (`maint_run_duration_seconds`). */
 export async function runDurations(db: Db): Promise<Array<{ job: string; ms: number }>> {
   return db.query(`SELECT job, duration_ms AS ms FROM maintenance_run WHERE status <> 'running' AND duration_ms IS NOT NULL`);
+}
+
+/**
+ * The finished real runs of the last `days` days that recorded what they left (patch `purge-aftermath`), per job:
+ * the input of the falling-behind rates (src/health/purge-rates.ts).
+ */
+export async function runsForRates(db: Db, days: number): Promise<Map<string, RunForRates[]>> {
+  const rows = await db.query<{ job: string; cutoff: string | Date; changed: string; left: number }>(
+    `SELECT job, cutoff, (deleted + updated)::bigint AS changed, (aftermath->'backlog'->>'left')::float8 AS left
+       FROM maintenance_run
+      WHERE NOT dry_run AND status <> 'running' AND cutoff IS NOT NULL AND aftermath->'backlog'->>'left' IS NOT NULL
+        AND started_at > now() - make_interval(days => ?::int)
+      ORDER BY job, cutoff`,
+    [days],
+  );
+  const out = new Map<string, RunForRates[]>();
+  for (const r of rows) out.set(r.job, [...(out.get(r.job) ?? []), { cutoff: new Date(r.cutoff).toISOString(), changed: toNumber(r.changed), left: toNumber(r.left) }]);
+  return out;
+}
+
+/** The aftermath of each job's latest real run that recorded one. */
+export async function latestAftermathByJob(db: Db): Promise<Array<{ job: string; runId: string; finishedAt: string | null; aftermath: PurgeAftermath }>> {
+  const rows = await db.query<{ job: string; id: string; finished_at: string | Date | null; aftermath: PurgeAftermath }>(
+    `SELECT DISTINCT ON (job) job, id, finished_at, aftermath FROM maintenance_run
+      WHERE NOT dry_run AND aftermath IS NOT NULL ORDER BY job, started_at DESC`,
+  );
+  return rows.map((r) => ({ job: r.job, runId: r.id, finishedAt: r.finished_at ? new Date(r.finished_at).toISOString() : null, aftermath: r.aftermath }));
 }

@@ -1,4 +1,5 @@
 import type { HealthReport, HealthStats, HealthStatus, HealthThresholds } from './types.js';
+import { compact, fallingBehindAdvice } from './purge-rates.js';
 
 const RANK: Record<HealthStatus, number> = { ok: 0, warning: 1, critical: 2 };
 
@@ -37,6 +38,17 @@ export function assessHealth(stats: HealthStats, t: HealthThresholds): HealthRep
     find('warning', `${tk.expired} of ${tk.total} tokens are expired`, 'purge them: maint run purge-expired-tokens');
   } else if (tk.expired > 0) {
     recommendations.push(`${tk.expired} expired tokens can be purged: maint run purge-expired-tokens`);
+  }
+  // A purge that deletes less than becomes eligible: said while its backlog is still small.
+  for (const p of stats.purges ?? []) {
+    const r = p.rates;
+    if (r?.fallingBehind) find('warning', `${p.job} falls behind: ${compact(r.eligiblePerDay)} rows/day become eligible, it deletes ${compact(r.deletedPerDay)}/day`, fallingBehindAdvice(r));
+  }
+  for (const p of stats.purges ?? []) {
+    for (const a of p.lastRun?.advice ?? []) {
+      const line = `${p.job}: ${a}`;
+      if (!recommendations.includes(line)) recommendations.push(line);
+    }
   }
   if (status === 'ok') reasons.push('ok: signing key current, scopes present, no failed runs');
   return { status, reasons, recommendations, stats };

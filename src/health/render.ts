@@ -1,6 +1,31 @@
 import { table } from '../kernel/text.js';
 import type { CleanupStats } from './cleanup-stats.js';
-import type { HealthReport } from './types.js';
+import type { HealthReport, PurgeHealth } from './types.js';
+import { compact } from './purge-rates.js';
+
+/** Bytes as a person reads them. */
+export function formatBytes(n: number | null): string {
+  if (n === null) return '?';
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let i = 0;
+  for (; n >= 1024 && i < units.length - 1; i++) n /= 1024;
+  return `${i ? n.toFixed(1) : n} ${units[i]}`;
+}
+
+/** The purges: what each job's latest run left, and rows per day eligible against deleted. */
+function renderPurges(purges: PurgeHealth[] | undefined): string[] {
+  if (!purges?.length) return [];
+  const rows = purges.map((p) => [
+    p.job,
+    p.lastRun?.finishedAt ?? '',
+    p.lastRun ? formatBytes(p.lastRun.walBytes) : '',
+    p.lastRun?.tables.map((t) => `${t.table} ${t.deadTuples}/${t.threshold} (${t.verdict})`).join(', ') ?? '',
+    p.rates ? compact(p.rates.eligiblePerDay) : '',
+    p.rates ? compact(p.rates.deletedPerDay) : '',
+    p.rates ? (p.rates.fallingBehind ? 'FALLING BEHIND' : 'keeps up') : '',
+  ]);
+  return [table(['purge', 'last run ended', 'server WAL over it', 'dead tuples / autovacuum threshold', 'eligible/day', 'deleted/day', ''], rows), ''];
+}
 
 /** The health report as plain text: `maint report`, and the report email's text part. */
 export function renderReport(r: HealthReport): string {
@@ -31,6 +56,7 @@ export function renderReport(r: HealthReport): string {
       ['OIDC providers', `${s.oidc.providers} (failing: ${s.oidc.failing.join(', ') || 'none'})`],
     ]),
     '',
+    ...renderPurges(s.purges),
   ].join('\n');
 }
 

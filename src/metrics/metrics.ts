@@ -4,6 +4,7 @@ import { type Db } from '../db/query.js';
 import * as runRecord from '../db/run-record.js';
 import type { Logger } from '../logger.js';
 import { toNumber } from '../kernel/counts.js';
+import { purgeRates, RATE_WINDOW_DAYS, type PurgeRates } from '../health/purge-rates.js';
 
 /** What a committed batch reports to the metrics (a subset of the batch activity's input and result). */
 export interface BatchFacts {
@@ -72,6 +73,9 @@ export function createJobMetrics(deps: { orm: Orm; logger: Logger; rotateAfterSe
       },
     });
   gauge('maint_backlog_rows', 'Rows the latest live run of a job matched and has not deleted or updated: exact once it completed, the planner\'s estimate while it runs or after it failed.', ['job'], (g, s) => s.backlog.forEach((v, job) => g.set({ job }, v)));
+  // Falling behind (src/health/purge-rates.ts): both from the job's runs of the last RATE_WINDOW_DAYS days; absent with fewer than two.
+  gauge('maint_purge_eligible_rows_per_day', `Rows per day that become eligible for the job, from its runs of the last ${RATE_WINDOW_DAYS} days: what they changed plus the growth of what they left.`, ['job'], (g, s) => s.rates.forEach((r) => g.set({ job: r.job }, r.eligiblePerDay)));
+  gauge('maint_purge_deleted_rows_per_day', `Rows per day the job's runs of the last ${RATE_WINDOW_DAYS} days deleted or updated.`, ['job'], (g, s) => s.rates.forEach((r) => g.set({ job: r.job }, r.deletedPerDay)));
   gauge('maint_job_last_success_timestamp_seconds', 'When a run of the job last completed (Unix seconds).', ['job'], (g, s) => s.lastSuccess.forEach((v, job) => g.set({ job }, v)));
   gauge('maint_job_last_failure_timestamp_seconds', 'When a run of the job last failed (Unix seconds).', ['job'], (g, s) => s.lastFailure.forEach((v, job) => g.set({ job }, v)));
   // Labelled by the key: with no active key there is nothing to measure, and the series is absent (an unlabelled gauge reads 0).
@@ -139,9 +143,10 @@ interface Snapshot {
   unsent: Map<string, number>;
   runs: Array<{ job: string; status: string; n: number }>;
   durations: Array<{ job: string; seconds: number }>;
+  rates: PurgeRates[];
 }
 
-const EMPTY: Snapshot = { backlog: new Map(), lastSuccess: new Map(), lastFailure: new Map(), key: null, oidcFailing: 0, unsent: new Map(), runs: [], durations: [] };
+const EMPTY: Snapshot = { backlog: new Map(), lastSuccess: new Map(), lastFailure: new Map(), key: null, oidcFailing: 0, unsent: new Map(), runs: [], durations: [], rates: [] };
 
 async function readSnapshot(db: Db): Promise<Snapshot> {
   const backlog = await runRecord.backlogByJob(db);
@@ -159,5 +164,6 @@ async function readSnapshot(db: Db): Promise<Snapshot> {
     unsent: new Map(unsent.map((r) => [r.channel, toNumber(r.n)])),
     runs: (await runRecord.finishedRunsByJob(db)).map((r) => ({ ...r, n: toNumber(r.n) })),
     durations: (await runRecord.runDurations(db)).map((r) => ({ job: r.job, seconds: toNumber(r.ms) / 1000 })),
+    rates: [...(await runRecord.runsForRates(db, RATE_WINDOW_DAYS)).entries()].flatMap(([job, runs]) => purgeRates(job, runs) ?? []),
   };
 }

@@ -51,6 +51,9 @@ export interface MaintenanceRun {
   replaces?: string | null;
   /** A real purge's running row holds its job: one at a time (maintenance_run_one_running_idx). */
   exclusive: boolean;
+  /** The server's WAL insert position at the run's start, and what the run left behind (src/purge/aftermath.ts). */
+  walStartLsn?: string | null;
+  aftermath?: unknown;
 }
 
 /** Ledger of committed batches: written in the batch's own transaction so a retried batch is never counted twice. */
@@ -128,6 +131,8 @@ export const MaintenanceRunSchema = new EntitySchema<MaintenanceRun>({
     firstRunId: { type: 'string', length: 64, nullable: true, fieldName: 'first_run_id' },
     replaces: { type: 'string', length: 64, nullable: true },
     exclusive: { type: 'boolean', default: false },
+    walStartLsn: { type: 'string', length: 32, nullable: true, fieldName: 'wal_start_lsn' },
+    aftermath: { type: 'json', columnType: 'jsonb', nullable: true },
   },
 });
 

@@ -67,6 +67,7 @@ const PURGE_PARAMS = paramsSchema({
   types: z.nullish(nameList),
   targetBatchMs: z.nullish(int(TARGET_BATCH_MS)),
   parallel: z.nullish(int(PARALLEL)),
+  vacuum: z.nullish(bool),
   ...PRESET_PARAMS,
 });
 
@@ -105,6 +106,7 @@ export function parsePurgeParams(raw: unknown, now: Date = new Date()): PurgePar
     ...(p.djangoTimeZone !== undefined ? { djangoTimeZone: p.djangoTimeZone } : {}),
     ...(p.userTable !== undefined ? { userTable: p.userTable } : {}),
     ...(p.parallel !== undefined ? { parallel: p.parallel } : {}),
+    ...(p.vacuum ? { vacuum: true } : {}),
     // An explicit batch size is used as is; otherwise the size adapts to the target duration.
     targetBatchMs: p.targetBatchMs ?? (p.batchSize === undefined ? TARGET_BATCH_MS.default : 0),
   };

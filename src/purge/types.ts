@@ -2,6 +2,7 @@
  * Shared shapes of jobs, rules and purge runs. Imported by workflow code, so this file holds types and
  * pure data only.
  */
+import type { PurgeAftermath } from './aftermath.js';
 
 /** Rows of `table` that reference the parent through `foreignKey`; deleted with (before) their parent. */
 export interface ChildRule {
@@ -139,6 +140,8 @@ export interface PurgeParams {
   targetBatchMs?: number;
   /** Lanes worked at once (disjoint key or time ranges); default 2 on large tables, 1 on small ones. */
   parallel?: number;
+  /** VACUUM (ANALYZE) the tables the run changed once it walked every step (patch `purge-aftermath`). */
+  vacuum?: boolean;
 }
 
 /** Where one lane of a step stands. */
@@ -265,7 +268,7 @@ export type RunStatus = 'running' | 'completed' | 'cancelled' | 'failed' | 'skip
 export interface Progress {
   job: string;
   dryRun: boolean;
-  phase: 'starting' | 'counting' | 'planning' | 'deleting' | 'finishing' | 'done';
+  phase: 'starting' | 'counting' | 'planning' | 'deleting' | 'vacuuming' | 'finishing' | 'done';
   cutoff: string | null;
   matched: number | null;
   deleted: number;
@@ -304,6 +307,8 @@ export interface PurgeResult {
   skippedLocked?: number;
   /** A dry run's remarks (who owns OAuth applications whose other users' tokens would go). */
   notes?: string[];
+  /** What a real run left behind: dead tuples, autovacuum, WAL, advice (patch `purge-aftermath`). */
+  aftermath?: PurgeAftermath;
 }
 
 /** The parameters only Django presets take, each a `maint run` flag of the jobs that list it. */

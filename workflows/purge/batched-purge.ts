@@ -4,13 +4,14 @@ import type { RecordedRun } from '../../src/db/run-record.js';
 import { parsePurgeParams } from '../../src/purge/params.js';
 import { parseControlRequest, parsePurgeInput } from '../../src/purge/input.js';
 import type { Progress, PurgeContinuation, PurgeControl, PurgeParams, PurgeResult, RetentionRule, StepPlanSummary } from '../../src/purge/types.js';
+import type { PurgeAftermath } from '../../src/purge/aftermath.js';
 import { legacyBatchedPurge } from '../../src/purge/legacy-v1/workflow.js';
 import type { LegacyCarriedState, LegacyPurgeInput } from '../../src/purge/legacy-v1/types.js';
 import { addCounts } from '../../src/kernel/counts.js';
 import { controlUpdate, progressQuery } from '../../src/temporal/queries.js';
 import { short, acceptInput, causeOf, refuseStart, scheduledField, startedBySchedule, triggerOf } from '../job-run.js';
 import { notifyOutcome } from '../notify.js';
-import { endOnError, finishing, startRecord, stepNamesOf } from './run-record.js';
+import { aftermathInput, endOnError, finishing, startRecord, stepNamesOf, vacuumAfter } from './run-record.js';
 
 
 /** Work one lane's activity does before it reports back: Temporal's round trip is paid per second, not per batch. */
@@ -115,10 +116,17 @@ export async function batchedPurge(raw: unknown): Promise<PurgeResult> {
 
   // A dry run's remarks (it never continues as new: it counts, plans and finishes).
   let notes: string[] | undefined;
+  // What a real run that planned a step leaves behind (patch `purge-aftermath`): read once its batches are over,
+  // before its VACUUM (if asked for) and before its record closes; a run that could not read it closes anyway.
+  let aftermath: PurgeAftermath | undefined;
+  let aftermathOn: boolean | undefined;
+  const recordsAftermath = () => !params.dryRun && state.plans.length > 0 && (aftermathOn ??= patched('purge-aftermath'));
+  const readAftermath = () => short.purgeAftermath(aftermathInput(runId, steps, state)).catch(() => undefined);
   const finish = (status: PurgeResult['status'], error?: string) =>
     finishing(
       (p) => (phase = p),
       async () => {
+        if (!aftermath && recordsAftermath()) aftermath = await readAftermath();
         const done = await short.finishRun({
           runId,
           status,
@@ -130,10 +138,11 @@ export async function batchedPurge(raw: unknown): Promise<PurgeResult> {
           error,
           plans: state.plans,
           ...stepNamesOf(steps),
+          ...(aftermath ? { aftermath } : {}),
         });
         state.matched = done.matched;
         await notifyOutcome(runId);
-        const result: PurgeResult = { ...done, job: resolved.job, dryRun: params.dryRun, cutoff: rec.cutoffs[0]!, plans: state.plans, skippedLocked: state.leftLocked };
+        const result: PurgeResult = { ...done, job: resolved.job, dryRun: params.dryRun, cutoff: rec.cutoffs[0]!, plans: state.plans, skippedLocked: state.leftLocked, ...(aftermath ? { aftermath } : {}) };
         if (steps.length > 1) result.cutoffs = Object.fromEntries(steps.map((rule, i) => [rule.name ?? rule.table, rec.cutoffs[i]!]));
         // Dry runs delete nothing: report what would go, step by step, updates apart from deletions.
         return params.dryRun ? { ...result, children: state.children, ...dryRunSteps(steps, dryPerStep), ...(notes ? { notes } : {}) } : result;
@@ -250,6 +259,15 @@ export async function batchedPurge(raw: unknown): Promise<PurgeResult> {
       if (state.lanes.some((l) => !l.done)) break;
       state.step += 1;
       state.lanes = [];
+    }
+    // Every step walked: what the run left, and the VACUUM asked for (cancellable, like the batches).
+    if (state.step >= steps.length && recordsAftermath()) {
+      aftermath = await readAftermath();
+      if (aftermath && params.vacuum) {
+        phase = 'vacuuming';
+        showProgress();
+        aftermath = await vacuumAfter(runId, aftermath, (a) => (aftermath = a));
+      }
     }
   } catch (err) {
     // A schedule's tick that finds its job running (started by hand) skips: a failure would pause the schedule.

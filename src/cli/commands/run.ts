@@ -24,6 +24,7 @@ interface RunFlags extends StartFlags {
   djangoTimeZone?: string;
   userTable?: string;
   parallel?: string;
+  vacuum?: boolean;
   workflowId?: string;
   explain?: boolean;
 }
@@ -137,6 +138,7 @@ export function registerRun(program: Command, settings: SettingsSource): void {
     .option('--django-time-zone <zone>', "django-simplejwt-flush-expired: the app's TIME_ZONE when it runs with USE_TZ = False (IANA name, e.g. Europe/Berlin)")
     .option('--user-table <table>', "hidp-remove-stale-unverified-accounts: the AUTH_USER_MODEL's table (default: the one hidp_accounts_emailchangerequest references)")
     .option('--parallel <n>', `purges: lanes worked at once, on any workers of the queue (${PARALLEL.min}-${PARALLEL.max}; default ${PARALLEL.default} on large tables, 1 on small ones)`)
+    .option('--vacuum', 'purges: VACUUM (ANALYZE) the tables the run changed once it is done (cancellable; reported with the result)')
     .option('--provider <name>', 'refresh-jwks: only this provider (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--wait', 'wait for the result (purges show a progress bar)')
     .option('--explain', 'with --dry-run --wait: print the EXPLAIN of one batch of each step')

@@ -8,6 +8,7 @@ import { Migration20261123000000_lanes } from './Migration20261123000000_lanes.j
 import { ownSchemaMigration } from './Migration20261123100000_own_schema.js';
 import { Migration20261123110000_notifications } from './Migration20261123110000_notifications.js';
 import { Migration20261201000000_run_lineage } from './Migration20261201000000_run_lineage.js';
+import { Migration20261202000000_aftermath } from './Migration20261202000000_aftermath.js';
 
 /** Listed explicitly so migrations run the same from tsx, tests and a bundled worker; `placement` says where tables go. */
 export function migrationsList(placement: TablePlacement): MigrationObject[] {
@@ -20,5 +21,6 @@ export function migrationsList(placement: TablePlacement): MigrationObject[] {
     { name: 'Migration20261123100000_own_schema', class: ownSchemaMigration(placement) },
     { name: 'Migration20261123110000_notifications', class: Migration20261123110000_notifications },
     { name: 'Migration20261201000000_run_lineage', class: Migration20261201000000_run_lineage },
+    { name: 'Migration20261202000000_aftermath', class: Migration20261202000000_aftermath },
   ];
 }
