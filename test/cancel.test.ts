@@ -101,17 +101,21 @@ describe('cancel', () => {
   }, 90_000);
 
   it('`maint cancel <job>` stops a running lane run between two of its batches: none starts after the request', async () => {
-    // The 30th batch (inside a lane run, whichever) holds 3 seconds after its commit: the cancel comes then.
+    // The 30th batch (inside a lane run, whichever) holds after its commit until the cancel request is on record
+    // and 3 s more (at most 20 s in all): however slowly the CLI starts, the request comes between two batches, and
+    // the lane run's heartbeat (every second) has time to bring it.
     let committed = 0;
     let held: () => void = () => undefined;
     const holding = new Promise<void>((r) => (held = r));
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((r) => (release = r));
     const slow = await startTestWorker(db, {
       faults: {
         afterBatchCommit: async () => {
           committed += 1;
           if (committed !== 30) return;
           held();
-          await new Promise((r) => setTimeout(r, 3_000));
+          await Promise.race([released, new Promise((r) => setTimeout(r, 20_000))]);
         },
       },
     });
@@ -126,9 +130,12 @@ describe('cancel', () => {
         return undefined;
       }, 'the run in visibility');
       await holding;
+      const cancelling = maint(['cancel', JOB], { TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_TASK_QUEUE: slow.taskQueue, DATABASE_URL: db.url });
+      await until(async () => ((await handle.fetchHistory()).events ?? []).some((e) => e.workflowExecutionCancelRequestedEventAttributes) || undefined, 'the cancel request on record', 30_000);
       const atRequest = { tokens: await tokens(db), ledger: await ledger(db, runId) };
       const requested = Date.now();
-      const r = await maint(['cancel', JOB], { TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_TASK_QUEUE: slow.taskQueue, DATABASE_URL: db.url });
+      setTimeout(release, 3_000);
+      const r = await cancelling;
       expect(r.stderr).toBe('');
       expect(r.stdout).toBe(`${handle.workflowId}: cancelled\n`);
       expect(r.code).toBe(0);
