@@ -5,6 +5,7 @@ import { parseIso8601 } from '../kernel/time.js';
 import { SQL_IDENTIFIER } from './identifiers.js';
 import { bool, given, int, isoTime, paramsSchema, parseParams } from '../kernel/validate.js';
 import { NEWEST_DOT_RELEASE } from './presets/oauth-toolkit.js';
+import { BUDGET_PARAMS, KNOB_NAMES } from './budget.js';
 
 export const BATCH_SIZE = { min: 1, max: 100_000, default: 1_000 } as const;
 /** Longest a batch statement may run (its statement_timeout); a batch is meant to take a fraction of a second. */
@@ -67,6 +68,7 @@ const PURGE_PARAMS = paramsSchema({
   types: z.nullish(nameList),
   targetBatchMs: z.nullish(int(TARGET_BATCH_MS)),
   parallel: z.nullish(int(PARALLEL)),
+  ...BUDGET_PARAMS,
   ...PRESET_PARAMS,
 });
 
@@ -105,6 +107,8 @@ export function parsePurgeParams(raw: unknown, now: Date = new Date()): PurgePar
     ...(p.djangoTimeZone !== undefined ? { djangoTimeZone: p.djangoTimeZone } : {}),
     ...(p.userTable !== undefined ? { userTable: p.userTable } : {}),
     ...(p.parallel !== undefined ? { parallel: p.parallel } : {}),
+    ...(p.budget !== undefined ? { budget: p.budget } : {}),
+    ...Object.fromEntries(KNOB_NAMES.filter((k) => p[k] !== undefined).map((k) => [k, p[k]])),
     // An explicit batch size is used as is; otherwise the size adapts to the target duration.
     targetBatchMs: p.targetBatchMs ?? (p.batchSize === undefined ? TARGET_BATCH_MS.default : 0),
   };
