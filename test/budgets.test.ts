@@ -121,7 +121,7 @@ describe('the impact budget', () => {
     await hold(true);
     const before = await throttledSeconds('throttle-query');
     const handle = await startHandle(client, { job: 'purge-expired-tokens', params: { batchSize: 500, batchesPerRun: 3, budget: 'full' }, taskQueue: worker.taskQueue, trigger: 'test' });
-    const reason = await until(async () => throttleOf((await handle.describe()).raw.pendingActivities ?? []), 'the lane to wait on the throttle query', 30_000);
+    const reason = await until(async () => throttleOf((await handle.describe()).raw.pendingActivities ?? []) ?? undefined, 'the lane to wait on the throttle query', 30_000);
     expect(reason.reason).toBe('the throttle query (MAINT_BRAKE_THROTTLE_QUERY) says to wait');
     expect(reason.sinceMs).toBeGreaterThan(Date.now() - 30_000);
     await new Promise((r) => setTimeout(r, 3_500));

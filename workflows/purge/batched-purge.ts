@@ -77,7 +77,15 @@ export async function batchedPurge(raw: unknown): Promise<PurgeResult> {
   // each lane waits now, for the progress query and the current details.
   let budgeted: { base: BrakeSettings; limits: { brakes: BrakeSettings; maxParallel: number }; name: string } | undefined;
   const throttleNow: Array<{ reason: string | null; kind: ThrottleKind | null; sinceMs: number | null }> = [];
-  const budgetNow = (): BrakeSettings | undefined => (budgeted ? withKnobs(budgeted.base, control.budget ?? {}, budgeted.limits.brakes, (k) => `${k} (maint control)`) : undefined);
+  const budgetNow = (): BrakeSettings | undefined => {
+    if (!budgeted) return undefined;
+    try {
+      return withKnobs(budgeted.base, control.budget ?? {}, budgeted.limits.brakes, (k) => `${k} (maint control)`);
+    } catch {
+      // An operator's change carried from a worker with looser limits than this one's: the run's own budget holds.
+      return budgeted.base;
+    }
+  };
   const fullProgress = (): Progress => {
     const now = throttleNow.find((t) => t?.reason);
     const b = budgetNow();
@@ -299,6 +307,7 @@ export async function batchedPurge(raw: unknown): Promise<PurgeResult> {
       if (state.lanes.some((l) => !l.done)) break;
       state.step += 1;
       state.lanes = [];
+      throttleNow.length = 0;
     }
   } catch (err) {
     // A schedule's tick that finds its job running (started by hand) skips: a failure would pause the schedule.
