@@ -49,10 +49,10 @@ describe('live control of a running purge', () => {
     // Refused before it is accepted: nothing asked, a size out of range (from any client).
     const nothing = await maint(['control', 'controlled'], env);
     expect(nothing.code).toBe(2);
-    expect(nothing.stderr).toMatch(/control: asks for nothing; give --pause, --resume, --batch-size N or --adaptive/);
+    expect(nothing.stderr).toMatch(/control: asks for nothing; give --pause, --resume, --batch-size N, --adaptive, --parallel N, --all-lanes or a budget knob/);
     const refusal = (req: unknown) => handle.executeUpdate(controlUpdate, { args: [req as never] }).then(() => 'accepted', (err: Error & { cause?: Error }) => `${err.message}: ${err.cause?.message}`);
     expect(await refusal({ batchSize: 0 })).toMatch(/^Workflow Update failed: control\.batchSize: number 0 is not allowed; expected an integer from 1 to 100000/);
-    expect(await refusal({ speed: 'slow' })).toBe('Workflow Update failed: control.speed: unknown field; allowed: pause, batchSize');
+    expect(await refusal({ speed: 'slow' })).toBe('Workflow Update failed: control.speed: unknown field; allowed: pause, batchSize, parallel, maxReplicaLag, maxReplicaLagBytes, maxActiveSessions, sleepCoef, maxProbeLatency, criticalReplicaLag, criticalActiveSessions, criticalFor');
     expect((await handle.query(progressQuery)).control).toEqual({ paused: true, batchSize: null });
 
     const resumed = await maint(['control', 'controlled', '--resume', '--batch-size', '2000', '--json'], env);

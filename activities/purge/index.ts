@@ -7,11 +7,17 @@ import { parsePurgeParams } from '../../src/purge/params.js';
 import { createHash } from 'node:crypto';
 import { buildCascadeOwnersSql, buildCountSql, buildWalkSql, childCounts, type Walk } from '../../src/purge/sql.js';
 import { addCounts, toNumber } from '../../src/kernel/counts.js';
-import { brakeReason, checksAnything, NO_BRAKES, recheckAfterMs, sleepAfterBatchMs, type BrakeSettings } from '../../src/purge/brake.js';
-import { readPressure } from './brake.js';
+import { blockingBackoffMs, brakeFor, checksAnything, criticalFor, criticalLasted, NO_BRAKES, recheckAfterMs, sizeAfterBlocking, sleepAfterBatchMs, type BrakeSettings, type Pressure, type ThrottleKind } from '../../src/purge/brake.js';
+import { resolveBudget } from '../../src/purge/budget.js';
+import { askThrottleQuery, Probe, readPressure, sessionsBlockedByMe } from './brake.js';
 
-/** Longest one lane run waits on the impact budget before handing back to the workflow (well inside its timeout). */
-const THROTTLE_HANDBACK_MS = 8_000;
+/**
+ * Longest one lane run waits on the impact budget before handing back to the workflow (well inside its timeout): the
+ * workflow then shows the reason in its progress and current details, and takes an operator's change.
+ */
+const THROTTLE_HANDBACK_MS = 3_000;
+/** The least a batch shrinks to when it blocks the application. */
+const BLOCKED_MIN_SIZE = 10;
 import { createLegacyPurgeActivities } from '../../src/purge/legacy-v1/activity.js';
 import { createAftermathActivities } from './aftermath.js';
 import { estimatedMatches, explainFirstBatch, planStep } from './plan.js';
@@ -40,8 +46,10 @@ export interface PurgeActivityDeps {
   metrics?: JobMetrics;
   /** Most lanes one purge may use (MAINT_MAX_PARALLEL). */
   maxParallel: number;
-  /** The impact budget lanes keep between batches (MAINT_BRAKE_*); none by default. */
+  /** The impact budget lanes keep between batches (MAINT_BRAKE_*): the deployment's limits of every run's budget; none by default. */
   brakes?: BrakeSettings;
+  /** MAINT_BRAKE_THROTTLE_QUERY, checked: lanes wait while it returns true. */
+  throttleQuery?: string;
 }
 
 /** A batch of a planned walk (the legacy v1 purge schedules its own form, `purgeBatch`). */
@@ -57,6 +65,8 @@ export interface WalkBatchInput {
   walk: Walk;
   /** statement_timeout of the batch transaction. */
   timeoutMs: number;
+  /** Count the application sessions the batch makes wait on its locks (the blocking brake). */
+  checkBlocking?: boolean;
 }
 
 /** A run of one lane's batches (see `purgeLaneRun`). */
@@ -70,6 +80,14 @@ export interface LaneRunInput extends Omit<WalkBatchInput, 'batchNo' | 'size' | 
   targetMs: number;
   /** Where the lane stands. */
   state: LaneState;
+  /** The run's impact budget (absent in histories from before budgets: the worker's MAINT_BRAKE_*). */
+  budget?: BrakeSettings;
+  /** The size a lane shrunk by the blocking brake grows back to (the planned or fixed size). */
+  plannedSize?: number;
+  /** Since when (epoch ms) a critical value lasts, as the lane's previous run left it. */
+  criticalSinceMs?: number | null;
+  /** Since when (epoch ms) the lane has been throttled, as its previous run left it. */
+  throttledSinceMs?: number | null;
 }
 
 export interface LaneRunResult {
@@ -80,9 +98,24 @@ export interface LaneRunResult {
   children: Record<string, number>;
   leftLocked: number;
   durationMs: number;
-  /** Time this run spent waiting on the impact budget, and the last reason. */
+  /** Time this run spent waiting on the impact budget, and why it waits as it ends (absent: it does not). */
   throttledMs?: number;
-  throttled?: string;
+  throttled?: string | null;
+  throttledKind?: ThrottleKind | null;
+  throttledSinceMs?: number | null;
+  /** Time waited, by reason (the duty cycle's sleep as `sleep`). */
+  throttledByKind?: Partial<Record<ThrottleKind, number>>;
+  /** A critical value lasted long enough: the run should end, partial, with this reason. */
+  critical?: string;
+  /** Since when (epoch ms) a critical value lasts as the run ends; null: none. */
+  criticalSinceMs?: number | null;
+}
+
+/** What a lane heartbeats and reports of its throttling now. */
+interface ThrottleNow {
+  throttled: string | null;
+  kind: ThrottleKind | null;
+  sinceMs: number | null;
 }
 
 /** Why the planned steps of a job no longer match what its run recorded (or that there is no such run). */
@@ -99,8 +132,9 @@ function withUpdated(r: BatchResult, updated: number, isUpdate: boolean): BatchR
   return isUpdate ? { ...r, updated } : r;
 }
 
-export function createPurgeActivities({ orm, purges, logger, faults, metrics, maxParallel, brakes = NO_BRAKES }: PurgeActivityDeps) {
+export function createPurgeActivities({ orm, purges, logger, faults, metrics, maxParallel, brakes = NO_BRAKES, throttleQuery }: PurgeActivityDeps) {
   const db = dbFromOrm(orm);
+  const probe = new Probe();
 
   /** What the ledger recorded for (run, batch), when an earlier attempt of it committed. */
   async function recordedBatch(tx: Db, runId: string, batchNo: number, isUpdate: boolean): Promise<BatchResult | undefined> {
@@ -125,27 +159,68 @@ export function createPurgeActivities({ orm, purges, logger, faults, metrics, ma
     );
   }
 
+  /** What the database reports now, with the probe and the throttle query when the budget asks for them. */
+  async function pressureNow(budget: BrakeSettings): Promise<Pressure> {
+    const p = await readPressure(db);
+    if (budget.maxProbeFactor) p.probe = await probe.measure(db);
+    if (throttleQuery) p.throttleQuery = await askThrottleQuery(db, throttleQuery);
+    return p;
+  }
+
+  /** Time a lane waited for `kind`: in its result (the workflow's progress) and in /metrics, as it goes. */
+  function account(runId: string, out: LaneRunResult, kind: ThrottleKind, ms: number): void {
+    if (ms <= 0) return;
+    out.throttledByKind = { ...out.throttledByKind, [kind]: Math.round((out.throttledByKind?.[kind] ?? 0) + ms) };
+    if (kind !== 'sleep') out.throttledMs = Math.round((out.throttledMs ?? 0) + ms);
+    metrics?.throttled?.(runId, kind, ms / 1000);
+  }
+
+  /** Sleeps `ms` for `kind`, saying why in the heartbeat, and counts it. */
+  async function throttledSleep(ctx: Context, runId: string, out: LaneRunResult, now: ThrottleNow, kind: ThrottleKind, reason: string | null, ms: number): Promise<void> {
+    if (reason) {
+      Object.assign(now, { throttled: reason, kind, sinceMs: Date.now() });
+      ctx.heartbeat({ throttled: reason, kind, since: now.sinceMs });
+    }
+    const started = performance.now();
+    await ctx.sleep(ms);
+    account(runId, out, kind, performance.now() - started);
+    if (reason) Object.assign(now, { throttled: null, kind: null, sinceMs: null });
+  }
+
   /**
-   * Waits while the database is over the impact budget (src/purge/brake.ts), heartbeating the reason. False when this
-   * lane run should return to the workflow: still throttled after THROTTLE_HANDBACK_MS.
+   * Waits while the database is over the run's impact budget (src/purge/brake.ts), heartbeating the reason.
+   * `handback` when this lane run should return to the workflow (still throttled after THROTTLE_HANDBACK_MS),
+   * `critical` when a critical value lasted long enough to end the run.
    */
-  async function withinBudget(ctx: Context, out: LaneRunResult, now: { throttled: string | null }): Promise<boolean> {
-    if (!checksAnything(brakes)) return true;
+  async function withinBudget(ctx: Context, runId: string, budget: BrakeSettings, out: LaneRunResult, now: ThrottleNow): Promise<'go' | 'handback' | 'critical'> {
+    if (!checksAnything(budget) && !throttleQuery) return 'go';
     const since = performance.now();
+    let last = since;
     for (let waiting = false; ; waiting = true) {
-      const reason = brakeReason(await readPressure(db), brakes);
-      const waited = performance.now() - since;
-      if (!reason || waited >= THROTTLE_HANDBACK_MS) {
-        if (waiting) out.throttledMs = Math.round((out.throttledMs ?? 0) + waited);
-        now.throttled = reason;
-        if (!reason) ctx.heartbeat({ throttled: null });
-        return !reason;
+      const p = await pressureNow(budget);
+      const critical = criticalFor(p, budget);
+      out.criticalSinceMs = critical ? (out.criticalSinceMs ?? Date.now()) : null;
+      if (critical && criticalLasted(out.criticalSinceMs!, Date.now(), budget)) {
+        out.critical = critical;
+        logger.warn({ reason: critical }, 'purge ends: a critical threshold lasted');
+        return 'critical';
       }
-      if (!now.throttled) logger.info({ reason }, 'purge throttled');
-      now.throttled = reason;
-      out.throttled = reason;
-      ctx.heartbeat({ throttled: reason });
-      await ctx.sleep(recheckAfterMs(waited));
+      const brake = brakeFor(p, budget);
+      const t = performance.now();
+      if (waiting && now.kind) account(runId, out, now.kind, t - last);
+      last = t;
+      if (!brake || t - since >= THROTTLE_HANDBACK_MS) {
+        if (!brake) {
+          if (now.throttled) ctx.heartbeat({ throttled: null });
+          Object.assign(now, { throttled: null, kind: null, sinceMs: null });
+        }
+        Object.assign(out, { throttled: now.throttled, throttledKind: now.kind, throttledSinceMs: now.sinceMs });
+        return brake ? 'handback' : 'go';
+      }
+      if (!now.throttled) logger.info({ reason: brake.text }, 'purge throttled');
+      Object.assign(now, { throttled: brake.text, kind: brake.kind, sinceMs: now.sinceMs ?? Date.now() });
+      ctx.heartbeat({ throttled: brake.text, kind: brake.kind, since: now.sinceMs });
+      await ctx.sleep(recheckAfterMs(t - since));
     }
   }
 
@@ -180,13 +255,15 @@ export function createPurgeActivities({ orm, purges, logger, faults, metrics, ma
       const lastKey = (row?.last_key as string | null) ?? null;
       const examined = toNumber(row?.examined);
       const skipped = toNumber(row?.skipped);
+      // The blocking brake: who waits on this batch's row locks, asked while they are still held (before commit).
+      const blocked = input.checkBlocking ? await sessionsBlockedByMe(tx) : 0;
       // A concurrent attempt of the same batch fails here on the primary key and rolls its changes back.
       await tx.query(
         `INSERT INTO purge_batch (run_id, batch_no, step, lane, deleted, updated, children, duration_ms, last_ts, last_key, examined, skipped)
          VALUES (?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?, ?, ?, ?)`,
         [input.runId, input.batchNo, input.step, input.lane, deleted, updated, JSON.stringify(children), durationMs, lastTs, lastKey, examined, skipped],
       );
-      return withUpdated({ deleted, children, durationMs, fromLedger: false, lastTs, lastKey, examined, skipped }, updated, isUpdate);
+      return withUpdated({ deleted, children, durationMs, fromLedger: false, lastTs, lastKey, examined, skipped, ...(blocked ? { blocked } : {}) }, updated, isUpdate);
     });
     if (!result.fromLedger) metrics?.batchCommitted(input, result);
     logger.debug({ runId: input.runId, batchNo: input.batchNo, lane: input.lane, attempt, ...result }, 'batch committed');
@@ -251,7 +328,9 @@ export function createPurgeActivities({ orm, purges, logger, faults, metrics, ma
         if (params.parallel !== undefined && params.parallel > maxParallel) {
           throw new InputError('parallel', `${params.parallel} is not allowed on this worker; expected an integer from 1 to ${maxParallel} (MAINT_MAX_PARALLEL)`);
         }
-        return { job: job.name, steps, params, fingerprint: fingerprintOf(steps) };
+        // The run's budget within the deployment's limits: a knob looser than them is refused here, naming it.
+        const budget = resolveBudget(params, brakes);
+        return { job: job.name, steps, params, fingerprint: fingerprintOf(steps), budget, limits: { brakes, maxParallel } };
       });
     },
 
@@ -338,10 +417,13 @@ export function createPurgeActivities({ orm, purges, logger, faults, metrics, ma
       // This execution's ledger (a reset or retried execution counts its own batches, see recordOf).
       const { id: recordId } = await runRecord.recordOf(db, { runId: input.runId, executionRunId: executionRunId() });
       // The heartbeat carries why the lane waits, if it does: the CLI's progress and the Web UI show it.
-      const now: { throttled: string | null } = { throttled: null };
-      const beat = setInterval(() => ctx.heartbeat(now.throttled ? { throttled: now.throttled } : undefined), 1_000);
+      const now: ThrottleNow = { throttled: null, kind: null, sinceMs: input.throttledSinceMs ?? null };
+      const beat = setInterval(() => ctx.heartbeat(now.throttled ? { throttled: now.throttled, kind: now.kind, since: now.sinceMs } : undefined), 1_000);
       const started = performance.now();
-      const out: LaneRunResult = { lane: input.state, batches: 0, deleted: 0, updated: 0, children: {}, leftLocked: 0, durationMs: 0 };
+      const budget = input.budget ?? brakes;
+      const out: LaneRunResult = { lane: input.state, batches: 0, deleted: 0, updated: 0, children: {}, leftLocked: 0, durationMs: 0, criticalSinceMs: input.criticalSinceMs ?? null };
+      const planned = input.plannedSize ?? input.state.size;
+      let blockedInARow = 0;
       // A cancel of the run arrives with a heartbeat's answer: no batch starts after it (the one running finishes or
       // rolls back in its own transaction), and the workflow, which waits for this, closes the record from the ledger.
       const stopIfCancelled = () => {
@@ -352,8 +434,9 @@ export function createPurgeActivities({ orm, purges, logger, faults, metrics, ma
           stopIfCancelled();
           // Over the impact budget: wait here (heartbeating why), and after a while hand back to the workflow
           // rather than outlive this activity's timeout; the workflow starts the lane's next run, which waits again.
-          if (!(await withinBudget(ctx, out, now))) return out;
-          const batch = { ...input, runId: recordId, batchNo: input.firstBatchNo + out.batches, size: out.lane.size, walk: walkOf(out.lane, input.strategy) };
+          const verdict = await withinBudget(ctx, recordId, budget, out, now);
+          if (verdict !== 'go') return out;
+          const batch = { ...input, runId: recordId, batchNo: input.firstBatchNo + out.batches, size: out.lane.size, walk: walkOf(out.lane, input.strategy), checkBlocking: Boolean(budget.blockingBrake) };
           let res: BatchResult;
           try {
             res = await walkBatch(batch, ctx.info.attempt);
@@ -376,8 +459,25 @@ export function createPurgeActivities({ orm, purges, logger, faults, metrics, ma
           out.updated += res.updated ?? 0;
           out.children = addCounts(out.children, res.children);
           out.durationMs += res.durationMs;
-          const pause = sleepAfterBatchMs(res.durationMs, brakes);
-          if (pause > 0 && !out.lane.done) await ctx.sleep(pause);
+          if (budget.blockingBrake && !out.lane.done) {
+            // A batch that made the application wait: the next ones are smaller (shorter-held locks) and the lane
+            // backs off, longer with each such batch in a row; once batches block nobody, the size grows back.
+            const blocked = res.blocked ?? 0;
+            const size = sizeAfterBlocking(batch.size, blocked, planned, Math.min(BLOCKED_MIN_SIZE, batch.size));
+            if (blocked > 0) {
+              blockedInARow += 1;
+              out.lane.size = Math.min(out.lane.size, size);
+              const backoff = blockingBackoffMs(blockedInARow);
+              const reason = `a batch made ${blocked} application session(s) wait on its locks: next batches ${batch.size} -> ${out.lane.size}, backing off ${backoff} ms`;
+              logger.info({ runId: input.runId, lane: input.lane, blocked, size: out.lane.size }, 'purge blocked the application: shrinking');
+              await throttledSleep(ctx, recordId, out, now, 'blocking', reason, backoff);
+              continue;
+            }
+            blockedInARow = 0;
+            if (!input.adaptive) out.lane.size = size;
+          }
+          const pause = sleepAfterBatchMs(res.durationMs, budget);
+          if (pause > 0 && !out.lane.done) await throttledSleep(ctx, recordId, out, now, 'sleep', null, pause);
         }
         // Asked to stop meanwhile: say so, the run ends (its counts are the ledger's).
         stopIfCancelled();

@@ -33,7 +33,19 @@ export const RUN_FLAGS = {
   parallel: { flag: '--parallel', param: 'parallel' },
   vacuum: { flag: '--vacuum', param: 'vacuum' },
   userTable: { flag: '--user-table', param: 'userTable' },
+  budget: { flag: '--budget', param: 'budget' },
+  maxReplicaLag: { flag: '--max-replica-lag', param: 'maxReplicaLag' },
+  maxReplicaLagBytes: { flag: '--max-replica-lag-bytes', param: 'maxReplicaLagBytes' },
+  maxActiveSessions: { flag: '--max-active-sessions', param: 'maxActiveSessions' },
+  sleepCoef: { flag: '--sleep-coef', param: 'sleepCoef' },
+  maxProbeLatency: { flag: '--max-probe-latency', param: 'maxProbeLatency' },
+  criticalReplicaLag: { flag: '--critical-replica-lag', param: 'criticalReplicaLag' },
+  criticalActiveSessions: { flag: '--critical-active-sessions', param: 'criticalActiveSessions' },
+  criticalFor: { flag: '--critical-for', param: 'criticalFor' },
 } as const;
+
+/** The flags of a purge's impact budget (src/purge/budget.ts). */
+export const BUDGET_FLAGS = ['budget', 'maxReplicaLag', 'maxReplicaLagBytes', 'maxActiveSessions', 'sleepCoef', 'maxProbeLatency', 'criticalReplicaLag', 'criticalActiveSessions', 'criticalFor'] as const;
 
 export type RunFlag = keyof typeof RUN_FLAGS;
 export type RunFlags = { [K in RunFlag]?: unknown };

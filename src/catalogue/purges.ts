@@ -1,7 +1,7 @@
 import { givenPurgeParams, parsePurgeParams } from '../purge/params.js';
 import { applyJobParams } from '../purge/rules.js';
 import type { JobDefinition } from '../purge/types.js';
-import type { JobEntry } from './entry.js';
+import { BUDGET_FLAGS, type JobEntry } from './entry.js';
 
 /** A purge's entry: its rules, run by the one batched-purge workflow. */
 export function purgeEntry(job: JobDefinition): Omit<JobEntry, 'schedules'> {
@@ -15,7 +15,7 @@ export function purgeEntry(job: JobDefinition): Omit<JobEntry, 'schedules'> {
       applyJobParams(job, parsePurgeParams(given));
       return given;
     },
-    flags: ['dryRun', 'batchSize', 'asOf', 'parallel', 'vacuum', ...(job.options?.days ? (['days'] as const) : []), ...(job.options?.types ? (['types'] as const) : []), ...(job.djangoParams ?? [])],
+    flags: ['dryRun', 'batchSize', 'asOf', 'parallel', 'vacuum', ...BUDGET_FLAGS, ...(job.options?.days ? (['days'] as const) : []), ...(job.options?.types ? (['types'] as const) : []), ...(job.djangoParams ?? [])],
     purge: job,
   };
 }

@@ -5,6 +5,8 @@
  * match them.
  */
 
+import { SCHEDULE_BUDGET } from '../purge/budget.js';
+
 export const OVERLAP_POLICIES = ['SKIP', 'BUFFER_ONE', 'BUFFER_ALL', 'CANCEL_OTHER', 'TERMINATE_OTHER', 'ALLOW_ALL'] as const;
 export type OverlapPolicy = (typeof OVERLAP_POLICIES)[number];
 
@@ -38,9 +40,12 @@ export function schedule(d: Omit<ScheduleDefaults, 'timezone' | 'overlap'> & Par
   return { timezone: 'UTC', overlap: 'SKIP', ...d };
 }
 
-/** A purge: never twice at once, a day's tick may still run 6 hours late, a failure pauses it for a human. */
+/**
+ * A purge: never twice at once, a day's tick may still run 6 hours late, a failure pauses it for a human. Its runs
+ * keep the gentle budget (src/purge/budget.ts): a scheduled purge on a busy database must not be felt.
+ */
 function purgeSchedule(d: Pick<ScheduleDefaults, 'id' | 'cron' | 'note'> & Partial<ScheduleDefaults>): ScheduleDefaults {
-  return schedule({ catchupWindow: '6h', pauseOnFailure: true, jitter: '5m', ...d });
+  return schedule({ catchupWindow: '6h', pauseOnFailure: true, jitter: '5m', ...d, params: { budget: SCHEDULE_BUDGET, ...d.params } });
 }
 
 /** The schedules of every built-in job. A purge never runs twice at once: a run still going at the next tick makes that tick a no-op. */

@@ -93,15 +93,25 @@ interface PendingActivity {
 
 /** Why a lane waits on the brakes, from the heartbeat details of the workflow's pending activities; null if none does. */
 export function throttledReason(pending: readonly PendingActivity[]): string | null {
+  return throttleOf(pending)?.reason ?? null;
+}
+
+/** Why a lane waits on the brakes and since when (epoch ms, when its heartbeat says), from the pending activities. */
+export function throttleOf(pending: readonly PendingActivity[]): { reason: string; sinceMs: number | null } | null {
   for (const a of pending) {
     const data = a.heartbeatDetails?.payloads?.[0]?.data;
     if (!data) continue;
     try {
-      const details = JSON.parse(Buffer.from(data).toString('utf8')) as { throttled?: string | null };
-      if (details.throttled) return details.throttled;
+      const details = JSON.parse(Buffer.from(data).toString('utf8')) as { throttled?: string | null; since?: number | null };
+      if (details.throttled) return { reason: details.throttled, sinceMs: typeof details.since === 'number' ? details.since : null };
     } catch {
       // Not ours to read: ignore.
     }
   }
   return null;
+}
+
+/** "throttled 12 s: <reason>", the duration when known. */
+export function describeThrottle(t: { reason: string; sinceMs: number | null }, nowMs = Date.now()): string {
+  return `throttled${t.sinceMs !== null ? ` ${Math.max(0, Math.round((nowMs - t.sinceMs) / 1000))} s` : ''}: ${t.reason}`;
 }

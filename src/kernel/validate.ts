@@ -34,6 +34,15 @@ export function int(range: IntRange, what = `an integer from ${range.min} to ${r
   );
 }
 
+/** A number with decimals (a coefficient, seconds), within `range`; text of a number too (flags, variables). */
+export function decimal(range: IntRange, what = `a number from ${range.min} to ${range.max}`) {
+  const e = expected(what);
+  return z.pipe(
+    z.transform((v: unknown) => (typeof v === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(v) ? Number(v) : v)),
+    z.number(e).check(z.gte(range.min, e), z.lte(range.max, e)),
+  );
+}
+
 export const bool = z.boolean(expected('true or false'));
 
 export function oneOf<T extends string>(allowed: readonly [T, ...T[]]) {

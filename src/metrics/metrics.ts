@@ -22,6 +22,8 @@ export interface BatchCounts {
 export interface JobMetrics {
   readonly registry: Registry;
   batchCommitted(batch: BatchFacts, counts: BatchCounts): void;
+  /** A purge lane of run `runId` waited `seconds` on its impact budget, for `reason` (a throttle kind). */
+  throttled?(runId: string, reason: string, seconds: number): void;
 }
 
 
@@ -44,6 +46,13 @@ export function createJobMetrics(deps: { orm: Orm; logger: Logger; rotateAfterSe
     help: 'Duration of one batch transaction, per job.',
     labelNames: ['job'],
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
+
+  const throttledSeconds = new Counter({
+    name: 'maint_purge_throttled_seconds_total',
+    help: "Seconds purge lanes of this worker waited on their impact budget, per job and reason (replica-lag, active-sessions, probe-latency, throttle-query, blocking, and sleep: the duty cycle's).",
+    labelNames: ['job', 'reason'],
     registers: [registry],
   });
 
@@ -130,6 +139,11 @@ export function createJobMetrics(deps: { orm: Orm; logger: Logger; rotateAfterSe
           batchSeconds.observe({ job }, counts.durationMs / 1000);
         })
         .catch((err: unknown) => log.warn({ err: (err as Error).message }, 'metrics: batch not counted'));
+    },
+    throttled(runId, reason, seconds) {
+      void jobOf(runId)
+        .then((job) => throttledSeconds.inc({ job, reason }, seconds))
+        .catch((err: unknown) => log.warn({ err: (err as Error).message }, 'metrics: throttle not counted'));
     },
   };
 }

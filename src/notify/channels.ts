@@ -4,6 +4,7 @@ import { int, LABEL, LABEL_EXPECTED } from '../kernel/validate.js';
 /** What operators can be told about. */
 export const EVENT_KINDS = [
   'run-failed',
+  'run-partial',
   'schedule-paused',
   'deletions-over-threshold',
   'key-rotated',

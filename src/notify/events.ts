@@ -79,6 +79,9 @@ export function eventsOfRun(r: RunRow, config: NotificationsConfig): Notificatio
     if (r.job === 'key-rotation') event('key-rotation-failed', 'key rotation failed', `The signing key rotation failed: ${r.error ?? 'no error recorded'}.`);
     else event('run-failed', `${r.job} failed`, `The run of ${r.job} failed: ${r.error ?? 'no error recorded'}.`);
   }
+  // Stopped cleanly before its end (a critical threshold of its budget): nothing is lost, the next run goes on, but
+  // what made the database critical is someone's to look at.
+  if (r.status === 'partial') event('run-partial', `${r.job} stopped early`, `The run of ${r.job} stopped before its end, cleanly: ${r.error ?? 'no reason recorded'}.`);
   if (r.status === 'completed' && r.job === 'key-rotation' && toNumber(r.children_deleted?.rotated) > 0) {
     event('key-rotated', 'signing key rotated', 'A new signing key is active; the previous one stays in the JWKS until its tokens have expired.');
   }

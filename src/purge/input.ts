@@ -2,6 +2,8 @@ import * as z from 'zod/mini';
 import { InputError } from '../kernel/errors.js';
 import { anObject, parseInput, text, triggerField, whole } from '../kernel/validate.js';
 import type { PurgeContinuation, PurgeControlRequest } from './types.js';
+import { BUDGET_CONTROL, KNOB_NAMES } from './budget.js';
+import { PARALLEL } from './params.js';
 
 /**
  * The batched purge's input, checked before anything else happens (workflow code: pure). `params` are checked
@@ -55,7 +57,15 @@ const CONTINUATION = z.strictObject({
   plans: z.array(anObject, plansMessage).check(z.maxLength(100, plansMessage)),
   lanes: z.array(LANE, lanesMessage).check(z.maxLength(MAX_LANES, lanesMessage)),
   leftLocked: z.optional(count),
-  control: z.optional(z.strictObject({ paused: flag, batchSize: z.nullable(whole({ min: 1, max: 100_000 })) })),
+  control: z.optional(
+    z.strictObject({
+      paused: flag,
+      batchSize: z.nullable(whole({ min: 1, max: 100_000 })),
+      parallel: z.optional(z.nullable(whole(PARALLEL))),
+      budget: z.optional(z.strictObject(BUDGET_CONTROL)),
+    }),
+  ),
+  throttledMs: z.optional(anObject),
 });
 
 const PURGE_INPUT = z.strictObject({
@@ -82,11 +92,21 @@ export function parsePurgeInput(raw: unknown): ParsedPurgeInput {
   return out;
 }
 
-const CONTROL_REQUEST = z.strictObject({ pause: z.optional(flag), batchSize: z.optional(z.nullable(whole({ min: 1, max: 100_000 }))) });
+const CONTROL_REQUEST = z.strictObject({
+  pause: z.optional(flag),
+  batchSize: z.optional(z.nullable(whole({ min: 1, max: 100_000 }))),
+  parallel: z.optional(z.nullable(whole(PARALLEL))),
+  ...BUDGET_CONTROL,
+});
 
-/** An operator's `control` update, as any client of the namespace may send it: checked before it is accepted. */
+/**
+ * An operator's `control` update, as any client of the namespace may send it: checked before it is accepted (the
+ * workflow checks the budget's knobs against the deployment's limits too).
+ */
 export function parseControlRequest(raw: unknown): PurgeControlRequest {
   const req = parseInput('control', CONTROL_REQUEST, raw, [], 'control') as PurgeControlRequest;
-  if (req.pause === undefined && req.batchSize === undefined) throw new InputError('control', 'asks for nothing; give pause (true or false) or batchSize (1 to 100000, or null for the planned size)');
+  if (Object.keys(req).length === 0) {
+    throw new InputError('control', `asks for nothing; give pause (true or false), batchSize (1 to 100000, or null for the planned size), parallel (${PARALLEL.min} to ${PARALLEL.max}, or null) or a budget knob (${KNOB_NAMES.join(', ')})`);
+  }
   return req;
 }

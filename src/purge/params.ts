@@ -5,6 +5,7 @@ import { parseIso8601 } from '../kernel/time.js';
 import { SQL_IDENTIFIER } from './identifiers.js';
 import { bool, given, int, isoTime, paramsSchema, parseParams } from '../kernel/validate.js';
 import { NEWEST_DOT_RELEASE } from './presets/oauth-toolkit.js';
+import { BUDGET_PARAMS, KNOB_NAMES } from './budget.js';
 
 export const BATCH_SIZE = { min: 1, max: 100_000, default: 1_000 } as const;
 /** Longest a batch statement may run (its statement_timeout); a batch is meant to take a fraction of a second. */
@@ -68,6 +69,7 @@ const PURGE_PARAMS = paramsSchema({
   targetBatchMs: z.nullish(int(TARGET_BATCH_MS)),
   parallel: z.nullish(int(PARALLEL)),
   vacuum: z.nullish(bool),
+  ...BUDGET_PARAMS,
   ...PRESET_PARAMS,
 });
 
@@ -107,6 +109,8 @@ export function parsePurgeParams(raw: unknown, now: Date = new Date()): PurgePar
     ...(p.userTable !== undefined ? { userTable: p.userTable } : {}),
     ...(p.parallel !== undefined ? { parallel: p.parallel } : {}),
     ...(p.vacuum ? { vacuum: true } : {}),
+    ...(p.budget !== undefined ? { budget: p.budget } : {}),
+    ...Object.fromEntries(KNOB_NAMES.filter((k) => p[k] !== undefined).map((k) => [k, p[k]])),
     // An explicit batch size is used as is; otherwise the size adapts to the target duration.
     targetBatchMs: p.targetBatchMs ?? (p.batchSize === undefined ? TARGET_BATCH_MS.default : 0),
   };

@@ -3,6 +3,8 @@
  * pure data only.
  */
 import type { PurgeAftermath } from './aftermath.js';
+import type { BrakeSettings, ThrottleKind } from './brake.js';
+import type { BudgetKnobs, BudgetName } from './budget.js';
 
 /** Rows of `table` that reference the parent through `foreignKey`; deleted with (before) their parent. */
 export interface ChildRule {
@@ -142,7 +144,12 @@ export interface PurgeParams {
   parallel?: number;
   /** VACUUM (ANALYZE) the tables the run changed once it walked every step (patch `purge-aftermath`). */
   vacuum?: boolean;
+  /** The impact budget's preset (src/purge/budget.ts); `balanced` when unset. */
+  budget?: BudgetName;
 }
+
+/** A purge's parameters with the budget's knobs the run sets itself (`--max-replica-lag`, `--sleep-coef`, ...). */
+export interface PurgeParams extends BudgetKnobs {}
 
 /** Where one lane of a step stands. */
 export interface LaneState {
@@ -165,6 +172,10 @@ export interface PurgeControl {
   paused: boolean;
   /** A fixed batch size instead of the adaptive one; null: as planned. */
   batchSize: number | null;
+  /** Most lanes run at once (of the step's planned lanes; a larger number applies from the next step's plan); absent: all. */
+  parallel?: number | null;
+  /** The budget's knobs an operator set, over the run's own. */
+  budget?: BudgetKnobs;
 }
 
 /** A change an operator asks of a running purge; absent fields stay as they are. */
@@ -172,7 +183,11 @@ export interface PurgeControlRequest {
   pause?: boolean;
   /** A fixed size, or null for the planned (adaptive) one again. */
   batchSize?: number | null;
+  /** Most lanes at once, or null for all the planned ones again. */
+  parallel?: number | null;
 }
+
+export interface PurgeControlRequest extends BudgetKnobs {}
 
 export interface PurgeContinuation {
   v: 2;
@@ -192,6 +207,8 @@ export interface PurgeContinuation {
   /** Rows still locked on the second pass over their range: left for the next run. */
   leftLocked: number;
   control?: PurgeControl;
+  /** Time the lanes waited on the impact budget, in ms by reason (summed over lanes). */
+  throttledMs?: Partial<Record<ThrottleKind, number>>;
 }
 
 /**
@@ -235,6 +252,10 @@ export interface ResolvedJob {
   params: PurgeParams;
   /** Digest of the steps, recorded at the run's start and checked by each continued run. */
   fingerprint?: string;
+  /** The run's impact budget, resolved by the worker within its limits (absent in histories from before budgets). */
+  budget?: BrakeSettings;
+  /** The deployment's limits (MAINT_BRAKE_*, MAINT_MAX_PARALLEL) an operator's live change is checked against. */
+  limits?: { brakes: BrakeSettings; maxParallel: number };
 }
 
 export interface BatchResult {
@@ -251,6 +272,8 @@ export interface BatchResult {
   examined?: number;
   skipped?: number;
   lastKey?: string | null;
+  /** Application sessions that waited on this batch's row locks as it ended (the blocking brake; not in the ledger). */
+  blocked?: number;
 }
 
 export interface MatchCount {
@@ -262,8 +285,11 @@ export interface MatchCount {
   perStep?: number[];
 }
 
-/** `skipped`: a scheduled run that found its job already running (one purge of a job at a time). */
-export type RunStatus = 'running' | 'completed' | 'cancelled' | 'failed' | 'skipped';
+/**
+ * `skipped`: a scheduled run that found its job already running (one purge of a job at a time). `partial`: a run
+ * that stopped cleanly before its end (a critical threshold of its budget); the next run goes on from what is left.
+ */
+export type RunStatus = 'running' | 'completed' | 'cancelled' | 'failed' | 'skipped' | 'partial';
 
 export interface Progress {
   job: string;
@@ -281,6 +307,10 @@ export interface Progress {
   lanes?: Array<{ done: boolean; at: string | null; size: number }>;
   /** What an operator set (`maint control`): a pause, a fixed batch size. */
   control?: PurgeControl;
+  /** Why lanes wait on the impact budget now (null: they do not), since when, and the time waited so far by reason. */
+  throttle?: { reason: string | null; kind: ThrottleKind | null; since: string | null; totalMs: Partial<Record<ThrottleKind, number>> };
+  /** The budget the lanes keep now, in the knobs' units (seconds, factors), and its preset's name. */
+  budget?: (Required<BudgetKnobs> & { name: string }) | null;
 }
 
 export interface PurgeResult {

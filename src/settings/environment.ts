@@ -4,7 +4,8 @@ import * as z from 'zod/mini';
 import { join, resolve } from 'node:path';
 import { parseAddress, parseDatabaseUrl, parsePort } from '../kernel/endpoints.js';
 import { InputError, Problems } from '../kernel/errors.js';
-import { checkNamespace, checkTaskQueue, int, parseField } from '../kernel/validate.js';
+import { checkNamespace, checkTaskQueue, decimal, int, parseField } from '../kernel/validate.js';
+import { parseThrottleQuery } from '../purge/throttle-query.js';
 import { DEFAULT_SCHEMA, parseSchemaName } from '../db/schema.js';
 import type { KeyPolicy } from '../keys/types.js';
 import { TEMPORAL_CLI_VERSION } from '../local/temporal-cli.js';
@@ -56,6 +57,8 @@ export interface Config {
   schedulesTakeOver: boolean;
   /** The impact budget purges keep between batches (MAINT_BRAKE_*). */
   brakes: BrakeSettings;
+  /** MAINT_BRAKE_THROTTLE_QUERY: the user's query purges wait on while it returns true. */
+  throttleQuery?: string;
   /** MAINT_KEK, when set (the local environment otherwise generates one into the data dir). */
   kek?: Buffer;
   keyPolicy: KeyPolicy;
@@ -85,12 +88,15 @@ export function nativeTablesWanted(env: NodeJS.ProcessEnv): boolean {
   return flagVariable(env, 'MAINT_NATIVE_TABLES', !variable(env, 'DATABASE_URL'));
 }
 
-/** MAINT_BRAKE_*: 0 turns a check off. */
+/**
+ * MAINT_BRAKE_*: the deployment's limits of every run's budget (src/purge/budget.ts), and what a run without a budget
+ * keeps; 0: no limit.
+ */
 function loadBrakes(env: NodeJS.ProcessEnv, problems: Problems): BrakeSettings {
   const lag = problems.take(() => parseField('MAINT_BRAKE_REPLICA_LAG_MS', int({ min: 0, max: 3_600_000 }), variable(env, 'MAINT_BRAKE_REPLICA_LAG_MS'), 2_000), 2_000)!;
   const bytes = problems.take(() => parseField('MAINT_BRAKE_REPLICA_LAG_BYTES', int({ min: 0, max: 2 ** 40 }), variable(env, 'MAINT_BRAKE_REPLICA_LAG_BYTES'), 134_217_728), 134_217_728)!;
   const sessions = problems.take(() => parseField('MAINT_BRAKE_ACTIVE_SESSIONS', int({ min: 0, max: 100_000 }), variable(env, 'MAINT_BRAKE_ACTIVE_SESSIONS'), 0), 0)!;
-  const coef = problems.take(() => parseField('MAINT_BRAKE_SLEEP_COEF', int({ min: 0, max: 100 }), variable(env, 'MAINT_BRAKE_SLEEP_COEF'), 0), 0)!;
+  const coef = problems.take(() => parseField('MAINT_BRAKE_SLEEP_COEF', decimal({ min: 0, max: 100 }), variable(env, 'MAINT_BRAKE_SLEEP_COEF'), 0), 0)!;
   return { maxReplicaLagMs: lag > 0 ? lag : null, maxReplicaLagBytes: bytes > 0 ? bytes : null, maxActiveSessions: sessions > 0 ? sessions : null, sleepCoefficient: coef };
 }
 
@@ -156,6 +162,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxParallel: take(() => parseField('MAINT_MAX_PARALLEL', int({ min: PARALLEL.min, max: PARALLEL.max }), variable(env, 'MAINT_MAX_PARALLEL'), 8), 8),
     schedulesTakeOver: take(() => flagVariable(env, 'MAINT_SCHEDULES_TAKE_OVER', false), false),
     brakes: loadBrakes(env, problems),
+    ...(variable(env, 'MAINT_BRAKE_THROTTLE_QUERY') ? { throttleQuery: take(() => parseThrottleQuery(variable(env, 'MAINT_BRAKE_THROTTLE_QUERY')!, 'MAINT_BRAKE_THROTTLE_QUERY'), undefined) } : {}),
     kek: take(() => loadKek(env), undefined),
     keyPolicy: loadKeyPolicy(env, problems),
     oidc: loadOidcConfig(env, problems),

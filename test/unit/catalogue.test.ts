@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { BUDGET_FLAGS } from '../../src/catalogue/entry.js';
 import * as workflows from '../../workflows/index.js';
 import { Catalogue, WORKFLOW_NAMES } from '../../src/catalogue/index.js';
 import { catalogueOf } from '../../src/settings/index.js';
@@ -28,7 +29,7 @@ describe('the catalogue of jobs', () => {
     const c = catalogueOf({ rules: { 'purge-sessions': { table: 'session', timestampColumn: 'expires_at' } } });
     const e = c.find('purge-sessions');
     expect(e).toMatchObject({ workflow: 'batchedPurge', purge: { custom: true }, schedules: [] });
-    expect(e.flags).toEqual(['dryRun', 'batchSize', 'asOf', 'parallel', 'vacuum']);
+    expect(e.flags).toEqual(['dryRun', 'batchSize', 'asOf', 'parallel', 'vacuum', ...BUDGET_FLAGS]);
     expect(() => BUILT_IN.find('purge-sessions')).toThrow(/^job: unknown job "purge-sessions"; allowed: purge-expired-tokens/);
   });
 

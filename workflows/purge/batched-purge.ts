@@ -8,6 +8,9 @@ import type { PurgeAftermath } from '../../src/purge/aftermath.js';
 import { legacyBatchedPurge } from '../../src/purge/legacy-v1/workflow.js';
 import type { LegacyCarriedState, LegacyPurgeInput } from '../../src/purge/legacy-v1/types.js';
 import { addCounts } from '../../src/kernel/counts.js';
+import { InputError } from '../../src/kernel/errors.js';
+import { knobsOf, withKnobs, type Knob } from '../../src/purge/budget.js';
+import type { BrakeSettings, ThrottleKind } from '../../src/purge/brake.js';
 import { controlUpdate, progressQuery } from '../../src/temporal/queries.js';
 import { short, acceptInput, causeOf, refuseStart, scheduledField, startedBySchedule, triggerOf } from '../job-run.js';
 import { notifyOutcome } from '../notify.js';
@@ -71,22 +74,57 @@ export async function batchedPurge(raw: unknown): Promise<PurgeResult> {
   let s: PurgeContinuation | undefined = input.carried;
   let recorded: RecordedRun | undefined;
   let params: PurgeParams = asSent;
-  setHandler(progressQuery, () => ({ ...progressOf(input.job, params, phase, s, recorded), control }));
-  // An operator's pause and batch size hold until changed, across continue-as-new. Checked before it is accepted:
-  // a bad request is rejected and leaves no trace in the history.
+  // The run's impact budget (patch `purge-budgets`: resolved by the worker, changed live by an operator) and why
+  // each lane waits now, for the progress query and the current details.
+  let budgeted: { base: BrakeSettings; limits: { brakes: BrakeSettings; maxParallel: number }; name: string } | undefined;
+  const throttleNow: Array<{ reason: string | null; kind: ThrottleKind | null; sinceMs: number | null }> = [];
+  const budgetNow = (): BrakeSettings | undefined => {
+    if (!budgeted) return undefined;
+    try {
+      return withKnobs(budgeted.base, control.budget ?? {}, budgeted.limits.brakes, (k) => `${k} (maint control)`);
+    } catch {
+      // An operator's change carried from a worker with looser limits than this one's: the run's own budget holds.
+      return budgeted.base;
+    }
+  };
+  const fullProgress = (): Progress => {
+    const now = throttleNow.find((t) => t?.reason);
+    const b = budgetNow();
+    return {
+      ...progressOf(input.job, params, phase, s, recorded),
+      control,
+      ...(budgeted ? { throttle: { reason: now?.reason ?? null, kind: now?.kind ?? null, since: now?.sinceMs ? new Date(now.sinceMs).toISOString() : null, totalMs: s?.throttledMs ?? {} }, budget: b ? { ...knobsOf(b), name: budgeted.name } : null } : {}),
+    };
+  };
+  setHandler(progressQuery, fullProgress);
+  // An operator's pause, batch size, lanes and budget hold until changed, across continue-as-new. Checked before it is
+  // accepted, against the deployment's limits too: a bad request is rejected and leaves no trace in the history.
   const control: PurgeControl = { paused: false, batchSize: null, ...input.carried?.control };
   setHandler(
     controlUpdate,
     (req) => {
       if (req.pause !== undefined) control.paused = req.pause;
       if (req.batchSize !== undefined) control.batchSize = req.batchSize;
+      if (req.parallel !== undefined) control.parallel = req.parallel;
+      const knobs = Object.fromEntries(Object.entries(req).filter(([k]) => k !== 'pause' && k !== 'batchSize' && k !== 'parallel'));
+      if (Object.keys(knobs).length) control.budget = { ...control.budget, ...knobs };
       showProgress();
       return { ...control };
     },
-    { validator: (req) => void parseControlRequest(req) },
+    {
+      validator: (req) => {
+        const parsed = parseControlRequest(req);
+        const knobs = Object.keys(parsed).filter((k) => k !== 'pause' && k !== 'batchSize' && k !== 'parallel') as Knob[];
+        if ((knobs.length || parsed.parallel) && !budgeted) throw new InputError('control', 'this run has no budget to change (it started before budgets, or has not resolved its job yet); allowed now: pause, batchSize');
+        if (budgeted && parsed.parallel && parsed.parallel > budgeted.limits.maxParallel) {
+          throw new InputError('control.parallel', `${parsed.parallel} is not allowed on this worker; expected an integer from 1 to ${budgeted.limits.maxParallel} (MAINT_MAX_PARALLEL), or null for the planned lanes`);
+        }
+        if (budgeted) withKnobs(budgeted.base, parsed, budgeted.limits.brakes, (k) => k, (k) => `control.${k}`);
+      },
+    },
   );
   // The Web UI's "current details": the same progress in words, refreshed as lane runs report (metadata, not history).
-  const showProgress = () => setCurrentDetails(describeProgress({ ...progressOf(input.job, params, phase, s, recorded), control }, workflowInfo().startTime));
+  const showProgress = () => setCurrentDetails(describeProgress(fullProgress(), workflowInfo().startTime));
 
   // A missing table, a preset on the wrong database, a parameter this worker refuses: on record too.
   const resolved = await short.resolveJob({ job: input.job, params: input.params }).catch(async (err: unknown) => {
@@ -97,6 +135,7 @@ export async function batchedPurge(raw: unknown): Promise<PurgeResult> {
   // the run's own), and the run plans, batches and records with those.
   params = resolved.params;
   const steps = resolved.steps ?? [];
+  if (resolved.budget && resolved.limits && patched('purge-budgets')) budgeted = { base: resolved.budget, limits: resolved.limits, name: params.budget ?? 'balanced' };
   if (!s) {
     const startedAtMs = Date.now();
     const reference = params.asOf ? Date.parse(params.asOf) : startedAtMs;
@@ -150,6 +189,8 @@ export async function batchedPurge(raw: unknown): Promise<PurgeResult> {
     );
 
   let continueNow = false;
+  // A critical threshold of the budget that lasted: the run ends, partial, with this reason; the next run goes on.
+  let critical: string | undefined;
   // A dry run's matches per step (it finishes in this run, so they need no place in the continued state).
   let dryPerStep: number[] | undefined;
   // A failure that ends a cancelled run (a batch failed once the cancel was asked for) is its cancellation.
@@ -187,7 +228,10 @@ export async function batchedPurge(raw: unknown): Promise<PurgeResult> {
     const batches = laneActivities(params.batchTimeoutSeconds, stoppable);
     let batchesThisRun = 0;
     let failure: unknown;
-    const stopping = () => failure !== undefined || continueNow || CancellationScope.current().consideredCancelled;
+    const stopping = () => failure !== undefined || critical !== undefined || continueNow || CancellationScope.current().consideredCancelled;
+    // Lane runs under way, for an operator's cap on lanes at once (`maint control --parallel`).
+    let running = 0;
+    let criticalSinceMs: number | null = null;
 
     /**
      * One lane: runs of its batches (about a second of work each, in one activity) until it is done, or the run
@@ -198,6 +242,7 @@ export async function batchedPurge(raw: unknown): Promise<PurgeResult> {
       while (!state.lanes[laneNo]!.done && !stopping()) {
         // Paused by an operator: no lane run starts until resumed (or the run stops).
         if (control.paused) await condition(() => !control.paused || stopping());
+        if (budgeted && control.parallel && running >= control.parallel) await condition(() => running < (control.parallel ?? Infinity) || stopping());
         if (stopping()) break;
         const maxBatches = Math.max(1, params.batchesPerRun - batchesThisRun);
         const firstBatchNo = state.nextBatchNo;
@@ -217,12 +262,22 @@ export async function batchedPurge(raw: unknown): Promise<PurgeResult> {
             targetMs: params.targetBatchMs ?? 0,
             state: control.batchSize ? { ...state.lanes[laneNo]!, size: control.batchSize } : state.lanes[laneNo]!,
             timeoutMs: params.batchTimeoutSeconds * 1000,
+            ...(budgeted
+              ? { budget: budgetNow(), plannedSize: control.batchSize ?? plan.chunk, criticalSinceMs, throttledSinceMs: throttleNow[laneNo]?.sinceMs ?? null }
+              : {}),
           };
         // The Web UI names each lane run by its step, lane and batches (patch `activity-summaries`).
         const summary = `${plan.step} · lane ${laneNo + 1} of ${state.lanes.length} · batches ${firstBatchNo} to ${firstBatchNo + maxBatches - 1}`;
         const laneRun = () => (summaries ? batches.purgeLaneRun.executeWithOptions({ summary }, [laneInput]) : batches.purgeLaneRun(laneInput));
-        const res = stoppable ? await laneRun() : await CancellationScope.nonCancellable(laneRun);
+        running += 1;
+        const res = await (stoppable ? laneRun() : CancellationScope.nonCancellable(laneRun)).finally(() => (running -= 1));
         state.lanes[laneNo] = res.lane;
+        if (budgeted) {
+          throttleNow[laneNo] = { reason: res.throttled ?? null, kind: res.throttledKind ?? null, sinceMs: res.throttledSinceMs ?? null };
+          for (const [kind, ms] of Object.entries(res.throttledByKind ?? {})) state.throttledMs = { ...state.throttledMs, [kind]: (state.throttledMs?.[kind as ThrottleKind] ?? 0) + ms };
+          criticalSinceMs = res.criticalSinceMs ?? null;
+          if (res.critical) critical ??= res.critical;
+        }
         state.deleted += res.deleted;
         state.updated += res.updated;
         state.children = addCounts(state.children, res.children);
@@ -240,7 +295,8 @@ export async function batchedPurge(raw: unknown): Promise<PurgeResult> {
       const rule = steps[state.step]!;
       if (!state.plans[state.step]) {
         phase = 'planning';
-        const plan = await planOf(rule, rec.cutoffs[state.step]!, rec.runTime, params, false);
+        // An operator's lane count plans the steps not begun yet (the lanes of a begun step are split already).
+        const plan = await planOf(rule, rec.cutoffs[state.step]!, rec.runTime, params, false, (budgeted && control.parallel) || params.parallel);
         state.plans[state.step] = plan;
         state.lanes = plan.lanes.map((l) => ({ from: l.from, to: l.to, after: null, size: plan.chunk, done: false, skipped: 0, revisit: null, revisiting: false }));
         phase = 'deleting';
@@ -256,9 +312,11 @@ export async function batchedPurge(raw: unknown): Promise<PurgeResult> {
       );
       if (failure !== undefined) throw failure;
       if (CancellationScope.current().consideredCancelled) throw new CancelledFailure('purge cancelled; the batches committed so far are recorded');
+      if (critical !== undefined) break;
       if (state.lanes.some((l) => !l.done)) break;
       state.step += 1;
       state.lanes = [];
+      throttleNow.length = 0;
     }
     // Every step walked: what the run left, and the VACUUM asked for (cancellable, like the batches).
     if (state.step >= steps.length && recordsAftermath()) {
@@ -277,20 +335,22 @@ export async function batchedPurge(raw: unknown): Promise<PurgeResult> {
     }
     return endOnError(err, finish, cancelEndsRun && CancellationScope.current().consideredCancelled);
   }
+  if (critical !== undefined) return finish('partial', `stopped by the budget's critical threshold: ${critical}; the next run goes on from here`);
   if (state.step < steps.length) {
     phase = 'deleting';
-    const next = { job: input.job, ...(input.params ? { params: input.params } : {}), trigger, carried: control.paused || control.batchSize ? { ...state, control } : state };
+    const controlled = control.paused || control.batchSize || control.parallel || control.budget;
+    const next = { job: input.job, ...(input.params ? { params: input.params } : {}), trigger, carried: controlled ? { ...state, control } : state };
     return continueAsNew<typeof batchedPurge>(next);
   }
   return finish('completed');
 }
 
-async function planOf(rule: RetentionRule, cutoff: string, runTime: string, params: PurgeParams, explain: boolean): Promise<StepPlanSummary> {
+async function planOf(rule: RetentionRule, cutoff: string, runTime: string, params: PurgeParams, explain: boolean, parallel = params.parallel): Promise<StepPlanSummary> {
   return short.planPurgeStep({
     rule,
     cutoff,
     runTime,
-    ...(params.parallel !== undefined ? { parallel: params.parallel } : {}),
+    ...(parallel !== undefined ? { parallel } : {}),
     batchSize: params.batchSize,
     adaptive: Boolean(params.targetBatchMs),
     explain,
@@ -313,14 +373,27 @@ function describeProgress(p: Progress, startedAt: Date): string {
   const step = (p.steps ?? 0) > 1 ? ` · step ${(p.step ?? 0) + 1} of ${p.steps}${p.plan ? ` (${p.plan.step})` : ''}` : '';
   const lanes = p.lanes?.length ? ` · lanes ${p.lanes.filter((l) => l.done).length}/${p.lanes.length} done` : '';
   const held = p.control?.paused ? ' · **paused by an operator** (`maint control ID --resume`)' : p.control?.batchSize ? ` · batch size fixed at ${p.control.batchSize} by an operator` : '';
+  const waits = throttleLines(p, Date.now());
   return [
     `**${p.phase}**${step}${lanes}${held}`,
     '',
     `${p.dryRun ? 'would change' : 'changed'} **${p.deleted}** rows of about ${p.matched ?? '?'} · ${p.batches} batches · ${Math.round(p.deleted / seconds)} rows/s since the start`,
     ...(p.cutoff ? ['', `cutoff \`${p.cutoff}\``] : []),
+    ...waits,
     '',
     'a batch that fails and retries, or a lane waiting on the brakes, shows under Pending Activities',
   ].join('\n');
+}
+
+/** The throttle in words: why the lanes wait now and for how long, and what they waited for so far. */
+function throttleLines(p: Progress, nowMs: number): string[] {
+  if (!p.throttle) return [];
+  const out: string[] = [];
+  if (p.throttle.reason) out.push('', `**throttled**${p.throttle.since ? ` for ${Math.max(0, Math.round((nowMs - Date.parse(p.throttle.since)) / 1000))} s` : ''}: ${p.throttle.reason}`);
+  const totals = Object.entries(p.throttle.totalMs).filter(([, ms]) => ms > 0);
+  if (totals.length) out.push('', `waited so far: ${totals.map(([k, ms]) => `${k} ${Math.round(ms / 1000)} s`).join(', ')}`);
+  if (p.budget) out.push('', `budget **${p.budget.name}**: replica lag ≤ ${p.budget.maxReplicaLag || 'off'} s, sleep ${p.budget.sleepCoef}x batch time, probe ≤ ${p.budget.maxProbeLatency || 'off'}x idle`);
+  return out;
 }
 
 function progressOf(job: string, params: PurgeParams, phase: Progress['phase'], s: PurgeContinuation | undefined, rec: RecordedRun | undefined): Progress {

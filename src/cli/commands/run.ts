@@ -1,13 +1,14 @@
 import type { Command } from 'commander';
 import type { WorkflowHandle } from '@temporalio/client';
 import { BATCH_SIZE, DAYS, PARALLEL } from '../../purge/params.js';
+import { BUDGETS, DEFAULT_BUDGET, SCHEDULE_BUDGET } from '../../purge/budget.js';
 import { RUN_FLAGS, type RunFlag } from '../../catalogue/entry.js';
 import { InputError } from '../../kernel/errors.js';
 import type { Progress, PurgeResult } from '../../purge/types.js';
 import { parseTaskQueueFlag, parseWorkflowIdFlag, resolveTemporal, reportingWorkflowFailure, type SettingsSource, type StartFlags, whileRunning } from '../context.js';
 import { WORKFLOW_ID_MAX_LENGTH } from '../../kernel/limits.js';
 import { renderResult, resultFailed } from '../render.js';
-import { estimateTotal, formatEta, throttledReason, Throughput, type BatchTrouble } from '../progress.js';
+import { describeThrottle, estimateTotal, formatEta, throttleOf, Throughput, type BatchTrouble } from '../progress.js';
 
 /** As commander hands them over: the job's parameters as typed, checked by the job's schema. */
 interface RunFlags extends StartFlags {
@@ -27,15 +28,24 @@ interface RunFlags extends StartFlags {
   vacuum?: boolean;
   workflowId?: string;
   explain?: boolean;
+  budget?: string;
+  maxReplicaLag?: string;
+  maxReplicaLagBytes?: string;
+  maxActiveSessions?: string;
+  sleepCoef?: string;
+  maxProbeLatency?: string;
+  criticalReplicaLag?: string;
+  criticalActiveSessions?: string;
+  criticalFor?: string;
 }
 
 /** What the workflow's pending activities say: a batch failing and retrying (attempt, last error), a lane held by the brakes. */
-async function batchTrouble(handle: WorkflowHandle): Promise<{ trouble: BatchTrouble | null; throttled: string | null }> {
+async function batchTrouble(handle: WorkflowHandle): Promise<{ trouble: BatchTrouble | null; throttled: { reason: string; sinceMs: number | null } | null }> {
   const d = await handle.describe().catch(() => undefined);
   const pending = d?.raw.pendingActivities ?? [];
   const failing = pending.filter((a) => (a.attempt ?? 1) > 1 && a.lastFailure?.message);
   const worst = failing.sort((a, b) => (b.attempt ?? 0) - (a.attempt ?? 0))[0];
-  const throttled = throttledReason(pending);
+  const throttled = throttleOf(pending);
   return { trouble: worst ? { attempt: worst.attempt ?? 0, reason: String(worst.lastFailure!.message), activity: worst.activityType?.name ?? '' } : null, throttled };
 }
 
@@ -49,7 +59,7 @@ async function watch(handle: WorkflowHandle, mode: 'bar' | 'json' | 'none'): Pro
   const [{ default: cliProgress }, { progressQuery }] = await Promise.all([import('cli-progress'), import('../../temporal/queries.js')]);
   const throughput = new Throughput();
   let trouble: BatchTrouble | null = null;
-  let throttled: string | null = null;
+  let throttled: { reason: string; sinceMs: number | null } | null = null;
   let lastTroubleCheck = 0;
   let lastJson = '';
   let lastJsonAt = 0;
@@ -78,14 +88,14 @@ async function watch(handle: WorkflowHandle, mode: 'bar' | 'json' | 'none'): Pro
     const eta = formatEta(done, total, rate);
     const step = (p.steps ?? 0) > 1 ? ` | step ${(p.step ?? 0) + 1}/${p.steps}` : '';
     const held = p.control?.paused ? ' | paused by an operator (maint control --resume)' : p.control?.batchSize ? ` | batch size fixed at ${p.control.batchSize}` : '';
-    const failing = (trouble ? ` | batch failing (attempt ${trouble.attempt}): ${trouble.reason}` : '') + (throttled ? ` | throttled: ${throttled}` : '') + held;
+    const failing = (trouble ? ` | batch failing (attempt ${trouble.attempt}): ${trouble.reason}` : '') + (throttled ? ` | ${describeThrottle(throttled)}` : '') + held;
     const line = `${done}${total !== null ? `/${total}${p.dryRun ? '' : ' (estimated)'}` : ''} rows | ${p.batches} batches | ${rate === null ? '-' : Math.round(rate)} rows/s | ETA ${eta}${step}${failing}`;
     if (bar) {
       bar.setTotal(Math.max(total ?? done, 1));
       bar.update(done, { phase: p.phase, line, known: total !== null });
       return;
     }
-    const json = JSON.stringify({ progress: { phase: p.phase, done, total, estimated: !p.dryRun, batches: p.batches, rowsPerSecond: rate, eta, step: (p.step ?? 0) + 1, steps: p.steps ?? 1, failing: trouble, throttled, control: p.control ?? null } });
+    const json = JSON.stringify({ progress: { phase: p.phase, done, total, estimated: !p.dryRun, batches: p.batches, rowsPerSecond: rate, eta, step: (p.step ?? 0) + 1, steps: p.steps ?? 1, failing: trouble, throttled: throttled?.reason ?? null, throttledForSeconds: throttled?.sinceMs ? Math.round((Date.now() - throttled.sinceMs) / 1000) : null, throttle: p.throttle ?? null, control: p.control ?? null } });
     // Off a terminal, a line when something changed, at most every 2 s (a failing batch at once).
     if (json !== lastJson && (Date.now() - lastJsonAt >= 2_000 || trouble || throttled)) {
       process.stderr.write(json + '\n');
@@ -139,6 +149,15 @@ export function registerRun(program: Command, settings: SettingsSource): void {
     .option('--user-table <table>', "hidp-remove-stale-unverified-accounts: the AUTH_USER_MODEL's table (default: the one hidp_accounts_emailchangerequest references)")
     .option('--parallel <n>', `purges: lanes worked at once, on any workers of the queue (${PARALLEL.min}-${PARALLEL.max}; default ${PARALLEL.default} on large tables, 1 on small ones)`)
     .option('--vacuum', 'purges: VACUUM (ANALYZE) the tables the run changed once it is done (cancellable; reported with the result)')
+    .option('--budget <name>', `purges: the impact budget, ${BUDGETS.join(', ')} (default ${DEFAULT_BUDGET}; schedules use ${SCHEDULE_BUDGET}); each knob below overrides it, within the worker's MAINT_BRAKE_* limits`)
+    .option('--max-replica-lag <s>', "purges: wait while a replica's replay lag is above this many seconds (0: no check)")
+    .option('--max-replica-lag-bytes <n>', 'purges: wait while a replica has more WAL than this to replay (0: no check)')
+    .option('--max-active-sessions <n>', 'purges: wait while more other sessions than this run statements (0: no check)')
+    .option('--sleep-coef <x>', "purges: after each batch, sleep its duration times this (gentle 1, balanced 0.25, full 0)")
+    .option('--max-probe-latency <x>', 'purges: wait while a probe query takes more than this many times its idle baseline (0: no check)')
+    .option('--critical-replica-lag <s>', 'purges: end the run (partial; the next one goes on) when replica lag stays above this for --critical-for (0: never)')
+    .option('--critical-active-sessions <n>', 'purges: end the run when more other sessions than this run statements for --critical-for (0: never)')
+    .option('--critical-for <s>', 'purges: how long a critical value must last before the run ends (default 60)')
     .option('--provider <name>', 'refresh-jwks: only this provider (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--wait', 'wait for the result (purges show a progress bar)')
     .option('--explain', 'with --dry-run --wait: print the EXPLAIN of one batch of each step')
