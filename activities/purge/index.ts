@@ -12,11 +12,12 @@ import { buildCascadeOwnersSql, buildCountSql, buildWalkSql, childCounts, type W
 import { addCounts, toNumber } from '../../src/kernel/counts.js';
 import { brakeReason, checksAnything, NO_BRAKES, recheckAfterMs, sleepAfterBatchMs, type BrakeSettings } from '../../src/purge/brake.js';
 import { readPressure } from './brake.js';
+import { batchCap, type StepShare } from '../../src/purge/breakers.js';
 
 /** Longest one lane run waits on the impact budget before handing back to the workflow (well inside its timeout). */
 const THROTTLE_HANDBACK_MS = 8_000;
 import { createLegacyPurgeActivities } from '../../src/purge/legacy-v1/activity.js';
-import { estimatedMatches, explainFirstBatch, keyOf, planStep } from './plan.js';
+import { estimatedMatches, explainFirstBatch, keyOf, planStep, stepShare } from './plan.js';
 import { advanceLane, walkOf } from '../../src/purge/lane.js';
 import type { BatchResult, PurgeJobs, LaneState, MatchCount, PurgeResult, ResolvedJob, RetentionRule, StepPlanSummary } from '../../src/purge/types.js';
 import type { FaultHooks } from '../faults.js';
@@ -56,6 +57,8 @@ export interface WalkBatchInput {
   walk: Walk;
   /** statement_timeout of the batch transaction. */
   timeoutMs: number;
+  /** The most rows this batch may change (the run's row cap); none: as many as its walk takes. */
+  cap?: number;
 }
 
 /** A run of one lane's batches (see `purgeLaneRun`). */
@@ -69,6 +72,10 @@ export interface LaneRunInput extends Omit<WalkBatchInput, 'batchNo' | 'size' | 
   targetMs: number;
   /** Where the lane stands. */
   state: LaneState;
+  /** Rows this lane run may change, its share of the run's row cap (maxRows); none: no cap. */
+  maxRows?: number;
+  /** No batch starts after this time (epoch ms): the run's time limit (maxDurationSeconds). */
+  stopAtMs?: number;
 }
 
 export interface LaneRunResult {
@@ -82,6 +89,8 @@ export interface LaneRunResult {
   /** Time this run spent waiting on the impact budget, and the last reason. */
   throttledMs?: number;
   throttled?: string;
+  /** It stopped because the run's time limit passed (stopAtMs). */
+  timeUp?: boolean;
 }
 
 /** Why the planned steps of a job no longer match what its run recorded (or that there is no such run). */
@@ -124,6 +133,12 @@ export function createPurgeActivities({ orm, purges, logger, faults, metrics, ma
     );
   }
 
+  /** How many batches of a lane run's range (firstBatchNo onwards, consecutive) the ledger holds. */
+  async function committedBatches(runId: string, firstBatchNo: number, maxBatches: number): Promise<number> {
+    const [row] = await db.query('SELECT count(*)::int AS n FROM purge_batch WHERE run_id = ? AND batch_no >= ? AND batch_no < ?', [runId, firstBatchNo, firstBatchNo + maxBatches]);
+    return toNumber(row?.n);
+  }
+
   /**
    * Waits while the database is over the impact budget (src/purge/brake.ts), heartbeating the reason. False when this
    * lane run should return to the workflow: still throttled after THROTTLE_HANDBACK_MS.
@@ -154,7 +169,7 @@ export function createPurgeActivities({ orm, purges, logger, faults, metrics, ma
    * reports what it recorded and deletes nothing.
    */
   async function walkBatch(input: WalkBatchInput, attempt: number): Promise<BatchResult> {
-    const built = buildWalkSql(input.rule, input.walk);
+    const built = buildWalkSql(input.rule, input.walk, { capped: input.cap !== undefined });
     const isUpdate = input.rule.action?.type === 'update';
     const result = await db.transaction(async (tx) => {
       const done = await recordedBatch(tx, input.runId, input.batchNo, isUpdate);
@@ -168,7 +183,7 @@ export function createPurgeActivities({ orm, purges, logger, faults, metrics, ma
       const started = performance.now();
       const [row] = await tx.query(
         built.sql,
-        built.bind({ cutoff: input.cutoff, limit: input.size, from: input.walk.from, to: input.walk.to, after: input.walk.after, runTime: input.runTime }),
+        built.bind({ cutoff: input.cutoff, limit: input.size, from: input.walk.from, to: input.walk.to, after: input.walk.after, runTime: input.runTime, cap: input.cap }),
       );
       const affected = toNumber(row?.affected);
       const deleted = isUpdate ? 0 : affected;
@@ -242,7 +257,9 @@ export function createPurgeActivities({ orm, purges, logger, faults, metrics, ma
     async resolveJob(input: { job: string; params?: unknown }): Promise<ResolvedJob> {
       return checkedAsync(async () => {
         const job = purges.purge(input.job);
-        const params = parsePurgeParams({ ...(job.defaultBatchSize ? { batchSize: job.defaultBatchSize } : {}), ...(input.params as object | undefined) });
+        // The job's defaults first (its batch size, the fraction guard of a job that deletes accounts), then the run's own.
+        const defaults = { ...(job.defaultBatchSize ? { batchSize: job.defaultBatchSize } : {}), ...(job.maxFraction !== undefined ? { maxFraction: job.maxFraction } : {}) };
+        const params = parsePurgeParams({ ...defaults, ...(input.params as object | undefined) });
         // Steps built from the database's foreign keys are built (or refused) before anything is touched.
         const catalog = job.stepsFromCatalog ? await readForeignKeyCatalog(db) : undefined;
         const steps = applyJobParams(job, params, catalog);
@@ -316,6 +333,15 @@ export function createPurgeActivities({ orm, purges, logger, faults, metrics, ma
       return total;
     },
 
+    /** The fraction guard's measure of each step (the rows it would change, of how many), before the run's first batch. */
+    async measureShares(input: { steps: Array<{ rule: RetentionRule; cutoff: string }> }): Promise<StepShare[]> {
+      return checkedAsync(async () => {
+        const out: StepShare[] = [];
+        for (const { rule, cutoff } of input.steps) out.push(await stepShare(db, rule, cutoff));
+        return out;
+      });
+    },
+
     /** How a step will walk its table, from the live catalog; a dry run also gets the EXPLAIN of one batch. */
     async planPurgeStep(input: { rule: RetentionRule; cutoff: string; runTime: string; parallel?: number; batchSize: number; adaptive: boolean; explain: boolean }): Promise<StepPlanSummary> {
       return checkedAsync(async () => {
@@ -343,18 +369,30 @@ export function createPurgeActivities({ orm, purges, logger, faults, metrics, ma
       const beat = setInterval(() => ctx.heartbeat(now.throttled ? { throttled: now.throttled } : undefined), 1_000);
       const started = performance.now();
       const out: LaneRunResult = { lane: input.state, batches: 0, deleted: 0, updated: 0, children: {}, leftLocked: 0, durationMs: 0 };
+      // A retry first replays the batches an earlier attempt committed, whatever its budget or the time: the run's
+      // counts and the lanes' positions must take in every batch the ledger has (a row cap relies on them).
+      const committed = ctx.info.attempt > 1 ? await committedBatches(recordId, input.firstBatchNo, input.maxBatches) : 0;
+      const replaying = () => out.batches < committed;
       // A cancel of the run arrives with a heartbeat's answer: no batch starts after it (the one running finishes or
       // rolls back in its own transaction), and the workflow, which waits for this, closes the record from the ledger.
       const stopIfCancelled = () => {
         if (ctx.cancellationSignal.aborted) throw new CancelledFailure(`lane run stopped after ${out.batches} batches: the purge was cancelled`);
       };
       try {
-        while (!out.lane.done && out.batches < input.maxBatches && (out.batches === 0 || performance.now() - started < input.budgetMs)) {
+        while (!out.lane.done && out.batches < input.maxBatches && (out.batches === 0 || replaying() || performance.now() - started < input.budgetMs)) {
           stopIfCancelled();
+          // The lane run's share of the row cap is used up: back to the workflow, which ends the run at the cap.
+          const cap = batchCap(input.maxRows, out.deleted + out.updated, out.lane.size);
+          if (cap === 0) break;
+          // The run's time limit passed: no batch starts (the one that ran finished in its own transaction).
+          if (!replaying() && input.stopAtMs !== undefined && Date.now() >= input.stopAtMs) {
+            out.timeUp = true;
+            break;
+          }
           // Over the impact budget: wait here (heartbeating why), and after a while hand back to the workflow
           // rather than outlive this activity's timeout; the workflow starts the lane's next run, which waits again.
-          if (!(await withinBudget(ctx, out, now))) return out;
-          const batch = { ...input, runId: recordId, batchNo: input.firstBatchNo + out.batches, size: out.lane.size, walk: walkOf(out.lane, input.strategy) };
+          if (!replaying() && !(await withinBudget(ctx, out, now))) return out;
+          const batch = { ...input, runId: recordId, batchNo: input.firstBatchNo + out.batches, size: out.lane.size, walk: walkOf(out.lane, input.strategy), ...(cap !== undefined ? { cap } : {}) };
           let res: BatchResult;
           try {
             res = await walkBatch(batch, ctx.info.attempt);
@@ -364,7 +402,7 @@ export function createPurgeActivities({ orm, purges, logger, faults, metrics, ma
             throw err;
           }
           ctx.heartbeat();
-          const moved = advanceLane(out.lane, res, input, input.targetMs);
+          const moved = advanceLane(out.lane, res, input, input.targetMs, cap);
           out.lane = moved.lane;
           out.leftLocked += moved.leftLocked;
           out.batches += 1;

@@ -32,6 +32,9 @@ export const RUN_FLAGS = {
   djangoTimeZone: { flag: '--django-time-zone', param: 'djangoTimeZone' },
   parallel: { flag: '--parallel', param: 'parallel' },
   userTable: { flag: '--user-table', param: 'userTable' },
+  maxRows: { flag: '--max-rows', param: 'maxRows' },
+  maxDuration: { flag: '--max-duration', param: 'maxDurationSeconds' },
+  maxFraction: { flag: '--max-fraction', param: 'maxFraction' },
 } as const;
 
 export type RunFlag = keyof typeof RUN_FLAGS;

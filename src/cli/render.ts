@@ -54,9 +54,20 @@ export function renderPurgeResult(r: PurgeResult, opts: { explain?: boolean } = 
         ['duration', `${(r.durationMs / 1000).toFixed(2)} s`],
         ['rows/s', r.rowsPerSecond],
         ...(r.skippedLocked ? [['left (locked on both passes)', r.skippedLocked] as [string, number]] : []),
+        ...(r.stopped ? [['stopped', r.stopped.reason] as [string, string]] : []),
+        ...(r.limits ? [['limits', limitsInWords(r.limits)] as [string, string]] : []),
       ],
     ) + '\n' + (r.notes?.length ? r.notes.map((n) => `note: ${n}\n`).join('') : '') + renderPlans(r, opts.explain === true)
   );
+}
+
+/** A run's circuit breakers in one line. */
+function limitsInWords(l: NonNullable<PurgeResult['limits']>): string {
+  return [
+    ...(l.maxRows !== undefined ? [`maxRows ${l.maxRows}`] : []),
+    ...(l.maxDurationSeconds !== undefined ? [`maxDurationSeconds ${l.maxDurationSeconds}${l.stopsAt ? ` (until ${l.stopsAt})` : ''}`] : []),
+    ...(l.maxFraction !== undefined ? [`maxFraction ${l.maxFraction}${l.maxFraction >= 1 ? ' (guard off)' : ''}`] : []),
+  ].join(', ');
 }
 
 /** How each step walks its table; with --explain, what PostgreSQL plans for one batch of each (a dry run asks it). */

@@ -2,6 +2,7 @@
  * Shared shapes of jobs, rules and purge runs. Imported by workflow code, so this file holds types and
  * pure data only.
  */
+import type { StepShare, StoppedBy } from './breakers.js';
 
 /** Rows of `table` that reference the parent through `foreignKey`; deleted with (before) their parent. */
 export interface ChildRule {
@@ -139,6 +140,15 @@ export interface PurgeParams {
   targetBatchMs?: number;
   /** Lanes worked at once (disjoint key or time ranges); default 2 on large tables, 1 on small ones. */
   parallel?: number;
+  /** Circuit breaker: the run stops (status `partial`) once its steps deleted or updated this many rows; the next run goes on. */
+  maxRows?: number;
+  /** Circuit breaker: the run stops between batches (status `partial`) this many seconds after its start. */
+  maxDurationSeconds?: number;
+  /**
+   * Circuit breaker: the run refuses, before its first batch, a step expected to change more than this share of its
+   * table. The job's default (`JobDefinition.maxFraction`: on for jobs that delete accounts) when not given.
+   */
+  maxFraction?: number;
 }
 
 /** Where one lane of a step stands. */
@@ -259,8 +269,20 @@ export interface MatchCount {
   perStep?: number[];
 }
 
-/** `skipped`: a scheduled run that found its job already running (one purge of a job at a time). */
-export type RunStatus = 'running' | 'completed' | 'cancelled' | 'failed' | 'skipped';
+/**
+ * `skipped`: a scheduled run that found its job already running (one purge of a job at a time). `partial`: a run its
+ * row cap or time limit stopped between batches (docs/purge-engine.md, "Circuit breakers"); the next run goes on.
+ */
+export type RunStatus = 'running' | 'completed' | 'partial' | 'cancelled' | 'failed' | 'skipped';
+
+/** The circuit breakers a run keeps (the parameters of the same names), as its progress and result show them. */
+export interface RunLimits {
+  maxRows?: number;
+  maxDurationSeconds?: number;
+  /** When the time limit falls (ISO), from the run's start. */
+  stopsAt?: string;
+  maxFraction?: number;
+}
 
 export interface Progress {
   job: string;
@@ -278,6 +300,9 @@ export interface Progress {
   lanes?: Array<{ done: boolean; at: string | null; size: number }>;
   /** What an operator set (`maint control`): a pause, a fixed batch size. */
   control?: PurgeControl;
+  /** The run's circuit breakers, when it has any; `stopping`: the one that is ending it. */
+  limits?: RunLimits;
+  stopping?: StoppedBy;
 }
 
 export interface PurgeResult {
@@ -302,8 +327,14 @@ export interface PurgeResult {
   plans?: StepPlanSummary[];
   /** Rows left because another transaction held them on both passes; the next run takes them. */
   skippedLocked?: number;
-  /** A dry run's remarks (who owns OAuth applications whose other users' tokens would go). */
+  /** A dry run's remarks (who owns OAuth applications whose other users' tokens would go; the fraction guard's word). */
   notes?: string[];
+  /** The run's circuit breakers, when it has any. */
+  limits?: RunLimits;
+  /** A `partial` run: the limit that stopped it, and why, in words (also the audit row's `error`). */
+  stopped?: { by: StoppedBy; reason: string };
+  /** What the fraction guard measured of each step before the first batch, when it was on. */
+  shares?: StepShare[];
 }
 
 /** The parameters only Django presets take, each a `maint run` flag of the jobs that list it. */
@@ -350,4 +381,9 @@ export interface JobDefinition {
   /** Declared in the config file's `rules:` section. */
   custom?: boolean;
   defaultBatchSize?: number;
+  /**
+   * The fraction guard's default share (`maxFraction`) for this job: set for jobs that delete accounts, where a rule
+   * that matches most of the table is a mistake, not a backlog. Unset: off unless a run asks for it.
+   */
+  maxFraction?: number;
 }
