@@ -5,6 +5,7 @@ import type { ScopesResult } from '../scopes.js';
 import type { JobEntry, WorkflowName } from '../catalogue/index.js';
 import { renderReport } from '../health/render.js';
 import { formatCounts, table } from '../kernel/text.js';
+import { shareInWords } from '../purge/breakers.js';
 
 /** Plain-text renderings of job results; `--json` prints the results themselves. */
 
@@ -56,6 +57,7 @@ export function renderPurgeResult(r: PurgeResult, opts: { explain?: boolean } = 
         ...(r.skippedLocked ? [['left (locked on both passes)', r.skippedLocked] as [string, number]] : []),
         ...(r.stopped ? [['stopped', r.stopped.reason] as [string, string]] : []),
         ...(r.limits ? [['limits', limitsInWords(r.limits)] as [string, string]] : []),
+        ...(r.shares ?? []).map((s) => [`fraction guard: ${s.step}`, shareInWords(s, r.limits?.maxFraction)] as [string, string]),
       ],
     ) + '\n' + (r.notes?.length ? r.notes.map((n) => `note: ${n}\n`).join('') : '') + renderPlans(r, opts.explain === true)
   );

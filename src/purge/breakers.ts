@@ -105,15 +105,17 @@ export function fractionRefusal(shares: readonly StepShare[], maxFraction: numbe
   );
 }
 
-/** What a dry run says of the guard: each step's share, and whether a real run would be refused. */
+/** What a dry run remarks of the guard: that a real run would be refused, and why (its shares are in the result). */
 export function fractionNotes(shares: readonly StepShare[], maxFraction: number | undefined): string[] {
   const refusal = fractionRefusal(shares, maxFraction);
-  if (refusal) return [`a real run would be ${refusal}`];
-  if (maxFraction === undefined || maxFraction >= 1) return [];
-  return shares.map((s) => {
-    const share = shareOf(s);
-    return share === null
-      ? `fraction guard: ${s.table} has ${s.tableRows} rows, under the ${FRACTION_GUARD_MIN_ROWS} it checks`
-      : `fraction guard: step ${s.step} would change ${percent(share)} of ${s.table}, within maxFraction ${maxFraction}`;
-  });
+  return refusal ? [`a real run would be ${refusal}`] : [];
+}
+
+/** A step's share in words, for the dry run's text: within the guard, over it, or on a table too small to check. */
+export function shareInWords(s: StepShare, maxFraction: number | undefined): string {
+  const share = shareOf(s);
+  const rows = `${s.exact ? '' : 'about '}${s.matched} of ${s.exact ? '' : 'about '}${s.tableRows} rows of ${s.table}`;
+  if (share === null) return `${rows} (under the ${FRACTION_GUARD_MIN_ROWS} rows the guard checks)`;
+  const over = maxFraction !== undefined && maxFraction < 1 && share > maxFraction;
+  return `${rows} (${percent(share)}${maxFraction !== undefined && maxFraction < 1 ? `, ${over ? 'over' : 'within'} maxFraction ${maxFraction}` : ''})`;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { batchCap, filledCap, FRACTION_GUARD_MIN_ROWS, fractionNotes, fractionRefusal, looksLikeUserTable, rowAllowance, stopMessage } from '../../src/purge/breakers.js';
+import { batchCap, filledCap, FRACTION_GUARD_MIN_ROWS, fractionNotes, fractionRefusal, looksLikeUserTable, rowAllowance, shareInWords, stopMessage } from '../../src/purge/breakers.js';
 import { advanceLane } from '../../src/purge/lane.js';
 import { parsePurgeParams } from '../../src/purge/params.js';
 import { Catalogue } from '../../src/catalogue/index.js';
@@ -120,8 +120,10 @@ describe('the fraction guard', () => {
 
   it('tells a dry run what a real run would meet', () => {
     expect(fractionNotes([share(600, 1000)], 0.5)[0]).toMatch(/^a real run would be refused by the fraction guard/);
-    expect(fractionNotes([share(100, 1000)], 0.5)).toEqual(['fraction guard: step account would change 10% of account, within maxFraction 0.5']);
-    expect(fractionNotes([share(3, 5)], 0.5)).toEqual([`fraction guard: account has 5 rows, under the ${FRACTION_GUARD_MIN_ROWS} it checks`]);
+    expect(fractionNotes([share(100, 1000)], 0.5)).toEqual([]);
+    expect(shareInWords(share(100, 1000), 0.5)).toBe('100 of 1000 rows of account (10%, within maxFraction 0.5)');
+    expect(shareInWords(share(700, 1000), 0.5)).toBe('700 of 1000 rows of account (70%, over maxFraction 0.5)');
+    expect(shareInWords(share(3, 5), 0.5)).toBe(`3 of 5 rows of account (under the ${FRACTION_GUARD_MIN_ROWS} rows the guard checks)`);
   });
 
   it('says which limit stopped a run', () => {
