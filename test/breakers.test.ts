@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import { WorkflowFailedError, type Client } from '@temporalio/client';
-import { connectTestClient, createTestDatabase, scalar, startTestWorker, uniqueName, type TestDatabase, type TestWorker } from './support/env.js';
+import { connectTestClient, createTestDatabase, scalar, startTestWorker, uniqueName, until, type TestDatabase, type TestWorker } from './support/env.js';
 import { maint, type CliResult } from './support/cli.js';
-import type { PurgeResult } from '../src/purge/types.js';
+import type { Progress, PurgeResult } from '../src/purge/types.js';
+import { progressQuery } from '../src/temporal/queries.js';
 
 /**
  * The circuit breakers against the real server and database: a row cap and a time limit stop a run cleanly as
@@ -138,7 +139,17 @@ describe('--max-duration', () => {
     const id = uniqueName('window');
     let r: PurgeResult;
     try {
-      r = resultOf(await purge(id, '--max-duration', '4s', '--batch-size', '50', '--parallel', '1'));
+      const running = purge(id, '--max-duration', '4s', '--batch-size', '50', '--parallel', '1');
+      // While it runs: the limit in the progress query and the Web UI's current details.
+      const handle = client.workflow.getHandle(id);
+      const progress = await until(async () => {
+        const p = (await handle.query(progressQuery)) as Progress;
+        return p.batches > 0 ? p : undefined;
+      }, 'a first batch');
+      expect(progress.limits).toMatchObject({ maxDurationSeconds: 4, stopsAt: expect.any(String) });
+      const meta = (await handle.query('__temporal_workflow_metadata')) as { currentDetails?: string };
+      expect(meta.currentDetails).toContain(`limits: stops between batches at ${progress.limits!.stopsAt}`);
+      r = resultOf(await running);
     } finally {
       await db.pool.query('DROP TRIGGER slow_delete ON outstanding_token');
     }
@@ -202,6 +213,10 @@ describe('the fraction guard', () => {
     expect(dry.notes).toEqual(expect.arrayContaining([expect.stringMatching(/^a real run would be refused by the fraction guard/)]));
     expect(dry.shares).toEqual([{ step: 'account', table: 'account', matched: 700, tableRows: 1000, exact: true }]);
     expect(dry.limits).toEqual({ maxFraction: 0.5 });
+
+    const text = await maint(['run', 'purge-stale-unverified-accounts', '--dry-run', '--wait'], env);
+    expect(text.stdout).toMatch(/fraction guard: account\s+700 of 1000 rows of account \(70%, over maxFraction 0\.5\)/);
+    expect(text.stdout).toMatch(/limits\s+maxFraction 0\.5/);
 
     // The operator looked and means it.
     const allowed = resultOf(await accounts(uniqueName('guard'), '--max-fraction', '1'));
