@@ -30,7 +30,7 @@ const LEGACY = '^src/purge/legacy-v1/';
  */
 const WORKFLOW_SAFE = [
   KERNEL,
-  '^src/purge/(types|params|input|lane|rules|relations|sql|identifiers|custom-rules|cascade|foreign-keys|budget)\\.ts$',
+  '^src/purge/(types|params|input|lane|rules|relations|sql|identifiers|custom-rules|cascade|foreign-keys|budget|breakers)\\.ts$',
   '^src/purge/presets/',
   '^src/purge/legacy-v1/(workflow|types)\\.ts$',
   '^src/keys/(types|policy|decide|inputs)\\.ts$',

@@ -30,6 +30,43 @@ export function validateTimezone(field: string, value: string): void {
   }
 }
 
+/** The shortest time between two of a schedule's next ticks (ms), or undefined when it cannot be told. */
+function shortestGapMs(d: ScheduleDeclaration): number | undefined {
+  if (d.every) {
+    try {
+      return parseDuration('every', d.every);
+    } catch {
+      return undefined; // reported by validateDeclaration
+    }
+  }
+  // The next ticks of all its cron expressions together (two crons half an hour apart make a 30 minute gap).
+  const ticks: number[] = [];
+  for (const c of d.cron ?? []) {
+    try {
+      const it = CronExpressionParser.parse(c, { tz: d.timezone, strict: false });
+      for (let i = 0; i < 24; i++) ticks.push(it.next().getTime());
+    } catch {
+      return undefined; // reported by validateCron
+    }
+  }
+  const sorted = [...new Set(ticks)].sort((a, b) => a - b);
+  const gaps = sorted.slice(1).map((t, i) => t - sorted[i]!);
+  return gaps.length ? Math.min(...gaps) : undefined;
+}
+
+/**
+ * A purge schedule's window (`params.maxDurationSeconds`) must end before its next tick: under SKIP, a run still going
+ * then would make that tick a no-op, and a window that long is no window.
+ */
+function checkWindow(d: ScheduleDeclaration, params: Record<string, unknown>, field: string): void {
+  const seconds = params.maxDurationSeconds;
+  if (typeof seconds !== 'number') return;
+  const gap = shortestGapMs(d);
+  if (gap !== undefined && seconds * 1000 >= gap) {
+    throw new InputError(field, `${seconds} s is not shorter than the ${Math.round(gap / 1000)} s between this schedule's runs; a run must stop before the next tick (e.g. 30m for an hourly schedule)`);
+  }
+}
+
 /** Checks one declaration; every mistake is recorded in `problems`, each naming the schedule and the field. */
 export function validateDeclaration(d: ScheduleDeclaration, catalogue: Catalogue, problems: Problems = new Problems()): void {
   const f = (name: string) => `schedules.${d.id}.${name}`;
@@ -45,12 +82,14 @@ export function validateDeclaration(d: ScheduleDeclaration, catalogue: Catalogue
   if (d.jitter) check(() => parseDuration(f('jitter'), d.jitter!));
   if (catalogue.names().includes(d.job)) {
     check(() => {
+      let params: Record<string, unknown>;
       try {
-        jobAction(catalogue.find(d.job), d.params ?? {}, { trigger: `schedule:${d.id}`, scheduled: true });
+        params = jobAction(catalogue.find(d.job), d.params ?? {}, { trigger: `schedule:${d.id}`, scheduled: true }).params;
       } catch (err) {
         if (err instanceof InputError) throw new InputError(f('params'), err.message);
         throw err;
       }
+      checkWindow(d, params, f('params.maxDurationSeconds'));
     });
   }
 }

@@ -37,7 +37,7 @@ it('replays committed histories of earlier workflow code without nondeterminism'
   }
 });
 
-it('replays freshly recorded histories (dry run, a continued-as-new chain, a multi-step job, parallel lanes)', async () => {
+it('replays freshly recorded histories (dry run, a continued-as-new chain, a multi-step job, parallel lanes, circuit breakers)', async () => {
   const cutoff = new Date(Date.now() - 60_000);
   await seedBulk(db, { expired: 60, valid: 5, cutoff });
   await db.pool.query(`INSERT INTO access_token (token, expires_at, revoked, revoked_at) SELECT 'a' || g, now() - interval '1 day', g % 2 = 0, CASE WHEN g % 2 = 0 THEN now() - interval '100 days' END FROM generate_series(1, 25) g`);
@@ -49,6 +49,19 @@ it('replays freshly recorded histories (dry run, a continued-as-new chain, a mul
       name: 'lanes',
       params: { asOf: cutoff.toISOString(), batchSize: 7, parallel: 3, batchesPerRun: 6 },
       before: () => db.pool.query(`INSERT INTO outstanding_token (jti, token, expires_at) SELECT 'lanes-' || g, 't', $1::timestamptz - g * interval '1 minute' FROM generate_series(1, 60) g`, [cutoff]),
+    },
+    // Circuit breakers: a row cap shared by two lanes across a continue-as-new (ends partial), a time limit, the fraction guard.
+    {
+      name: 'row-cap',
+      params: { asOf: cutoff.toISOString(), batchSize: 7, parallel: 2, batchesPerRun: 3, maxRows: 40 },
+      before: () => db.pool.query(`INSERT INTO outstanding_token (jti, token, expires_at) SELECT 'cap-' || g, 't', $1::timestamptz - g * interval '1 minute' FROM generate_series(1, 60) g`, [cutoff]),
+    },
+    { name: 'time-limit', params: { asOf: cutoff.toISOString(), batchSize: 7, maxDurationSeconds: 600 } },
+    {
+      name: 'fraction-guard',
+      job: 'purge-stale-unverified-accounts',
+      params: { batchSize: 5 },
+      before: () => db.pool.query(`INSERT INTO account (email, is_verified, created_at) SELECT 'r' || g || '@example.com', g > 4, now() - interval '200 days' FROM generate_series(1, 10) g`),
     },
   ];
   for (const r of runs) {

@@ -10,6 +10,7 @@ import { addCounts, toNumber } from '../../src/kernel/counts.js';
 import { blockingBackoffMs, brakeFor, checksAnything, criticalFor, criticalLasted, NO_BRAKES, recheckAfterMs, sizeAfterBlocking, sleepAfterBatchMs, type BrakeSettings, type Pressure, type ThrottleKind } from '../../src/purge/brake.js';
 import { resolveBudget } from '../../src/purge/budget.js';
 import { askThrottleQuery, Probe, readPressure, sessionsBlockedByMe } from './brake.js';
+import { batchCap, type StepShare } from '../../src/purge/breakers.js';
 
 /**
  * Longest one lane run waits on the impact budget before handing back to the workflow (well inside its timeout): the
@@ -20,7 +21,7 @@ const THROTTLE_HANDBACK_MS = 3_000;
 const BLOCKED_MIN_SIZE = 10;
 import { createLegacyPurgeActivities } from '../../src/purge/legacy-v1/activity.js';
 import { createAftermathActivities } from './aftermath.js';
-import { estimatedMatches, explainFirstBatch, planStep } from './plan.js';
+import { estimatedMatches, explainFirstBatch, planStep, stepShare } from './plan.js';
 import { resolveSteps } from './resolve.js';
 import { databaseErrorMessage } from '../../src/db/errors.js';
 import { advanceLane, walkOf } from '../../src/purge/lane.js';
@@ -67,6 +68,8 @@ export interface WalkBatchInput {
   timeoutMs: number;
   /** Count the application sessions the batch makes wait on its locks (the blocking brake). */
   checkBlocking?: boolean;
+  /** The most rows this batch may change (the run's row cap); none: as many as its walk takes. */
+  cap?: number;
 }
 
 /** A run of one lane's batches (see `purgeLaneRun`). */
@@ -88,6 +91,10 @@ export interface LaneRunInput extends Omit<WalkBatchInput, 'batchNo' | 'size' | 
   criticalSinceMs?: number | null;
   /** Since when (epoch ms) the lane has been throttled, as its previous run left it. */
   throttledSinceMs?: number | null;
+  /** Rows this lane run may change, its share of the run's row cap (maxRows); none: no cap. */
+  maxRows?: number;
+  /** No batch starts after this time (epoch ms): the run's time limit (maxDurationSeconds). */
+  stopAtMs?: number;
 }
 
 export interface LaneRunResult {
@@ -109,6 +116,8 @@ export interface LaneRunResult {
   critical?: string;
   /** Since when (epoch ms) a critical value lasts as the run ends; null: none. */
   criticalSinceMs?: number | null;
+  /** It stopped because the run's time limit passed (stopAtMs). */
+  timeUp?: boolean;
 }
 
 /** What a lane heartbeats and reports of its throttling now. */
@@ -187,6 +196,12 @@ export function createPurgeActivities({ orm, purges, logger, faults, metrics, ma
     if (reason) Object.assign(now, { throttled: null, kind: null, sinceMs: null });
   }
 
+  /** How many batches of a lane run's range (firstBatchNo onwards, consecutive) the ledger holds. */
+  async function committedBatches(runId: string, firstBatchNo: number, maxBatches: number): Promise<number> {
+    const [row] = await db.query('SELECT count(*)::int AS n FROM purge_batch WHERE run_id = ? AND batch_no >= ? AND batch_no < ?', [runId, firstBatchNo, firstBatchNo + maxBatches]);
+    return toNumber(row?.n);
+  }
+
   /**
    * Waits while the database is over the run's impact budget (src/purge/brake.ts), heartbeating the reason.
    * `handback` when this lane run should return to the workflow (still throttled after THROTTLE_HANDBACK_MS),
@@ -230,7 +245,7 @@ export function createPurgeActivities({ orm, purges, logger, faults, metrics, ma
    * reports what it recorded and deletes nothing.
    */
   async function walkBatch(input: WalkBatchInput, attempt: number): Promise<BatchResult> {
-    const built = buildWalkSql(input.rule, input.walk);
+    const built = buildWalkSql(input.rule, input.walk, { capped: input.cap !== undefined });
     const isUpdate = input.rule.action?.type === 'update';
     const result = await db.transaction(async (tx) => {
       const done = await recordedBatch(tx, input.runId, input.batchNo, isUpdate);
@@ -244,7 +259,7 @@ export function createPurgeActivities({ orm, purges, logger, faults, metrics, ma
       const started = performance.now();
       const [row] = await tx.query(
         built.sql,
-        built.bind({ cutoff: input.cutoff, limit: input.size, from: input.walk.from, to: input.walk.to, after: input.walk.after, runTime: input.runTime }),
+        built.bind({ cutoff: input.cutoff, limit: input.size, from: input.walk.from, to: input.walk.to, after: input.walk.after, runTime: input.runTime, cap: input.cap }),
       );
       const affected = toNumber(row?.affected);
       const deleted = isUpdate ? 0 : affected;
@@ -321,7 +336,9 @@ export function createPurgeActivities({ orm, purges, logger, faults, metrics, ma
     async resolveJob(input: { job: string; params?: unknown }): Promise<ResolvedJob> {
       return checkedAsync(async () => {
         const job = purges.purge(input.job);
-        const params = parsePurgeParams({ ...(job.defaultBatchSize ? { batchSize: job.defaultBatchSize } : {}), ...(input.params as object | undefined) });
+        // The job's defaults first (its batch size, the fraction guard of a job that deletes accounts), then the run's own.
+        const defaults = { ...(job.defaultBatchSize ? { batchSize: job.defaultBatchSize } : {}), ...(job.maxFraction !== undefined ? { maxFraction: job.maxFraction } : {}) };
+        const params = parsePurgeParams({ ...defaults, ...(input.params as object | undefined) });
         // Steps built from the database's foreign keys are built (or refused) before anything is touched; every
         // step deletes by key: a table without a usable one is refused before anything runs.
         const steps = await resolveSteps(db, job, params);
@@ -394,6 +411,15 @@ export function createPurgeActivities({ orm, purges, logger, faults, metrics, ma
       return total;
     },
 
+    /** The fraction guard's measure of each step (the rows it would change, of how many), before the run's first batch. */
+    async measureShares(input: { steps: Array<{ rule: RetentionRule; cutoff: string }> }): Promise<StepShare[]> {
+      return checkedAsync(async () => {
+        const out: StepShare[] = [];
+        for (const { rule, cutoff } of input.steps) out.push(await stepShare(db, rule, cutoff));
+        return out;
+      });
+    },
+
     /** How a step will walk its table, from the live catalog; a dry run also gets the EXPLAIN of one batch. */
     async planPurgeStep(input: { rule: RetentionRule; cutoff: string; runTime: string; parallel?: number; batchSize: number; adaptive: boolean; explain: boolean }): Promise<StepPlanSummary> {
       return checkedAsync(async () => {
@@ -424,19 +450,35 @@ export function createPurgeActivities({ orm, purges, logger, faults, metrics, ma
       const out: LaneRunResult = { lane: input.state, batches: 0, deleted: 0, updated: 0, children: {}, leftLocked: 0, durationMs: 0, criticalSinceMs: input.criticalSinceMs ?? null };
       const planned = input.plannedSize ?? input.state.size;
       let blockedInARow = 0;
+      // A retry first replays the batches an earlier attempt committed, whatever its budget or the time: the run's
+      // counts and the lanes' positions must take in every batch the ledger has (a row cap relies on them).
+      const committed = ctx.info.attempt > 1 ? await committedBatches(recordId, input.firstBatchNo, input.maxBatches) : 0;
+      const replaying = () => out.batches < committed;
       // A cancel of the run arrives with a heartbeat's answer: no batch starts after it (the one running finishes or
       // rolls back in its own transaction), and the workflow, which waits for this, closes the record from the ledger.
       const stopIfCancelled = () => {
         if (ctx.cancellationSignal.aborted) throw new CancelledFailure(`lane run stopped after ${out.batches} batches: the purge was cancelled`);
       };
       try {
-        while (!out.lane.done && out.batches < input.maxBatches && (out.batches === 0 || performance.now() - started < input.budgetMs)) {
+        while (!out.lane.done && out.batches < input.maxBatches && (out.batches === 0 || replaying() || performance.now() - started < input.budgetMs)) {
           stopIfCancelled();
+          // Batches an earlier attempt committed are replayed from the ledger: no brake, no time limit, no sleep.
+          const replay = replaying();
+          // The lane run's share of the row cap is used up: back to the workflow, which ends the run at the cap.
+          const cap = batchCap(input.maxRows, out.deleted + out.updated, out.lane.size);
+          if (cap === 0) break;
+          // The run's time limit passed: no batch starts (the one that ran finished in its own transaction).
+          if (!replay && input.stopAtMs !== undefined && Date.now() >= input.stopAtMs) {
+            out.timeUp = true;
+            break;
+          }
           // Over the impact budget: wait here (heartbeating why), and after a while hand back to the workflow
           // rather than outlive this activity's timeout; the workflow starts the lane's next run, which waits again.
-          const verdict = await withinBudget(ctx, recordId, budget, out, now);
-          if (verdict !== 'go') return out;
-          const batch = { ...input, runId: recordId, batchNo: input.firstBatchNo + out.batches, size: out.lane.size, walk: walkOf(out.lane, input.strategy), checkBlocking: Boolean(budget.blockingBrake) };
+          if (!replay) {
+            const verdict = await withinBudget(ctx, recordId, budget, out, now);
+            if (verdict !== 'go') return out;
+          }
+          const batch = { ...input, runId: recordId, batchNo: input.firstBatchNo + out.batches, size: out.lane.size, walk: walkOf(out.lane, input.strategy), checkBlocking: Boolean(budget.blockingBrake), ...(cap !== undefined ? { cap } : {}) };
           let res: BatchResult;
           try {
             res = await walkBatch(batch, ctx.info.attempt);
@@ -451,7 +493,7 @@ export function createPurgeActivities({ orm, purges, logger, faults, metrics, ma
           // The first batch a retried lane run commits: the failure it was retrying is over.
           if (ctx.info.attempt > 1 && out.batches === 0) await runRecord.clearBatchFailure(db, recordId);
           ctx.heartbeat();
-          const moved = advanceLane(out.lane, res, input, input.targetMs);
+          const moved = advanceLane(out.lane, res, input, input.targetMs, cap);
           out.lane = moved.lane;
           out.leftLocked += moved.leftLocked;
           out.batches += 1;
@@ -459,7 +501,7 @@ export function createPurgeActivities({ orm, purges, logger, faults, metrics, ma
           out.updated += res.updated ?? 0;
           out.children = addCounts(out.children, res.children);
           out.durationMs += res.durationMs;
-          if (budget.blockingBrake && !out.lane.done) {
+          if (budget.blockingBrake && !replay && !out.lane.done) {
             // A batch that made the application wait: the next ones are smaller (shorter-held locks) and the lane
             // backs off, longer with each such batch in a row; once batches block nobody, the size grows back.
             const blocked = res.blocked ?? 0;
@@ -477,7 +519,7 @@ export function createPurgeActivities({ orm, purges, logger, faults, metrics, ma
             if (!input.adaptive) out.lane.size = size;
           }
           const pause = sleepAfterBatchMs(res.durationMs, budget);
-          if (pause > 0 && !out.lane.done) await throttledSleep(ctx, recordId, out, now, 'sleep', null, pause);
+          if (pause > 0 && !replay && !out.lane.done) await throttledSleep(ctx, recordId, out, now, 'sleep', null, pause);
         }
         // Asked to stop meanwhile: say so, the run ends (its counts are the ledger's).
         stopIfCancelled();

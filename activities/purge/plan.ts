@@ -3,6 +3,7 @@ import { ident } from '../../src/purge/identifiers.js';
 import { buildMatchSql, buildWalkSql, type Walk } from '../../src/purge/sql.js';
 import type { RetentionRule, StepPlan } from '../../src/purge/types.js';
 import type { Db } from '../../src/db/query.js';
+import { FRACTION_EXACT_BELOW_ROWS, type StepShare } from '../../src/purge/breakers.js';
 
 
 /** Tables with fewer rows than this are walked in one lane unless more are asked for: lanes cost a little each. */
@@ -168,4 +169,22 @@ export async function explainFirstBatch(db: Db, rule: RetentionRule, plan: StepP
     built.bind({ cutoff, limit: plan.chunk, from: lane.from, to: lane.to, after: null, runTime }),
   );
   return rows.map((r) => r['QUERY PLAN']).join('\n');
+}
+
+/**
+ * What the fraction guard weighs for a step: the rows it would change and the rows of its table. Counted exactly on
+ * tables under FRACTION_EXACT_BELOW_ROWS (a user table: a fraction of a second), where the planner's estimate of a
+ * condition such as "unverified and old" can be far off; the planner's estimates on larger tables.
+ */
+export async function stepShare(db: Db, rule: RetentionRule, cutoff: string): Promise<StepShare> {
+  const { rel } = await keyOf(db, rule);
+  const step = rule.name ?? rule.table;
+  const estimated = rel.reltuples >= 0 ? Math.round(rel.reltuples) : null;
+  if (estimated !== null && estimated >= FRACTION_EXACT_BELOW_ROWS) {
+    return { step, table: rule.table, matched: await estimatedMatches(db, rule, cutoff), tableRows: estimated, exact: false };
+  }
+  const built = buildMatchSql(rule);
+  const [m] = await db.query<{ n: string }>(`SELECT count(*)::bigint AS n FROM (${built.sql}) m`, built.bind(cutoff));
+  const [t] = await db.query<{ n: string }>(`SELECT count(*)::bigint AS n FROM ${ident(rule.table)}`);
+  return { step, table: rule.table, matched: Number(m?.n ?? 0), tableRows: Number(t?.n ?? 0), exact: true };
 }

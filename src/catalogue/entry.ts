@@ -42,6 +42,9 @@ export const RUN_FLAGS = {
   criticalReplicaLag: { flag: '--critical-replica-lag', param: 'criticalReplicaLag' },
   criticalActiveSessions: { flag: '--critical-active-sessions', param: 'criticalActiveSessions' },
   criticalFor: { flag: '--critical-for', param: 'criticalFor' },
+  maxRows: { flag: '--max-rows', param: 'maxRows' },
+  maxDuration: { flag: '--max-duration', param: 'maxDurationSeconds' },
+  maxFraction: { flag: '--max-fraction', param: 'maxFraction' },
 } as const;
 
 /** The flags of a purge's impact budget (src/purge/budget.ts). */

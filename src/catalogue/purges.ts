@@ -15,7 +15,7 @@ export function purgeEntry(job: JobDefinition): Omit<JobEntry, 'schedules'> {
       applyJobParams(job, parsePurgeParams(given));
       return given;
     },
-    flags: ['dryRun', 'batchSize', 'asOf', 'parallel', 'vacuum', ...BUDGET_FLAGS, ...(job.options?.days ? (['days'] as const) : []), ...(job.options?.types ? (['types'] as const) : []), ...(job.djangoParams ?? [])],
+    flags: ['dryRun', 'batchSize', 'asOf', 'parallel', 'vacuum', 'maxRows', 'maxDuration', 'maxFraction', ...BUDGET_FLAGS, ...(job.options?.days ? (['days'] as const) : []), ...(job.options?.types ? (['types'] as const) : []), ...(job.djangoParams ?? [])],
     purge: job,
   };
 }

@@ -6,6 +6,7 @@ import type { JobEntry, WorkflowName } from '../catalogue/index.js';
 import { formatBytes, renderReport } from '../health/render.js';
 import { describeVerdict, type PurgeAftermath } from '../purge/aftermath.js';
 import { formatCounts, table } from '../kernel/text.js';
+import { shareInWords } from '../purge/breakers.js';
 
 /** Plain-text renderings of job results; `--json` prints the results themselves. */
 
@@ -55,6 +56,9 @@ export function renderPurgeResult(r: PurgeResult, opts: { explain?: boolean } = 
         ['duration', `${(r.durationMs / 1000).toFixed(2)} s`],
         ['rows/s', r.rowsPerSecond],
         ...(r.skippedLocked ? [['left (locked on both passes)', r.skippedLocked] as [string, number]] : []),
+        ...(r.stopped ? [['stopped', r.stopped.reason] as [string, string]] : []),
+        ...(r.limits ? [['limits', limitsInWords(r.limits)] as [string, string]] : []),
+        ...(r.shares ?? []).map((s) => [`fraction guard: ${s.step}`, shareInWords(s, r.limits?.maxFraction)] as [string, string]),
       ],
     ) + '\n' + (r.notes?.length ? r.notes.map((n) => `note: ${n}\n`).join('') : '') + renderPlans(r, opts.explain === true) + (r.aftermath ? renderAftermath(r.aftermath) : '')
   );
@@ -87,6 +91,15 @@ export function renderAftermath(a: PurgeAftermath): string {
     ...a.advice.map((x) => `advice: ${x}`),
     '',
   ].join('\n');
+}
+
+/** A run's circuit breakers in one line. */
+function limitsInWords(l: NonNullable<PurgeResult['limits']>): string {
+  return [
+    ...(l.maxRows !== undefined ? [`maxRows ${l.maxRows}`] : []),
+    ...(l.maxDurationSeconds !== undefined ? [`maxDurationSeconds ${l.maxDurationSeconds}${l.stopsAt ? ` (until ${l.stopsAt})` : ''}`] : []),
+    ...(l.maxFraction !== undefined ? [`maxFraction ${l.maxFraction}${l.maxFraction >= 1 ? ' (guard off)' : ''}`] : []),
+  ].join(', ');
 }
 
 /** How each step walks its table; with --explain, what PostgreSQL plans for one batch of each (a dry run asks it). */

@@ -96,7 +96,7 @@ export function createJobMetrics(deps: { orm: Orm; logger: Logger; rotateAfterSe
   // Every finished run on record (any worker's, failed starts included), read at scrape time like the gauges.
   new Counter({
     name: 'maint_runs_total',
-    help: 'Finished runs on record, per job and status (completed, failed, cancelled).',
+    help: 'Finished runs on record, per job and status (completed, partial, failed, cancelled, skipped).',
     labelNames: ['job', 'status'],
     registers: [registry],
     async collect() {

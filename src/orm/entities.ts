@@ -28,7 +28,7 @@ export interface MaintenanceRun {
   parameters: Record<string, unknown>;
   trigger: string;
   dryRun: boolean;
-  status: 'running' | 'completed' | 'cancelled' | 'failed' | 'skipped' | 'partial';
+  status: 'running' | 'completed' | 'partial' | 'cancelled' | 'failed' | 'skipped';
   matched?: string | null;
   deleted: string;
   updated: string;

@@ -4,6 +4,7 @@ import { DAY_MS } from '../kernel/time.js';
 import { configIssues, int } from '../kernel/validate.js';
 import { SQL_IDENTIFIER } from './identifiers.js';
 import { BATCH_SIZE } from './params.js';
+import { looksLikeUserTable, MAX_FRACTION } from './breakers.js';
 import type { ChildRule, Condition, JobDefinition, RetentionRule } from './types.js';
 
 const identifier = z.string().check(z.regex(SQL_IDENTIFIER, { error: 'must be a plain SQL identifier (letters, digits, _)' }));
@@ -56,6 +57,11 @@ export const CUSTOM_RULE = z.strictObject({
   where: z.optional(z.array(conditionSchema)),
   children: z._default(z.array(childSchema), []),
   batchSize: z.optional(int(BATCH_SIZE)),
+  // The fraction guard's default for this job (runs may override it with maxFraction); 1 turns it off.
+  maxFraction: z.optional(z.number({ error: 'must be a number greater than 0 and at most 1 (1 turns the guard off)' }).check(
+    z.gt(MAX_FRACTION.min, { error: 'must be greater than 0 and at most 1 (1 turns the guard off)' }),
+    z.lte(MAX_FRACTION.max, { error: 'must be greater than 0 and at most 1 (1 turns the guard off)' }),
+  )),
 });
 type CustomRule = z.output<typeof CUSTOM_RULE>;
 
@@ -92,6 +98,8 @@ function jobOf(name: string, r: CustomRule): JobDefinition {
     steps: [rule],
     custom: true,
     ...(r.batchSize ? { defaultBatchSize: r.batchSize } : {}),
+    // A rule on what looks like a user table deletes accounts: guarded unless the file says otherwise.
+    ...(r.maxFraction !== undefined ? { maxFraction: r.maxFraction } : looksLikeUserTable(r.table) ? { maxFraction: MAX_FRACTION.accounts } : {}),
   };
 }
 

@@ -1,5 +1,6 @@
 import type { Walk } from './sql.js';
 import type { BatchResult, LaneState, StepPlan } from './types.js';
+import { filledCap } from './breakers.js';
 
 /**
  * How a lane moves on after one of its batches, and how big its next batch is: pure, so the activity that runs a
@@ -31,8 +32,12 @@ export function walkOf(lane: LaneState, strategy: StepPlan['strategy']): Walk {
   return { strategy, from: lane.from, to, after: lane.after };
 }
 
-/** The lane after a batch, and the rows that batch left because they were still locked on the second pass. */
-export function advanceLane(lane: LaneState, res: BatchResult, plan: Pick<StepPlan, 'strategy' | 'adaptive'>, targetMs: number): { lane: LaneState; leftLocked: number } {
+/**
+ * The lane after a batch, and the rows that batch left because they were still locked on the second pass. `cap`: the
+ * batch could change at most this many rows (a run's row cap); one that filled it ended at its last row, not at the
+ * end of its chunk, so the lane goes on from there whatever else the chunk held.
+ */
+export function advanceLane(lane: LaneState, res: BatchResult, plan: Pick<StepPlan, 'strategy' | 'adaptive'>, targetMs: number, cap?: number): { lane: LaneState; leftLocked: number } {
   const next: LaneState = { ...lane };
   const skipped = res.skipped ?? 0;
   let leftLocked = 0;
@@ -40,7 +45,8 @@ export function advanceLane(lane: LaneState, res: BatchResult, plan: Pick<StepPl
   else if (skipped > 0) next.revisit = { after: lane.revisit ? lane.revisit.after : lane.after, to: plan.strategy === 'key-chunks' ? (res.lastKey ?? lane.to) : lane.to };
   next.skipped = lane.skipped + skipped;
   const examined = res.examined ?? 0;
-  if (examined < lane.size) {
+  const capped = filledCap(cap, res.deleted + (res.updated ?? 0), skipped);
+  if (examined < lane.size && !capped) {
     // The end of the lane: once more over the range where rows were locked, then done.
     if (next.revisit && !lane.revisiting) {
       next.revisiting = true;
@@ -49,6 +55,7 @@ export function advanceLane(lane: LaneState, res: BatchResult, plan: Pick<StepPl
   } else {
     next.after = plan.strategy === 'key-chunks' ? { key: res.lastKey ?? null } : { key: res.lastKey ?? null, ts: res.lastTs ?? null };
   }
-  if (plan.adaptive) next.size = nextChunk(lane.size, examined, res.durationMs, targetMs, plan.strategy === 'key-chunks' ? ADAPTIVE_CHUNK : ADAPTIVE_BATCH);
+  // A batch cut short by the cap says nothing about the rate.
+  if (plan.adaptive && !capped) next.size = nextChunk(lane.size, examined, res.durationMs, targetMs, plan.strategy === 'key-chunks' ? ADAPTIVE_CHUNK : ADAPTIVE_BATCH);
   return { lane: next, leftLocked };
 }

@@ -6,6 +6,7 @@ import { SQL_IDENTIFIER } from './identifiers.js';
 import { bool, given, int, isoTime, paramsSchema, parseParams } from '../kernel/validate.js';
 import { NEWEST_DOT_RELEASE } from './presets/oauth-toolkit.js';
 import { BUDGET_PARAMS, KNOB_NAMES } from './budget.js';
+import { MAX_DURATION_SECONDS, MAX_FRACTION, MAX_ROWS } from './breakers.js';
 
 export const BATCH_SIZE = { min: 1, max: 100_000, default: 1_000 } as const;
 /** Longest a batch statement may run (its statement_timeout); a batch is meant to take a fraction of a second. */
@@ -18,6 +19,25 @@ export const TARGET_BATCH_MS = { min: 0, max: 5_000, default: 70 } as const;
 
 /** Lanes of one purge; the worker's MAINT_MAX_PARALLEL bounds it further. */
 export const PARALLEL = { min: 1, max: 16, default: 2 } as const;
+
+const DURATION_UNITS = { s: 1, m: 60, h: 3_600, d: 86_400 } as const;
+const DURATION_EXPECTED = { error: `{value} is not allowed; expected a duration of ${MAX_DURATION_SECONDS.min} s to 7 days: seconds, or a number with s, m, h or d (90s, 30m, 2h, 1d)` };
+
+/** A time limit in seconds, given as seconds or as text with a unit (`--max-duration 30m`, a schedule's `30m`). */
+const durationSeconds = z.pipe(
+  z.transform((v: unknown) => {
+    if (typeof v !== 'string') return v;
+    const m = /^\s*(\d{1,9})\s*(s|m|h|d)?\s*$/.exec(v);
+    return m ? Number(m[1]) * DURATION_UNITS[(m[2] ?? 's') as keyof typeof DURATION_UNITS] : v;
+  }),
+  z.int(DURATION_EXPECTED).check(z.gte(MAX_DURATION_SECONDS.min, DURATION_EXPECTED), z.lte(MAX_DURATION_SECONDS.max, DURATION_EXPECTED)),
+);
+
+const FRACTION_EXPECTED = { error: '{value} is not allowed; expected a share of the table greater than 0 and at most 1 (e.g. 0.5; 1 turns the guard off)' };
+const fraction = z.pipe(
+  z.transform((v: unknown) => (typeof v === 'string' && /^\s*(0|1)?(\.\d{1,6})?\s*$/.test(v) && /\d/.test(v) ? Number(v) : v)),
+  z.number(FRACTION_EXPECTED).check(z.gt(MAX_FRACTION.min, FRACTION_EXPECTED), z.lte(MAX_FRACTION.max, FRACTION_EXPECTED)),
+);
 
 const DOT_VERSION_EXPECTED = { error: `{value} is not allowed; expected the django-oauth-toolkit version the app runs, from 1.1 to ${NEWEST_DOT_RELEASE}, e.g. 1.7, 2.4, 3.3 or 3.4.1` };
 const TIME_ZONE_EXPECTED = { error: "{value} is not allowed; expected an IANA time zone name, Django's TIME_ZONE (e.g. Europe/Berlin)" };
@@ -70,6 +90,9 @@ const PURGE_PARAMS = paramsSchema({
   parallel: z.nullish(int(PARALLEL)),
   vacuum: z.nullish(bool),
   ...BUDGET_PARAMS,
+  maxRows: z.nullish(int(MAX_ROWS)),
+  maxDurationSeconds: z.nullish(durationSeconds),
+  maxFraction: z.nullish(fraction),
   ...PRESET_PARAMS,
 });
 
@@ -111,6 +134,9 @@ export function parsePurgeParams(raw: unknown, now: Date = new Date()): PurgePar
     ...(p.vacuum ? { vacuum: true } : {}),
     ...(p.budget !== undefined ? { budget: p.budget } : {}),
     ...Object.fromEntries(KNOB_NAMES.filter((k) => p[k] !== undefined).map((k) => [k, p[k]])),
+    ...(p.maxRows !== undefined ? { maxRows: p.maxRows } : {}),
+    ...(p.maxDurationSeconds !== undefined ? { maxDurationSeconds: p.maxDurationSeconds } : {}),
+    ...(p.maxFraction !== undefined ? { maxFraction: p.maxFraction } : {}),
     // An explicit batch size is used as is; otherwise the size adapts to the target duration.
     targetBatchMs: p.targetBatchMs ?? (p.batchSize === undefined ? TARGET_BATCH_MS.default : 0),
   };

@@ -190,7 +190,7 @@ export interface Walk {
  *   batch stopped, walking an index that leads with the timestamp.
  * Rows that other transactions hold are skipped (SKIP LOCKED) and counted, so the caller can come back for them.
  */
-export function buildWalkSql(rule: RetentionRule, walk: Walk): BuiltWalkSql {
+export function buildWalkSql(rule: RetentionRule, walk: Walk, opts: { capped?: boolean } = {}): BuiltWalkSql {
   const t = ident(rule.table);
   const pk = ident(rule.primaryKey);
   const ts = ident(rule.timestampColumn);
@@ -217,10 +217,20 @@ export function buildWalkSql(rule: RetentionRule, walk: Walk): BuiltWalkSql {
     const chunkWhere = [...lower(), ...(walk.to != null ? [`${pk} <= ${bound((a) => a.to)}`] : [])];
     // The chunk's rows are read once, along the key's index; the rule is tested on them in memory.
     parts.push(`chunk AS MATERIALIZED (SELECT * FROM ${t}${chunkWhere.length ? ` WHERE ${chunkWhere.join(' AND ')}` : ''} ORDER BY ${pk} LIMIT ${bound((a) => a.limit)})`);
-    // ORDER BY, not max(): uuid has no max() aggregate.
-    parts.push(`bounds AS (SELECT count(*)::int AS examined, (SELECT ${pk} FROM chunk ORDER BY ${pk} DESC LIMIT 1) AS last FROM chunk)`);
-    // Aliased with the table's name: conditions on other tables' rows refer to the row as "table"."column".
-    parts.push(`candidates AS (SELECT ${pk} FROM chunk AS ${t} WHERE ${match()})`);
+    if (opts.capped) {
+      // A run's row cap (maxRows): the chunk's first `cap` matching rows only; the batch ends at the last of them, so
+      // the lane goes on right after it and the rows beyond are the next batch's (or the next run's).
+      parts.push(`candidates AS MATERIALIZED (SELECT ${pk} FROM chunk AS ${t} WHERE ${match()} ORDER BY ${pk} LIMIT ${bound((a) => a.cap)})`);
+      parts.push(
+        `bounds AS (SELECT count(*)::int AS examined, CASE WHEN (SELECT count(*) FROM candidates) >= ${bound((a) => a.cap)} ` +
+          `THEN (SELECT ${pk} FROM candidates ORDER BY ${pk} DESC LIMIT 1) ELSE (SELECT ${pk} FROM chunk ORDER BY ${pk} DESC LIMIT 1) END AS last FROM chunk)`,
+      );
+    } else {
+      // ORDER BY, not max(): uuid has no max() aggregate.
+      parts.push(`bounds AS (SELECT count(*)::int AS examined, (SELECT ${pk} FROM chunk ORDER BY ${pk} DESC LIMIT 1) AS last FROM chunk)`);
+      // Aliased with the table's name: conditions on other tables' rows refer to the row as "table"."column".
+      parts.push(`candidates AS (SELECT ${pk} FROM chunk AS ${t} WHERE ${match()})`);
+    }
     const inChunk = [...lower(), `${pk} <= (SELECT last FROM bounds)`].join(' AND ');
     parts.push(`victims AS (SELECT ${victimColumns(rule)} FROM ${t} WHERE ${inChunk} AND ${match()} FOR UPDATE SKIP LOCKED)`);
   } else {
@@ -229,7 +239,9 @@ export function buildWalkSql(rule: RetentionRule, walk: Walk): BuiltWalkSql {
       walk.after?.ts != null
         ? [`${ts} >= ${bound((a) => a.after?.ts)}`, `(${ts} > ${bound((a) => a.after?.ts)} OR ${pk} > ${bound((a) => a.after?.key)})`]
         : [];
-    parts.push(`candidates AS MATERIALIZED (SELECT ${pk}, ${ts} AS ts FROM ${t} WHERE ${[match(), ...lane, ...keyset].join(' AND ')} ORDER BY ${ts}, ${pk} LIMIT ${bound((a) => a.limit)})`);
+    // Under a row cap, no more rows than it allows: the walk goes on after the last one taken.
+    const limit = opts.capped ? `least(${bound((a) => a.limit)}::int, ${bound((a) => a.cap)}::int)` : bound((a) => a.limit);
+    parts.push(`candidates AS MATERIALIZED (SELECT ${pk}, ${ts} AS ts FROM ${t} WHERE ${[match(), ...lane, ...keyset].join(' AND ')} ORDER BY ${ts}, ${pk} LIMIT ${limit})`);
     parts.push(`bounds AS (SELECT count(*)::int AS examined, (SELECT ${pk} FROM candidates ORDER BY ts DESC, ${pk} DESC LIMIT 1) AS last, max(ts) AS last_ts FROM candidates)`);
     parts.push(`victims AS (SELECT ${victimColumns(rule)} FROM ${t} WHERE ${pk} IN (SELECT ${pk} FROM candidates) AND ${match()} FOR UPDATE SKIP LOCKED)`);
   }
@@ -270,6 +282,8 @@ export interface WalkArgs {
   to: string | null;
   after: WalkPosition | null;
   runTime?: string;
+  /** The most rows the batch may change (a statement built `capped`). */
+  cap?: number;
 }
 
 export interface BuiltWalkSql {

@@ -5,6 +5,7 @@
 import type { PurgeAftermath } from './aftermath.js';
 import type { BrakeSettings, ThrottleKind } from './brake.js';
 import type { BudgetKnobs, BudgetName } from './budget.js';
+import type { StepShare, StoppedBy } from './breakers.js';
 
 /** Rows of `table` that reference the parent through `foreignKey`; deleted with (before) their parent. */
 export interface ChildRule {
@@ -146,6 +147,15 @@ export interface PurgeParams {
   vacuum?: boolean;
   /** The impact budget's preset (src/purge/budget.ts); `balanced` when unset. */
   budget?: BudgetName;
+  /** Circuit breaker: the run stops (status `partial`) once its steps deleted or updated this many rows; the next run goes on. */
+  maxRows?: number;
+  /** Circuit breaker: the run stops between batches (status `partial`) this many seconds after its start. */
+  maxDurationSeconds?: number;
+  /**
+   * Circuit breaker: the run refuses, before its first batch, a step expected to change more than this share of its
+   * table. The job's default (`JobDefinition.maxFraction`: on for jobs that delete accounts) when not given.
+   */
+  maxFraction?: number;
 }
 
 /** A purge's parameters with the budget's knobs the run sets itself (`--max-replica-lag`, `--sleep-coef`, ...). */
@@ -287,9 +297,19 @@ export interface MatchCount {
 
 /**
  * `skipped`: a scheduled run that found its job already running (one purge of a job at a time). `partial`: a run
- * that stopped cleanly before its end (a critical threshold of its budget); the next run goes on from what is left.
+ * that stopped cleanly before its end: its row cap or time limit (docs/purge-engine.md, "Circuit breakers") or a
+ * critical threshold of its budget; the next run goes on from what is left.
  */
-export type RunStatus = 'running' | 'completed' | 'cancelled' | 'failed' | 'skipped' | 'partial';
+export type RunStatus = 'running' | 'completed' | 'partial' | 'cancelled' | 'failed' | 'skipped';
+
+/** The circuit breakers a run keeps (the parameters of the same names), as its progress and result show them. */
+export interface RunLimits {
+  maxRows?: number;
+  maxDurationSeconds?: number;
+  /** When the time limit falls (ISO), from the run's start. */
+  stopsAt?: string;
+  maxFraction?: number;
+}
 
 export interface Progress {
   job: string;
@@ -311,6 +331,9 @@ export interface Progress {
   throttle?: { reason: string | null; kind: ThrottleKind | null; since: string | null; totalMs: Partial<Record<ThrottleKind, number>> };
   /** The budget the lanes keep now, in the knobs' units (seconds, factors), and its preset's name. */
   budget?: (Required<BudgetKnobs> & { name: string }) | null;
+  /** The run's circuit breakers, when it has any; `stopping`: the one that is ending it. */
+  limits?: RunLimits;
+  stopping?: StoppedBy;
 }
 
 export interface PurgeResult {
@@ -335,10 +358,16 @@ export interface PurgeResult {
   plans?: StepPlanSummary[];
   /** Rows left because another transaction held them on both passes; the next run takes them. */
   skippedLocked?: number;
-  /** A dry run's remarks (who owns OAuth applications whose other users' tokens would go). */
+  /** A dry run's remarks (who owns OAuth applications whose other users' tokens would go; the fraction guard's word). */
   notes?: string[];
   /** What a real run left behind: dead tuples, autovacuum, WAL, advice (patch `purge-aftermath`). */
   aftermath?: PurgeAftermath;
+  /** The run's circuit breakers, when it has any. */
+  limits?: RunLimits;
+  /** A `partial` run: the limit that stopped it, and why, in words (also the audit row's `error`). */
+  stopped?: { by: StoppedBy; reason: string };
+  /** What the fraction guard measured of each step before the first batch, when it was on. */
+  shares?: StepShare[];
 }
 
 /** The parameters only Django presets take, each a `maint run` flag of the jobs that list it. */
@@ -385,4 +414,9 @@ export interface JobDefinition {
   /** Declared in the config file's `rules:` section. */
   custom?: boolean;
   defaultBatchSize?: number;
+  /**
+   * The fraction guard's default share (`maxFraction`) for this job: set for jobs that delete accounts, where a rule
+   * that matches most of the table is a mistake, not a backlog. Unset: off unless a run asks for it.
+   */
+  maxFraction?: number;
 }

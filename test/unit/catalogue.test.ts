@@ -29,7 +29,7 @@ describe('the catalogue of jobs', () => {
     const c = catalogueOf({ rules: { 'purge-sessions': { table: 'session', timestampColumn: 'expires_at' } } });
     const e = c.find('purge-sessions');
     expect(e).toMatchObject({ workflow: 'batchedPurge', purge: { custom: true }, schedules: [] });
-    expect(e.flags).toEqual(['dryRun', 'batchSize', 'asOf', 'parallel', 'vacuum', ...BUDGET_FLAGS]);
+    expect(e.flags).toEqual(['dryRun', 'batchSize', 'asOf', 'parallel', 'vacuum', 'maxRows', 'maxDuration', 'maxFraction', ...BUDGET_FLAGS]);
     expect(() => BUILT_IN.find('purge-sessions')).toThrow(/^job: unknown job "purge-sessions"; allowed: purge-expired-tokens/);
   });
 

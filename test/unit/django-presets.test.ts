@@ -135,7 +135,7 @@ describe('django-clearsessions', () => {
   it('deletes django_session rows with expire_date < now by session_key, and takes no Django flag', () => {
     const job = findJob('django-clearsessions');
     expect(job.steps).toEqual([{ table: 'django_session', primaryKey: 'session_key', timestampColumn: 'expire_date', retentionMs: 0, children: [] }]);
-    expect(catalogue.entries.find((e) => e.name === 'django-clearsessions')!.flags).toEqual(['dryRun', 'batchSize', 'asOf', 'parallel', 'vacuum', ...BUDGET_FLAGS]);
+    expect(catalogue.entries.find((e) => e.name === 'django-clearsessions')!.flags).toEqual(['dryRun', 'batchSize', 'asOf', 'parallel', 'vacuum', 'maxRows', 'maxDuration', 'maxFraction', ...BUDGET_FLAGS]);
     expect(() => steps('django-clearsessions', { djangoTimeZone: 'Europe/Berlin' })).toThrow(/djangoTimeZone: job django-clearsessions takes no djangoTimeZone/);
   });
 });

@@ -37,10 +37,20 @@ describe('schedule declarations and overrides', () => {
     [{ timezone: 'Mars/Olympus' }, /\.timezone: "Mars\/Olympus" is not an IANA time zone/],
     [{ overlap: 'sometimes' }, /\.overlap: "sometimes" is not one of SKIP, BUFFER_ONE/],
     [{ params: { batchSize: 0 } }, /\.params: batchSize: 0 is not allowed/],
+    [{ params: { maxDurationSeconds: '3 hours' } }, /\.params: maxDurationSeconds: "3 hours" is not allowed; expected a duration of 1 s to 7 days/],
+    [{ params: { maxDurationSeconds: '1d' } }, /\.params\.maxDurationSeconds: 86400 s is not shorter than the 86400 s between this schedule's runs/],
+    [{ every: '1h', params: { maxDurationSeconds: '2h' } }, /\.params\.maxDurationSeconds: 7200 s is not shorter than the 3600 s between/],
+    [{ cron: ['0 0 * * *', '30 0 * * *'], params: { maxDurationSeconds: '45m' } }, /\.params\.maxDurationSeconds: 2700 s is not shorter than the 1800 s between/],
+    [{ params: { maxRows: 0 } }, /\.params: maxRows: 0 is not allowed; expected an integer from 1/],
     [{ enabled: 'no' }, /\.enabled: expected true or false/],
     [{ owner: 'x' }, /\.owner: cannot be overridden; allowed: enabled, cron/],
   ])('rejects override %j naming the schedule and the reason', (override, message) => {
     expect(() => effectiveSchedules({ schedules: { [ID]: override } }, catalogue)).toThrow(message);
+  });
+
+  it('takes a window and a row cap on a purge schedule, sent with every run it starts', () => {
+    const d = effectiveSchedules({ schedules: { [ID]: { params: { maxDurationSeconds: '30m', maxRows: 500000 } } } }, catalogue).find((s) => s.id === ID)!;
+    expect(compileSchedule(d, 'q', catalogue).options.action).toMatchObject({ args: [{ job: 'purge-expired-tokens', params: { maxDurationSeconds: 1800, maxRows: 500000 } }] });
   });
 
   it('rejects an unknown schedule id', () => {

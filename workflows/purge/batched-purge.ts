@@ -3,7 +3,7 @@ import type { Activities } from '../../activities/index.js';
 import type { RecordedRun } from '../../src/db/run-record.js';
 import { parsePurgeParams } from '../../src/purge/params.js';
 import { parseControlRequest, parsePurgeInput } from '../../src/purge/input.js';
-import type { Progress, PurgeContinuation, PurgeControl, PurgeParams, PurgeResult, RetentionRule, StepPlanSummary } from '../../src/purge/types.js';
+import type { Progress, PurgeContinuation, PurgeControl, PurgeParams, PurgeResult, RetentionRule, RunLimits, StepPlanSummary } from '../../src/purge/types.js';
 import type { PurgeAftermath } from '../../src/purge/aftermath.js';
 import { legacyBatchedPurge } from '../../src/purge/legacy-v1/workflow.js';
 import type { LegacyCarriedState, LegacyPurgeInput } from '../../src/purge/legacy-v1/types.js';
@@ -15,6 +15,7 @@ import { controlUpdate, progressQuery } from '../../src/temporal/queries.js';
 import { short, acceptInput, causeOf, refuseStart, scheduledField, startedBySchedule, triggerOf } from '../job-run.js';
 import { notifyOutcome } from '../notify.js';
 import { aftermathInput, endOnError, finishing, startRecord, stepNamesOf, vacuumAfter } from './run-record.js';
+import { fractionNotes, fractionRefusal, rowAllowance, stopMessage, type StepShare, type StoppedBy } from '../../src/purge/breakers.js';
 
 
 /** Work one lane's activity does before it reports back: Temporal's round trip is paid per second, not per batch. */
@@ -87,11 +88,13 @@ export async function batchedPurge(raw: unknown): Promise<PurgeResult> {
       return budgeted.base;
     }
   };
+  // The limit ending the run, once one did (circuit breakers).
+  let stoppedBy: StoppedBy | undefined;
   const fullProgress = (): Progress => {
     const now = throttleNow.find((t) => t?.reason);
     const b = budgetNow();
     return {
-      ...progressOf(input.job, params, phase, s, recorded),
+      ...progressOf(input.job, params, phase, s, recorded, stoppedBy),
       control,
       ...(budgeted ? { throttle: { reason: now?.reason ?? null, kind: now?.kind ?? null, since: now?.sinceMs ? new Date(now.sinceMs).toISOString() : null, totalMs: s?.throttledMs ?? {} }, budget: b ? { ...knobsOf(b), name: budgeted.name } : null } : {}),
     };
@@ -161,6 +164,10 @@ export async function batchedPurge(raw: unknown): Promise<PurgeResult> {
   let aftermathOn: boolean | undefined;
   const recordsAftermath = () => !params.dryRun && state.plans.length > 0 && (aftermathOn ??= patched('purge-aftermath'));
   const readAftermath = () => short.purgeAftermath(aftermathInput(runId, steps, state)).catch(() => undefined);
+  // Circuit breakers (patch `circuit-breakers`): a row cap, a time limit, the fraction guard.
+  const breakers = patched('circuit-breakers');
+  const limits = breakers ? limitsOf(params, state.startedAtMs) : undefined;
+  let shares: StepShare[] | undefined;
   const finish = (status: PurgeResult['status'], error?: string) =>
     finishing(
       (p) => (phase = p),
@@ -182,6 +189,9 @@ export async function batchedPurge(raw: unknown): Promise<PurgeResult> {
         state.matched = done.matched;
         await notifyOutcome(runId);
         const result: PurgeResult = { ...done, job: resolved.job, dryRun: params.dryRun, cutoff: rec.cutoffs[0]!, plans: state.plans, skippedLocked: state.leftLocked, ...(aftermath ? { aftermath } : {}) };
+        if (limits) result.limits = limits;
+        if (shares) result.shares = shares;
+        if (status === 'partial' && stoppedBy && error) result.stopped = { by: stoppedBy, reason: error };
         if (steps.length > 1) result.cutoffs = Object.fromEntries(steps.map((rule, i) => [rule.name ?? rule.table, rec.cutoffs[i]!]));
         // Dry runs delete nothing: report what would go, step by step, updates apart from deletions.
         return params.dryRun ? { ...result, children: state.children, ...dryRunSteps(steps, dryPerStep), ...(notes ? { notes } : {}) } : result;
@@ -213,6 +223,14 @@ export async function batchedPurge(raw: unknown): Promise<PurgeResult> {
       } else {
         state.matched = await short.estimateMatching({ steps: steps.map((rule, i) => ({ rule, cutoff: rec.cutoffs[i]! })) });
       }
+      // The fraction guard, before any batch: a real run that would take more than its share of a table is refused
+      // (on record as failed, nothing touched); a dry run says what a real run would meet.
+      if (limits?.maxFraction !== undefined && limits.maxFraction < 1) {
+        shares = await short.measureShares({ steps: steps.map((rule, i) => ({ rule, cutoff: rec.cutoffs[i]! })) });
+        const refusal = fractionRefusal(shares, limits.maxFraction);
+        if (params.dryRun) notes = [...(notes ?? []), ...fractionNotes(shares, limits.maxFraction)];
+        else if (refusal) throw ApplicationFailure.nonRetryable(refusal, 'FractionGuard');
+      }
     }
     if (params.dryRun) {
       phase = 'planning';
@@ -228,10 +246,19 @@ export async function batchedPurge(raw: unknown): Promise<PurgeResult> {
     const batches = laneActivities(params.batchTimeoutSeconds, stoppable);
     let batchesThisRun = 0;
     let failure: unknown;
-    const stopping = () => failure !== undefined || critical !== undefined || continueNow || CancellationScope.current().consideredCancelled;
+    const stopping = () => failure !== undefined || critical !== undefined || continueNow || stoppedBy !== undefined || CancellationScope.current().consideredCancelled;
     // Lane runs under way, for an operator's cap on lanes at once (`maint control --parallel`).
     let running = 0;
     let criticalSinceMs: number | null = null;
+    // The row cap and the time limit, for the whole run (its steps and continued runs together).
+    const changed = () => state.deleted + state.updated;
+    const cap = limits?.maxRows;
+    const deadline = limits?.stopsAt !== undefined ? Date.parse(limits.stopsAt) : undefined;
+    const limitReached = (): StoppedBy | undefined =>
+      cap !== undefined && changed() >= cap ? 'maxRows' : deadline !== undefined && Date.now() >= deadline ? 'maxDurationSeconds' : undefined;
+    // Rows promised to lane runs under way: they share what the cap leaves, so the run never changes more than it.
+    let reserved = 0;
+    const unfinished = () => state.lanes.filter((l) => !l.done).length;
 
     /**
      * One lane: runs of its batches (about a second of work each, in one activity) until it is done, or the run
@@ -240,10 +267,24 @@ export async function batchedPurge(raw: unknown): Promise<PurgeResult> {
     const runLane = async (rule: RetentionRule, plan: StepPlanSummary, laneNo: number): Promise<void> => {
       const step = state.step;
       while (!state.lanes[laneNo]!.done && !stopping()) {
-        // Paused by an operator: no lane run starts until resumed (or the run stops).
-        if (control.paused) await condition(() => !control.paused || stopping());
+        // Paused by an operator: no lane run starts until resumed (or the run stops, or its time is up).
+        if (control.paused) {
+          if (deadline !== undefined) await condition(() => !control.paused || stopping(), Math.max(1, deadline - Date.now()));
+          else await condition(() => !control.paused || stopping());
+        }
         if (budgeted && control.parallel && running >= control.parallel) await condition(() => running < (control.parallel ?? Infinity) || stopping());
+        if (breakers) stoppedBy ??= limitReached();
         if (stopping()) break;
+        let allowance: number | undefined;
+        if (cap !== undefined) {
+          allowance = rowAllowance(cap, changed(), reserved, unfinished());
+          // Everything the cap leaves is promised to other lanes: wait for them to hand back what they did not use.
+          if (allowance === 0) {
+            await condition(() => rowAllowance(cap, changed(), reserved, unfinished()) > 0 || changed() >= cap || stopping());
+            continue;
+          }
+          reserved += allowance;
+        }
         const maxBatches = Math.max(1, params.batchesPerRun - batchesThisRun);
         const firstBatchNo = state.nextBatchNo;
         state.nextBatchNo += maxBatches;
@@ -265,12 +306,20 @@ export async function batchedPurge(raw: unknown): Promise<PurgeResult> {
             ...(budgeted
               ? { budget: budgetNow(), plannedSize: control.batchSize ?? plan.chunk, criticalSinceMs, throttledSinceMs: throttleNow[laneNo]?.sinceMs ?? null }
               : {}),
+            ...(allowance !== undefined ? { maxRows: allowance } : {}),
+            ...(deadline !== undefined ? { stopAtMs: deadline } : {}),
           };
         // The Web UI names each lane run by its step, lane and batches (patch `activity-summaries`).
         const summary = `${plan.step} · lane ${laneNo + 1} of ${state.lanes.length} · batches ${firstBatchNo} to ${firstBatchNo + maxBatches - 1}`;
         const laneRun = () => (summaries ? batches.purgeLaneRun.executeWithOptions({ summary }, [laneInput]) : batches.purgeLaneRun(laneInput));
         running += 1;
-        const res = await (stoppable ? laneRun() : CancellationScope.nonCancellable(laneRun)).finally(() => (running -= 1));
+        let res: Awaited<ReturnType<typeof laneRun>>;
+        try {
+          res = stoppable ? await laneRun() : await CancellationScope.nonCancellable(laneRun);
+        } finally {
+          running -= 1;
+          if (allowance !== undefined) reserved -= allowance;
+        }
         state.lanes[laneNo] = res.lane;
         if (budgeted) {
           throttleNow[laneNo] = { reason: res.throttled ?? null, kind: res.throttledKind ?? null, sinceMs: res.throttledSinceMs ?? null };
@@ -284,6 +333,7 @@ export async function batchedPurge(raw: unknown): Promise<PurgeResult> {
         state.leftLocked += res.leftLocked;
         state.batchesDone = (state.batchesDone ?? 0) + res.batches;
         batchesThisRun += res.batches;
+        if (breakers) stoppedBy ??= res.timeUp ? 'maxDurationSeconds' : cap !== undefined && changed() >= cap ? 'maxRows' : undefined;
         showProgress();
         if (batchesThisRun >= params.batchesPerRun || workflowInfo().continueAsNewSuggested) continueNow = true;
       }
@@ -292,6 +342,8 @@ export async function batchedPurge(raw: unknown): Promise<PurgeResult> {
     phase = 'deleting';
     showProgress();
     while (state.step < steps.length) {
+      // A limit reached at the end of a step ends the run before the next is planned.
+      if (breakers && (stoppedBy ??= limitReached())) break;
       const rule = steps[state.step]!;
       if (!state.plans[state.step]) {
         phase = 'planning';
@@ -336,6 +388,8 @@ export async function batchedPurge(raw: unknown): Promise<PurgeResult> {
     return endOnError(err, finish, cancelEndsRun && CancellationScope.current().consideredCancelled);
   }
   if (critical !== undefined) return finish('partial', `stopped by the budget's critical threshold: ${critical}; the next run goes on from here`);
+  // Stopped by its row cap or time limit with rows left: partial, and the next run goes on.
+  if (stoppedBy && state.step < steps.length) return finish('partial', stopMessage(stoppedBy, limits ?? {}, state.deleted + state.updated));
   if (state.step < steps.length) {
     phase = 'deleting';
     const controlled = control.paused || control.batchSize || control.parallel || control.budget;
@@ -374,12 +428,20 @@ function describeProgress(p: Progress, startedAt: Date): string {
   const lanes = p.lanes?.length ? ` · lanes ${p.lanes.filter((l) => l.done).length}/${p.lanes.length} done` : '';
   const held = p.control?.paused ? ' · **paused by an operator** (`maint control ID --resume`)' : p.control?.batchSize ? ` · batch size fixed at ${p.control.batchSize} by an operator` : '';
   const waits = throttleLines(p, Date.now());
+  const l = p.limits;
+  const caps = [
+    ...(l?.maxRows !== undefined ? [`at most ${l.maxRows} rows`] : []),
+    ...(l?.stopsAt ? [`stops between batches at ${l.stopsAt}`] : []),
+    ...(l?.maxFraction !== undefined && l.maxFraction < 1 ? [`refuses a step over ${Math.round(l.maxFraction * 1000) / 10}% of its table`] : []),
+  ];
+  const limitsLine = caps.length ? ['', `limits: ${caps.join(' · ')}${p.stopping ? ` · **stopping: ${p.stopping} reached**` : ''}`] : [];
   return [
     `**${p.phase}**${step}${lanes}${held}`,
     '',
     `${p.dryRun ? 'would change' : 'changed'} **${p.deleted}** rows of about ${p.matched ?? '?'} · ${p.batches} batches · ${Math.round(p.deleted / seconds)} rows/s since the start`,
     ...(p.cutoff ? ['', `cutoff \`${p.cutoff}\``] : []),
     ...waits,
+    ...limitsLine,
     '',
     'a batch that fails and retries, or a lane waiting on the brakes, shows under Pending Activities',
   ].join('\n');
@@ -396,9 +458,22 @@ function throttleLines(p: Progress, nowMs: number): string[] {
   return out;
 }
 
-function progressOf(job: string, params: PurgeParams, phase: Progress['phase'], s: PurgeContinuation | undefined, rec: RecordedRun | undefined): Progress {
+/** The run's circuit breakers, when it has any: its row cap, its time limit (and when it falls), its fraction guard. */
+function limitsOf(params: PurgeParams, startedAtMs: number): RunLimits | undefined {
+  const l: RunLimits = {
+    ...(params.maxRows !== undefined ? { maxRows: params.maxRows } : {}),
+    ...(params.maxDurationSeconds !== undefined ? { maxDurationSeconds: params.maxDurationSeconds, stopsAt: new Date(startedAtMs + params.maxDurationSeconds * 1000).toISOString() } : {}),
+    ...(params.maxFraction !== undefined ? { maxFraction: params.maxFraction } : {}),
+  };
+  return Object.keys(l).length ? l : undefined;
+}
+
+function progressOf(job: string, params: PurgeParams, phase: Progress['phase'], s: PurgeContinuation | undefined, rec: RecordedRun | undefined, stopping?: StoppedBy): Progress {
   const plan = s?.plans[s.step] ?? null;
+  const limits = s ? limitsOf(params, s.startedAtMs) : undefined;
   return {
+    ...(limits ? { limits } : {}),
+    ...(stopping ? { stopping } : {}),
     job,
     dryRun: params.dryRun,
     phase,

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { WorkflowHandle } from '@temporalio/client';
 import { BATCH_SIZE, DAYS, PARALLEL } from '../../purge/params.js';
 import { BUDGETS, DEFAULT_BUDGET, SCHEDULE_BUDGET } from '../../purge/budget.js';
+import { FRACTION_GUARD_MIN_ROWS, MAX_FRACTION } from '../../purge/breakers.js';
 import { RUN_FLAGS, type RunFlag } from '../../catalogue/entry.js';
 import { InputError } from '../../kernel/errors.js';
 import type { Progress, PurgeResult } from '../../purge/types.js';
@@ -26,6 +27,9 @@ interface RunFlags extends StartFlags {
   userTable?: string;
   parallel?: string;
   vacuum?: boolean;
+  maxRows?: string;
+  maxDuration?: string;
+  maxFraction?: string;
   workflowId?: string;
   explain?: boolean;
   budget?: string;
@@ -87,7 +91,7 @@ async function watch(handle: WorkflowHandle, mode: 'bar' | 'json' | 'none'): Pro
     const rate = throughput.rate();
     const eta = formatEta(done, total, rate);
     const step = (p.steps ?? 0) > 1 ? ` | step ${(p.step ?? 0) + 1}/${p.steps}` : '';
-    const held = p.control?.paused ? ' | paused by an operator (maint control --resume)' : p.control?.batchSize ? ` | batch size fixed at ${p.control.batchSize}` : '';
+    const held = (p.control?.paused ? ' | paused by an operator (maint control --resume)' : p.control?.batchSize ? ` | batch size fixed at ${p.control.batchSize}` : '') + limitsText(p);
     const failing = (trouble ? ` | batch failing (attempt ${trouble.attempt}): ${trouble.reason}` : '') + (throttled ? ` | ${describeThrottle(throttled)}` : '') + held;
     const line = `${done}${total !== null ? `/${total}${p.dryRun ? '' : ' (estimated)'}` : ''} rows | ${p.batches} batches | ${rate === null ? '-' : Math.round(rate)} rows/s | ETA ${eta}${step}${failing}`;
     if (bar) {
@@ -95,7 +99,7 @@ async function watch(handle: WorkflowHandle, mode: 'bar' | 'json' | 'none'): Pro
       bar.update(done, { phase: p.phase, line, known: total !== null });
       return;
     }
-    const json = JSON.stringify({ progress: { phase: p.phase, done, total, estimated: !p.dryRun, batches: p.batches, rowsPerSecond: rate, eta, step: (p.step ?? 0) + 1, steps: p.steps ?? 1, failing: trouble, throttled: throttled?.reason ?? null, throttledForSeconds: throttled?.sinceMs ? Math.round((Date.now() - throttled.sinceMs) / 1000) : null, throttle: p.throttle ?? null, control: p.control ?? null } });
+    const json = JSON.stringify({ progress: { phase: p.phase, done, total, estimated: !p.dryRun, batches: p.batches, rowsPerSecond: rate, eta, step: (p.step ?? 0) + 1, steps: p.steps ?? 1, failing: trouble, throttled: throttled?.reason ?? null, throttledForSeconds: throttled?.sinceMs ? Math.round((Date.now() - throttled.sinceMs) / 1000) : null, throttle: p.throttle ?? null, control: p.control ?? null, limits: p.limits ?? null, stopping: p.stopping ?? null } });
     // Off a terminal, a line when something changed, at most every 2 s (a failing batch at once).
     if (json !== lastJson && (Date.now() - lastJsonAt >= 2_000 || trouble || throttled)) {
       process.stderr.write(json + '\n');
@@ -118,6 +122,13 @@ async function watch(handle: WorkflowHandle, mode: 'bar' | 'json' | 'none'): Pro
   } finally {
     bar?.stop();
   }
+}
+
+/** The run's row cap and time limit on the progress line, and the one that is ending it. */
+function limitsText(p: Progress): string {
+  const l = p.limits;
+  const parts = [...(l?.maxRows !== undefined ? [`max ${l.maxRows} rows`] : []), ...(l?.stopsAt ? [`stops at ${l.stopsAt}`] : [])];
+  return (parts.length ? ` | ${parts.join(', ')}` : '') + (p.stopping ? ` | stopping: ${p.stopping} reached` : '');
 }
 
 /** Runs `fn` with an error about a parameter renamed to the flag that gave it (`batchSize` -> `--batch-size`). */
@@ -158,6 +169,9 @@ export function registerRun(program: Command, settings: SettingsSource): void {
     .option('--critical-replica-lag <s>', 'purges: end the run (partial; the next one goes on) when replica lag stays above this for --critical-for (0: never)')
     .option('--critical-active-sessions <n>', 'purges: end the run when more other sessions than this run statements for --critical-for (0: never)')
     .option('--critical-for <s>', 'purges: how long a critical value must last before the run ends (default 60)')
+    .option('--max-rows <n>', 'purges: stop cleanly once the run deleted or updated this many rows (all steps together; status partial, the next run goes on)')
+    .option('--max-duration <time>', 'purges: stop cleanly between batches this long after the start (seconds, or 90s, 30m, 2h; at most 7d; status partial, the next run goes on)')
+    .option('--max-fraction <share>', `purges: refuse, before the first batch, a step that would change more than this share of its table (0 to 1; default ${MAX_FRACTION.accounts} for jobs that delete accounts, off for the others; 1 turns it off; tables under ${FRACTION_GUARD_MIN_ROWS} rows are not checked)`)
     .option('--provider <name>', 'refresh-jwks: only this provider (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--wait', 'wait for the result (purges show a progress bar)')
     .option('--explain', 'with --dry-run --wait: print the EXPLAIN of one batch of each step')

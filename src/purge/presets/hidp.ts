@@ -1,3 +1,4 @@
+import { MAX_FRACTION } from '../breakers.js';
 import { InputError } from '../../kernel/errors.js';
 import { DAY_MS } from '../../kernel/time.js';
 import { closureOf, type KnownForeignKey } from '../foreign-keys.js';
@@ -156,6 +157,8 @@ export const HIDP_PURGES: readonly JobDefinition[] = [
     stepsFromCatalog: (catalog, params, declared) => staleAccountSteps(catalog, params, declared),
     options: { days: { default: 90, steps: [0], meaning: 'users who joined longer ago than this and never verified their email' } },
     djangoParams: ['userTable'],
+    // It deletes users: a run that would take most of them stops before its first batch (--max-fraction).
+    maxFraction: MAX_FRACTION.accounts,
   },
   {
     name: 'hidp-remove-complete-and-stale-email-change-requests',

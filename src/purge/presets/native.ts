@@ -1,3 +1,4 @@
+import { MAX_FRACTION } from '../breakers.js';
 import { DAY_MS } from '../../kernel/time.js';
 import type { JobDefinition, RetentionRule } from '../types.js';
 
@@ -82,6 +83,8 @@ export const NATIVE_PURGES: readonly JobDefinition[] = [
     description: 'Delete accounts not verified within --days of creation, with everything that belongs to them; verified accounts are never touched',
     steps: [step({ table: 'account', timestampColumn: 'created_at', retentionMs: 90 * DAY_MS, where: [{ column: 'is_verified', op: 'is_false' }], children: accountChildren })],
     options: { days: { default: 90, steps: [0], meaning: 'accounts created longer ago than this and still unverified' } },
+    // It deletes accounts: a run that would take most of them stops before its first batch (--max-fraction).
+    maxFraction: MAX_FRACTION.accounts,
   },
   {
     name: 'purge-email-change-requests',
