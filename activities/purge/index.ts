@@ -477,6 +477,11 @@ export function createPurgeActivities({ orm, purges, logger, faults, metrics, ma
           if (!replay) {
             const verdict = await withinBudget(ctx, recordId, budget, out, now);
             if (verdict !== 'go') return out;
+            // The wait on the budget may have run past the time limit: still no batch starts after it.
+            if (input.stopAtMs !== undefined && Date.now() >= input.stopAtMs) {
+              out.timeUp = true;
+              break;
+            }
           }
           const batch = { ...input, runId: recordId, batchNo: input.firstBatchNo + out.batches, size: out.lane.size, walk: walkOf(out.lane, input.strategy), checkBlocking: Boolean(budget.blockingBrake), ...(cap !== undefined ? { cap } : {}) };
           let res: BatchResult;
