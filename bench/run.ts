@@ -5,11 +5,8 @@ import { mkdir, mkdtemp, chmod, readFile, rm, writeFile } from 'node:fs/promises
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import pg from 'pg';
 import { Client, Connection } from '@temporalio/client';
 import { createLogger } from '../src/logger.js';
-import { migrate, openOrm } from '../src/orm/index.js';
-import { DEFAULT_SCHEMA, pgConfig } from '../src/db/schema.js';
 import { startDevServer } from '../src/local/dev-server.js';
 import { freePort } from '../src/local/ports.js';
 import { startEmbeddedPostgres } from '../src/local/postgres.js';
@@ -19,84 +16,53 @@ import { ensureSearchAttributes } from '../src/temporal/namespace.js';
 import { Catalogue } from '../src/catalogue/index.js';
 import { startJob, type StartJobRequest } from '../src/start-job.js';
 import type { PurgeResult } from '../src/purge/types.js';
-import { seedTokens } from './seed.js';
-import { SHAPES, type Shape } from './shapes.js';
-import type { Latency } from './stats.js';
+import { admin, client as dbClient, copyOf, seedTemplate } from './template.js';
+import { SHAPES, USERS, type Shape } from './shapes.js';
+import { underTraffic } from './traffic.js';
+import { djangoUnavailable, frozenCommand } from '../test/support/django.js';
 import { startAndMemoryReport, workerCommand } from './cli-start.js';
 
 const CATALOGUE = new Catalogue();
 const SCHEDULES = CATALOGUE.schedules();
 const startHandle = async (client: Client, request: StartJobRequest) => (await startJob(client, request, CATALOGUE)).handle;
 
+/**
+ * The budgets our purge is measured at, each a set of job parameters: one entry per `--budget` preset. Until the
+ * presets exist, the purge as it is (adaptive batches, default lanes, no brakes) is the `default` budget.
+ */
+const BUDGETS: Array<{ name: string; params: Record<string, unknown> }> = [{ name: 'default', params: {} }];
+
+const list = (v: string) => v.split(',').map((x) => x.trim()).filter(Boolean);
 const program = new Command('bench')
-  .option('--rows <n>', 'tokens in the first size (the second is 4x)', (v) => Number(v), 1_000_000)
-  .option('--no-growth', 'measure N only, not 4N')
-  .option('--rate <ops>', 'live traffic operations per second', (v) => Number(v), 200)
+  .option('--sizes <list>', 'tokens per table, comma-separated (e.g. 100000 for a quick run)', '1000000,4000000')
+  .option('--shapes <list>', 'table shapes: native (indexed expires_at), django (simplejwt as its migrations make it)', 'native,django')
+  .option('--budgets <list>', `budgets our purge runs at: ${BUDGETS.map((b) => b.name).join(', ')}`, BUDGETS.map((b) => b.name).join(','))
+  .option('--no-django', "skip Django's own flushexpiredtokens on the django shape")
+  .option('--rate <tps>', 'pgbench traffic: transactions per second (open loop)', (v) => Number(v), 300)
+  .option('--clients <n>', 'pgbench traffic: client connections', (v) => Number(v), 8)
   .option('--idle-seconds <s>', 'length of the no-purge traffic sample', (v) => Number(v), 10)
   .option('--out <dir>', 'where results go', 'bench/results')
-  .option('--shapes <list>', 'table shapes: native (indexed expires_at), django (simplejwt as its migrations make it)', 'native,django')
   .option('--no-kill', 'skip the SIGKILL recovery measurement')
+  .option('--cpu-prof <dir>', "write a V8 CPU profile of each benchmark worker into <dir> (node's --cpu-prof)")
   .parse();
-const opts = program.opts<{ rows: number; growth: boolean; rate: number; idleSeconds: number; out: string; shapes: string; kill: boolean }>();
-const shapes = opts.shapes.split(',').map((name) => {
-  const shape = SHAPES[name as Shape['name']];
-  if (!shape) {
-    console.error(`error: --shapes: "${name}" is not allowed; expected a comma-separated list of ${Object.keys(SHAPES).join(', ')}`);
-    process.exit(2);
-  }
-  return shape;
-});
-if (!Number.isInteger(opts.rows) || opts.rows < 1_000 || opts.rows > 50_000_000) {
-  console.error('error: --rows: expected an integer from 1000 to 50000000');
+const opts = program.opts<{ sizes: string; shapes: string; budgets: string; django: boolean; rate: number; clients: number; idleSeconds: number; out: string; kill: boolean; cpuProf?: string }>();
+const fail = (m: string) => {
+  console.error(`error: ${m}`);
   process.exit(2);
-}
+};
+const shapes = list(opts.shapes).map((name) => SHAPES[name as Shape['name']] ?? fail(`--shapes: "${name}" is not allowed; expected a comma-separated list of ${Object.keys(SHAPES).join(', ')}`));
+const budgets = list(opts.budgets).map((name) => BUDGETS.find((b) => b.name === name) ?? fail(`--budgets: "${name}" is not allowed; expected a comma-separated list of ${BUDGETS.map((b) => b.name).join(', ')}`));
+const sizes = list(opts.sizes).map(Number);
+if (!sizes.length || sizes.some((n) => !Number.isInteger(n) || n < 1_000 || n > 50_000_000)) fail('--sizes: expected integers from 1000 to 50000000, comma-separated');
+if (!(opts.rate > 0 && opts.rate <= 10_000) || !(Number.isInteger(opts.clients) && opts.clients >= 1 && opts.clients <= 64)) fail('--rate: 1 to 10000 and --clients: 1 to 64 expected');
+const traffic = { rate: opts.rate, clients: opts.clients };
 
 const logger = createLogger({ level: 'warn' });
 const say = (m: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${m}\n`);
 
 const round = (x: number) => Math.round(x * 100) / 100;
 
-function withDb(url: string, db: string): string {
-  const u = new URL(url);
-  u.pathname = `/${db}`;
-  return u.toString();
-}
-
-/** A client whose connection errors reject the query in flight instead of crashing the process. */
-function client(url: string): pg.Client {
-  const c = new pg.Client(pgConfig(url, DEFAULT_SCHEMA)); // our search path: the ledger lives in our schema
-  c.on('error', (err) => say(`database connection error: ${err.message}`));
-  return c;
-}
-
-async function admin(url: string, sql: string): Promise<void> {
-  const c = client(url);
-  await c.connect();
-  try {
-    await c.query(sql);
-  } finally {
-    await c.end();
-  }
-}
-
-/** Runs the load generator against `url` while `during` runs; returns the latencies. */
-async function underLoad<T>(url: string, shape: Shape, rows: number, during: () => Promise<T>): Promise<{ result: T; lookups: Latency; logouts: Latency; errors: number }> {
-  const child = spawn(process.execPath, ['bin/run.mjs', 'bench/load.ts'], {
-    env: { ...process.env, LOAD_DATABASE_URL: url, LOAD_ROWS: String(rows), LOAD_RATE: String(opts.rate), LOAD_SHAPE: shape.name },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  while (!out.includes('ready')) await new Promise((r) => setTimeout(r, 50));
-  await new Promise((r) => setTimeout(r, 1_000));
-  const result = await during();
-  await new Promise((r) => setTimeout(r, 1_000));
-  child.kill('SIGTERM');
-  await once(child, 'exit');
-  const samples = JSON.parse(out.slice(out.indexOf('{'))) as { lookups: Latency; logouts: Latency; errors: number };
-  return { result, ...samples };
-}
-
+const client = (url: string) => dbClient(url, (err) => say(`database connection error: ${err.message}`));
 
 interface Ctx {
   adminUrl: string;
@@ -107,7 +73,10 @@ interface Ctx {
 
 /** A worker in its own process (as deployed), on its own task queue, with its RSS sampled. */
 async function startWorker(ctx: Ctx, url: string, taskQueue: string, extraEnv: Record<string, string> = {}) {
-  const worker = spawn(process.execPath, workerCommand().args, {
+  // --cpu-prof: the worker writes a V8 CPU profile when it exits (open it in Chrome's DevTools or speedscope).
+  const { args } = workerCommand();
+  const profiled = opts.cpuProf ? [`--cpu-prof`, `--cpu-prof-dir=${opts.cpuProf}`, ...args] : args;
+  const worker = spawn(process.execPath, profiled, {
     env: { ...process.env, ...workerCommand().env, TEMPORAL_ADDRESS: ctx.address, DATABASE_URL: url, TEMPORAL_TASK_QUEUE: taskQueue, MAINT_CONFIG: ctx.configFile, LOG_FORMAT: 'json', LOG_LEVEL: 'warn', ...extraEnv },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -120,46 +89,115 @@ async function startWorker(ctx: Ctx, url: string, taskQueue: string, extraEnv: R
   return worker;
 }
 
+/** Ledger rows of expired tokens left after a purge, and the run's batches (p99, max, sizes, lane-run handoffs). */
+async function ledgerFacts(url: string, shape: Shape, runId: string, now: Date) {
+  const c = client(url);
+  await c.connect();
+  try {
+    const { rows: [batch] } = await c.query('SELECT max(duration_ms)::int AS longest, percentile_disc(0.99) WITHIN GROUP (ORDER BY duration_ms) AS p99, count(*)::int AS batches, max(deleted)::int AS biggest FROM purge_batch WHERE run_id = $1', [runId]);
+    // committed_at is each batch's transaction start: the time from one batch to the lane's next is a cycle, and a
+    // cycle across a jump in batch numbers spans a lane run's end, the workflow's turn and the next run's start.
+    const { rows: [cycle] } = await c.query(
+      `WITH b AS (SELECT batch_no, committed_at, lag(batch_no) OVER w AS prev_no, lag(committed_at) OVER w AS prev_at FROM purge_batch WHERE run_id = $1 WINDOW w AS (PARTITION BY step, lane ORDER BY batch_no))
+       SELECT round(avg(extract(epoch FROM committed_at - prev_at) * 1000) FILTER (WHERE batch_no = prev_no + 1), 1)::float8 AS in_run_ms,
+              round(avg(extract(epoch FROM committed_at - prev_at) * 1000) FILTER (WHERE batch_no > prev_no + 1), 1)::float8 AS across_runs_ms,
+              count(*) FILTER (WHERE batch_no > prev_no + 1)::int AS handoffs FROM b`,
+      [runId],
+    );
+    const { rows: [left] } = await c.query(`SELECT count(*)::int AS n FROM ${shape.tokens} WHERE expires_at < $1`, [now]);
+    return { batch, cycle, expiredLeft: left.n as number };
+  } finally {
+    await c.end();
+  }
+}
+
+/** Mean milliseconds per batch of each phase, from the worker's /metrics (maint_batch_phase_seconds). */
+async function phasesFrom(metricsPort: number): Promise<Record<string, number>> {
+  const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+  const read = (suffix: string) => new Map([...text.matchAll(new RegExp(`^maint_batch_phase_seconds_${suffix}\\{[^}]*phase="(\\w+)"[^}]*\\} (\\S+)$`, 'gm'))].map((m) => [m[1]!, Number(m[2])]));
+  const sum = read('sum');
+  const count = read('count');
+  return Object.fromEntries([...sum].map(([phase, v]) => [phase, round((v * 1000) / Math.max(1, count.get(phase) ?? 1))]));
+}
+
+/** Our purge at one budget: the real workflow, a worker in its own process, RSS sampled, traffic on. */
+async function measureOurs(shape: Shape, n: number, ctx: Ctx, url: string, now: Date, budget: (typeof BUDGETS)[number]) {
+  const taskQueue = `bench-${shape.name}-${n}-${budget.name}`;
+  const metricsPort = await freePort();
+  const worker = await startWorker(ctx, url, taskQueue, { METRICS_PORT: String(metricsPort) });
+  let rssPeak = 0;
+  const rssSampler = setInterval(async () => {
+    const status = await readFile(`/proc/${worker.pid}/status`, 'utf8').catch(() => '');
+    rssPeak = Math.max(rssPeak, Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0));
+  }, 200);
+  say(`our purge through Temporal, budget ${budget.name}`);
+  const ours = await underTraffic(url, shape, n, USERS, traffic, async () => {
+    const t0 = performance.now();
+    const handle = await startHandle(ctx.client, { job: shape.job, params: { asOf: now.toISOString(), ...budget.params }, taskQueue, trigger: 'bench' });
+    const result = (await handle.result()) as PurgeResult;
+    return { result, seconds: (performance.now() - t0) / 1000, workflowId: handle.workflowId, runId: handle.firstExecutionRunId };
+  });
+  clearInterval(rssSampler);
+  const phasesMs = await phasesFrom(metricsPort).catch(() => ({}));
+  const hwm = Number(/VmHWM:\s+(\d+)/.exec(await readFile(`/proc/${worker.pid}/status`, 'utf8').catch(() => ''))?.[1] ?? 0);
+  worker.kill('SIGTERM');
+  await once(worker, 'exit');
+  const facts = await ledgerFacts(url, shape, ours.result.runId, now);
+  await new Promise((r) => setTimeout(r, 1_500));
+  const histories: number[] = [];
+  for await (const wf of ctx.client.workflow.list({ query: `WorkflowId = '${ours.result.workflowId}'` })) histories.push(wf.historyLength);
+  say(`ours (${budget.name}) deleted ${ours.result.result.deleted.toLocaleString()} in ${ours.result.seconds.toFixed(1)} s`);
+  return {
+    budget: budget.name,
+    params: budget.params,
+    deleted: ours.result.result.deleted,
+    children: ours.result.result.children,
+    expiredLeft: facts.expiredLeft,
+    seconds: round(ours.result.seconds),
+    rowsPerSecond: Math.round(ours.result.result.deleted / ours.result.seconds),
+    plan: ours.result.result.plans?.map((p) => ({ strategy: p.strategy, index: p.index, lanes: p.lanes.length, adaptive: p.adaptive })),
+    batches: facts.batch.batches,
+    biggestBatch: facts.batch.biggest,
+    maxBatchMs: facts.batch.longest,
+    p99BatchMs: Number(facts.batch.p99),
+    // Where a batch's time went (worker's /metrics) and what a lane run's handoff through Temporal costs (ledger).
+    profile: { phasesMs, cycleInRunMs: facts.cycle.in_run_ms, cycleAcrossRunsMs: facts.cycle.across_runs_ms, laneRunHandoffs: facts.cycle.handoffs },
+    workflowRuns: histories.length,
+    maxHistoryLength: Math.max(...histories),
+    // Sampled while the purge ran; the start-up high-water mark includes loading the workflow bundle.
+    workerPeakRssMb: round(rssPeak / 1024),
+    workerStartupHwmMb: round(hwm / 1024),
+    traffic: ours.traffic,
+  };
+}
+
 async function measureSize(shape: Shape, n: number, ctx: Ctx) {
   const template = `bench_tpl_${shape.name}_${n}`;
-  await admin(ctx.adminUrl, `DROP DATABASE IF EXISTS ${template} WITH (FORCE)`);
-  await admin(ctx.adminUrl, `CREATE DATABASE ${template}`);
-  const orm = await openOrm(withDb(ctx.adminUrl, template), { nativeTables: true }); // the benchmark purges the native token tables
-  await migrate(orm);
-  await orm.close();
-  const ddl = await shape.ddl();
-  if (ddl) await admin(withDb(ctx.adminUrl, template), ddl);
   const now = new Date();
   say(`${shape.name}: seeding ${n.toLocaleString()} tokens with COPY`);
-  const seedClient = client(withDb(ctx.adminUrl, template));
-  await seedClient.connect();
-  const seedStart = performance.now();
   let lastReport = 0;
-  const seeded = await seedTokens(seedClient, shape, n, now, (done) => {
+  const seeded = await seedTemplate(ctx.adminUrl, template, shape, n, now, (done) => {
     if (done - lastReport >= n / 10) {
       lastReport = done;
       say(`  ${Math.round((done / n) * 100)}%`);
     }
   });
-  const seedSeconds = (performance.now() - seedStart) / 1000;
-  await seedClient.end();
-  say(`seeded in ${seedSeconds.toFixed(1)} s (${Math.round(n / seedSeconds).toLocaleString()} rows/s)`);
-
-  const copy = async (name: string) => {
-    await admin(ctx.adminUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin(ctx.adminUrl, `CREATE DATABASE ${name} TEMPLATE ${template}`);
-    return withDb(ctx.adminUrl, name);
+  say(`seeded in ${seeded.seconds.toFixed(1)} s (${Math.round(n / seeded.seconds).toLocaleString()} rows/s)`);
+  const copies: string[] = [];
+  const copy = (name: string) => {
+    copies.push(name);
+    return copyOf(ctx.adminUrl, template, name);
   };
 
   // Idle: the same traffic with nothing else running.
   const idleUrl = await copy(`bench_idle_${n}`);
   say(`idle traffic for ${opts.idleSeconds} s`);
-  const idle = await underLoad(idleUrl, shape, n, () => new Promise((r) => setTimeout(r, opts.idleSeconds * 1000)));
+  const idle = await underTraffic(idleUrl, shape, n, USERS, traffic, () => new Promise((r) => setTimeout(r, opts.idleSeconds * 1000)));
 
   // Baseline: one DELETE in one transaction, children first.
   const baseUrl = await copy(`bench_base_${n}`);
   say('baseline: single DELETE transaction');
-  const base = await underLoad(baseUrl, shape, n, async () => {
+  const base = await underTraffic(baseUrl, shape, n, USERS, traffic, async () => {
     const c = client(baseUrl);
     await c.connect();
     const t0 = performance.now();
@@ -175,68 +213,48 @@ async function measureSize(shape: Shape, n: number, ctx: Ctx) {
     return { deleted: parents.rowCount ?? 0, children: children.rowCount ?? 0, seconds };
   });
   say(`baseline deleted ${base.result.deleted.toLocaleString()} in ${base.result.seconds.toFixed(1)} s`);
-
-  // Ours: the real workflow, a worker in its own process, default settings.
-  const oursUrl = await copy(`bench_ours_${n}`);
-  const taskQueue = `bench-${shape.name}-${n}`;
-  const worker = await startWorker(ctx, oursUrl, taskQueue);
-  let rssPeak = 0;
-  const rssSampler = setInterval(async () => {
-    const status = await readFile(`/proc/${worker.pid}/status`, 'utf8').catch(() => '');
-    const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-    rssPeak = Math.max(rssPeak, kb);
-  }, 200);
-  say('our purge through Temporal');
-  const ours = await underLoad(oursUrl, shape, n, async () => {
-    const t0 = performance.now();
-    const handle = await startHandle(ctx.client, { job: shape.job, params: { asOf: now.toISOString() }, taskQueue, trigger: 'bench' });
-    const result = (await handle.result()) as PurgeResult;
-    return { result, seconds: (performance.now() - t0) / 1000, workflowId: handle.workflowId, runId: handle.firstExecutionRunId };
-  });
-  clearInterval(rssSampler);
-  const hwm = Number(/VmHWM:\s+(\d+)/.exec(await readFile(`/proc/${worker.pid}/status`, 'utf8').catch(() => ''))?.[1] ?? 0);
-  worker.kill('SIGTERM');
-  await once(worker, 'exit');
-  const c = client(oursUrl);
-  await c.connect();
-  const { rows: [batch] } = await c.query('SELECT max(duration_ms)::int AS longest, percentile_disc(0.99) WITHIN GROUP (ORDER BY duration_ms) AS p99, count(*)::int AS batches, max(deleted)::int AS biggest FROM purge_batch WHERE run_id = $1', [ours.result.runId]);
-  await c.end();
-  await new Promise((r) => setTimeout(r, 1_500));
-  const histories: number[] = [];
-  for await (const wf of ctx.client.workflow.list({ query: `WorkflowId = '${ours.result.workflowId}'` })) histories.push(wf.historyLength);
-  say(`ours deleted ${ours.result.result.deleted.toLocaleString()} in ${ours.result.seconds.toFixed(1)} s`);
-
-  const stall = opts.kill && n === opts.rows ? await measureStall(shape, n, ctx, copy, now) : null;
-  for (const db of [`bench_idle_${n}`, `bench_base_${n}`, `bench_ours_${n}`, `bench_kill_${n}`, template]) await admin(ctx.adminUrl, `DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
-
   const baseRate = base.result.deleted / base.result.seconds;
-  const oursRate = ours.result.result.deleted / ours.result.seconds;
+
+  // Django's own command on its own tables, its clock frozen at the same instant (as the conformance test runs it).
+  let django = null;
+  if (shape.name === 'django' && opts.django) {
+    const reason = await djangoUnavailable();
+    if (reason) say(`Django's flushexpiredtokens skipped: ${reason}`);
+    else {
+      const url = await copy(`bench_django_${n}`);
+      say("Django's flushexpiredtokens");
+      const run = await underTraffic(url, shape, n, USERS, traffic, async () => {
+        const t0 = performance.now();
+        await frozenCommand(url, now, 'flushexpiredtokens');
+        return (performance.now() - t0) / 1000;
+      });
+      const c = client(url);
+      await c.connect();
+      const { rows: [left] } = await c.query(`SELECT count(*)::int AS n FROM ${shape.tokens} WHERE expires_at < $1`, [now]);
+      await c.end();
+      const deleted = seeded.expired - left.n;
+      django = { deleted, expiredLeft: left.n, seconds: round(run.result), rowsPerSecond: Math.round(deleted / run.result), traffic: run.traffic };
+      say(`Django deleted ${deleted.toLocaleString()} in ${run.result.toFixed(1)} s`);
+    }
+  }
+
+  const ours = [];
+  for (const budget of budgets) {
+    const o = await measureOurs(shape, n, ctx, await copy(`bench_ours_${budget.name}_${n}`), now, budget);
+    ours.push({ ...o, ratio: round(o.rowsPerSecond / baseRate), ...(django ? { vsDjango: round(o.rowsPerSecond / django.rowsPerSecond) } : {}) });
+  }
+
+  const stall = opts.kill && n === sizes[0] ? await measureStall(shape, n, ctx, copy, now) : null;
+  for (const db of [...copies, template]) await admin(ctx.adminUrl, `DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
+
   return {
     shape: shape.name,
     rows: n,
-    seeded: { ...seeded, seconds: round(seedSeconds), rowsPerSecond: Math.round(n / seedSeconds) },
-    baseline: { deleted: base.result.deleted, children: base.result.children, seconds: round(base.result.seconds), rowsPerSecond: Math.round(baseRate), lookups: base.lookups, logouts: base.logouts, failedOps: base.errors },
-    ours: {
-      deleted: ours.result.result.deleted,
-      children: ours.result.result.children,
-      seconds: round(ours.result.seconds),
-      rowsPerSecond: Math.round(oursRate),
-      ratio: round(oursRate / baseRate),
-      plan: ours.result.result.plans?.map((p) => ({ strategy: p.strategy, index: p.index, lanes: p.lanes.length, adaptive: p.adaptive })),
-      batches: batch.batches,
-      biggestBatch: batch.biggest,
-      maxBatchMs: batch.longest,
-      p99BatchMs: Number(batch.p99),
-      workflowRuns: histories.length,
-      maxHistoryLength: Math.max(...histories),
-      // Sampled while the purge ran; the start-up high-water mark includes bundling the workflow code.
-      workerPeakRssMb: round(rssPeak / 1024),
-      workerStartupHwmMb: round(hwm / 1024),
-      lookups: ours.lookups,
-      logouts: ours.logouts,
-      failedOps: ours.errors,
-    },
-    idle: { lookups: idle.lookups, logouts: idle.logouts, failedOps: idle.errors },
+    seeded: { ...seeded, seconds: round(seeded.seconds), rowsPerSecond: Math.round(n / seeded.seconds) },
+    idle: { traffic: idle.traffic },
+    baseline: { deleted: base.result.deleted, children: base.result.children, seconds: round(base.result.seconds), rowsPerSecond: Math.round(baseRate), traffic: base.traffic },
+    django,
+    ours,
     stall,
   };
 }
@@ -283,18 +301,28 @@ async function measureStall(shape: Shape, n: number, ctx: Ctx, copy: (name: stri
   return { maxStallMs: stalls.length ? Math.max(...stalls) : null, laneStallsMs: stalls, deleted: result.deleted, expiredLeft: left.n };
 }
 
-function table(results: Awaited<ReturnType<typeof measureSize>>[]): string {
+type SizeResult = Awaited<ReturnType<typeof measureSize>>;
+
+/** pgbench p99 and TPS of a sample, as a cell. */
+const tx = (t: { all: { p99: number }; tps: number } | undefined) => (t ? `${t.all.p99} ms / ${t.tps}` : '');
+
+function table(results: SizeResult[]): string {
   const lines = [
-    '| shape | rows | baseline DELETE rows/s | our purge rows/s | ratio (target ≥ 0.9) | time vs N (target ≤ 4.4) | walk | batches (biggest) | batch p99 / max (targets 100 / 250 ms) | worker RSS during purge (start-up peak) | lookup p99 idle / ours | logout p99 idle / ours | lookup p99 baseline | stall after SIGKILL (target < 10 s) |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| shape | rows | budget | single DELETE rows/s | Django flushexpiredtokens rows/s | our purge rows/s | vs DELETE (target ≥ 0.9) | vs Django (target ≥ 4) | time vs first size | walk | batches (biggest) | batch p99 / max (targets 100 / 250 ms) | batch phases open / statement / commit | lane-run handoff | worker RSS during purge (target < 150 MB) | pgbench p99 / TPS: idle | during DELETE | during Django | during ours | stall after SIGKILL (target < 10 s) |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const r of results) {
-    const n1 = results.find((x) => x.shape === r.shape && x.rows === opts.rows);
-    const growth = n1 && n1 !== r ? round(r.ours.seconds / n1.ours.seconds) : '';
-    const walk = r.ours.plan?.map((p) => `${p.strategy} × ${p.lanes}`).join(', ') ?? '';
-    lines.push(
-      `| ${r.shape} | ${r.rows.toLocaleString('en')} | ${r.baseline.rowsPerSecond.toLocaleString('en')} | ${r.ours.rowsPerSecond.toLocaleString('en')} | ${r.ours.ratio} | ${growth} | ${walk} | ${r.ours.batches} (${r.ours.biggestBatch}) | ${r.ours.p99BatchMs} / ${r.ours.maxBatchMs} ms | ${r.ours.workerPeakRssMb} MB (${r.ours.workerStartupHwmMb} MB) | ${r.idle.lookups.p99} / ${r.ours.lookups.p99} ms | ${r.idle.logouts.p99} / ${r.ours.logouts.p99} ms | ${r.baseline.lookups.p99} ms | ${r.stall?.maxStallMs != null ? `${(r.stall.maxStallMs / 1000).toFixed(1)} s` : ''} |`,
-    );
+    for (const o of r.ours) {
+      const first = results.find((x) => x.shape === r.shape && x.rows === sizes[0])?.ours.find((x) => x.budget === o.budget);
+      const growth = first && first !== o ? `${round(o.seconds / first.seconds)} (${round(r.rows / sizes[0]!)}x rows)` : '';
+      const walk = o.plan?.map((p) => `${p.strategy} × ${p.lanes}`).join(', ') ?? '';
+      const ph = o.profile.phasesMs as Record<string, number>;
+      const phases = ph.statement !== undefined ? `${ph.open} / ${ph.statement} / ${ph.commit} ms` : '';
+      const handoff = o.profile.cycleAcrossRunsMs != null && o.profile.cycleInRunMs != null ? `+${round(o.profile.cycleAcrossRunsMs - o.profile.cycleInRunMs)} ms × ${o.profile.laneRunHandoffs}` : '';
+      lines.push(
+        `| ${r.shape} | ${r.rows.toLocaleString('en')} | ${o.budget} | ${r.baseline.rowsPerSecond.toLocaleString('en')} | ${r.django ? r.django.rowsPerSecond.toLocaleString('en') : ''} | ${o.rowsPerSecond.toLocaleString('en')} | ${o.ratio} | ${o.vsDjango ?? ''} | ${growth} | ${walk} | ${o.batches} (${o.biggestBatch}) | ${o.p99BatchMs} / ${o.maxBatchMs} ms | ${phases} | ${handoff} | ${o.workerPeakRssMb} MB | ${tx(r.idle.traffic)} | ${tx(r.baseline.traffic)} | ${tx(r.django?.traffic)} | ${tx(o.traffic)} | ${r.stall?.maxStallMs != null ? `${(r.stall.maxStallMs / 1000).toFixed(1)} s` : ''} |`,
+      );
+    }
   }
   return lines.join('\n');
 }
@@ -323,17 +351,17 @@ async function main() {
     // The worker must not sync real schedules onto the benchmark's server.
     const configFile = join(scratch, 'maint.config.yaml');
     await writeFile(configFile, `schedules:\n${SCHEDULES.map((s) => `  ${s.id}: { enabled: false }`).join('\n')}\n`);
-    const sizes = opts.growth ? [opts.rows, opts.rows * 4] : [opts.rows];
     const results = [];
     for (const shape of shapes) for (const n of sizes) results.push(await measureSize(shape, n, { adminUrl, address: server.address, client, configFile }));
     const md = table(results);
-    const meta = { date: new Date().toISOString(), command: `npm run bench -- --rows ${opts.rows}${opts.growth ? '' : ' --no-growth'} --shapes ${opts.shapes}${opts.kill ? '' : ' --no-kill'}`, rate: opts.rate, machine: '2 cores, 24 GiB', postgres: process.env.DATABASE_URL ? 'DATABASE_URL' : 'embedded', totalSeconds: Math.round((Date.now() - started) / 1000) };
+    const command = `npm run bench -- --sizes ${sizes.join(',')} --shapes ${shapes.map((x) => x.name).join(',')} --budgets ${budgets.map((b) => b.name).join(',')} --rate ${opts.rate} --clients ${opts.clients}${opts.django ? '' : ' --no-django'}${opts.kill ? '' : ' --no-kill'}`;
+    const meta = { date: new Date().toISOString(), command, traffic: { tool: 'pgbench', ...traffic }, machine: '2 cores, 24 GiB', postgres: process.env.DATABASE_URL ? 'DATABASE_URL' : 'embedded', totalSeconds: Math.round((Date.now() - started) / 1000) };
     await mkdir(opts.out, { recursive: true });
     const file = join(opts.out, `${meta.date.replace(/[:.]/g, '-')}.json`);
     await writeFile(file, JSON.stringify({ ...meta, results }, null, 2));
     await writeFile(join(opts.out, 'latest.md'), `${meta.command} (${meta.date}, ${meta.totalSeconds} s)\n\n${md}\n`);
     process.stdout.write(`${md}\n\nwritten: ${file}\n`);
-    process.stdout.write(await startAndMemoryReport(results.map((r) => ({ rows: r.rows, rssMb: r.ours.workerPeakRssMb }))));
+    process.stdout.write(await startAndMemoryReport(results.flatMap((r) => r.ours.map((o) => ({ rows: r.rows, rssMb: o.workerPeakRssMb })))));
   } finally {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
     await rm(scratch, { recursive: true, force: true });

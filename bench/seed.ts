@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import type { Shape } from './shapes.js';
+import { USERS, type Shape } from './shapes.js';
 
 /** The jti of token i: what clients send and the load generator looks up. */
 export const jtiOf = (i: number): string => i.toString(16).padStart(32, '0');
@@ -50,10 +50,9 @@ export async function seedTokens(client: pg.Client, shape: Shape, n: number, now
     rows(n, (i) => (isBlacklisted(i) ? `${i}\t${i}\t${iso(expiresAt(i) - 3_600_000)}\n` : null)),
     client.query(copyFrom(`COPY ${shape.blacklist} (${shape.blacklistColumns}) FROM STDIN`)),
   );
-  for (const table of [shape.tokens, shape.blacklist]) {
-    await client.query(`SELECT setval(pg_get_serial_sequence($1, 'id'), $2)`, [table, n]);
-    await client.query(`VACUUM ANALYZE ${table}`);
-  }
+  await client.query(shape.seedUsersSql, [USERS]);
+  for (const table of [shape.tokens, shape.blacklist]) await client.query(`SELECT setval(pg_get_serial_sequence($1, 'id'), $2)`, [table, n]);
+  for (const table of [shape.tokens, shape.blacklist, shape.users]) await client.query(`VACUUM ANALYZE ${table}`);
   let expired = 0;
   let blacklisted = 0;
   for (let i = 1; i <= n; i++) {

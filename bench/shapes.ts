@@ -18,7 +18,13 @@ export interface Shape {
   blacklistColumns: string;
   /** A logout: blacklist the token with this jti. */
   logoutSql: string;
+  /** The app's user table (a login updates `last_login`), and how the seed fills it with `$1` users. */
+  users: string;
+  seedUsersSql: string;
 }
+
+/** Users the seed creates: a login updates one of them. */
+export const USERS = 10_000;
 
 export const SHAPES: Record<Shape['name'], Shape> = {
   native: {
@@ -26,10 +32,12 @@ export const SHAPES: Record<Shape['name'], Shape> = {
     tokens: 'outstanding_token',
     blacklist: 'blacklisted_token',
     job: 'purge-expired-tokens',
-    ddl: async () => '',
+    ddl: async () => 'CREATE TABLE app_user (id integer PRIMARY KEY, last_login timestamptz NULL)',
     tokenColumns: 'id, jti, user_id, token, created_at, expires_at',
     blacklistColumns: 'id, token_id, blacklisted_at',
     logoutSql: 'INSERT INTO blacklisted_token (token_id) SELECT id FROM outstanding_token WHERE jti = $1 ON CONFLICT (token_id) DO NOTHING',
+    users: 'app_user',
+    seedUsersSql: 'INSERT INTO app_user (id) SELECT g FROM generate_series(1, $1::int) g',
   },
   django: {
     name: 'django',
@@ -41,6 +49,9 @@ export const SHAPES: Record<Shape['name'], Shape> = {
     blacklistColumns: 'id, token_id, blacklisted_at',
     logoutSql:
       'INSERT INTO token_blacklist_blacklistedtoken (token_id, blacklisted_at) SELECT id, now() FROM token_blacklist_outstandingtoken WHERE jti = $1 ON CONFLICT (token_id) DO NOTHING',
+    users: 'auth_user',
+    seedUsersSql: `INSERT INTO auth_user (password, is_superuser, username, first_name, last_name, email, is_staff, is_active, date_joined)
+      SELECT '!', false, 'user' || g, '', '', 'user' || g || '@example.com', false, true, now() FROM generate_series(1, $1::int) g`,
   },
 };
 

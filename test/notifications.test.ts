@@ -218,6 +218,12 @@ describe('notifications and metrics', () => {
       // The failed purge's one committed batch, with its blacklist row counted under its own table.
       expect(value('maint_rows_deleted_total', { job: 'purge-expired-tokens', table: 'outstanding_token' })).toBe(1);
       expect(value('maint_batch_duration_seconds_count', { job: 'purge-verification-tokens' })).toBeGreaterThanOrEqual(1);
+      // Every committed batch reports its three phases, each once.
+      const batches = value('maint_batch_duration_seconds_count', { job: 'purge-verification-tokens' });
+      for (const phase of ['open', 'statement', 'commit']) {
+        expect(value('maint_batch_phase_seconds_count', { job: 'purge-verification-tokens', phase })).toBe(batches);
+        expect(value('maint_batch_phase_seconds_sum', { job: 'purge-verification-tokens', phase })).toBeGreaterThan(0);
+      }
       expect(value('maint_backlog_rows', { job: 'purge-verification-tokens' })).toBe(0);
       // The failed run's backlog is the planner's estimate less what it deleted: present, not exact.
       expect(value('maint_backlog_rows', { job: 'purge-expired-tokens' })).toBeGreaterThanOrEqual(0);

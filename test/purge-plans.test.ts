@@ -27,6 +27,9 @@ const CONFIG = [
   '  purge-keyless:',
   '    table: keyless_session',
   '    timestampColumn: expires_at',
+  '  purge-partitioned-sessions:',
+  '    table: part_session',
+  '    timestampColumn: expires_at',
 ].join('\n');
 
 let client: Client;
@@ -44,7 +47,10 @@ beforeAll(async () => {
   await db.pool.query(await readFile(DJANGO_DDL, 'utf8'));
   await db.pool.query(`CREATE TABLE uuid_session (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), expires_at timestamptz NULL);
     CREATE TABLE text_session (code text NOT NULL UNIQUE, expires_at timestamptz NOT NULL);
-    CREATE TABLE keyless_session (id bigint, name text, expires_at timestamptz NOT NULL);`);
+    CREATE TABLE keyless_session (id bigint, name text, expires_at timestamptz NOT NULL);
+    CREATE TABLE part_session (id bigint PRIMARY KEY, expires_at timestamptz NOT NULL) PARTITION BY RANGE (id);
+    CREATE TABLE part_session_a PARTITION OF part_session FOR VALUES FROM (1) TO (1001);
+    CREATE TABLE part_session_b PARTITION OF part_session FOR VALUES FROM (1001) TO (2001);`);
   worker = await startTestWorker(db);
 });
 afterAll(async () => {
@@ -178,6 +184,23 @@ describe('keys of other types', () => {
     expect(result.plans?.[0]).toMatchObject({ strategy: 'key-chunks', key: 'code', keyType: 'text' });
     expect(result.deleted).toBe(expired);
     expect(await scalar(db, 'SELECT count(*) FROM text_session WHERE expires_at < $1', [cutoff])).toBe(0);
+  });
+
+  it('a partitioned table is reached by key, not ctid: rows of two partitions at the same ctid, one expired, one not', async () => {
+    const cutoff = new Date(Date.now() - 3_600_000);
+    // Both partitions filled in the same order: row i of each lies at the same ctid; only the first's odd rows expired.
+    await db.pool.query(
+      `INSERT INTO part_session SELECT g, CASE WHEN g % 2 = 1 THEN $1::timestamptz - interval '1 hour' ELSE $1::timestamptz + interval '1 hour' END FROM generate_series(1, 1000) g`,
+      [cutoff],
+    );
+    await db.pool.query(`INSERT INTO part_session SELECT g, $1::timestamptz + interval '1 hour' FROM generate_series(1001, 2000) g`, [cutoff]);
+    const sameTid = await scalar(db, `SELECT count(*) FROM part_session_a a JOIN part_session_b b ON a.ctid = b.ctid WHERE a.expires_at < $1`, [cutoff]);
+    expect(sameTid).toBe(500);
+    const { result } = await run('purge-partitioned-sessions', { asOf: cutoff.toISOString(), parallel: 1, batchSize: 300 });
+    expect(result.plans?.[0]).toMatchObject({ strategy: 'key-chunks' });
+    expect(result.deleted).toBe(500);
+    expect(await scalar(db, 'SELECT count(*) FROM part_session_a WHERE expires_at < $1', [cutoff])).toBe(0);
+    expect(await scalar(db, 'SELECT count(*) FROM part_session_b')).toBe(1000);
   });
 
   it('a table without a primary or unique not-null key is refused, naming it, before anything is deleted', async () => {

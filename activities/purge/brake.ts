@@ -69,7 +69,7 @@ export async function askThrottleQuery(db: Db, sql: string): Promise<{ throttle:
  * statement, while its row locks are still held. Only sessions waiting on a lock are looked at, so the (costly)
  * pg_blocking_pids runs for few backends, if any.
  */
-export async function sessionsBlockedByMe(tx: Db): Promise<number> {
+export async function sessionsBlockedByMe(tx: Pick<Db, 'query'>): Promise<number> {
   const [row] = await tx.query<{ n: unknown }>(
     `SELECT count(*) AS n FROM pg_stat_activity
       WHERE wait_event_type = 'Lock' AND pid <> pg_backend_pid() AND pg_backend_pid() = ANY (pg_blocking_pids(pid))`,

@@ -1,11 +1,12 @@
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
-import { type Orm, dbFromOrm } from '../../src/orm/index.js';
+import { type Orm, dbFromOrm, withSession } from '../../src/orm/index.js';
 import type { Logger } from '../../src/logger.js';
 import { InputError } from '../../src/kernel/errors.js';
 import { checkedAsync } from '../../src/temporal/failures.js';
 import { parsePurgeParams } from '../../src/purge/params.js';
 import { createHash } from 'node:crypto';
-import { buildCascadeOwnersSql, buildCountSql, buildWalkSql, childCounts, type Walk } from '../../src/purge/sql.js';
+import { buildCascadeOwnersSql, buildCountSql, childCounts, type Walk } from '../../src/purge/sql.js';
+import { runWalkBatch, type WalkBatchInput } from './batch.js';
 import { addCounts, toNumber } from '../../src/kernel/counts.js';
 import { blockingBackoffMs, brakeFor, checksAnything, criticalFor, criticalLasted, NO_BRAKES, recheckAfterMs, sizeAfterBlocking, sleepAfterBatchMs, type BrakeSettings, type Pressure, type ThrottleKind } from '../../src/purge/brake.js';
 import { resolveBudget } from '../../src/purge/budget.js';
@@ -21,7 +22,7 @@ const THROTTLE_HANDBACK_MS = 3_000;
 const BLOCKED_MIN_SIZE = 10;
 import { createLegacyPurgeActivities } from '../../src/purge/legacy-v1/activity.js';
 import { createAftermathActivities } from './aftermath.js';
-import { estimatedMatches, explainFirstBatch, planStep, stepShare } from './plan.js';
+import { estimatedMatches, explainFirstBatch, planStep, rowAddressOf, stepShare } from './plan.js';
 import { resolveSteps } from './resolve.js';
 import { databaseErrorMessage } from '../../src/db/errors.js';
 import { advanceLane, walkOf } from '../../src/purge/lane.js';
@@ -53,27 +54,10 @@ export interface PurgeActivityDeps {
   throttleQuery?: string;
 }
 
-/** A batch of a planned walk (the legacy v1 purge schedules its own form, `purgeBatch`). */
-export interface WalkBatchInput {
-  runId: string;
-  batchNo: number;
-  step: number;
-  lane: number;
-  rule: RetentionRule;
-  cutoff: string;
-  runTime: string;
-  size: number;
-  walk: Walk;
-  /** statement_timeout of the batch transaction. */
-  timeoutMs: number;
-  /** Count the application sessions the batch makes wait on its locks (the blocking brake). */
-  checkBlocking?: boolean;
-  /** The most rows this batch may change (the run's row cap); none: as many as its walk takes. */
-  cap?: number;
-}
+export type { WalkBatchInput } from './batch.js';
 
 /** A run of one lane's batches (see `purgeLaneRun`). */
-export interface LaneRunInput extends Omit<WalkBatchInput, 'batchNo' | 'size' | 'walk'> {
+export interface LaneRunInput extends Omit<WalkBatchInput, 'batchNo' | 'size' | 'walk' | 'address'> {
   firstBatchNo: number;
   maxBatches: number;
   /** Stop starting batches after this long. */
@@ -137,36 +121,9 @@ function fingerprintOf(steps: RetentionRule[]): string {
   return createHash('sha256').update(JSON.stringify(steps)).digest('hex');
 }
 
-function withUpdated(r: BatchResult, updated: number, isUpdate: boolean): BatchResult {
-  return isUpdate ? { ...r, updated } : r;
-}
-
 export function createPurgeActivities({ orm, purges, logger, faults, metrics, maxParallel, brakes = NO_BRAKES, throttleQuery }: PurgeActivityDeps) {
   const db = dbFromOrm(orm);
   const probe = new Probe();
-
-  /** What the ledger recorded for (run, batch), when an earlier attempt of it committed. */
-  async function recordedBatch(tx: Db, runId: string, batchNo: number, isUpdate: boolean): Promise<BatchResult | undefined> {
-    const [done] = await tx.query(
-      'SELECT deleted, updated, children, duration_ms, last_ts, last_key, examined, skipped FROM purge_batch WHERE run_id = ? AND batch_no = ?',
-      [runId, batchNo],
-    );
-    if (!done) return undefined;
-    return withUpdated(
-      {
-        deleted: toNumber(done.deleted),
-        children: done.children as Record<string, number>,
-        durationMs: toNumber(done.duration_ms),
-        fromLedger: true,
-        lastTs: done.last_ts ? new Date(done.last_ts as string).toISOString() : null,
-        lastKey: (done.last_key as string | null) ?? null,
-        examined: toNumber(done.examined),
-        skipped: toNumber(done.skipped),
-      },
-      toNumber(done.updated),
-      isUpdate,
-    );
-  }
 
   /** What the database reports now, with the probe and the throttle query when the budget asks for them. */
   async function pressureNow(budget: BrakeSettings): Promise<Pressure> {
@@ -239,49 +196,11 @@ export function createPurgeActivities({ orm, purges, logger, faults, metrics, ma
     }
   }
 
-  /**
-   * One batch of a planned walk, in one short transaction bounded by statement and lock timeouts, with its
-   * ledger row (keyed by run and batch) written in the same transaction: a retried batch whose row exists
-   * reports what it recorded and deletes nothing.
-   */
+  /** One batch (see `runWalkBatch`), on a connection of its own, with its metrics, log line and test hooks. */
   async function walkBatch(input: WalkBatchInput, attempt: number): Promise<BatchResult> {
-    const built = buildWalkSql(input.rule, input.walk, { capped: input.cap !== undefined });
-    const isUpdate = input.rule.action?.type === 'update';
-    const result = await db.transaction(async (tx) => {
-      const done = await recordedBatch(tx, input.runId, input.batchNo, isUpdate);
-      if (done) return done;
-      // Bounded waits: a batch that cannot get its locks or runs long fails fast and is retried.
-      await tx.query(`SET LOCAL statement_timeout = ${Math.round(input.timeoutMs)}`);
-      await tx.query(`SET LOCAL lock_timeout = ${Math.round(Math.min(2_000, input.timeoutMs / 2))}`);
-      // Django's foreign keys are DEFERRABLE INITIALLY DEFERRED: checked now, inside the measured (and timed-out)
-      // statement, rather than unseen at commit.
-      await tx.query('SET CONSTRAINTS ALL IMMEDIATE');
-      const started = performance.now();
-      const [row] = await tx.query(
-        built.sql,
-        built.bind({ cutoff: input.cutoff, limit: input.size, from: input.walk.from, to: input.walk.to, after: input.walk.after, runTime: input.runTime, cap: input.cap }),
-      );
-      const affected = toNumber(row?.affected);
-      const deleted = isUpdate ? 0 : affected;
-      const updated = isUpdate ? affected : 0;
-      const children = childCounts(row ?? {}, built.children);
-      const durationMs = Math.round(performance.now() - started);
-      const lastTs = row?.last_ts ? new Date(row.last_ts as string).toISOString() : null;
-      const lastKey = (row?.last_key as string | null) ?? null;
-      const examined = toNumber(row?.examined);
-      const skipped = toNumber(row?.skipped);
-      // The blocking brake: who waits on this batch's row locks, asked while they are still held (before commit).
-      const blocked = input.checkBlocking ? await sessionsBlockedByMe(tx) : 0;
-      // A concurrent attempt of the same batch fails here on the primary key and rolls its changes back.
-      await tx.query(
-        `INSERT INTO purge_batch (run_id, batch_no, step, lane, deleted, updated, children, duration_ms, last_ts, last_key, examined, skipped)
-         VALUES (?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?, ?, ?, ?)`,
-        [input.runId, input.batchNo, input.step, input.lane, deleted, updated, JSON.stringify(children), durationMs, lastTs, lastKey, examined, skipped],
-      );
-      return withUpdated({ deleted, children, durationMs, fromLedger: false, lastTs, lastKey, examined, skipped, ...(blocked ? { blocked } : {}) }, updated, isUpdate);
-    });
-    if (!result.fromLedger) metrics?.batchCommitted(input, result);
-    logger.debug({ runId: input.runId, batchNo: input.batchNo, lane: input.lane, attempt, ...result }, 'batch committed');
+    const { result, phases } = await withSession(orm, (session) => runWalkBatch(session, input));
+    if (!result.fromLedger) metrics?.batchCommitted(input, { ...result, phases });
+    logger.debug({ runId: input.runId, batchNo: input.batchNo, lane: input.lane, attempt, ...result, phases }, 'batch committed');
     await faults?.afterBatchCommit?.({ runId: input.runId, batchNo: input.batchNo, attempt });
     return result;
   }
@@ -442,6 +361,8 @@ export function createPurgeActivities({ orm, purges, logger, faults, metrics, ma
       if (Date.parse(input.cutoff) > Date.now() + 5_000) throw ApplicationFailure.nonRetryable(`cutoff: ${input.cutoff} is in the future; refused`, 'InvalidInput');
       // This execution's ledger (a reset or retried execution counts its own batches, see recordOf).
       const { id: recordId } = await runRecord.recordOf(db, { runId: input.runId, executionRunId: executionRunId() });
+      // Read at every run, not planned: a table may have been partitioned since the plan.
+      const address = await rowAddressOf(db, input.rule.table);
       // The heartbeat carries why the lane waits, if it does: the CLI's progress and the Web UI show it.
       const now: ThrottleNow = { throttled: null, kind: null, sinceMs: input.throttledSinceMs ?? null };
       const beat = setInterval(() => ctx.heartbeat(now.throttled ? { throttled: now.throttled, kind: now.kind, since: now.sinceMs } : undefined), 1_000);
@@ -483,7 +404,7 @@ export function createPurgeActivities({ orm, purges, logger, faults, metrics, ma
               break;
             }
           }
-          const batch = { ...input, runId: recordId, batchNo: input.firstBatchNo + out.batches, size: out.lane.size, walk: walkOf(out.lane, input.strategy), checkBlocking: Boolean(budget.blockingBrake), ...(cap !== undefined ? { cap } : {}) };
+          const batch = { ...input, runId: recordId, batchNo: input.firstBatchNo + out.batches, size: out.lane.size, walk: walkOf(out.lane, input.strategy), checkBlocking: Boolean(budget.blockingBrake), ...(cap !== undefined ? { cap } : {}), address };
           let res: BatchResult;
           try {
             res = await walkBatch(batch, ctx.info.attempt);

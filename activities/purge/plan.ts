@@ -1,6 +1,6 @@
 import { InputError } from '../../src/kernel/errors.js';
 import { ident } from '../../src/purge/identifiers.js';
-import { buildMatchSql, buildWalkSql, type Walk } from '../../src/purge/sql.js';
+import { buildMatchSql, buildWalkSql, type RowAddress, type Walk } from '../../src/purge/sql.js';
 import type { RetentionRule, StepPlan } from '../../src/purge/types.js';
 import type { Db } from '../../src/db/query.js';
 import { FRACTION_EXACT_BELOW_ROWS, type StepShare } from '../../src/purge/breakers.js';
@@ -111,6 +111,18 @@ export async function keyOf(db: Db, rule: RetentionRule): Promise<{ rel: { oid: 
   return { rel, key };
 }
 
+/**
+ * How a batch reaches the rows it locked (see `RowAddress`): by ctid in a plain table with no inheritance children,
+ * where a ctid names one row; by key anywhere else.
+ */
+export async function rowAddressOf(db: Db, table: string): Promise<RowAddress> {
+  const [rel] = await db.query<{ kind: string; children: boolean }>(
+    `SELECT c.relkind::text AS kind, c.relhassubclass AS children FROM pg_class c WHERE c.oid = to_regclass(quote_ident(?))`,
+    [table],
+  );
+  return rel?.kind === 'r' && !rel.children ? 'ctid' : 'key';
+}
+
 /** Rows of a never-analysed table, counted up to the point where the answer no longer matters. */
 async function boundedCount(db: Db, table: string): Promise<number> {
   const [row] = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM (SELECT 1 FROM ${ident(table)} LIMIT ${LANE_MIN_ROWS}) s`);
@@ -163,7 +175,7 @@ function slices(cuts: string[]): StepPlan['lanes'] {
 export async function explainFirstBatch(db: Db, rule: RetentionRule, plan: StepPlan, cutoff: string, runTime: string): Promise<string> {
   const lane = plan.lanes[0]!;
   const walk: Walk = { strategy: plan.strategy, from: lane.from, to: lane.to, after: null };
-  const built = buildWalkSql(rule, walk);
+  const built = buildWalkSql(rule, walk, await rowAddressOf(db, rule.table));
   const rows = await db.query<Record<string, string>>(
     `EXPLAIN ${built.sql}`,
     built.bind({ cutoff, limit: plan.chunk, from: lane.from, to: lane.to, after: null, runTime }),

@@ -18,6 +18,29 @@ export interface Db {
   transaction<T>(fn: (db: Db) => Promise<T>): Promise<T>;
 }
 
+/**
+ * One connection, held for a run of statements that must share it, without the ORM's layers: a purge batch's
+ * transaction in three round trips (open and check the ledger; the batch; record and commit) instead of eight.
+ */
+export interface Session {
+  /** Statements without bound values, sent in one round trip (simple protocol); the rows of the last one. */
+  script<T = Record<string, unknown>>(sql: string): Promise<T[]>;
+  /** One statement with `?` placeholders and its values bound, never inlined. */
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+  /** `value` as an SQL string literal, for a script. */
+  literal(value: string): string;
+}
+
+/** A Session over one pg client. */
+export function sessionOf(client: pg.ClientBase): Session {
+  const last = <T>(r: pg.QueryResult | pg.QueryResult[]) => ((Array.isArray(r) ? r.at(-1)?.rows : r.rows) ?? []) as T[];
+  return {
+    script: async <T>(sql: string) => last<T>((await client.query(sql)) as unknown as pg.QueryResult | pg.QueryResult[]),
+    query: async <T>(sql: string, params: unknown[] = []) => (await client.query(numbered(sql), params)).rows as T[],
+    literal: (value) => client.escapeLiteral(value),
+  };
+}
+
 /** The statement with its value placeholders numbered for pg ($1, $2, ...). */
 export function numbered(sql: string): string {
   return replaceAt(sql, scanPlaceholders(sql).values, (n) => `$${n + 1}`);

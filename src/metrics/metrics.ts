@@ -16,6 +16,8 @@ export interface BatchCounts {
   updated?: number;
   children: Record<string, number>;
   durationMs: number;
+  /** Where the batch's time went, in milliseconds, by phase (see activities/purge/batch.ts). */
+  phases?: Record<string, number>;
 }
 
 /** The metrics dependency of the activities: called once per committed batch, never throws, never waits. */
@@ -53,6 +55,13 @@ export function createJobMetrics(deps: { orm: Orm; logger: Logger; rotateAfterSe
     name: 'maint_purge_throttled_seconds_total',
     help: "Seconds purge lanes of this worker waited on their impact budget, per job and reason (replica-lag, active-sessions, probe-latency, throttle-query, blocking, and sleep: the duty cycle's).",
     labelNames: ['job', 'reason'],
+    registers: [registry],
+  });
+  const phaseSeconds = new Histogram({
+    name: 'maint_batch_phase_seconds',
+    help: 'Where a batch transaction\'s time goes, per job and phase: open (begin, settings, ledger lookup), statement (the batch, foreign-key checks included), commit (ledger row and commit).',
+    labelNames: ['job', 'phase'],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
     registers: [registry],
   });
 
@@ -137,6 +146,7 @@ export function createJobMetrics(deps: { orm: Orm; logger: Logger; rotateAfterSe
           if (counts.updated) updated.inc({ job, table: batch.rule.table }, counts.updated);
           for (const [table, v] of Object.entries(counts.children)) if (v) deleted.inc({ job, table }, v);
           batchSeconds.observe({ job }, counts.durationMs / 1000);
+          for (const [phase, ms] of Object.entries(counts.phases ?? {})) phaseSeconds.observe({ job, phase }, ms / 1000);
         })
         .catch((err: unknown) => log.warn({ err: (err as Error).message }, 'metrics: batch not counted'));
     },

@@ -1,9 +1,10 @@
 import { MikroORM, type Options } from '@mikro-orm/postgresql';
+import type pg from 'pg';
 import { Migrator } from '@mikro-orm/migrations';
 import { entities } from './entities.js';
 import { migrationsList } from './migrations/index.js';
 import { replaceAt, scanPlaceholders } from '../db/placeholders.js';
-import type { Db } from '../db/query.js';
+import { sessionOf, type Db, type Session } from '../db/query.js';
 import { DEFAULT_SCHEMA, OWN_APPLICATION_NAME, OWN_TABLES, searchPathOption, type TablePlacement } from '../db/schema.js';
 
 export type Orm = MikroORM;
@@ -44,6 +45,25 @@ export function dbFromOrm(orm: Orm): Db {
     transaction: <T>(fn: (db: Db) => Promise<T>) => (trx ? fn(make(trx)) : conn().transactional((t) => fn(make(t)))),
   });
   return make();
+}
+
+/**
+ * Runs `fn` on one connection of the ORM's pool (see `Session`). When `fn` fails, whatever transaction it left open
+ * is rolled back at once (its locks must not wait for the connection's next user); a connection that cannot even
+ * do that goes back marked for disposal, as knex marks one that errored, and is never reused.
+ */
+export async function withSession<T>(orm: Orm, fn: (session: Session) => Promise<T>): Promise<T> {
+  const client = orm.em.getConnection().getKnex().client as { acquireConnection(): Promise<pg.Client & { __knex__disposed?: unknown }>; releaseConnection(c: unknown): Promise<void> };
+  const conn = await client.acquireConnection();
+  try {
+    return await fn(sessionOf(conn));
+  } catch (err) {
+    // Outside a transaction this is a warning, not an error.
+    await conn.query('ROLLBACK').catch((broken: unknown) => (conn.__knex__disposed = broken));
+    throw err;
+  } finally {
+    await client.releaseConnection(conn);
+  }
 }
 
 export async function openOrm(databaseUrl: string, placement: Partial<TablePlacement> = {}): Promise<Orm> {

@@ -182,6 +182,13 @@ export interface Walk {
 }
 
 /**
+ * How a batch reaches the rows it locked to change them: by their physical address (`ctid`), one heap visit per row,
+ * where that is unique (a plain table), or by key through the key's index (a partitioned or inherited table, where
+ * two rows can share a ctid).
+ */
+export type RowAddress = 'ctid' | 'key';
+
+/**
  * One batch of a planned walk, as one statement. Both walks cost in proportion to the batch, never to the
  * table:
  * - `key-chunks` takes the next `limit` keys of the lane in key order (the primary key's index) and deletes
@@ -189,12 +196,16 @@ export interface Walk {
  * - `timestamp-index` takes the next `limit` matching rows in (timestamp, key) order from where the previous
  *   batch stopped, walking an index that leads with the timestamp.
  * Rows that other transactions hold are skipped (SKIP LOCKED) and counted, so the caller can come back for them.
+ * The rule is tested again on the row as locked (a concurrent update may have changed it): a row is changed only
+ * if it matches when it is changed. A candidate the batch did not change (locked, or changed meanwhile) counts as
+ * skipped, and the lane comes back for it.
  */
-export function buildWalkSql(rule: RetentionRule, walk: Walk, opts: { capped?: boolean } = {}): BuiltWalkSql {
+export function buildWalkSql(rule: RetentionRule, walk: Walk, address: RowAddress = 'key', opts: { capped?: boolean } = {}): BuiltWalkSql {
   const t = ident(rule.table);
   const pk = ident(rule.primaryKey);
   const ts = ident(rule.timestampColumn);
   const where = ruleConditions(rule.where, rule);
+  const byTid = address === 'ctid';
   // Fragments are built out of text order; each value gets a marker, and the markers are turned into `?` (and
   // the values ordered) once the statement is complete.
   const getters: Array<(a: WalkArgs) => unknown> = [];
@@ -211,16 +222,18 @@ export function buildWalkSql(rule: RetentionRule, walk: Walk, opts: { capped?: b
       return bound((a) => bindConditionValues([v], a.cutoff)[0]);
     })}`;
   };
+  const tid = byTid ? ', ctid AS tid' : '';
   if (walk.strategy === 'key-chunks') {
     // Each use binds its own copy of the lower bound.
     const lower = () => (walk.after?.key != null ? [`${pk} > ${bound((a) => a.after?.key)}`] : walk.from != null ? [`${pk} > ${bound((a) => a.from)}`] : []);
     const chunkWhere = [...lower(), ...(walk.to != null ? [`${pk} <= ${bound((a) => a.to)}`] : [])];
-    // The chunk's rows are read once, along the key's index; the rule is tested on them in memory.
-    parts.push(`chunk AS MATERIALIZED (SELECT * FROM ${t}${chunkWhere.length ? ` WHERE ${chunkWhere.join(' AND ')}` : ''} ORDER BY ${pk} LIMIT ${bound((a) => a.limit)})`);
+    // The chunk's rows are read once, along the key's index, and the rule tested on them there: only the key, the
+    // row's address and the answer are kept, not the rows (a token's text is most of its row).
+    parts.push(`chunk AS MATERIALIZED (SELECT ${pk}${tid}, (${match()}) AS hit FROM ${t}${chunkWhere.length ? ` WHERE ${chunkWhere.join(' AND ')}` : ''} ORDER BY ${pk} LIMIT ${bound((a) => a.limit)})`);
     if (opts.capped) {
       // A run's row cap (maxRows): the chunk's first `cap` matching rows only; the batch ends at the last of them, so
       // the lane goes on right after it and the rows beyond are the next batch's (or the next run's).
-      parts.push(`candidates AS MATERIALIZED (SELECT ${pk} FROM chunk AS ${t} WHERE ${match()} ORDER BY ${pk} LIMIT ${bound((a) => a.cap)})`);
+      parts.push(`candidates AS MATERIALIZED (SELECT ${pk}${byTid ? ', tid' : ''} FROM chunk WHERE hit ORDER BY ${pk} LIMIT ${bound((a) => a.cap)})`);
       parts.push(
         `bounds AS (SELECT count(*)::int AS examined, CASE WHEN (SELECT count(*) FROM candidates) >= ${bound((a) => a.cap)} ` +
           `THEN (SELECT ${pk} FROM candidates ORDER BY ${pk} DESC LIMIT 1) ELSE (SELECT ${pk} FROM chunk ORDER BY ${pk} DESC LIMIT 1) END AS last FROM chunk)`,
@@ -228,11 +241,14 @@ export function buildWalkSql(rule: RetentionRule, walk: Walk, opts: { capped?: b
     } else {
       // ORDER BY, not max(): uuid has no max() aggregate.
       parts.push(`bounds AS (SELECT count(*)::int AS examined, (SELECT ${pk} FROM chunk ORDER BY ${pk} DESC LIMIT 1) AS last FROM chunk)`);
-      // Aliased with the table's name: conditions on other tables' rows refer to the row as "table"."column".
-      parts.push(`candidates AS (SELECT ${pk} FROM chunk AS ${t} WHERE ${match()})`);
+      parts.push(`candidates AS (SELECT ${pk}${byTid ? ', tid' : ''} FROM chunk WHERE hit)`);
     }
     const inChunk = [...lower(), `${pk} <= (SELECT last FROM bounds)`].join(' AND ');
-    parts.push(`victims AS (SELECT ${victimColumns(rule)} FROM ${t} WHERE ${inChunk} AND ${match()} FOR UPDATE SKIP LOCKED)`);
+    parts.push(
+      byTid
+        ? `victims AS (SELECT ${victimColumns(rule)}, ctid AS tid FROM ${t} WHERE ctid = ANY(ARRAY(SELECT tid FROM candidates)) AND ${inChunk} AND ${match()} FOR UPDATE SKIP LOCKED)`
+        : `victims AS (SELECT ${victimColumns(rule)} FROM ${t} WHERE ${inChunk} AND ${match()} FOR UPDATE SKIP LOCKED)`,
+    );
   } else {
     const lane = [...(walk.from != null ? [`${ts} >= ${bound((a) => a.from)}`] : []), ...(walk.to != null ? [`${ts} < ${bound((a) => a.to)}`] : [])];
     const keyset =
@@ -241,20 +257,27 @@ export function buildWalkSql(rule: RetentionRule, walk: Walk, opts: { capped?: b
         : [];
     // Under a row cap, no more rows than it allows: the walk goes on after the last one taken.
     const limit = opts.capped ? `least(${bound((a) => a.limit)}::int, ${bound((a) => a.cap)}::int)` : bound((a) => a.limit);
-    parts.push(`candidates AS MATERIALIZED (SELECT ${pk}, ${ts} AS ts FROM ${t} WHERE ${[match(), ...lane, ...keyset].join(' AND ')} ORDER BY ${ts}, ${pk} LIMIT ${limit})`);
+    parts.push(`candidates AS MATERIALIZED (SELECT ${pk}, ${ts} AS ts${tid} FROM ${t} WHERE ${[match(), ...lane, ...keyset].join(' AND ')} ORDER BY ${ts}, ${pk} LIMIT ${limit})`);
     parts.push(`bounds AS (SELECT count(*)::int AS examined, (SELECT ${pk} FROM candidates ORDER BY ts DESC, ${pk} DESC LIMIT 1) AS last, max(ts) AS last_ts FROM candidates)`);
-    parts.push(`victims AS (SELECT ${victimColumns(rule)} FROM ${t} WHERE ${pk} IN (SELECT ${pk} FROM candidates) AND ${match()} FOR UPDATE SKIP LOCKED)`);
+    parts.push(
+      byTid
+        ? `victims AS (SELECT ${victimColumns(rule)}, ctid AS tid FROM ${t} WHERE ctid = ANY(ARRAY(SELECT tid FROM candidates)) AND ${match()} FOR UPDATE SKIP LOCKED)`
+        : `victims AS (SELECT ${victimColumns(rule)} FROM ${t} WHERE ${pk} IN (SELECT ${pk} FROM candidates) AND ${match()} FOR UPDATE SKIP LOCKED)`,
+    );
   }
+  // The rows locked above, and only those: by address (the row version locked; nobody can change it before this
+  // transaction ends), or by key.
+  const locked = byTid ? `ctid = ANY(ARRAY(SELECT tid FROM victims))` : `${pk} IN (SELECT ${pk} FROM victims)`;
   const ctes: ChildCte[] = [];
   const action = rule.action ?? { type: 'delete' };
   if (action.type === 'delete') {
     dependentCtes(rule, parts, ctes, 'delete');
     cascadeCtes(rule, parts, ctes, 'delete');
-    parts.push(`parent AS (DELETE FROM ${t} WHERE ${pk} IN (SELECT ${pk} FROM victims) RETURNING 1 AS one)`);
+    parts.push(`parent AS (DELETE FROM ${t} WHERE ${locked} RETURNING 1 AS one)`);
   } else {
     const entries = Object.entries(action.set);
     const assignments = entries.map(([col, v]) => `${ident(col)} = ${bound((a) => (v !== null && typeof v === 'object' ? (a.runTime ?? a.cutoff) : v))}`).join(', ');
-    parts.push(`parent AS (UPDATE ${t} SET ${assignments} WHERE ${pk} IN (SELECT ${pk} FROM victims) RETURNING 1 AS one)`);
+    parts.push(`parent AS (UPDATE ${t} SET ${assignments} WHERE ${locked} RETURNING 1 AS one)`);
   }
   const lastTs = walk.strategy === 'timestamp-index' ? '(SELECT last_ts FROM bounds)' : 'NULL::timestamptz';
   const sql =
@@ -262,7 +285,7 @@ export function buildWalkSql(rule: RetentionRule, walk: Walk, opts: { capped?: b
     [
       '(SELECT count(*) FROM parent)::int AS affected',
       '(SELECT examined FROM bounds) AS examined',
-      '((SELECT count(*) FROM candidates) - (SELECT count(*) FROM victims))::int AS skipped',
+      '((SELECT count(*) FROM candidates) - (SELECT count(*) FROM parent))::int AS skipped',
       '(SELECT last FROM bounds)::text AS last_key',
       `${lastTs} AS last_ts`,
       ...countColumns(ctes),

@@ -44,7 +44,10 @@ describe('conditions on other tables and inclusive cutoffs', () => {
       ],
     };
     const chunks = buildWalkSql(rule, { strategy: 'key-chunks', from: null, to: null, after: null });
-    expect(chunks.sql).toContain('FROM chunk AS "at" WHERE "expires" <= ? AND NOT EXISTS (SELECT 1 FROM "rt" ref WHERE ref."access_token_id" = "at"."id") AND EXISTS (SELECT 1 FROM "app" ref WHERE ref."id" = "at"."app_id" AND ref."closed" < ?)');
+    const predicate = '"expires" <= ? AND NOT EXISTS (SELECT 1 FROM "rt" ref WHERE ref."access_token_id" = "at"."id") AND EXISTS (SELECT 1 FROM "app" ref WHERE ref."id" = "at"."app_id" AND ref."closed" < ?)';
+    // Tested on the chunk's rows as read, and again on each row as locked.
+    expect(chunks.sql).toContain(`(SELECT "id", (${predicate}) AS hit FROM "at" ORDER BY "id" LIMIT ?)`);
+    expect(chunks.sql).toContain(`victims AS (SELECT "id" FROM "at" WHERE "id" <= (SELECT last FROM bounds) AND ${predicate} FOR UPDATE SKIP LOCKED)`);
     const args = chunks.bind({ cutoff: '2026-06-01T12:00:00.000Z', limit: 10, from: null, to: null, after: null });
     expect(args).toContain('2026-06-01T11:59:00.000Z');
     const ts = buildWalkSql(rule, { strategy: 'timestamp-index', from: null, to: null, after: null });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildCountSql, childCounts } from '../../src/purge/sql.js';
+import { buildCountSql, buildWalkSql, childCounts } from '../../src/purge/sql.js';
 import { ident } from '../../src/purge/identifiers.js';
 import { buildLegacyBatchSql } from '../../src/purge/legacy-v1/sql.js';
 import type { RetentionRule } from '../../src/purge/types.js';
@@ -47,6 +47,22 @@ describe('batch SQL', () => {
   it('refuses identifiers that are not plain names instead of escaping them', () => {
     expect(() => ident('users; DROP TABLE x')).toThrow(/not a plain SQL identifier/);
     expect(() => buildLegacyBatchSql({ ...rule, table: 'a"b' })).toThrow(/not a plain SQL identifier/);
+  });
+
+  it('reaches the rows it locked by ctid in a plain table, testing the rule again on each as locked, and by key elsewhere', () => {
+    const walk = { strategy: 'key-chunks' as const, from: null, to: null, after: { key: '7' } };
+    const byTid = buildWalkSql(rule, walk, 'ctid').sql;
+    expect(byTid).toContain('chunk AS MATERIALIZED (SELECT "id", ctid AS tid, ("expires_at" < ?) AS hit FROM "outstanding_token" WHERE "id" > ? ORDER BY "id" LIMIT ?)');
+    expect(byTid).toContain('victims AS (SELECT "id", ctid AS tid FROM "outstanding_token" WHERE ctid = ANY(ARRAY(SELECT tid FROM candidates)) AND "id" > ? AND "id" <= (SELECT last FROM bounds) AND "expires_at" < ? FOR UPDATE SKIP LOCKED)');
+    expect(byTid).toContain('parent AS (DELETE FROM "outstanding_token" WHERE ctid = ANY(ARRAY(SELECT tid FROM victims)) RETURNING 1 AS one)');
+    // A candidate not changed (locked, or changed meanwhile) is skipped: the lane comes back for it.
+    expect(byTid).toContain('((SELECT count(*) FROM candidates) - (SELECT count(*) FROM parent))::int AS skipped');
+    const byKey = buildWalkSql(rule, walk).sql;
+    expect(byKey).not.toContain('ctid');
+    expect(byKey).toContain('parent AS (DELETE FROM "outstanding_token" WHERE "id" IN (SELECT "id" FROM victims) RETURNING 1 AS one)');
+    const ts = buildWalkSql(rule, { strategy: 'timestamp-index', from: null, to: null, after: null }, 'ctid').sql;
+    expect(ts).toContain('candidates AS MATERIALIZED (SELECT "id", "expires_at" AS ts, ctid AS tid FROM "outstanding_token" WHERE "expires_at" < ? ORDER BY "expires_at", "id" LIMIT ?)');
+    expect(ts).toContain('victims AS (SELECT "id", ctid AS tid FROM "outstanding_token" WHERE ctid = ANY(ARRAY(SELECT tid FROM candidates)) AND "expires_at" < ? FOR UPDATE SKIP LOCKED)');
   });
 
   it('sums counts of a table reached twice', () => {
