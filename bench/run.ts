@@ -21,22 +21,24 @@ import { SHAPES, USERS, type Shape } from './shapes.js';
 import { underTraffic } from './traffic.js';
 import { djangoUnavailable, frozenCommand } from '../test/support/django.js';
 import { startAndMemoryReport, workerCommand } from './cli-start.js';
+import { BUDGETS as PRESETS } from '../src/purge/budget.js';
 
 const CATALOGUE = new Catalogue();
 const SCHEDULES = CATALOGUE.schedules();
 const startHandle = async (client: Client, request: StartJobRequest) => (await startJob(client, request, CATALOGUE)).handle;
 
 /**
- * The budgets our purge is measured at, each a set of job parameters: one entry per `--budget` preset. Until the
- * presets exist, the purge as it is (adaptive batches, default lanes, no brakes) is the `default` budget.
+ * The budgets our purge is measured at, each a set of job parameters: one entry per `--budget` preset
+ * (src/purge/budget.ts): `full` for speed, `gentle` (the schedules' default) for the traffic, `balanced` (`maint run`'s).
  */
-const BUDGETS: Array<{ name: string; params: Record<string, unknown> }> = [{ name: 'default', params: {} }];
+const BUDGETS: Array<{ name: string; params: Record<string, unknown> }> = PRESETS.map((name) => ({ name, params: { budget: name } }));
+const DEFAULT_BUDGETS = ['full', 'gentle'];
 
 const list = (v: string) => v.split(',').map((x) => x.trim()).filter(Boolean);
 const program = new Command('bench')
   .option('--sizes <list>', 'tokens per table, comma-separated (e.g. 100000 for a quick run)', '1000000,4000000')
   .option('--shapes <list>', 'table shapes: native (indexed expires_at), django (simplejwt as its migrations make it)', 'native,django')
-  .option('--budgets <list>', `budgets our purge runs at: ${BUDGETS.map((b) => b.name).join(', ')}`, BUDGETS.map((b) => b.name).join(','))
+  .option('--budgets <list>', `budgets our purge runs at: ${BUDGETS.map((b) => b.name).join(', ')}`, DEFAULT_BUDGETS.join(','))
   .option('--no-django', "skip Django's own flushexpiredtokens on the django shape")
   .option('--rate <tps>', 'pgbench traffic: transactions per second (open loop)', (v) => Number(v), 300)
   .option('--clients <n>', 'pgbench traffic: client connections', (v) => Number(v), 8)
