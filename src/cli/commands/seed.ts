@@ -46,7 +46,10 @@ export function registerSeed(program: Command, settings: SettingsSource): void {
            ON CONFLICT DO NOTHING`,
           [rows[0]!.first, rows[0]!.last, flags.blacklisted],
         );
-        // Statistics now, not when autovacuum gets to it: the planner's estimates (progress, status) read them.
+        // Statistics now, not when autovacuum gets to it: the planner's estimates (progress, status) read them. The
+        // inserts' row counts reach pg_stat first (a session sends them at most once a second unless told), or they
+        // would be added again on top of what ANALYZE counted.
+        await db.query('SELECT pg_stat_force_next_flush()');
         await db.query('ANALYZE outstanding_token, blacklisted_token');
         process.stdout.write(
           `seeded ${flags.tokens} tokens (${expired} expired, ${blacklisted} of those blacklisted) into ${redactUrl(url)}\n` +
