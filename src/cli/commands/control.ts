@@ -2,9 +2,9 @@ import type { Command } from 'commander';
 import { InputError } from '../../kernel/errors.js';
 import { parseIntFlag, parseTaskQueueFlag, resolveTemporal, type ConnectionFlags, type SettingsSource } from '../context.js';
 import { filterRunning, runningOf } from './cancel.js';
-import type { Knob } from '../../purge/budget.js';
+import { addKnobFlags, KNOB_FLAGS, type KnobFlags } from '../budget-flags.js';
 
-interface ControlFlags extends ConnectionFlags {
+interface ControlFlags extends ConnectionFlags, KnobFlags {
   pause?: boolean;
   resume?: boolean;
   batchSize?: number;
@@ -13,27 +13,8 @@ interface ControlFlags extends ConnectionFlags {
   databaseUrl?: string;
   parallel?: number;
   allLanes?: boolean;
-  maxReplicaLag?: string;
-  maxReplicaLagBytes?: string;
-  maxActiveSessions?: string;
-  sleepCoef?: string;
-  maxProbeLatency?: string;
-  criticalReplicaLag?: string;
-  criticalActiveSessions?: string;
-  criticalFor?: string;
 }
 
-/** The budget's knobs `maint control` takes, as flags; their values are checked by the run's workflow (its validator). */
-const KNOB_FLAGS: Array<[Knob, string, string]> = [
-  ['maxReplicaLag', '--max-replica-lag <s>', "wait while a replica's replay lag is above this many seconds (0: no check)"],
-  ['maxReplicaLagBytes', '--max-replica-lag-bytes <n>', 'wait while a replica has more WAL than this to replay (0: no check)'],
-  ['maxActiveSessions', '--max-active-sessions <n>', 'wait while more other sessions than this run statements (0: no check)'],
-  ['sleepCoef', '--sleep-coef <x>', 'after each batch, sleep its duration times this'],
-  ['maxProbeLatency', '--max-probe-latency <x>', 'wait while a probe query takes more than this many times its idle baseline (0: no check)'],
-  ['criticalReplicaLag', '--critical-replica-lag <s>', 'end the run (partial) when replica lag stays above this for --critical-for (0: never)'],
-  ['criticalActiveSessions', '--critical-active-sessions <n>', 'end the run when more other sessions than this run statements for --critical-for (0: never)'],
-  ['criticalFor', '--critical-for <s>', 'how long a critical value must last before the run ends'],
-];
 
 /** A number as the flag gives it (the workflow checks its range); text that is no number is refused here, by the flag. */
 function numberFlag(flag: string, v: string): number {
@@ -53,7 +34,7 @@ export function registerControl(program: Command, settings: SettingsSource): voi
     .option('--adaptive', 'back to the planned batch size')
     .option('--parallel <n>', "most lanes at once, from the next lane run (1-16, within the worker's MAINT_MAX_PARALLEL); more than the step's planned lanes applies from the next step's plan", parseIntFlag('--parallel', 1, 16))
     .option('--all-lanes', 'back to all the planned lanes at once');
-  for (const [, flag, meaning] of KNOB_FLAGS) command.option(flag, `${meaning}; checked against the run's budget and the worker's MAINT_BRAKE_* limits`);
+  addKnobFlags(command, (meaning) => `${meaning}; checked against the run's budget and the worker's MAINT_BRAKE_* limits`);
   command
     .option('--json', 'print JSON')
     .option('--database-url <url>', "with a job's name: also the purge the audit table says holds it")

@@ -4,6 +4,7 @@ import { BATCH_SIZE, DAYS, PARALLEL } from '../../purge/params.js';
 import { BUDGETS, DEFAULT_BUDGET, SCHEDULE_BUDGET } from '../../purge/budget.js';
 import { FRACTION_GUARD_MIN_ROWS, MAX_FRACTION } from '../../purge/breakers.js';
 import { RUN_FLAGS, type RunFlag } from '../../catalogue/entry.js';
+import { addKnobFlags, type KnobFlags } from '../budget-flags.js';
 import { InputError } from '../../kernel/errors.js';
 import type { Progress, PurgeResult } from '../../purge/types.js';
 import { parseTaskQueueFlag, parseWorkflowIdFlag, resolveTemporal, reportingWorkflowFailure, type SettingsSource, type StartFlags, whileRunning } from '../context.js';
@@ -12,7 +13,7 @@ import { renderResult, resultFailed } from '../render.js';
 import { describeThrottle, estimateTotal, formatEta, throttleOf, Throughput, type BatchTrouble } from '../progress.js';
 
 /** As commander hands them over: the job's parameters as typed, checked by the job's schema. */
-interface RunFlags extends StartFlags {
+interface RunFlags extends StartFlags, KnobFlags {
   dryRun?: boolean;
   batchSize?: string;
   asOf?: string;
@@ -33,14 +34,6 @@ interface RunFlags extends StartFlags {
   workflowId?: string;
   explain?: boolean;
   budget?: string;
-  maxReplicaLag?: string;
-  maxReplicaLagBytes?: string;
-  maxActiveSessions?: string;
-  sleepCoef?: string;
-  maxProbeLatency?: string;
-  criticalReplicaLag?: string;
-  criticalActiveSessions?: string;
-  criticalFor?: string;
 }
 
 /** What the workflow's pending activities say: a batch failing and retrying (attempt, last error), a lane held by the brakes. */
@@ -143,7 +136,7 @@ function namingFlags<T>(used: readonly RunFlag[], fn: () => T): T {
 }
 
 export function registerRun(program: Command, settings: SettingsSource): void {
-  program
+  const run = program
     .command('run')
     .description('start a maintenance job as a Temporal workflow')
     .argument('<job>', 'job name (see `maint jobs`)')
@@ -160,15 +153,8 @@ export function registerRun(program: Command, settings: SettingsSource): void {
     .option('--user-table <table>', "hidp-remove-stale-unverified-accounts: the AUTH_USER_MODEL's table (default: the one hidp_accounts_emailchangerequest references)")
     .option('--parallel <n>', `purges: lanes worked at once, on any workers of the queue (${PARALLEL.min}-${PARALLEL.max}; default ${PARALLEL.default} on large tables, 1 on small ones)`)
     .option('--vacuum', 'purges: VACUUM (ANALYZE) the tables the run changed once it is done (cancellable; reported with the result)')
-    .option('--budget <name>', `purges: the impact budget, ${BUDGETS.join(', ')} (default ${DEFAULT_BUDGET}; schedules use ${SCHEDULE_BUDGET}); each knob below overrides it, within the worker's MAINT_BRAKE_* limits`)
-    .option('--max-replica-lag <s>', "purges: wait while a replica's replay lag is above this many seconds (0: no check)")
-    .option('--max-replica-lag-bytes <n>', 'purges: wait while a replica has more WAL than this to replay (0: no check)')
-    .option('--max-active-sessions <n>', 'purges: wait while more other sessions than this run statements (0: no check)')
-    .option('--sleep-coef <x>', "purges: after each batch, sleep its duration times this (gentle 1, balanced 0.25, full 0)")
-    .option('--max-probe-latency <x>', 'purges: wait while a probe query takes more than this many times its idle baseline (0: no check)')
-    .option('--critical-replica-lag <s>', 'purges: end the run (partial; the next one goes on) when replica lag stays above this for --critical-for (0: never)')
-    .option('--critical-active-sessions <n>', 'purges: end the run when more other sessions than this run statements for --critical-for (0: never)')
-    .option('--critical-for <s>', 'purges: how long a critical value must last before the run ends (default 60)')
+    .option('--budget <name>', `purges: the impact budget, ${BUDGETS.join(', ')} (default ${DEFAULT_BUDGET}; schedules use ${SCHEDULE_BUDGET}); each knob below overrides it, within the worker's MAINT_BRAKE_* limits`);
+  addKnobFlags(run, (meaning) => `purges: ${meaning}`)
     .option('--max-rows <n>', 'purges: stop cleanly once the run deleted or updated this many rows (all steps together; status partial, the next run goes on)')
     .option('--max-duration <time>', 'purges: stop cleanly between batches this long after the start (seconds, or 90s, 30m, 2h; at most 7d; status partial, the next run goes on)')
     .option('--max-fraction <share>', `purges: refuse, before the first batch, a step that would change more than this share of its table (0 to 1; default ${MAX_FRACTION.accounts} for jobs that delete accounts, off for the others; 1 turns it off; tables under ${FRACTION_GUARD_MIN_ROWS} rows are not checked)`)
