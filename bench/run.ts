@@ -19,6 +19,7 @@ import type { PurgeResult } from '../src/purge/types.js';
 import { admin, client as dbClient, copyOf, seedTemplate } from './template.js';
 import { SHAPES, USERS, type Shape } from './shapes.js';
 import { underTraffic } from './traffic.js';
+import { walOf } from './wal.js';
 import { djangoUnavailable, frozenCommand } from '../test/support/django.js';
 import { startAndMemoryReport, workerCommand } from './cli-start.js';
 import { BUDGETS as PRESETS } from '../src/purge/budget.js';
@@ -45,9 +46,10 @@ const program = new Command('bench')
   .option('--idle-seconds <s>', 'length of the no-purge traffic sample', (v) => Number(v), 10)
   .option('--out <dir>', 'where results go', 'bench/results')
   .option('--no-kill', 'skip the SIGKILL recovery measurement')
+  .option('--with <k=v,...>', 'extra parameters of our purge at every budget, e.g. targetBatchMs=20,parallel=1 (numbers as numbers)', '')
   .option('--cpu-prof <dir>', "write a V8 CPU profile of each benchmark worker into <dir> (node's --cpu-prof)")
   .parse();
-const opts = program.opts<{ sizes: string; shapes: string; budgets: string; django: boolean; rate: number; clients: number; idleSeconds: number; out: string; kill: boolean; cpuProf?: string }>();
+const opts = program.opts<{ sizes: string; shapes: string; budgets: string; django: boolean; rate: number; clients: number; idleSeconds: number; out: string; kill: boolean; cpuProf?: string; with: string }>();
 const fail = (m: string) => {
   console.error(`error: ${m}`);
   process.exit(2);
@@ -58,11 +60,22 @@ const sizes = list(opts.sizes).map(Number);
 if (!sizes.length || sizes.some((n) => !Number.isInteger(n) || n < 1_000 || n > 50_000_000)) fail('--sizes: expected integers from 1000 to 50000000, comma-separated');
 if (!(opts.rate > 0 && opts.rate <= 10_000) || !(Number.isInteger(opts.clients) && opts.clients >= 1 && opts.clients <= 64)) fail('--rate: 1 to 10000 and --clients: 1 to 64 expected');
 const traffic = { rate: opts.rate, clients: opts.clients };
+const extra: Record<string, unknown> = Object.fromEntries(
+  list(opts.with).map((kv) => {
+    const [k, v] = kv.split('=');
+    if (!k || v === undefined) fail(`--with: "${kv}" is not k=v`);
+    return [k, v !== '' && !Number.isNaN(Number(v)) ? Number(v) : v];
+  }),
+);
+if (Object.keys(extra).length) for (const b of BUDGETS) b.params = { ...b.params, ...extra };
 
 const logger = createLogger({ level: 'warn' });
 const say = (m: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${m}\n`);
 
 const round = (x: number) => Math.round(x * 100) / 100;
+/** One line of what the traffic felt: p99 per operation and the wait events its backends were seen in. */
+const felt = (label: string, t: { all: { p99: number }; tps: number; byOperation: Record<string, { p99: number }>; waits?: { shares: Record<string, number> } }) =>
+  say(`  ${label}: p99 ${t.all.p99} ms, ${t.tps} tx/s; p99 by operation ${Object.entries(t.byOperation).map(([k, v]) => `${k} ${v.p99}`).join(', ')}; waits ${Object.entries(t.waits?.shares ?? {}).slice(0, 5).map(([k, v]) => `${k} ${Math.round(v * 100)}%`).join(', ')}`);
 
 const client = (url: string) => dbClient(url, (err) => say(`database connection error: ${err.message}`));
 
@@ -136,8 +149,8 @@ async function measureOurs(shape: Shape, n: number, ctx: Ctx, url: string, now: 
   const ours = await underTraffic(url, shape, n, USERS, traffic, async () => {
     const t0 = performance.now();
     const handle = await startHandle(ctx.client, { job: shape.job, params: { asOf: now.toISOString(), ...budget.params }, taskQueue, trigger: 'bench' });
-    const result = (await handle.result()) as PurgeResult;
-    return { result, seconds: (performance.now() - t0) / 1000, workflowId: handle.workflowId, runId: handle.firstExecutionRunId };
+    const { result, wal } = await walOf(url, async () => (await handle.result()) as PurgeResult);
+    return { result, wal, seconds: (performance.now() - t0) / 1000, workflowId: handle.workflowId, runId: handle.firstExecutionRunId };
   });
   clearInterval(rssSampler);
   const phasesMs = await phasesFrom(metricsPort).catch(() => ({}));
@@ -148,7 +161,9 @@ async function measureOurs(shape: Shape, n: number, ctx: Ctx, url: string, now: 
   await new Promise((r) => setTimeout(r, 1_500));
   const histories: number[] = [];
   for await (const wf of ctx.client.workflow.list({ query: `WorkflowId = '${ours.result.workflowId}'` })) histories.push(wf.historyLength);
-  say(`ours (${budget.name}) deleted ${ours.result.result.deleted.toLocaleString()} in ${ours.result.seconds.toFixed(1)} s`);
+  say(`ours (${budget.name}) deleted ${ours.result.result.deleted.toLocaleString()} in ${ours.result.seconds.toFixed(1)} s; batch p99 ${facts.batch.p99} ms, max ${facts.batch.longest} ms, ${facts.batch.batches} batches`);
+  felt('traffic', ours.traffic);
+  say(`  WAL: ${JSON.stringify(ours.result.wal)}`);
   return {
     budget: budget.name,
     params: budget.params,
@@ -169,6 +184,7 @@ async function measureOurs(shape: Shape, n: number, ctx: Ctx, url: string, now: 
     // Sampled while the purge ran; the start-up high-water mark includes loading the workflow bundle.
     workerPeakRssMb: round(rssPeak / 1024),
     workerStartupHwmMb: round(hwm / 1024),
+    wal: ours.result.wal,
     traffic: ours.traffic,
   };
 }
@@ -195,11 +211,12 @@ async function measureSize(shape: Shape, n: number, ctx: Ctx) {
   const idleUrl = await copy(`bench_idle_${n}`);
   say(`idle traffic for ${opts.idleSeconds} s`);
   const idle = await underTraffic(idleUrl, shape, n, USERS, traffic, () => new Promise((r) => setTimeout(r, opts.idleSeconds * 1000)));
+  felt('idle traffic', idle.traffic);
 
   // Baseline: one DELETE in one transaction, children first.
   const baseUrl = await copy(`bench_base_${n}`);
   say('baseline: single DELETE transaction');
-  const base = await underTraffic(baseUrl, shape, n, USERS, traffic, async () => {
+  const base = await underTraffic(baseUrl, shape, n, USERS, traffic, async () => walOf(baseUrl, async () => {
     const c = client(baseUrl);
     await c.connect();
     const t0 = performance.now();
@@ -213,9 +230,11 @@ async function measureSize(shape: Shape, n: number, ctx: Ctx) {
     const seconds = (performance.now() - t0) / 1000;
     await c.end();
     return { deleted: parents.rowCount ?? 0, children: children.rowCount ?? 0, seconds };
-  });
-  say(`baseline deleted ${base.result.deleted.toLocaleString()} in ${base.result.seconds.toFixed(1)} s`);
-  const baseRate = base.result.deleted / base.result.seconds;
+  }));
+  say(`baseline deleted ${base.result.result.deleted.toLocaleString()} in ${base.result.result.seconds.toFixed(1)} s`);
+  felt('traffic', base.traffic);
+  say(`  WAL: ${JSON.stringify(base.result.wal)}`);
+  const baseRate = base.result.result.deleted / base.result.result.seconds;
 
   // Django's own command on its own tables, its clock frozen at the same instant (as the conformance test runs it).
   let django = null;
@@ -254,7 +273,7 @@ async function measureSize(shape: Shape, n: number, ctx: Ctx) {
     rows: n,
     seeded: { ...seeded, seconds: round(seeded.seconds), rowsPerSecond: Math.round(n / seeded.seconds) },
     idle: { traffic: idle.traffic },
-    baseline: { deleted: base.result.deleted, children: base.result.children, seconds: round(base.result.seconds), rowsPerSecond: Math.round(baseRate), traffic: base.traffic },
+    baseline: { deleted: base.result.result.deleted, children: base.result.result.children, seconds: round(base.result.result.seconds), rowsPerSecond: Math.round(baseRate), wal: base.result.wal, traffic: base.traffic },
     django,
     ours,
     stall,
@@ -356,7 +375,7 @@ async function main() {
     const results = [];
     for (const shape of shapes) for (const n of sizes) results.push(await measureSize(shape, n, { adminUrl, address: server.address, client, configFile }));
     const md = table(results);
-    const command = `npm run bench -- --sizes ${sizes.join(',')} --shapes ${shapes.map((x) => x.name).join(',')} --budgets ${budgets.map((b) => b.name).join(',')} --rate ${opts.rate} --clients ${opts.clients}${opts.django ? '' : ' --no-django'}${opts.kill ? '' : ' --no-kill'}`;
+    const command = `npm run bench -- --sizes ${sizes.join(',')} --shapes ${shapes.map((x) => x.name).join(',')} --budgets ${budgets.map((b) => b.name).join(',')} --rate ${opts.rate} --clients ${opts.clients}${opts.django ? '' : ' --no-django'}${opts.kill ? '' : ' --no-kill'}${opts.with ? ` --with ${opts.with}` : ''}`;
     const meta = { date: new Date().toISOString(), command, traffic: { tool: 'pgbench', ...traffic }, machine: '2 cores, 24 GiB', postgres: process.env.DATABASE_URL ? 'DATABASE_URL' : 'embedded', totalSeconds: Math.round((Date.now() - started) / 1000) };
     await mkdir(opts.out, { recursive: true });
     const file = join(opts.out, `${meta.date.replace(/[:.]/g, '-')}.json`);

@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Shape } from './shapes.js';
 import { latency, type Latency } from './stats.js';
+import { client as dbClient } from './template.js';
+import { sampleWaits, type WaitProfile } from './wait-events.js';
 
 /** The workload's transactions and their shares of the traffic (pgbench's script weights). */
 export const OPERATIONS = ['lookup', 'refresh', 'logout', 'login'] as const;
@@ -100,13 +102,18 @@ export async function startTraffic(url: string, shape: Shape, rows: number, user
 }
 
 /** Runs `during` under pgbench traffic (1 s of traffic before, 1 s after); the sample covers `during` alone. */
-export async function underTraffic<T>(url: string, shape: Shape, rows: number, users: number, opts: TrafficOptions, during: () => Promise<T>): Promise<{ result: T; traffic: TrafficSample }> {
+export async function underTraffic<T>(url: string, shape: Shape, rows: number, users: number, opts: TrafficOptions, during: () => Promise<T>): Promise<{ result: T; traffic: TrafficSample & { waits: WaitProfile } }> {
   const traffic = await startTraffic(url, shape, rows, users, opts);
   await new Promise((r) => setTimeout(r, 1_000));
+  const watcher = dbClient(url);
+  await watcher.connect();
+  const waits = sampleWaits(watcher);
   const from = Date.now();
   const result = await during();
   const to = Date.now();
+  const profile = await waits.stop();
+  await watcher.end();
   await new Promise((r) => setTimeout(r, 1_000));
   const read = await traffic.stop();
-  return { result, traffic: read(from, to) };
+  return { result, traffic: { ...read(from, to), waits: profile } };
 }
