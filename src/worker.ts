@@ -63,6 +63,7 @@ export async function createWorker(opts: WorkerOptions): Promise<{ worker: Worke
       purges: catalogue,
       maxParallel: config.maxParallel,
       brakes: config.brakes,
+      walCompression: config.walCompression,
       ...(config.throttleQuery ? { throttleQuery: config.throttleQuery } : {}),
       logger: opts.logger,
       keys: opts.keys ?? { ...(config.kek ? { kek: config.kek } : {}), policy: config.keyPolicy },

@@ -7,6 +7,8 @@ import { ident } from '../../src/purge/identifiers.js';
 import { adviseAftermath, autovacuumOf, tableOfLabel, verdictOf, type AftermathStep, type AutovacuumSettings, type PurgeAftermath, type TableAftermath } from '../../src/purge/aftermath.js';
 import { executionRunId } from '../execution.js';
 import { timestampIndexOf } from './plan.js';
+import { walCompressionServer } from './wal-compression.js';
+import { chooseWalCompression, walCompressionAdvice, type WalCompressionMode } from '../../src/purge/wal-compression.js';
 
 /** Sessions report their table counts to the statistics at most once a second, and an idle one within 10 s. */
 const STATS_FLUSH_MS = 11_000;
@@ -127,7 +129,7 @@ async function oldestTransaction(db: Db, before: string): Promise<{ pid: number;
   return r ? { pid: toNumber(r.pid), since: iso(r.xact_start)!, application: String(r.application_name ?? '') } : null;
 }
 
-export function createAftermathActivities({ db, logger }: { db: Db; logger: Logger }) {
+export function createAftermathActivities({ db, logger, walCompression = 'auto' }: { db: Db; logger: Logger; walCompression?: WalCompressionMode }) {
   return {
     /**
      * What a purge left: per table its dead and live tuples, last (auto)vacuum and analyze, autovacuum's threshold
@@ -164,6 +166,11 @@ export function createAftermathActivities({ db, logger }: { db: Db; logger: Logg
         }
         const holdsBack = startedAt ? await oldestTransaction(db, startedAt) : null;
         const advice = adviseAftermath({ steps: input.steps, indexed, tables, holdsBack });
+        // A run that changed rows with its full-page images uncompressed, for want of a grant.
+        if (walCompression === 'auto' && tables.some((t) => t.changed > 0)) {
+          const server = await walCompressionServer(db);
+          if (chooseWalCompression(walCompression, server).set === null && server.setting === 'off' && !server.maySet) advice.push(walCompressionAdvice(server.role, server.version));
+        }
         return { at, wal, tables, backlog, advice };
       } catch (err) {
         logger.warn({ runId: input.runId, err: (err as Error).message }, 'purge aftermath: statistics not read');

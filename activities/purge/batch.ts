@@ -2,6 +2,7 @@ import type { Session } from '../../src/db/query.js';
 import { toNumber } from '../../src/kernel/counts.js';
 import { buildWalkSql, childCounts, type RowAddress, type Walk } from '../../src/purge/sql.js';
 import type { BatchResult, RetentionRule } from '../../src/purge/types.js';
+import { isWalCompressionValue } from '../../src/purge/wal-compression.js';
 import { sessionsBlockedByMe } from './brake.js';
 
 /** A batch of a planned walk (the legacy v1 purge schedules its own form, `purgeBatch`). */
@@ -23,6 +24,8 @@ export interface WalkBatchInput {
   checkBlocking?: boolean;
   /** The most rows this batch may change (the run's row cap); none: as many as its walk takes. */
   cap?: number;
+  /** wal_compression for the batch's transaction (src/purge/wal-compression.ts); none: the server's. */
+  walCompression?: string | null;
 }
 
 /**
@@ -85,6 +88,8 @@ export async function runWalkBatch(s: Session, input: WalkBatchInput): Promise<{
       // Django's foreign keys are DEFERRABLE INITIALLY DEFERRED: checked now, inside the measured (and timed-out)
       // statement, rather than unseen at commit.
       'SET CONSTRAINTS ALL IMMEDIATE',
+      // Its full-page images compressed, where the lane run found the role may (a third of the WAL on token tables).
+      ...(input.walCompression && isWalCompressionValue(input.walCompression) ? [`SET LOCAL wal_compression = ${input.walCompression}`] : []),
       `SELECT ${LEDGER_COLUMNS} FROM purge_batch WHERE ${key}`,
     ].join('; '),
   );

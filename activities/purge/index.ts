@@ -22,6 +22,8 @@ const THROTTLE_HANDBACK_MS = 3_000;
 const BLOCKED_MIN_SIZE = 10;
 import { createLegacyPurgeActivities } from '../../src/purge/legacy-v1/activity.js';
 import { createAftermathActivities } from './aftermath.js';
+import { walCompressionFor } from './wal-compression.js';
+import type { WalCompressionMode } from '../../src/purge/wal-compression.js';
 import { estimatedMatches, explainFirstBatch, planStep, rowAddressOf, stepShare } from './plan.js';
 import { resolveSteps } from './resolve.js';
 import { databaseErrorMessage } from '../../src/db/errors.js';
@@ -52,12 +54,14 @@ export interface PurgeActivityDeps {
   brakes?: BrakeSettings;
   /** MAINT_BRAKE_THROTTLE_QUERY, checked: lanes wait while it returns true. */
   throttleQuery?: string;
+  /** MAINT_WAL_COMPRESSION: batches compress their full-page images where the role may (`auto`, the default). */
+  walCompression?: WalCompressionMode;
 }
 
 export type { WalkBatchInput } from './batch.js';
 
 /** A run of one lane's batches (see `purgeLaneRun`). */
-export interface LaneRunInput extends Omit<WalkBatchInput, 'batchNo' | 'size' | 'walk' | 'address'> {
+export interface LaneRunInput extends Omit<WalkBatchInput, 'batchNo' | 'size' | 'walk' | 'address' | 'walCompression'> {
   firstBatchNo: number;
   maxBatches: number;
   /** Stop starting batches after this long. */
@@ -121,7 +125,7 @@ function fingerprintOf(steps: RetentionRule[]): string {
   return createHash('sha256').update(JSON.stringify(steps)).digest('hex');
 }
 
-export function createPurgeActivities({ orm, purges, logger, faults, metrics, maxParallel, brakes = NO_BRAKES, throttleQuery }: PurgeActivityDeps) {
+export function createPurgeActivities({ orm, purges, logger, faults, metrics, maxParallel, brakes = NO_BRAKES, throttleQuery, walCompression = 'auto' }: PurgeActivityDeps) {
   const db = dbFromOrm(orm);
   const probe = new Probe();
 
@@ -249,7 +253,7 @@ export function createPurgeActivities({ orm, purges, logger, faults, metrics, ma
 
   return {
     ...createLegacyPurgeActivities({ db, logger, faults, metrics }),
-    ...createAftermathActivities({ db, logger }),
+    ...createAftermathActivities({ db, logger, walCompression }),
 
     /** Validates the job and its parameters and returns the rule, so the run's history records what it ran. */
     async resolveJob(input: { job: string; params?: unknown }): Promise<ResolvedJob> {
@@ -363,6 +367,7 @@ export function createPurgeActivities({ orm, purges, logger, faults, metrics, ma
       const { id: recordId } = await runRecord.recordOf(db, { runId: input.runId, executionRunId: executionRunId() });
       // Read at every run, not planned: a table may have been partitioned since the plan.
       const address = await rowAddressOf(db, input.rule.table);
+      const compression = await walCompressionFor(db, walCompression);
       // The heartbeat carries why the lane waits, if it does: the CLI's progress and the Web UI show it.
       const now: ThrottleNow = { throttled: null, kind: null, sinceMs: input.throttledSinceMs ?? null };
       const beat = setInterval(() => ctx.heartbeat(now.throttled ? { throttled: now.throttled, kind: now.kind, since: now.sinceMs } : undefined), 1_000);
@@ -404,7 +409,7 @@ export function createPurgeActivities({ orm, purges, logger, faults, metrics, ma
               break;
             }
           }
-          const batch = { ...input, runId: recordId, batchNo: input.firstBatchNo + out.batches, size: out.lane.size, walk: walkOf(out.lane, input.strategy), checkBlocking: Boolean(budget.blockingBrake), ...(cap !== undefined ? { cap } : {}), address };
+          const batch = { ...input, runId: recordId, batchNo: input.firstBatchNo + out.batches, size: out.lane.size, walk: walkOf(out.lane, input.strategy), checkBlocking: Boolean(budget.blockingBrake), ...(cap !== undefined ? { cap } : {}), address, walCompression: compression.set };
           let res: BatchResult;
           try {
             res = await walkBatch(batch, ctx.info.attempt);

@@ -5,7 +5,7 @@ import { parseIso8601 } from '../kernel/time.js';
 import { SQL_IDENTIFIER } from './identifiers.js';
 import { bool, given, int, isoTime, paramsSchema, parseParams } from '../kernel/validate.js';
 import { NEWEST_DOT_RELEASE } from './presets/oauth-toolkit.js';
-import { BUDGET_PARAMS, KNOB_NAMES } from './budget.js';
+import { BATCH_TARGET_MS, BUDGET_PARAMS, DEFAULT_BUDGET, KNOB_NAMES } from './budget.js';
 import { MAX_DURATION_SECONDS, MAX_FRACTION, MAX_ROWS } from './breakers.js';
 
 export const BATCH_SIZE = { min: 1, max: 100_000, default: 1_000 } as const;
@@ -13,8 +13,8 @@ export const BATCH_SIZE = { min: 1, max: 100_000, default: 1_000 } as const;
 export const BATCH_TIMEOUT_SECONDS = { min: 1, max: 3_600, default: 10 } as const;
 export const BATCHES_PER_RUN = { min: 1, max: 10_000, default: 500 } as const;
 export const DAYS = { min: 1, max: 3_650, default: 0 } as const;
-/** Default target duration of a batch transaction when the batch size adapts (well under the 250 ms budget). */
-export const TARGET_BATCH_MS = { min: 0, max: 5_000, default: 70 } as const;
+/** Target duration of a batch transaction when the batch size adapts; the default is the budget's (BATCH_TARGET_MS). */
+export const TARGET_BATCH_MS = { min: 0, max: 5_000 } as const;
 
 
 /** Lanes of one purge; the worker's MAINT_MAX_PARALLEL bounds it further. */
@@ -138,6 +138,6 @@ export function parsePurgeParams(raw: unknown, now: Date = new Date()): PurgePar
     ...(p.maxDurationSeconds !== undefined ? { maxDurationSeconds: p.maxDurationSeconds } : {}),
     ...(p.maxFraction !== undefined ? { maxFraction: p.maxFraction } : {}),
     // An explicit batch size is used as is; otherwise the size adapts to the target duration.
-    targetBatchMs: p.targetBatchMs ?? (p.batchSize === undefined ? TARGET_BATCH_MS.default : 0),
+    targetBatchMs: p.targetBatchMs ?? (p.batchSize === undefined ? BATCH_TARGET_MS[p.budget ?? DEFAULT_BUDGET] : 0),
   };
 }

@@ -4,8 +4,9 @@ import * as z from 'zod/mini';
 import { join, resolve } from 'node:path';
 import { parseAddress, parseDatabaseUrl, parsePort } from '../kernel/endpoints.js';
 import { InputError, Problems } from '../kernel/errors.js';
-import { checkNamespace, checkTaskQueue, decimal, int, parseField } from '../kernel/validate.js';
+import { checkNamespace, checkTaskQueue, decimal, int, oneOf, parseField } from '../kernel/validate.js';
 import { parseThrottleQuery } from '../purge/throttle-query.js';
+import { WAL_COMPRESSION_MODES, type WalCompressionMode } from '../purge/wal-compression.js';
 import { DEFAULT_SCHEMA, parseSchemaName } from '../db/schema.js';
 import type { KeyPolicy } from '../keys/types.js';
 import { TEMPORAL_CLI_VERSION } from '../local/temporal-cli.js';
@@ -59,6 +60,8 @@ export interface Config {
   brakes: BrakeSettings;
   /** MAINT_BRAKE_THROTTLE_QUERY: the user's query purges wait on while it returns true. */
   throttleQuery?: string;
+  /** MAINT_WAL_COMPRESSION (src/purge/wal-compression.ts). */
+  walCompression: WalCompressionMode;
   /** MAINT_KEK, when set (the local environment otherwise generates one into the data dir). */
   kek?: Buffer;
   keyPolicy: KeyPolicy;
@@ -162,6 +165,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxParallel: take(() => parseField('MAINT_MAX_PARALLEL', int({ min: PARALLEL.min, max: PARALLEL.max }), variable(env, 'MAINT_MAX_PARALLEL'), 8), 8),
     schedulesTakeOver: take(() => flagVariable(env, 'MAINT_SCHEDULES_TAKE_OVER', false), false),
     brakes: loadBrakes(env, problems),
+    walCompression: take(() => parseField('MAINT_WAL_COMPRESSION', oneOf(WAL_COMPRESSION_MODES), variable(env, 'MAINT_WAL_COMPRESSION'), 'auto'), 'auto')!,
     ...(variable(env, 'MAINT_BRAKE_THROTTLE_QUERY') ? { throttleQuery: take(() => parseThrottleQuery(variable(env, 'MAINT_BRAKE_THROTTLE_QUERY')!, 'MAINT_BRAKE_THROTTLE_QUERY'), undefined) } : {}),
     kek: take(() => loadKek(env), undefined),
     keyPolicy: loadKeyPolicy(env, problems),

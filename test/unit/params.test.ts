@@ -4,7 +4,7 @@ import { Catalogue } from '../../src/catalogue/index.js';
 
 describe('purge parameters', () => {
   it('fills defaults', () => {
-    expect(parsePurgeParams(undefined)).toEqual({ batchSize: 1000, dryRun: false, batchTimeoutSeconds: 10, batchesPerRun: 500, targetBatchMs: 70 });
+    expect(parsePurgeParams(undefined)).toEqual({ batchSize: 1000, dryRun: false, batchTimeoutSeconds: 10, batchesPerRun: 500, targetBatchMs: 50 });
     // An explicit batch size is used as is.
     expect(parsePurgeParams({ batchSize: 50 }).targetBatchMs).toBe(0);
   });
