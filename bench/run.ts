@@ -20,6 +20,7 @@ import { admin, client as dbClient, copyOf, seedTemplate } from './template.js';
 import { SHAPES, USERS, type Shape } from './shapes.js';
 import { underTraffic } from './traffic.js';
 import { walOf } from './wal.js';
+import { measureControl } from './control.js';
 import { djangoUnavailable, frozenCommand } from '../test/support/django.js';
 import { startAndMemoryReport, workerCommand } from './cli-start.js';
 import { BUDGETS as PRESETS } from '../src/purge/budget.js';
@@ -46,10 +47,11 @@ const program = new Command('bench')
   .option('--idle-seconds <s>', 'length of the no-purge traffic sample', (v) => Number(v), 10)
   .option('--out <dir>', 'where results go', 'bench/results')
   .option('--no-kill', 'skip the SIGKILL recovery measurement')
+  .option('--no-control', "skip the live control measurement (an operator's pause and resume)")
   .option('--with <k=v,...>', 'extra parameters of our purge at every budget, e.g. targetBatchMs=20,parallel=1 (numbers as numbers)', '')
   .option('--cpu-prof <dir>', "write a V8 CPU profile of each benchmark worker into <dir> (node's --cpu-prof)")
   .parse();
-const opts = program.opts<{ sizes: string; shapes: string; budgets: string; django: boolean; rate: number; clients: number; idleSeconds: number; out: string; kill: boolean; cpuProf?: string; with: string }>();
+const opts = program.opts<{ sizes: string; shapes: string; budgets: string; django: boolean; rate: number; clients: number; idleSeconds: number; out: string; kill: boolean; control: boolean; cpuProf?: string; with: string }>();
 const fail = (m: string) => {
   console.error(`error: ${m}`);
   process.exit(2);
@@ -266,6 +268,7 @@ async function measureSize(shape: Shape, n: number, ctx: Ctx) {
   }
 
   const stall = opts.kill && n === sizes[0] ? await measureStall(shape, n, ctx, copy, now) : null;
+  const control = opts.control && n === sizes[0] ? await measureLiveControl(shape, n, ctx, copy, now) : null;
   for (const db of [...copies, template]) await admin(ctx.adminUrl, `DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
 
   return {
@@ -277,7 +280,26 @@ async function measureSize(shape: Shape, n: number, ctx: Ctx) {
     django,
     ours,
     stall,
+    control,
   };
+}
+
+/** An operator's pause and resume of a running purge (a Workflow Update), timed from the ledger. */
+async function measureLiveControl(shape: Shape, n: number, ctx: Ctx, copy: (name: string) => Promise<string>, now: Date) {
+  const url = await copy(`bench_control_${n}`);
+  const taskQueue = `bench-control-${shape.name}-${n}`;
+  const worker = await startWorker(ctx, url, taskQueue);
+  say('live control: pause at 20%, hold, resume');
+  try {
+    const handle = await startHandle(ctx.client, { job: shape.job, params: { asOf: now.toISOString(), budget: 'full' }, taskQueue, trigger: 'bench' });
+    const timing = await measureControl(ctx.client, handle.workflowId, handle.firstExecutionRunId, url, Math.round(n * 0.7 * 0.2));
+    const result = (await handle.result()) as PurgeResult;
+    say(`  pause took effect in ${timing.pauseTakesEffectMs} ms (${timing.batchesAfterPause} batches after it), resume in ${timing.resumeTakesEffectMs} ms; moved while paused: ${timing.movedWhilePaused}`);
+    return { ...timing, deleted: result.deleted };
+  } finally {
+    worker.kill('SIGTERM');
+    await once(worker, 'exit');
+  }
 }
 
 /**
@@ -375,7 +397,7 @@ async function main() {
     const results = [];
     for (const shape of shapes) for (const n of sizes) results.push(await measureSize(shape, n, { adminUrl, address: server.address, client, configFile }));
     const md = table(results);
-    const command = `npm run bench -- --sizes ${sizes.join(',')} --shapes ${shapes.map((x) => x.name).join(',')} --budgets ${budgets.map((b) => b.name).join(',')} --rate ${opts.rate} --clients ${opts.clients}${opts.django ? '' : ' --no-django'}${opts.kill ? '' : ' --no-kill'}${opts.with ? ` --with ${opts.with}` : ''}`;
+    const command = `npm run bench -- --sizes ${sizes.join(',')} --shapes ${shapes.map((x) => x.name).join(',')} --budgets ${budgets.map((b) => b.name).join(',')} --rate ${opts.rate} --clients ${opts.clients}${opts.django ? '' : ' --no-django'}${opts.kill ? '' : ' --no-kill'}${opts.control ? '' : ' --no-control'}${opts.with ? ` --with ${opts.with}` : ''}`;
     const meta = { date: new Date().toISOString(), command, traffic: { tool: 'pgbench', ...traffic }, machine: '2 cores, 24 GiB', postgres: process.env.DATABASE_URL ? 'DATABASE_URL' : 'embedded', totalSeconds: Math.round((Date.now() - started) / 1000) };
     await mkdir(opts.out, { recursive: true });
     const file = join(opts.out, `${meta.date.replace(/[:.]/g, '-')}.json`);

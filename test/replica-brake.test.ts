@@ -79,4 +79,32 @@ describe('the replica brake', () => {
     await until(async () => (await behind()) === 0, 'the standby to catch up with the purge', 60_000);
     expect(Number((await standby.query('SELECT count(*) AS n FROM outstanding_token')).rows[0].n)).toBe(500);
   });
+
+  it('resumes within 2 s of the standby replaying its backlog, with a lag-time limit as well as the bytes (replay_lag measures the pause for a while after)', async () => {
+    await db.pool.query('TRUNCATE outstanding_token, blacklisted_token RESTART IDENTITY');
+    await seedBulk(db, { expired: 60_000, valid: 500, cutoff: new Date(Date.now() - 60_000) });
+    await until(async () => (await behind()) === 0, 'the standby to catch up with the seed', 60_000);
+    await standby.query('SELECT pg_wal_replay_pause()');
+    // Both limits: a second of replay lag and the bytes.
+    const running = maint(['run', 'purge-expired-tokens', '--batch-size', '2000', '--max-replica-lag', '1', '--wait', '--json', '--workflow-id', 'brake-replica-lag'], env);
+    const handle = client.workflow.getHandle('brake-replica-lag');
+    await until(async () => throttledReason((await handle.describe()).raw.pendingActivities ?? []) ?? undefined, 'the purge to wait for the standby', 60_000);
+    // Long enough a pause that the replay, once resumed, measures a lag of seconds.
+    await new Promise((r) => setTimeout(r, 5_000));
+    // The purge is waiting, so what the primary has written now is all the standby has to replay.
+    const { rows: [{ lsn }] } = await query(pair.primaryUrl, 'SELECT pg_current_wal_lsn()::text AS lsn');
+    const resumedAt = Date.now();
+    await standby.query('SELECT pg_wal_replay_resume()');
+    await until(async () => (await standby.query('SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn AS ok', [lsn])).rows[0].ok, 'the standby to replay its backlog', 60_000);
+    const caughtUp = Date.now();
+    const next = await until(async () => {
+      const { rows } = await db.pool.query<{ at: Date | null }>('SELECT min(committed_at) AS at FROM auth_maintenance.purge_batch WHERE committed_at > to_timestamp($1 / 1000.0)', [resumedAt]);
+      return rows[0]?.at ?? undefined;
+    }, 'a batch after the resume', 30_000);
+    // The first batch after the resume starts within 2 s of the standby having replayed everything (or before).
+    expect(next.getTime() - caughtUp).toBeLessThan(2_000);
+    const r = await running;
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ status: 'completed', deleted: 60_000 });
+  });
 });

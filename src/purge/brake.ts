@@ -61,6 +61,23 @@ export interface Pressure {
   throttleQuery?: { throttle: boolean; error?: string };
 }
 
+/** A streaming replica as pg_stat_replication reports it: its replay_lag (ms) and whether it replayed all it was sent. */
+export interface ReplicaReport {
+  lagMs: number | null;
+  caughtUp: boolean | null;
+}
+
+/**
+ * The largest replay lag of the replicas, in ms; null when none reports one. A replica that has replayed all it was
+ * sent lags by nothing, whatever replay_lag says: PostgreSQL keeps the last measure after a standby catches up until
+ * its next status message (up to wal_receiver_status_interval, 10 s), and a purge paused on a replica that stopped
+ * replaying would wait that long after it caught up (measured in npm run bench: 3 to 10 s).
+ */
+export function replayLagOf(replicas: ReplicaReport[]): number | null {
+  const lags = replicas.map((r) => (r.caughtUp ? 0 : r.lagMs)).filter((v): v is number => v !== null && v !== undefined);
+  return lags.length ? Math.max(...lags) : null;
+}
+
 /** Why a lane waits, as a label of `maint_purge_throttled_seconds_total` and of the progress's totals. */
 export type ThrottleKind = 'replica-lag' | 'active-sessions' | 'probe-latency' | 'throttle-query' | 'blocking' | 'sleep';
 

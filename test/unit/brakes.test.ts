@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { brakeReason, checksAnything, NO_BRAKES, recheckAfterMs, sleepAfterBatchMs } from '../../src/purge/brake.js';
+import { brakeReason, checksAnything, NO_BRAKES, recheckAfterMs, replayLagOf, sleepAfterBatchMs } from '../../src/purge/brake.js';
 import { loadConfig } from '../../src/settings/environment.js';
 
 const calm = { replicaLagMs: null, replicaLagBytes: null, activeSessions: 0 };
@@ -34,5 +34,18 @@ describe('the impact budget', () => {
     expect(loadConfig({}).brakes).toEqual({ maxReplicaLagMs: 2_000, maxReplicaLagBytes: 134_217_728, maxActiveSessions: null, sleepCoefficient: 0 });
     expect(loadConfig({ MAINT_BRAKE_REPLICA_LAG_MS: '0', MAINT_BRAKE_REPLICA_LAG_BYTES: '0', MAINT_BRAKE_ACTIVE_SESSIONS: '16', MAINT_BRAKE_SLEEP_COEF: '1' }).brakes).toEqual({ maxReplicaLagMs: null, maxReplicaLagBytes: null, maxActiveSessions: 16, sleepCoefficient: 1 });
     expect(() => loadConfig({ MAINT_BRAKE_ACTIVE_SESSIONS: 'many' })).toThrow(/MAINT_BRAKE_ACTIVE_SESSIONS: "many" is not allowed; expected an integer from 0 to 100000/);
+  });
+});
+
+describe('replayLagOf', () => {
+  it('takes the largest replay_lag of the replicas still replaying', () => {
+    expect(replayLagOf([{ lagMs: 300, caughtUp: false }, { lagMs: 1_200, caughtUp: false }])).toBe(1_200);
+    expect(replayLagOf([])).toBeNull();
+    expect(replayLagOf([{ lagMs: null, caughtUp: null }])).toBeNull();
+  });
+  it('reads a replica that replayed all it was sent as not lagging, though replay_lag still shows its last measure', () => {
+    // What pg_stat_replication showed for 3 to 10 s after a paused standby caught up (npm run bench).
+    expect(replayLagOf([{ lagMs: 4_820, caughtUp: true }])).toBe(0);
+    expect(replayLagOf([{ lagMs: 4_820, caughtUp: true }, { lagMs: 700, caughtUp: false }])).toBe(700);
   });
 });
