@@ -23,6 +23,7 @@ import { walOf } from './wal.js';
 import { djangoUnavailable, frozenCommand } from '../test/support/django.js';
 import { startAndMemoryReport, workerCommand } from './cli-start.js';
 import { BUDGETS as PRESETS } from '../src/purge/budget.js';
+import { measureReplica, replicaReport } from './replica.js';
 
 const CATALOGUE = new Catalogue();
 const SCHEDULES = CATALOGUE.schedules();
@@ -46,10 +47,11 @@ const program = new Command('bench')
   .option('--idle-seconds <s>', 'length of the no-purge traffic sample', (v) => Number(v), 10)
   .option('--out <dir>', 'where results go', 'bench/results')
   .option('--no-kill', 'skip the SIGKILL recovery measurement')
+  .option('--no-replica', "skip the replica-lag brake's measurement on a real streaming replica (first shape, first size)")
   .option('--with <k=v,...>', 'extra parameters of our purge at every budget, e.g. targetBatchMs=20,parallel=1 (numbers as numbers)', '')
   .option('--cpu-prof <dir>', "write a V8 CPU profile of each benchmark worker into <dir> (node's --cpu-prof)")
   .parse();
-const opts = program.opts<{ sizes: string; shapes: string; budgets: string; django: boolean; rate: number; clients: number; idleSeconds: number; out: string; kill: boolean; cpuProf?: string; with: string }>();
+const opts = program.opts<{ sizes: string; shapes: string; budgets: string; django: boolean; rate: number; clients: number; idleSeconds: number; out: string; kill: boolean; replica: boolean; cpuProf?: string; with: string }>();
 const fail = (m: string) => {
   console.error(`error: ${m}`);
   process.exit(2);
@@ -266,6 +268,14 @@ async function measureSize(shape: Shape, n: number, ctx: Ctx) {
   }
 
   const stall = opts.kill && n === sizes[0] ? await measureStall(shape, n, ctx, copy, now) : null;
+  // The replica-lag brake on a pair of its own (a primary and a pg_basebackup standby), once: first shape, first size.
+  const replica = opts.replica && n === sizes[0] && shape === shapes[0]
+    ? await measureReplica(shape, n, {
+        startWorker: (url, taskQueue, env) => startWorker(ctx, url, taskQueue, env),
+        startPurge: (job, params, taskQueue) => startHandle(ctx.client, { job, params, taskQueue, trigger: 'bench' }),
+        say,
+      })
+    : null;
   for (const db of [...copies, template]) await admin(ctx.adminUrl, `DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
 
   return {
@@ -277,6 +287,7 @@ async function measureSize(shape: Shape, n: number, ctx: Ctx) {
     django,
     ours,
     stall,
+    replica,
   };
 }
 
@@ -374,8 +385,9 @@ async function main() {
     await writeFile(configFile, `schedules:\n${SCHEDULES.map((s) => `  ${s.id}: { enabled: false }`).join('\n')}\n`);
     const results = [];
     for (const shape of shapes) for (const n of sizes) results.push(await measureSize(shape, n, { adminUrl, address: server.address, client, configFile }));
-    const md = table(results);
-    const command = `npm run bench -- --sizes ${sizes.join(',')} --shapes ${shapes.map((x) => x.name).join(',')} --budgets ${budgets.map((b) => b.name).join(',')} --rate ${opts.rate} --clients ${opts.clients}${opts.django ? '' : ' --no-django'}${opts.kill ? '' : ' --no-kill'}${opts.with ? ` --with ${opts.with}` : ''}`;
+    const replicaRun = results.find((r) => r.replica)?.replica;
+    const md = table(results) + (replicaRun ? `\n${replicaReport(replicaRun)}` : '');
+    const command = `npm run bench -- --sizes ${sizes.join(',')} --shapes ${shapes.map((x) => x.name).join(',')} --budgets ${budgets.map((b) => b.name).join(',')} --rate ${opts.rate} --clients ${opts.clients}${opts.django ? '' : ' --no-django'}${opts.kill ? '' : ' --no-kill'}${opts.replica ? '' : ' --no-replica'}${opts.with ? ` --with ${opts.with}` : ''}`;
     const meta = { date: new Date().toISOString(), command, traffic: { tool: 'pgbench', ...traffic }, machine: '2 cores, 24 GiB', postgres: process.env.DATABASE_URL ? 'DATABASE_URL' : 'embedded', totalSeconds: Math.round((Date.now() - started) / 1000) };
     await mkdir(opts.out, { recursive: true });
     const file = join(opts.out, `${meta.date.replace(/[:.]/g, '-')}.json`);
