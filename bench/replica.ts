@@ -101,7 +101,8 @@ export async function measureReplica(shape: Shape, size: number, deps: ReplicaDe
     const samples: Sample[] = [];
     let sampling = true;
     const sampler = (async () => {
-      while (sampling) {
+      // Ends with the measurement, or when its connections close after a failure.
+      while (sampling && !opened.some((c) => (c as unknown as { _ending?: boolean })._ending)) {
         const { rows: [p] } = await primary.query(
           `SELECT extract(epoch FROM clock_timestamp()) * 1000 AS t, pg_current_wal_lsn()::text AS lsn,
                   (SELECT max(extract(epoch FROM replay_lag) * 1000) FROM pg_stat_replication)::float8 AS lag_ms,
@@ -111,14 +112,18 @@ export async function measureReplica(shape: Shape, size: number, deps: ReplicaDe
         samples.push({ t: Number(p.t), replayLagMs: p.lag_ms, bytesBehind: p.bytes, primaryLsn: lsnBytes(p.lsn), standbyReplayLsn: lsnBytes(s.lsn), paused: s.paused });
         await sleep(SAMPLE_MS);
       }
-    })();
+    })().catch(() => undefined);
 
     const params = { asOf: now.toISOString(), budget: 'full', maxReplicaLag: LIMIT_SECONDS, maxReplicaLagBytes: LIMIT_BYTES };
     say(`replica: our purge at budget full, maxReplicaLag ${LIMIT_SECONDS} s, maxReplicaLagBytes ${LIMIT_BYTES}; standby paused at ${PAUSE_AT_SHARE * 100}% for ${PAUSE_MS / 1000} s`);
     const t0 = Date.now();
     const handle = await deps.startPurge(shape.job, params, taskQueue);
     let done = false;
-    const finished = (handle.result() as Promise<PurgeResult>).finally(() => (done = true));
+    // A worker that exits mid-run (killed from outside) would leave the purge waiting for a worker forever.
+    const w = worker;
+    const lost = new Promise<never>((_, reject) => w.once('exit', (code, signal) => reject(new Error(`the benchmark worker exited mid-purge (code ${code}, signal ${signal})`))));
+    lost.catch(() => undefined);
+    const finished = Promise.race([handle.result() as Promise<PurgeResult>, lost]).finally(() => (done = true));
     const ledger = await open(url);
     let pausedAt: number | null = null;
     let resumedAt: number | null = null;
@@ -142,6 +147,7 @@ export async function measureReplica(shape: Shape, size: number, deps: ReplicaDe
     await sleep(3 * SAMPLE_MS);
     sampling = false;
     await sampler;
+    w.removeAllListeners('exit');
     const throttledSeconds = await metricValue(metricsPort, 'maint_purge_throttled_seconds_total', 'reason="replica-lag"').catch(() => null);
     worker.kill('SIGTERM');
     await once(worker, 'exit');
@@ -168,14 +174,14 @@ export async function measureReplica(shape: Shape, size: number, deps: ReplicaDe
       // The pause takes effect: from the first sample in which the brake's view was over a limit to the end of the
       // last batch begun before the resume (the brake can only act once the lag is over the limit).
       const crossed = lags.find((s) => s.t >= pauseStart && s.t < resume && over(s)) ?? null;
-      // When the bytes crossed, finer than a sample: the standby's replay position is frozen while paused, so the
-      // crossing is where the primary's WAL position passed it plus the limit, between the two samples around it.
+      // When the brake's bytes crossed, finer than a sample: interpolated between the two samples around it (the
+      // brake reads the same view at its own moments, so a last batch may end before the sample that saw the crossing).
       let crossedAt = crossed?.t ?? null;
       if (crossed) {
         const i = lags.indexOf(crossed);
         const a = lags[i - 1];
-        const target = crossed.standbyReplayLsn + LIMIT_BYTES;
-        if (a && a.t >= pauseStart && a.primaryLsn < target && crossed.primaryLsn >= target) crossedAt = a.t + ((target - a.primaryLsn) / (crossed.primaryLsn - a.primaryLsn)) * (crossed.t - a.t);
+        const [ab, cb] = [a?.bytesBehind ?? 0, crossed.bytesBehind ?? 0];
+        if (a && a.t >= pauseStart && ab <= LIMIT_BYTES && cb > LIMIT_BYTES) crossedAt = a.t + ((LIMIT_BYTES - ab) / (cb - ab)) * (crossed.t - a.t);
       }
       const lastBefore = batches.filter((b) => b.start < resume).at(-1) ?? null;
       // The resume takes effect: from pg_wal_replay_resume(), and from the first sample after it with the brake's view
@@ -204,6 +210,13 @@ export async function measureReplica(shape: Shape, size: number, deps: ReplicaDe
         resumeEffectFromResumeMs: next ? Math.round(next.start - resume) : null,
         resumeEffectFromUnderLimitMs: next && trulyUnder ? Math.round(next.start - trulyUnder.t) : null,
         resumeEffectFromBrakeViewUnderMs: next && under ? Math.round(next.start - under.t) : null,
+        // What held the brake after the standby had caught up: pg_stat_replication's bytes, or its replay_lag, which
+        // PostgreSQL updates only when the standby reports (wal_receiver_status_interval, 10 s by default, when idle).
+        brakeBytesUnderAfterResumeMs: (() => { const x = lags.find((s) => s.t >= resume && (s.bytesBehind ?? 0) <= LIMIT_BYTES); return x ? Math.round(x.t - resume) : null; })(),
+        replayLagOverLimitAfterCatchUp: (() => {
+          const after = lags.filter((s) => trulyUnder && s.t >= trulyUnder.t && s.t <= (under?.t ?? Infinity));
+          return { forMs: trulyUnder && under ? Math.round(under.t - trulyUnder.t) : null, maxMs: maxOf(after.map((s) => s.replayLagMs ?? 0)) };
+        })(),
         backlogReplayedAfterResumeMs: Math.round(caughtUp - resume),
         window: { from: pauseStart, to: caughtUp },
       };
@@ -245,7 +258,8 @@ export async function measureReplica(shape: Shape, size: number, deps: ReplicaDe
 export type ReplicaReport = Awaited<ReturnType<typeof measureReplica>>;
 
 /** The replica targets as a markdown table: measured / target / met or missed. */
-export function replicaReport(r: ReplicaReport): string {
+export function replicaReport(r: ReplicaReport | { error: string }): string {
+  if ('error' in r) return `\nReplica brake: not measured, ${r.error}\n`;
   const verdict = (v: number | null, target: number) => (v === null ? 'not measured' : v <= target ? 'met' : '**missed**');
   const s = (ms: number | null | undefined) => (ms === null || ms === undefined ? 'n/a' : `${(ms / 1000).toFixed(2)} s`);
   const p = r.pause;
@@ -256,9 +270,10 @@ export function replicaReport(r: ReplicaReport): string {
     '| replica target | measured | target | result |',
     '|---|---|---|---|',
     `| lag above the limit while the standby replays (outside the pause and its backlog's replay; lag from WAL positions) | ${s(r.lagAboveLimitWhileReplayingMs)} | ≤ ${REPLICA_TARGETS.lagAboveLimitSeconds} s | ${verdict(r.lagAboveLimitWhileReplayingMs / 1000, REPLICA_TARGETS.lagAboveLimitSeconds)} |`,
-    `| pause takes effect: limit crossed (${p?.crossedBy ?? 'n/a'}) to the end of the last batch | ${s(p?.pauseEffectMs)} | ≤ ${REPLICA_TARGETS.pauseEffectSeconds} s | ${verdict(p?.pauseEffectMs == null ? null : p.pauseEffectMs / 1000, REPLICA_TARGETS.pauseEffectSeconds)} |`,
+    `| pause takes effect: limit crossed (${p?.crossedBy ?? 'n/a'}, pg_stat_replication) to the end of the last batch | ${p?.pauseEffectMs != null && p.pauseEffectMs < 0 ? `≤ ${s(SAMPLE_MS)} (the last batch ended ${s(-p.pauseEffectMs)} before the crossing interpolated from the samples)` : s(p?.pauseEffectMs)} | ≤ ${REPLICA_TARGETS.pauseEffectSeconds} s | ${verdict(p?.pauseEffectMs == null ? null : p.pauseEffectMs / 1000, REPLICA_TARGETS.pauseEffectSeconds)} |`,
     `| resume takes effect: standby back under both limits (its replay position) to the next batch | ${s(p?.resumeEffectFromUnderLimitMs)} | ≤ ${REPLICA_TARGETS.resumeEffectSeconds} s | ${verdict(p?.resumeEffectFromUnderLimitMs == null ? null : p.resumeEffectFromUnderLimitMs / 1000, REPLICA_TARGETS.resumeEffectSeconds)} |`,
     `| resume: pg_wal_replay_resume() to the next batch; standby under the limits after / pg_stat_replication under them after | ${s(p?.resumeEffectFromResumeMs)}; ${s(p?.trulyUnderLimitAfterResumeMs)} / ${s(p?.underLimitAfterResumeMs)} | | |`,
+    `| what held the brake after the standby caught up: pg_stat_replication's replay_lag at up to ${s(p?.replayLagOverLimitAfterCatchUp.maxMs)} for ${s(p?.replayLagOverLimitAfterCatchUp.forMs)} (its bytes under the limit ${s(p?.brakeBytesUnderAfterResumeMs)} after the resume); brake's view under to the next batch | ${s(p?.resumeEffectFromBrakeViewUnderMs)} | | |`,
     `| rows deleted after the limit was crossed, before the resume | ${p?.rowsDeletedAfterCrossing?.toLocaleString('en') ?? 'n/a'} | | |`,
     `| most WAL behind while paused (brake's view) | ${p?.maxBytesBehindWhilePaused != null ? `${(p.maxBytesBehindWhilePaused / 1048576).toFixed(1)} MiB` : 'n/a'} | | |`,
     `| max replay_lag seen (pg_stat_replication; NULL in ${p ? `${p.replayLagWhilePaused.nullSamples} of ${p.replayLagWhilePaused.samples}` : 'n/a'} samples while paused) / max lag from WAL positions, pause included | ${s(r.maxReplayLagMs)} / ${s(r.maxLagMs)} | | |`,

@@ -274,6 +274,9 @@ async function measureSize(shape: Shape, n: number, ctx: Ctx) {
         startWorker: (url, taskQueue, env) => startWorker(ctx, url, taskQueue, env),
         startPurge: (job, params, taskQueue) => startHandle(ctx.client, { job, params, taskQueue, trigger: 'bench' }),
         say,
+      }).catch((err: Error) => {
+        say(`replica: not measured: ${err.message}`);
+        return { error: err.message };
       })
     : null;
   for (const db of [...copies, template]) await admin(ctx.adminUrl, `DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
