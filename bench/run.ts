@@ -21,9 +21,11 @@ import { SHAPES, USERS, type Shape } from './shapes.js';
 import { underTraffic } from './traffic.js';
 import { walOf } from './wal.js';
 import { measureControl } from './control.js';
+import { targetsReport } from './targets.js';
 import { djangoUnavailable, frozenCommand } from '../test/support/django.js';
 import { startAndMemoryReport, workerCommand } from './cli-start.js';
 import { BUDGETS as PRESETS } from '../src/purge/budget.js';
+import { measureReplica, replicaReport } from './replica.js';
 
 const CATALOGUE = new Catalogue();
 const SCHEDULES = CATALOGUE.schedules();
@@ -48,10 +50,11 @@ const program = new Command('bench')
   .option('--out <dir>', 'where results go', 'bench/results')
   .option('--no-kill', 'skip the SIGKILL recovery measurement')
   .option('--no-control', "skip the live control measurement (an operator's pause and resume)")
+  .option('--no-replica', "skip the replica-lag brake's measurement on a real streaming replica (first shape, first size)")
   .option('--with <k=v,...>', 'extra parameters of our purge at every budget, e.g. targetBatchMs=20,parallel=1 (numbers as numbers)', '')
   .option('--cpu-prof <dir>', "write a V8 CPU profile of each benchmark worker into <dir> (node's --cpu-prof)")
   .parse();
-const opts = program.opts<{ sizes: string; shapes: string; budgets: string; django: boolean; rate: number; clients: number; idleSeconds: number; out: string; kill: boolean; control: boolean; cpuProf?: string; with: string }>();
+const opts = program.opts<{ sizes: string; shapes: string; budgets: string; django: boolean; rate: number; clients: number; idleSeconds: number; out: string; kill: boolean; control: boolean; replica: boolean; cpuProf?: string; with: string }>();
 const fail = (m: string) => {
   console.error(`error: ${m}`);
   process.exit(2);
@@ -269,6 +272,17 @@ async function measureSize(shape: Shape, n: number, ctx: Ctx) {
 
   const stall = opts.kill && n === sizes[0] ? await measureStall(shape, n, ctx, copy, now) : null;
   const control = opts.control && n === sizes[0] ? await measureLiveControl(shape, n, ctx, copy, now) : null;
+  // The replica-lag brake on a pair of its own (a primary and a pg_basebackup standby), once: first shape, first size.
+  const replica = opts.replica && n === sizes[0] && shape === shapes[0]
+    ? await measureReplica(shape, n, {
+        startWorker: (url, taskQueue, env) => startWorker(ctx, url, taskQueue, env),
+        startPurge: (job, params, taskQueue) => startHandle(ctx.client, { job, params, taskQueue, trigger: 'bench' }),
+        say,
+      }).catch((err: Error) => {
+        say(`replica: not measured: ${err.message}`);
+        return { error: err.message };
+      })
+    : null;
   for (const db of [...copies, template]) await admin(ctx.adminUrl, `DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
 
   return {
@@ -281,6 +295,7 @@ async function measureSize(shape: Shape, n: number, ctx: Ctx) {
     ours,
     stall,
     control,
+    replica,
   };
 }
 
@@ -396,8 +411,9 @@ async function main() {
     await writeFile(configFile, `schedules:\n${SCHEDULES.map((s) => `  ${s.id}: { enabled: false }`).join('\n')}\n`);
     const results = [];
     for (const shape of shapes) for (const n of sizes) results.push(await measureSize(shape, n, { adminUrl, address: server.address, client, configFile }));
-    const md = table(results);
-    const command = `npm run bench -- --sizes ${sizes.join(',')} --shapes ${shapes.map((x) => x.name).join(',')} --budgets ${budgets.map((b) => b.name).join(',')} --rate ${opts.rate} --clients ${opts.clients}${opts.django ? '' : ' --no-django'}${opts.kill ? '' : ' --no-kill'}${opts.control ? '' : ' --no-control'}${opts.with ? ` --with ${opts.with}` : ''}`;
+    const replicaRun = results.find((r) => r.replica)?.replica;
+    const md = table(results) + targetsReport(results) + (replicaRun ? `\n${replicaReport(replicaRun)}` : '');
+    const command = `npm run bench -- --sizes ${sizes.join(',')} --shapes ${shapes.map((x) => x.name).join(',')} --budgets ${budgets.map((b) => b.name).join(',')} --rate ${opts.rate} --clients ${opts.clients}${opts.django ? '' : ' --no-django'}${opts.kill ? '' : ' --no-kill'}${opts.control ? '' : ' --no-control'}${opts.replica ? '' : ' --no-replica'}${opts.with ? ` --with ${opts.with}` : ''}`;
     const meta = { date: new Date().toISOString(), command, traffic: { tool: 'pgbench', ...traffic }, machine: '2 cores, 24 GiB', postgres: process.env.DATABASE_URL ? 'DATABASE_URL' : 'embedded', totalSeconds: Math.round((Date.now() - started) / 1000) };
     await mkdir(opts.out, { recursive: true });
     const file = join(opts.out, `${meta.date.replace(/[:.]/g, '-')}.json`);
