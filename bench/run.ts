@@ -153,8 +153,11 @@ async function measureOurs(shape: Shape, n: number, ctx: Ctx, url: string, now: 
   say(`our purge through Temporal, budget ${budget.name}`);
   const ours = await underTraffic(url, shape, n, USERS, traffic, async () => {
     const t0 = performance.now();
-    const handle = await startHandle(ctx.client, { job: shape.job, params: { asOf: now.toISOString(), ...budget.params }, taskQueue, trigger: 'bench' });
-    const { result, wal } = await walOf(url, async () => (await handle.result()) as PurgeResult);
+    let handle!: Awaited<ReturnType<typeof startHandle>>;
+    const { result, wal } = await walOf(url, async () => {
+      handle = await startHandle(ctx.client, { job: shape.job, params: { asOf: now.toISOString(), ...budget.params }, taskQueue, trigger: 'bench' });
+      return (await handle.result()) as PurgeResult;
+    });
     return { result, wal, seconds: (performance.now() - t0) / 1000, workflowId: handle.workflowId, runId: handle.firstExecutionRunId };
   });
   clearInterval(rssSampler);
@@ -306,11 +309,15 @@ async function measureLiveControl(shape: Shape, n: number, ctx: Ctx, copy: (name
   const worker = await startWorker(ctx, url, taskQueue);
   say('live control: pause at 20%, hold, resume');
   try {
-    const handle = await startHandle(ctx.client, { job: shape.job, params: { asOf: now.toISOString(), budget: 'full' }, taskQueue, trigger: 'bench' });
+    // Fixed batches of 500 in one lane, so that a small size still runs long enough to be paused at 20%.
+    const handle = await startHandle(ctx.client, { job: shape.job, params: { asOf: now.toISOString(), budget: 'full', batchSize: 500, parallel: 1 }, taskQueue, trigger: 'bench' });
     const timing = await measureControl(ctx.client, handle.workflowId, handle.firstExecutionRunId, url, Math.round(n * 0.7 * 0.2));
     const result = (await handle.result()) as PurgeResult;
     say(`  pause took effect in ${timing.pauseTakesEffectMs} ms (${timing.batchesAfterPause} batches after it), resume in ${timing.resumeTakesEffectMs} ms; moved while paused: ${timing.movedWhilePaused}`);
     return { ...timing, deleted: result.deleted };
+  } catch (err) {
+    say(`live control: not measured: ${(err as Error).message}`);
+    return null;
   } finally {
     worker.kill('SIGTERM');
     await once(worker, 'exit');
