@@ -164,7 +164,9 @@ export function scheduleSet(config: unknown, catalogue: Catalogue): { enabled: S
     if (o.catchupWindow !== undefined) merged.catchupWindow = o.catchupWindow;
     if (o.jitter !== undefined) merged.jitter = o.jitter;
     if (o.pauseOnFailure !== undefined) merged.pauseOnFailure = o.pauseOnFailure;
-    if (o.params !== undefined) merged.params = o.params;
+    // The config's params replace the declared ones, all but the budget: a purge schedule given a window stays
+    // gentle unless the config names another budget.
+    if (o.params !== undefined) merged.params = { ...(d.params?.budget !== undefined && !('budget' in o.params) ? { budget: d.params.budget } : {}), ...o.params };
     validateDeclaration(merged, catalogue, problems);
     out.push(merged);
   }

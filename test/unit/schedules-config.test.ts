@@ -51,6 +51,9 @@ describe('schedule declarations and overrides', () => {
   it('takes a window and a row cap on a purge schedule, sent with every run it starts', () => {
     const d = effectiveSchedules({ schedules: { [ID]: { params: { maxDurationSeconds: '30m', maxRows: 500000 } } } }, catalogue).find((s) => s.id === ID)!;
     expect(compileSchedule(d, 'q', catalogue).options.action).toMatchObject({ args: [{ job: 'purge-expired-tokens', params: { maxDurationSeconds: 1800, maxRows: 500000 } }] });
+    // The config's params replace the declared ones but the budget: still gentle, unless it names one.
+    expect(d.params).toEqual({ budget: 'gentle', maxDurationSeconds: '30m', maxRows: 500000 });
+    expect(effectiveSchedules({ schedules: { [ID]: { params: { budget: 'full' } } } }, catalogue).find((s) => s.id === ID)!.params).toEqual({ budget: 'full' });
   });
 
   it('rejects an unknown schedule id', () => {
