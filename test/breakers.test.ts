@@ -4,6 +4,8 @@ import { connectTestClient, createTestDatabase, scalar, startTestWorker, uniqueN
 import { maint, type CliResult } from './support/cli.js';
 import type { Progress, PurgeResult } from '../src/purge/types.js';
 import { progressQuery } from '../src/temporal/queries.js';
+import { backlogByJob } from '../src/db/run-record.js';
+import { dbFromPool } from '../src/db/query.js';
 
 /**
  * The circuit breakers against the real server and database: a row cap and a time limit stop a run cleanly as
@@ -105,6 +107,17 @@ describe('--max-rows', () => {
     expect(await scalar(db, 'SELECT count(*) FROM blacklisted_token')).toBe(blacklistedKept);
     // The plans say which walk ran.
     expect(results[0]!.plans![0]!.strategy).toBe(setup.length ? 'key-chunks' : 'timestamp-index');
+  });
+
+  it("a capped run's backlog (maint_backlog_rows) is what it matched and left, not the table's rows", async () => {
+    const { expired } = await seedInterleaved(6_000);
+    const r = resultOf(await purge(uniqueName('cap-backlog'), '--max-rows', '1000', '--batch-size', '250'));
+    expect(r).toMatchObject({ status: 'partial', deleted: 1_000 });
+    const backlog = await backlogByJob(dbFromPool(db.pool));
+    // 4,000 matched (an estimate: the planner's), 1,000 deleted; the table has 6,000 rows.
+    const left = Number(backlog.find((b) => b.job === 'purge-expired-tokens')!.left);
+    expect(left).toBeGreaterThan((expired - 1_000) * 0.8);
+    expect(left).toBeLessThan((expired - 1_000) * 1.2);
   });
 
   it('counts the whole run, all steps together', async () => {

@@ -3,6 +3,7 @@ import type { Client } from '@temporalio/client';
 import { controlUpdate, progressQuery } from '../src/temporal/queries.js';
 import { connectTestClient, createTestDatabase, scalar, seedBulk, startTestWorker, until, type TestDatabase, type TestWorker } from './support/env.js';
 import { maint } from './support/cli.js';
+import { startHandle } from './support/start.js';
 
 /** `maint control`: an operator slows down, pauses and resumes a running purge without cancelling it. */
 
@@ -65,5 +66,25 @@ describe('live control of a running purge', () => {
     const sizes = (await db.pool.query('SELECT max(deleted)::int AS max, min(deleted)::int AS min FROM auth_maintenance.purge_batch WHERE deleted > 0')).rows[0];
     expect(sizes.max).toBe(2000);
     expect(Number((await db.pool.query('SELECT count(*) AS n FROM auth_maintenance.purge_batch WHERE deleted = 500')).rows[0].n)).toBeGreaterThan(0);
+  });
+
+  it('a resume holds across continue-as-new: the next run does not come back paused', async () => {
+    await db.pool.query('TRUNCATE outstanding_token, blacklisted_token RESTART IDENTITY');
+    await seedBulk(db, { expired: 12_000, valid: 100, cutoff: new Date(Date.now() - 60_000) });
+    // A run of 4 batches each, continued as new every 4 batches: a pause and a resume span several runs.
+    const handle = await startHandle(client, { job: 'purge-expired-tokens', params: { batchSize: 200, batchesPerRun: 4 }, taskQueue: worker.taskQueue, trigger: 'test' });
+    await until(async () => (await count()) < 12_100 - 1_000, 'a few runs of batches');
+    await handle.executeUpdate(controlUpdate, { args: [{ pause: true }] });
+    // Held over at least one continue-as-new (the lane run under way ends, the workflow turns over).
+    await new Promise((r) => setTimeout(r, 2_500));
+    const held = await count();
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(await count()).toBe(held);
+    expect((await handle.query(progressQuery)).control).toMatchObject({ paused: true });
+    await handle.executeUpdate(controlUpdate, { args: [{ pause: false }] });
+    // It goes on to the end, through many more continue-as-new, never paused again.
+    const result = await Promise.race([handle.result(), new Promise((r) => setTimeout(() => r('still running after 60 s'), 60_000))]);
+    expect(result).toMatchObject({ status: 'completed', deleted: 12_000 });
+    expect(await count()).toBe(100);
   });
 });

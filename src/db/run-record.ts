@@ -362,13 +362,19 @@ export async function runStatsByJob(db: Db, days: number): Promise<{ since: stri
 
 /**
  * Per job, what its latest live run matched and has not deleted or updated yet: exact once the run completed (rows
- * left locked), the planner's estimate while it runs or after it failed or was cancelled.
+ * left locked), the estimate its aftermath recorded after it stopped early (partial, failed, cancelled); 0 while the
+ * latest run is still under way (nothing is recorded of it until it ends).
  */
 export async function backlogByJob(db: Db): Promise<Array<{ job: string; left: number }>> {
   return db.query(
-    `SELECT job, greatest(coalesce(CASE WHEN status = 'completed' THEN matched END, estimated, matched, 0)
-                          - coalesce((SELECT sum(deleted + updated) FROM purge_batch b WHERE b.run_id = r.id), 0), 0) AS left
-       FROM (SELECT DISTINCT ON (job) id, job, status, matched,
+    // A run that ended before its end (partial, failed, cancelled) left what its aftermath says: the estimate of the
+    // matching rows at its start less what it changed. The plan's estimatedRows are the table's rows, not the matching
+    // ones: only a run from before aftermaths falls back to them.
+    `SELECT job, greatest(coalesce(CASE WHEN status = 'completed' THEN matched - done END,
+                                   CASE WHEN status <> 'running' THEN (aftermath #>> '{backlog,left}')::bigint END,
+                                   estimated - done, matched - done, 0), 0) AS left
+       FROM (SELECT DISTINCT ON (job) job, status, matched, aftermath,
+                    coalesce((SELECT sum(deleted + updated) FROM purge_batch b WHERE b.run_id = maintenance_run.id), 0) AS done,
                     CASE WHEN jsonb_typeof(plan) = 'array'
                          THEN (SELECT sum((p->>'estimatedRows')::bigint) FROM jsonb_array_elements(plan) p) END AS estimated
                FROM maintenance_run WHERE NOT dry_run AND cutoff IS NOT NULL ORDER BY job, started_at DESC) r`,

@@ -393,7 +393,10 @@ export async function batchedPurge(raw: unknown): Promise<PurgeResult> {
   if (state.step < steps.length) {
     phase = 'deleting';
     const controlled = control.paused || control.batchSize || control.parallel || control.budget;
-    const next = { job: input.job, ...(input.params ? { params: input.params } : {}), trigger, carried: controlled ? { ...state, control } : state };
+    // The operator's control as it is now: the state this run was carried in holds the control of the run before,
+    // and a resume must not come back paused in the next run.
+    const { control: _carriedControl, ...rest } = state;
+    const next = { job: input.job, ...(input.params ? { params: input.params } : {}), trigger, carried: controlled ? { ...rest, control } : rest };
     return continueAsNew<typeof batchedPurge>(next);
   }
   return finish('completed');
