@@ -312,7 +312,8 @@ async function measureLiveControl(shape: Shape, n: number, ctx: Ctx, copy: (name
     // Fixed batches of 500 in one lane, so that a small size still runs long enough to be paused at 20%.
     const handle = await startHandle(ctx.client, { job: shape.job, params: { asOf: now.toISOString(), budget: 'full', batchSize: 500, parallel: 1 }, taskQueue, trigger: 'bench' });
     const timing = await measureControl(ctx.client, handle.workflowId, handle.firstExecutionRunId, url, Math.round(n * 0.7 * 0.2));
-    const result = (await handle.result()) as PurgeResult;
+    // A purge that never ends after the resume is a finding, not a hang of the benchmark.
+    const result = (await Promise.race([handle.result(), new Promise((_, reject) => setTimeout(() => reject(new Error('the purge did not finish within 10 min of the resume')), 600_000))])) as PurgeResult;
     say(`  pause took effect in ${timing.pauseTakesEffectMs} ms (${timing.batchesAfterPause} batches after it), resume in ${timing.resumeTakesEffectMs} ms; moved while paused: ${timing.movedWhilePaused}`);
     return { ...timing, deleted: result.deleted };
   } catch (err) {
