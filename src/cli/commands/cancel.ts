@@ -55,7 +55,7 @@ async function closedStatus(handle: WorkflowHandle, timeoutMs: number): Promise<
 export function registerCancel(program: Command, settings: SettingsSource): void {
   program
     .command('cancel')
-    .description("stop a running job: a workflow id, or a job's name (its running purge). No batch starts after the request; the run is recorded cancelled with what it did")
+    .description("stop a running job: a workflow id, or a job's name (its running purge). A lane run at work learns of it within about a second and starts no batch after that; the run is recorded cancelled with what it did")
     .argument('<workflow-id|job>', 'a workflow id (`maint runs`), or a job name (see `maint jobs`)')
     .option('--no-wait', 'do not wait for the run to stop')
     .option('--timeout <seconds>', 'how long to wait for it to stop (1-3600)', parseIntFlag('--timeout', 1, 3600), 60)
