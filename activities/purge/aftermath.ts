@@ -167,9 +167,10 @@ export function createAftermathActivities({ db, logger, walCompression = 'auto' 
         const holdsBack = startedAt ? await oldestTransaction(db, startedAt) : null;
         const advice = adviseAftermath({ steps: input.steps, indexed, tables, holdsBack });
         // A run that changed rows with its full-page images uncompressed, for want of a grant.
-        if (walCompression === 'auto' && tables.some((t) => t.changed > 0)) {
+        if (walCompression !== 'off' && tables.some((t) => t.changed > 0)) {
           const server = await walCompressionServer(db);
-          if (chooseWalCompression(walCompression, server).set === null && server.setting === 'off' && !server.maySet) advice.push(walCompressionAdvice(server.role, server.version));
+          const choice = chooseWalCompression(walCompression, server);
+          if (choice.set === null && choice.why === 'no-privilege') advice.push(walCompressionAdvice(server.role, server.version));
         }
         return { at, wal, tables, backlog, advice };
       } catch (err) {
