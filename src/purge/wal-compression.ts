@@ -18,6 +18,9 @@ export interface WalCompressionServer {
   maySet: boolean;
 }
 
+/** The methods a purge sets, in order of preference (lz4 is the cheapest to compress); `on` is pglz before PostgreSQL 15. */
+const METHODS = ['lz4', 'zstd', 'pglz'] as const;
+
 export type WalCompressionChoice =
   | { set: string }
   | { set: null; why: 'off' | 'already' | 'no-privilege' };
@@ -28,13 +31,13 @@ export function chooseWalCompression(mode: WalCompressionMode, server: WalCompre
   if (server.setting !== 'off') return { set: null, why: 'already' };
   if (!server.maySet) return { set: null, why: 'no-privilege' };
   if (server.values === null) return { set: 'on' };
-  for (const m of ['lz4', 'zstd', 'pglz']) if (server.values.includes(m)) return { set: m };
+  for (const m of METHODS) if (server.values.includes(m)) return { set: m };
   return { set: null, why: 'already' };
 }
 
 /** Only these reach a SET (the value is written into the batch's script). */
 export function isWalCompressionValue(v: string): boolean {
-  return ['on', 'lz4', 'zstd', 'pglz'].includes(v);
+  return v === 'on' || (METHODS as readonly string[]).includes(v);
 }
 
 /** The advice when a purge's full-page images went uncompressed because the role may not set it. */
