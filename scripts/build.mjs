@@ -22,12 +22,9 @@ if (compiled.status !== 0) {
   process.exit(1);
 }
 
-const { bundleWorkflowCode } = await import('@temporalio/worker');
-const noop = () => undefined;
-const { code } = await bundleWorkflowCode({
-  workflowsPath: join(dist, 'workflows', 'index.js'),
-  logger: { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: (m) => process.stderr.write(`${m}\n`) },
-});
+// Bundled as the tests bundle it (src/temporal/workflow-bundle.ts), from the code just compiled.
+const { bundleWorkflows } = await import(join(dist, 'src', 'temporal', 'workflow-bundle.js'));
+const { code } = await bundleWorkflows(join(dist, 'workflows', 'index.js'));
 // Written aside and renamed, so a worker starting meanwhile never reads half a bundle.
 const bundle = join(dist, 'workflow-bundle.js');
 await writeFile(`${bundle}.tmp`, code);

@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundleOption } from '@temporalio/worker';
+import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities, type FaultHooks } from '../activities/index.js';
 import { DatabaseErrorsWithoutValues } from './db/errors.js';
 import type { Orm } from './orm/index.js';
@@ -10,6 +10,7 @@ import type { Notifier } from './notify/outbox.js';
 import type { OidcConfig } from './oidc/providers.js';
 import type { Settings } from './settings/index.js';
 import { connectionOptions } from './temporal/connect.js';
+import { bundleWorkflows as bundleFrom } from './temporal/workflow-bundle.js';
 
 // Compiled (dist/src/worker.js) next to dist/workflows/index.js; from the sources (tests, tsx) next to index.ts.
 const compiled = import.meta.url.endsWith('.js');
@@ -44,11 +45,8 @@ export interface WorkerOptions {
 }
 
 export async function bundleWorkflows(): Promise<{ code: string }> {
-  return bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger });
+  return bundleFrom(WORKFLOWS_PATH);
 }
-
-const noop = () => undefined;
-const quietBundlerLogger = { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: console.error };
 
 export async function createWorker(opts: WorkerOptions): Promise<{ worker: Worker; connection: NativeConnection }> {
   const { config, catalogue } = opts.settings;
