@@ -26,6 +26,7 @@ import { djangoUnavailable, frozenCommand } from '../test/support/django.js';
 import { startAndMemoryReport, workerCommand } from './cli-start.js';
 import { BUDGETS as PRESETS } from '../src/purge/budget.js';
 import { measureReplica, replicaReport } from './replica.js';
+import { purgeTimeline } from './timeline.js';
 
 const CATALOGUE = new Catalogue();
 const SCHEDULES = CATALOGUE.schedules();
@@ -169,9 +170,11 @@ async function measureOurs(shape: Shape, n: number, ctx: Ctx, url: string, now: 
   await new Promise((r) => setTimeout(r, 1_500));
   const histories: number[] = [];
   for await (const wf of ctx.client.workflow.list({ query: `WorkflowId = '${ours.result.workflowId}'` })) histories.push(wf.historyLength);
+  const timeline = await purgeTimeline(ctx.client, ours.result.workflowId).catch((err: Error) => ({ error: err.message }));
   say(`ours (${budget.name}) deleted ${ours.result.result.deleted.toLocaleString()} in ${ours.result.seconds.toFixed(1)} s; batch p99 ${facts.batch.p99} ms, max ${facts.batch.longest} ms, ${facts.batch.batches} batches`);
   felt('traffic', ours.traffic);
   say(`  WAL: ${JSON.stringify(ours.result.wal)}`);
+  say(`  timeline: ${JSON.stringify(timeline)}`);
   return {
     budget: budget.name,
     params: budget.params,
@@ -186,7 +189,7 @@ async function measureOurs(shape: Shape, n: number, ctx: Ctx, url: string, now: 
     maxBatchMs: facts.batch.longest,
     p99BatchMs: Number(facts.batch.p99),
     // Where a batch's time went (worker's /metrics) and what a lane run's handoff through Temporal costs (ledger).
-    profile: { phasesMs, cycleInRunMs: facts.cycle.in_run_ms, cycleAcrossRunsMs: facts.cycle.across_runs_ms, laneRunHandoffs: facts.cycle.handoffs },
+    profile: { timeline, phasesMs, cycleInRunMs: facts.cycle.in_run_ms, cycleAcrossRunsMs: facts.cycle.across_runs_ms, laneRunHandoffs: facts.cycle.handoffs },
     workflowRuns: histories.length,
     maxHistoryLength: Math.max(...histories),
     // Sampled while the purge ran; the start-up high-water mark includes loading the workflow bundle.
