@@ -46,6 +46,10 @@ describe('live control of a running purge', () => {
     expect(held).toBeGreaterThan(200);
     expect((await handle.query(progressQuery)).control).toEqual({ paused: true, batchSize: null });
     expect(((await handle.query('__temporal_workflow_metadata')) as { currentDetails?: string }).currentDetails).toContain('paused by an operator');
+    // `maint status` says the running purge is held, by whom, and how to let it go on.
+    const status = await maint(['status'], env);
+    expect(status.code, status.stderr).toBe(0);
+    expect(status.stdout).toMatch(/^ {2}controlled \(batchedPurge\) since \S+ · deleting: changed \d+ of ~\d+ rows, paused by an operator \(`maint control controlled --resume`\)$/m);
 
     // Refused before it is accepted: nothing asked, a size out of range (from any client).
     const nothing = await maint(['control', 'controlled'], env);

@@ -83,3 +83,17 @@ describe('rate and ETA', () => {
     expect(t.rate()).toBe(100);
   });
 });
+
+describe("a running purge's state in `maint status`", () => {
+  const base = { job: 'purge-expired-tokens', dryRun: false, phase: 'deleting', cutoff: null, matched: 5000, deleted: 1200, children: {}, batches: 3 } as const;
+  it('names a pause and how to resume it, a brake and why, or just the work', async () => {
+    const { describePurgeState } = await import('../../src/cli/commands/status.js');
+    expect(describePurgeState('nightly', { ...base, control: { paused: true, batchSize: null } })).toBe(
+      'deleting: changed 1200 of ~5000 rows, paused by an operator (`maint control nightly --resume`)',
+    );
+    expect(describePurgeState('nightly', { ...base, throttle: { reason: 'replica lag 12.0 s over 5 s', kind: 'replica-lag', since: '2026-12-02T10:00:00.000Z', totalMs: {} } })).toBe(
+      'deleting: changed 1200 of ~5000 rows, throttled since 2026-12-02T10:00:00.000Z: replica lag 12.0 s over 5 s',
+    );
+    expect(describePurgeState('nightly', { ...base, phase: 'planning', matched: null, deleted: 0 })).toBe('planning: changed 0 rows');
+  });
+});

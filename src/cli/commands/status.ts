@@ -12,6 +12,7 @@ import type { Db } from '../../db/query.js';
 import type { Catalogue } from '../../catalogue/index.js';
 import { parsePurgeParams } from '../../purge/params.js';
 import { backlogOf, resolveSteps, type Backlog } from '../../../activities/purge/resolve.js';
+import type { Progress } from '../../purge/types.js';
 
 type Flags = ConnectionFlags & { json?: boolean; databaseUrl?: string; count?: boolean };
 
@@ -71,10 +72,19 @@ async function gatherStatus(settings: SettingsSource, flags: Flags) {
       if (sch.state.paused) paused.push({ id: sch.scheduleId, note: sch.state.note ?? '' });
       if (sch.memo?.job === 'key-rotation' && sch.info.nextActionTimes[0]) rotationCheck = sch.info.nextActionTimes[0].toISOString();
     }
-    const running: Array<{ workflowId: string; type: string; startedAt: string }> = [];
+    const running: Array<{ workflowId: string; type: string; startedAt: string; state?: string }> = [];
     for await (const wf of client.workflow.list({ query: `ExecutionStatus = 'Running' AND TaskQueue = '${taskQueue}'` })) {
       running.push({ workflowId: wf.workflowId, type: wf.type, startedAt: wf.startTime.toISOString() });
     }
+    // A running purge says where it is and what holds it: an operator's pause or a brake must not look like work.
+    await Promise.all(
+      running
+        .filter((r) => r.type === 'batchedPurge')
+        .map(async (r) => {
+          const p = await purgeProgress(client, r.workflowId);
+          if (p) r.state = describePurgeState(r.workflowId, p);
+        }),
+    );
     return {
       namespace,
       taskQueue,
@@ -95,6 +105,30 @@ async function gatherStatus(settings: SettingsSource, flags: Flags) {
 }
 
 type Status = Awaited<ReturnType<typeof gatherStatus>>;
+
+/** A running purge's progress, or undefined when no worker answers within 2 s (the listing goes on without it). */
+async function purgeProgress(client: Client, workflowId: string): Promise<Progress | undefined> {
+  const { progressQuery } = await import('../../temporal/queries.js');
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), 2_000)));
+  try {
+    return await Promise.race([client.workflow.getHandle(workflowId).query(progressQuery).catch(() => undefined), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** "deleting: 1200 of ~5000 rows, paused by an operator (`maint control ID --resume`)", or throttled and why. */
+export function describePurgeState(workflowId: string, p: Progress): string {
+  const changed = p.dryRun ? 'would change' : 'changed';
+  const of = p.matched !== null ? ` of ${p.dryRun ? '' : '~'}${p.matched}` : '';
+  const held = p.control?.paused
+    ? `, paused by an operator (\`maint control ${workflowId} --resume\`)`
+    : p.throttle?.reason
+      ? `, throttled${p.throttle.since ? ` since ${p.throttle.since}` : ''}: ${p.throttle.reason}`
+      : '';
+  return `${p.phase}: ${changed} ${p.deleted}${of} rows${held}`;
+}
 
 /** One row per job that has run or has tables here: its backlog beside its last run. */
 function jobRows(st: Status): Array<Array<string | number | null>> {
@@ -124,7 +158,7 @@ function renderStatus(st: Status, flags: Flags): string {
     `paused schedules ${st.pausedSchedules.length ? '' : '-'}`,
     ...st.pausedSchedules.map((p) => `  ${p.id}: ${p.note}`),
     `running now      ${st.running.length ? '' : '-'}`,
-    ...st.running.map((r) => `  ${r.workflowId} (${r.type}) since ${r.startedAt}`),
+    ...st.running.map((r) => `  ${r.workflowId} (${r.type}) since ${r.startedAt}${r.state ? ` · ${r.state}` : ''}`),
   ];
   return lines.join('\n') + '\n';
 }
