@@ -3,6 +3,7 @@ import type { Client } from '@temporalio/client';
 import { controlUpdate, progressQuery } from '../src/temporal/queries.js';
 import { connectTestClient, createTestDatabase, scalar, seedBulk, startTestWorker, until, type TestDatabase, type TestWorker } from './support/env.js';
 import { maint } from './support/cli.js';
+import type { PurgeResult } from '../src/purge/types.js';
 import { startHandle } from './support/start.js';
 
 /** `maint control`: an operator slows down, pauses and resumes a running purge without cancelling it. */
@@ -63,9 +64,15 @@ describe('live control of a running purge', () => {
     const resumed = await maint(['control', 'controlled', '--resume', '--batch-size', '2000', '--json'], env);
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(JSON.parse(resumed.stdout)).toEqual([{ workflowId: 'controlled', paused: false, batchSize: 2000 }]);
-    const result = await handle.result();
+    const result: PurgeResult = await handle.result();
     expect(result).toMatchObject({ status: 'completed', deleted: 30_000 });
     expect(await count()).toBe(200);
+    // The rate leaves the operator's pause out (about 5 s of it): it is the rate of the time the run worked.
+    expect(result.pausedMs).toBeGreaterThan(4_500);
+    expect(result.pausedMs).toBeLessThan(result.durationMs);
+    expect(result.rowsPerSecond).toBeCloseTo(30_000 / ((result.durationMs - result.pausedMs!) / 1000), 0);
+    const recorded = (await db.pool.query('SELECT rows_per_second::float8 AS r FROM auth_maintenance.maintenance_run WHERE workflow_id = $1', ['controlled'])).rows[0];
+    expect(recorded.r).toBe(result.rowsPerSecond);
     // Batches of 500 before, of 2000 after the operator's change.
     const sizes = (await db.pool.query('SELECT max(deleted)::int AS max, min(deleted)::int AS min FROM auth_maintenance.purge_batch WHERE deleted > 0')).rows[0];
     expect(sizes.max).toBe(2000);
@@ -90,5 +97,7 @@ describe('live control of a running purge', () => {
     const result = await Promise.race([handle.result(), new Promise((r) => setTimeout(() => r('still running after 60 s'), 60_000))]);
     expect(result).toMatchObject({ status: 'completed', deleted: 12_000 });
     expect(await count()).toBe(100);
+    // The pause (4 s between the two Updates, over a continue-as-new) is carried whole into the rate's reckoning.
+    expect((result as PurgeResult).pausedMs).toBeGreaterThanOrEqual(3_950);
   });
 });

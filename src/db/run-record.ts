@@ -54,6 +54,8 @@ export interface FinishRunInput {
   leftLocked?: number;
   /** What the run left behind (patch `purge-aftermath`); its VACUUM's time is not counted in rows per second. */
   aftermath?: PurgeAftermath;
+  /** Time an operator's pause held the run: like a VACUUM's, not counted in rows per second. */
+  pausedMs?: number;
 }
 
 /** The record of a non-purge job, written once at its end. */
@@ -233,9 +235,10 @@ export async function finishRun(db: Db, finishing: FinishRunInput & { executionR
   const children = Object.fromEntries(Object.entries((sums?.children ?? {}) as Record<string, unknown>).map(([k, v]) => [k, toNumber(v)]));
   const startedAt = run ? new Date(run.started_at as string).getTime() : Date.parse(input.finishedAt);
   const durationMs = Math.max(0, Date.parse(input.finishedAt) - startedAt);
-  // The rate of changing rows: a VACUUM asked for at the end is not part of it.
+  // The rate of changing rows: a VACUUM asked for at the end and an operator's pause are not part of it.
   const vacuumMs = input.aftermath?.vacuum && 'durationMs' in input.aftermath.vacuum ? input.aftermath.vacuum.durationMs : 0;
-  const changingMs = Math.max(0, durationMs - vacuumMs);
+  const pausedMs = Math.min(durationMs, Math.max(0, Math.round(input.pausedMs ?? 0)));
+  const changingMs = Math.max(0, durationMs - vacuumMs - pausedMs);
   const rowsPerSecond = input.dryRun || changingMs === 0 ? null : Math.round(((deleted + updated) / changingMs) * 1000 * 10) / 10;
   const matched = input.matched ?? (input.leftLocked !== undefined ? deleted + updated + input.leftLocked : null);
   // A run cancelled while its batches failed keeps why they failed beside the cancel.
@@ -258,6 +261,7 @@ export async function finishRun(db: Db, finishing: FinishRunInput & { executionR
     ...(steps ? { steps } : {}),
     batches: toNumber(sums?.batches),
     durationMs,
+    ...(pausedMs ? { pausedMs } : {}),
     rowsPerSecond,
   };
 }

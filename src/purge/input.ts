@@ -66,6 +66,8 @@ const CONTINUATION = z.strictObject({
     }),
   ),
   throttledMs: z.optional(anObject),
+  pausedMs: z.optional(count),
+  pausedSinceMs: z.optional(count),
 });
 
 const PURGE_INPUT = z.strictObject({

@@ -203,6 +203,10 @@ export interface PurgeContinuation {
   v: 2;
   startedAtMs: number;
   nextBatchNo: number;
+  /** Time an operator's pause held the run, in this run and the ones before: not part of its rows per second. */
+  pausedMs?: number;
+  /** When the operator's pause under way began (epoch ms): the next run counts it from there, not from its own start. */
+  pausedSinceMs?: number;
   matched: number | null;
   /** Running totals for the progress query; the result is summed from the ledger. */
   deleted: number;
@@ -353,6 +357,8 @@ export interface PurgeResult {
   cutoffs?: Record<string, string>;
   batches: number;
   durationMs: number;
+  /** Time an operator's pause held the run (`maint control --pause`), when it was paused: left out of `rowsPerSecond`. */
+  pausedMs?: number;
   rowsPerSecond: number | null;
   /** How each step walked its table. */
   plans?: StepPlanSummary[];

@@ -103,9 +103,17 @@ export async function batchedPurge(raw: unknown): Promise<PurgeResult> {
   // An operator's pause, batch size, lanes and budget hold until changed, across continue-as-new. Checked before it is
   // accepted, against the deployment's limits too: a bad request is rejected and leaves no trace in the history.
   const control: PurgeControl = { paused: false, batchSize: null, ...input.carried?.control };
+  // How long an operator's pause held the run (this run and the ones before): its rate leaves that time out.
+  let pausedMs = input.carried?.pausedMs ?? 0;
+  let pausedSinceMs: number | null = control.paused ? (input.carried?.pausedSinceMs ?? Date.now()) : null;
+  const pausedSoFar = () => pausedMs + (pausedSinceMs !== null ? Date.now() - pausedSinceMs : 0);
   setHandler(
     controlUpdate,
     (req) => {
+      if (req.pause !== undefined && req.pause !== control.paused) {
+        if (req.pause) pausedSinceMs = Date.now();
+        else [pausedMs, pausedSinceMs] = [pausedSoFar(), null];
+      }
       if (req.pause !== undefined) control.paused = req.pause;
       if (req.batchSize !== undefined) control.batchSize = req.batchSize;
       if (req.parallel !== undefined) control.parallel = req.parallel;
@@ -127,7 +135,7 @@ export async function batchedPurge(raw: unknown): Promise<PurgeResult> {
     },
   );
   // The Web UI's "current details": the same progress in words, refreshed as lane runs report (metadata, not history).
-  const showProgress = () => setCurrentDetails(describeProgress(fullProgress(), workflowInfo().startTime));
+  const showProgress = () => setCurrentDetails(describeProgress(fullProgress(), workflowInfo().startTime, pausedSoFar()));
 
   // A missing table, a preset on the wrong database, a parameter this worker refuses: on record too.
   const resolved = await short.resolveJob({ job: input.job, params: input.params }).catch(async (err: unknown) => {
@@ -185,6 +193,7 @@ export async function batchedPurge(raw: unknown): Promise<PurgeResult> {
           plans: state.plans,
           ...stepNamesOf(steps),
           ...(aftermath ? { aftermath } : {}),
+          ...(pausedSoFar() > 0 ? { pausedMs: pausedSoFar() } : {}),
         });
         state.matched = done.matched;
         await notifyOutcome(runId);
@@ -395,7 +404,10 @@ export async function batchedPurge(raw: unknown): Promise<PurgeResult> {
     const controlled = control.paused || control.batchSize || control.parallel || control.budget;
     // The operator's control as it is now: the state this run was carried in holds the control of the run before,
     // and a resume must not come back paused in the next run.
-    const { control: _carriedControl, ...rest } = state;
+    const { control: _carriedControl, pausedMs: _carriedPause, pausedSinceMs: _carriedSince, ...rest } = state;
+    // The pauses that ended, and when the one under way began: the next run goes on counting it from there.
+    if (pausedMs > 0) Object.assign(rest, { pausedMs });
+    if (pausedSinceMs !== null) Object.assign(rest, { pausedSinceMs });
     const next = { job: input.job, ...(input.params ? { params: input.params } : {}), trigger, carried: controlled ? { ...rest, control } : rest };
     return continueAsNew<typeof batchedPurge>(next);
   }
@@ -425,8 +437,8 @@ function dryRunSteps(steps: RetentionRule[], perStep: number[] | undefined): Par
 }
 
 /** Progress as the Web UI's current details show it (markdown): phase, step, rows, batches, rate since the start. */
-function describeProgress(p: Progress, startedAt: Date): string {
-  const seconds = Math.max(1, (Date.now() - startedAt.getTime()) / 1000);
+function describeProgress(p: Progress, startedAt: Date, pausedMs: number): string {
+  const seconds = Math.max(1, (Date.now() - startedAt.getTime() - pausedMs) / 1000);
   const step = (p.steps ?? 0) > 1 ? ` · step ${(p.step ?? 0) + 1} of ${p.steps}${p.plan ? ` (${p.plan.step})` : ''}` : '';
   const lanes = p.lanes?.length ? ` · lanes ${p.lanes.filter((l) => l.done).length}/${p.lanes.length} done` : '';
   const held = p.control?.paused ? ' · **paused by an operator** (`maint control ID --resume`)' : p.control?.batchSize ? ` · batch size fixed at ${p.control.batchSize} by an operator` : '';
@@ -441,7 +453,7 @@ function describeProgress(p: Progress, startedAt: Date): string {
   return [
     `**${p.phase}**${step}${lanes}${held}`,
     '',
-    `${p.dryRun ? 'would change' : 'changed'} **${p.deleted}** rows of about ${p.matched ?? '?'} · ${p.batches} batches · ${Math.round(p.deleted / seconds)} rows/s since the start`,
+    `${p.dryRun ? 'would change' : 'changed'} **${p.deleted}** rows of about ${p.matched ?? '?'} · ${p.batches} batches · ${Math.round(p.deleted / seconds)} rows/s since the start${pausedMs >= 1000 ? `, ${Math.round(pausedMs / 1000)} s paused aside` : ''}`,
     ...(p.cutoff ? ['', `cutoff \`${p.cutoff}\``] : []),
     ...waits,
     ...limitsLine,
