@@ -46,7 +46,7 @@ describe('live control of a running purge', () => {
     expect(await count()).toBe(held);
     expect(held).toBeGreaterThan(200);
     expect((await handle.query(progressQuery)).control).toEqual({ paused: true, batchSize: null });
-    expect(((await handle.query('__temporal_workflow_metadata')) as { currentDetails?: string }).currentDetails).toContain('paused by an operator');
+    expect(((await handle.query('__temporal_workflow_metadata')) as { currentDetails?: string }).currentDetails).toContain('**paused by an operator** (`maint control controlled --resume`)');
     // `maint status` says the running purge is held, by whom, and how to let it go on.
     const status = await maint(['status'], env);
     expect(status.code, status.stderr).toBe(0);

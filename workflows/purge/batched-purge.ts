@@ -135,7 +135,7 @@ export async function batchedPurge(raw: unknown): Promise<PurgeResult> {
     },
   );
   // The Web UI's "current details": the same progress in words, refreshed as lane runs report (metadata, not history).
-  const showProgress = () => setCurrentDetails(describeProgress(fullProgress(), workflowInfo().startTime, pausedSoFar()));
+  const showProgress = () => setCurrentDetails(describeProgress(fullProgress(), workflowInfo().startTime, pausedSoFar(), workflowInfo().workflowId));
 
   // A missing table, a preset on the wrong database, a parameter this worker refuses: on record too.
   const resolved = await short.resolveJob({ job: input.job, params: input.params }).catch(async (err: unknown) => {
@@ -437,11 +437,11 @@ function dryRunSteps(steps: RetentionRule[], perStep: number[] | undefined): Par
 }
 
 /** Progress as the Web UI's current details show it (markdown): phase, step, rows, batches, rate since the start. */
-function describeProgress(p: Progress, startedAt: Date, pausedMs: number): string {
+function describeProgress(p: Progress, startedAt: Date, pausedMs: number, workflowId: string): string {
   const seconds = Math.max(1, (Date.now() - startedAt.getTime() - pausedMs) / 1000);
   const step = (p.steps ?? 0) > 1 ? ` · step ${(p.step ?? 0) + 1} of ${p.steps}${p.plan ? ` (${p.plan.step})` : ''}` : '';
   const lanes = p.lanes?.length ? ` · lanes ${p.lanes.filter((l) => l.done).length}/${p.lanes.length} done` : '';
-  const held = p.control?.paused ? ' · **paused by an operator** (`maint control ID --resume`)' : p.control?.batchSize ? ` · batch size fixed at ${p.control.batchSize} by an operator` : '';
+  const held = p.control?.paused ? ` · **paused by an operator** (\`maint control ${workflowId} --resume\`)` : p.control?.batchSize ? ` · batch size fixed at ${p.control.batchSize} by an operator` : '';
   const waits = throttleLines(p, Date.now());
   const l = p.limits;
   const caps = [
