@@ -118,7 +118,7 @@ async function purgeProgress(client: Client, workflowId: string): Promise<Progre
   }
 }
 
-/** "deleting: 1200 of ~5000 rows, paused by an operator (`maint control ID --resume`)", or throttled and why. */
+/** "deleting: changed 1200 of ~5000 rows, paused by an operator (`maint control ID --resume`)", or throttled and why. */
 export function describePurgeState(workflowId: string, p: Progress): string {
   const changed = p.dryRun ? 'would change' : 'changed';
   const of = p.matched !== null ? ` of ${p.dryRun ? '' : '~'}${p.matched}` : '';
