@@ -139,9 +139,12 @@ export function criticalLasted(sinceMs: number, nowMs: number, s: BrakeSettings)
   return nowMs - sinceMs >= (s.criticalForMs ?? 0);
 }
 
-/** How long to wait before looking again: short at first, then up to 2 s, so the purge resumes soon after the pressure ends. */
+/**
+ * How long to wait before looking again: short at first, then every second, so the purge resumes within the 2 s an
+ * operator is promised after the pressure ends (a wait of 2 s, plus the look and the next batch's start, was over).
+ */
 export function recheckAfterMs(waitedMs: number): number {
-  return Math.min(2_000, 250 + waitedMs / 4);
+  return Math.min(1_000, 250 + waitedMs / 4);
 }
 
 /** The pause after a batch that took `batchMs`. */
