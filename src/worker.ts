@@ -44,6 +44,9 @@ export interface WorkerOptions {
   maxCachedWorkflows?: number;
 }
 
+/** The longest a workflow task may run without yielding before the SDK fails it as a deadlock (its default). */
+export const WORKFLOW_TASK_CPU_LIMIT = '5 seconds';
+
 export async function bundleWorkflows(): Promise<{ code: string }> {
   return bundleFrom(WORKFLOWS_PATH);
 }
@@ -71,6 +74,12 @@ export async function createWorker(opts: WorkerOptions): Promise<{ worker: Worke
       notifier: opts.notifier,
     }),
     interceptors: { activity: [() => ({ inbound: new DatabaseErrorsWithoutValues() })] },
+    // Workflows run on this thread (the SDK calls it debugMode), not on a worker thread: that thread is a second V8
+    // isolate and Node environment, 16 MB of RSS measured idle, for workflow tasks of a few milliseconds. The SDK
+    // drops its deadlock timeout in that mode; it is set back (an option its types do not expose; SDK 1.24.0
+    // worker-options.js passes it through, test/workflow-thread.test.ts holds it), so a task that never yields fails.
+    debugMode: true,
+    ...({ isolateExecutionTimeout: WORKFLOW_TASK_CPU_LIMIT } as object),
     ...(opts.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: opts.maxCachedWorkflows } : {}),
     // A worker that dies leaves its workflows' tasks on its sticky queue: hand them to another worker soon.
     stickyQueueScheduleToStartTimeout: '2 seconds',

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Client, Connection, ScheduleNotFoundError } from '@temporalio/client';
-import { Runtime, DefaultLogger, type Worker } from '@temporalio/worker';
+import { Runtime, DefaultLogger, type Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import { inject } from 'vitest';
 import pg from 'pg';
 import { openOrm, type Orm } from '../../src/orm/index.js';
@@ -83,6 +83,8 @@ export interface TestWorkerOptions {
   notifier?: Notifier;
   /** Environment variables the worker's settings read on top of the test process's (MAINT_MAX_PARALLEL, ...). */
   env?: Record<string, string>;
+  /** Workflows of the test's own instead of the project's bundle. */
+  workflowBundle?: WorkflowBundleOption;
 }
 
 export async function startTestWorker(db: TestDatabase, opts: TestWorkerOptions = {}): Promise<TestWorker> {
@@ -95,7 +97,7 @@ export async function startTestWorker(db: TestDatabase, opts: TestWorkerOptions 
     taskQueue,
     orm: db.orm,
     logger: opts.logger ?? testLogger,
-    workflowBundle: { codePath: inject('workflowBundlePath') },
+    workflowBundle: opts.workflowBundle ?? { codePath: inject('workflowBundlePath') },
     faults: opts.faults,
     keys: opts.keys,
     oidc: opts.oidc,
