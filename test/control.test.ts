@@ -5,6 +5,8 @@ import { connectTestClient, createTestDatabase, scalar, seedBulk, startTestWorke
 import { maint } from './support/cli.js';
 import type { PurgeResult } from '../src/purge/types.js';
 import { startHandle } from './support/start.js';
+import { backlogByJob } from '../src/db/run-record.js';
+import { dbFromPool } from '../src/db/query.js';
 
 /** `maint control`: an operator slows down, pauses and resumes a running purge without cancelling it. */
 
@@ -31,6 +33,8 @@ const count = () => scalar(db, 'SELECT count(*) FROM outstanding_token');
 describe('live control of a running purge', () => {
   it('pauses (no batch starts), takes a fixed batch size, resumes and ends exact; bad requests are refused by name', async () => {
     await seedBulk(db, { expired: 30_000, valid: 200, cutoff: new Date(Date.now() - 60_000) });
+    // Statistics as autovacuum keeps them on a live table: the run's estimate of what it matches comes from them.
+    await db.pool.query('ANALYZE outstanding_token');
     const started = await maint(['run', 'purge-expired-tokens', '--batch-size', '500', '--workflow-id', 'controlled'], env);
     expect(started.code, started.stderr).toBe(0);
     const handle = client.workflow.getHandle('controlled');
@@ -51,6 +55,14 @@ describe('live control of a running purge', () => {
     const status = await maint(['status'], env);
     expect(status.code, status.stderr).toBe(0);
     expect(status.stdout).toMatch(/^ {2}controlled \(batchedPurge\) since \S+ · deleting: changed \d+ of ~\d+ rows, paused by an operator \(`maint control controlled --resume`\)$/m);
+    // Its job's backlog (maint_backlog_rows) while it runs: the estimate recorded at its start less what it deleted.
+    const { rows: [rec] } = await db.pool.query(
+      `SELECT estimated_matching::int AS est, (SELECT coalesce(sum(deleted), 0)::int FROM purge_batch b WHERE b.run_id = r.id) AS done FROM maintenance_run r WHERE workflow_id = 'controlled'`,
+    );
+    expect(rec.est).toBeGreaterThan(20_000);
+    const backlog = Number((await backlogByJob(dbFromPool(db.pool))).find((b) => b.job === 'purge-expired-tokens')?.left);
+    expect(backlog).toBe(rec.est - rec.done);
+    expect(backlog).toBeGreaterThan(0);
 
     // Refused before it is accepted: nothing asked, a size out of range (from any client).
     const nothing = await maint(['control', 'controlled'], env);

@@ -331,6 +331,8 @@ export function createPurgeActivities({ orm, purges, logger, faults, metrics, ma
     async estimateMatching(input: { steps: Array<{ rule: RetentionRule; cutoff: string }> }): Promise<number> {
       let total = 0;
       for (const { rule, cutoff } of input.steps) total += await estimatedMatches(db, rule, cutoff);
+      // On the run's record too: its job's backlog while it runs (maint_backlog_rows). A retry writes it again.
+      await runRecord.recordEstimate(db, executionRunId(), total);
       return total;
     },
 

@@ -364,10 +364,15 @@ export async function runStatsByJob(db: Db, days: number): Promise<{ since: stri
   return { since: since!.since as string | Date, jobs };
 }
 
+/** A real purge's estimate of the rows it matches, on the row its execution wrote at its start. */
+export async function recordEstimate(db: Db, executionRunId: string, estimated: number): Promise<void> {
+  await db.query(`UPDATE maintenance_run SET estimated_matching = ? WHERE execution_run_id = ? AND status = 'running'`, [estimated, executionRunId]);
+}
+
 /**
  * Per job, what its latest live run matched and has not deleted or updated yet: exact once the run completed (rows
- * left locked), the estimate its aftermath recorded after it stopped early (partial, failed, cancelled); 0 while the
- * latest run is still under way (nothing is recorded of it until it ends).
+ * left locked), the estimate its aftermath recorded after it stopped early (partial, failed, cancelled), and while it
+ * runs the estimate recorded at its start less what its batches changed (a run from before that estimate: 0).
  */
 export async function backlogByJob(db: Db): Promise<Array<{ job: string; left: number }>> {
   return db.query(
@@ -376,8 +381,9 @@ export async function backlogByJob(db: Db): Promise<Array<{ job: string; left: n
     // ones: only a run from before aftermaths falls back to them.
     `SELECT job, greatest(coalesce(CASE WHEN status = 'completed' THEN matched - done END,
                                    CASE WHEN status <> 'running' THEN (aftermath #>> '{backlog,left}')::bigint END,
+                                   CASE WHEN status = 'running' THEN estimated_matching - done END,
                                    estimated - done, matched - done, 0), 0) AS left
-       FROM (SELECT DISTINCT ON (job) job, status, matched, aftermath,
+       FROM (SELECT DISTINCT ON (job) job, status, matched, aftermath, estimated_matching,
                     coalesce((SELECT sum(deleted + updated) FROM purge_batch b WHERE b.run_id = maintenance_run.id), 0) AS done,
                     CASE WHEN jsonb_typeof(plan) = 'array'
                          THEN (SELECT sum((p->>'estimatedRows')::bigint) FROM jsonb_array_elements(plan) p) END AS estimated

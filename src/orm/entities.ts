@@ -54,6 +54,8 @@ export interface MaintenanceRun {
   /** The server's WAL insert position at the run's start, and what the run left behind (src/purge/aftermath.ts). */
   walStartLsn?: string | null;
   aftermath?: unknown;
+  /** A real purge's estimate of the rows it matches, recorded at its start (its backlog while it runs). */
+  estimatedMatching?: string | null;
 }
 
 /** Ledger of committed batches: written in the batch's own transaction so a retried batch is never counted twice. */
@@ -133,6 +135,7 @@ export const MaintenanceRunSchema = new EntitySchema<MaintenanceRun>({
     exclusive: { type: 'boolean', default: false },
     walStartLsn: { type: 'string', length: 32, nullable: true, fieldName: 'wal_start_lsn' },
     aftermath: { type: 'json', columnType: 'jsonb', nullable: true },
+    estimatedMatching: { type: 'bigint', nullable: true, fieldName: 'estimated_matching' },
   },
 });
 

@@ -9,6 +9,7 @@ import { ownSchemaMigration } from './Migration20261123100000_own_schema.js';
 import { Migration20261123110000_notifications } from './Migration20261123110000_notifications.js';
 import { Migration20261201000000_run_lineage } from './Migration20261201000000_run_lineage.js';
 import { Migration20261202000000_aftermath } from './Migration20261202000000_aftermath.js';
+import { Migration20261203000000_run_estimate } from './Migration20261203000000_run_estimate.js';
 
 /** Listed explicitly so migrations run the same from tsx, tests and a bundled worker; `placement` says where tables go. */
 export function migrationsList(placement: TablePlacement): MigrationObject[] {
@@ -22,5 +23,6 @@ export function migrationsList(placement: TablePlacement): MigrationObject[] {
     { name: 'Migration20261123110000_notifications', class: Migration20261123110000_notifications },
     { name: 'Migration20261201000000_run_lineage', class: Migration20261201000000_run_lineage },
     { name: 'Migration20261202000000_aftermath', class: Migration20261202000000_aftermath },
+    { name: 'Migration20261203000000_run_estimate', class: Migration20261203000000_run_estimate },
   ];
 }
