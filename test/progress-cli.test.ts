@@ -40,6 +40,9 @@ describe('progress of a purge, told as it is', () => {
     await new Promise((r) => setTimeout(r, 3_000)); // the CLI checks the pending activities every 2 s
     const runs = JSON.parse((await maint(['runs', '--json', '--job', 'purge-expired-tokens'], env)).stdout) as Array<{ workflow_id: string; status: string; error: string | null }>;
     expect(runs.find((x) => x.workflow_id === 'progress-failing-batch')).toMatchObject({ status: 'running', error: expect.stringMatching(/^batch failing: attempt \d+: database error P0001: deletes are refused during the test$/) });
+    // `maint status`'s running line says so too, not only the job's row above it.
+    const status = await maint(['status'], env);
+    expect(status.stdout).toMatch(/^ {2}progress-failing-batch \(batchedPurge\) since \S+ · deleting: changed 0 of ~\d+ rows, batch failing: attempt \d+: database error P0001: deletes are refused during the test$/m);
     await db.pool.query('DROP TRIGGER refuse ON outstanding_token');
 
     const r = await running;

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { Client } from '@temporalio/client';
 import { withPoolDb } from '../../db/query.js';
-import { lastRunPerJob } from '../../db/run-record.js';
+import { BATCH_FAILING, lastRunPerJob } from '../../db/run-record.js';
 import { listKeys } from '../../keys/store.js';
 import type { KeyRow } from '../../keys/types.js';
 import { MANAGED_BY } from '../../temporal/labels.js';
@@ -83,6 +83,9 @@ async function gatherStatus(settings: SettingsSource, flags: Flags) {
         .map(async (r) => {
           const p = await purgeProgress(client, r.workflowId);
           if (p) r.state = describePurgeState(r.workflowId, p);
+          // Its batches failing and retrying (on its record: attempt and reason) must not read as progress either.
+          const failing = runs.find((x) => String(x.workflow_id) === r.workflowId && x.status === 'running' && String(x.error ?? '').startsWith(BATCH_FAILING));
+          if (failing) r.state = `${r.state ?? 'running'}, ${String(failing.error)}`;
         }),
     );
     return {
