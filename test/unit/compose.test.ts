@@ -212,9 +212,9 @@ describe('Dockerfile', () => {
     expect(final).toMatch(/^COPY --from=\S+ \/app\/dist \.\/dist$/m);
     expect(final).toMatch(/^USER (?!root\b|0\b)\S+$/m);
     expect(final).toMatch(/^HEALTHCHECK .*CMD \["node", "bin\/healthcheck\.mjs"\]$/m);
-    expect(final).toMatch(/^CMD \["node", "--max-semi-space-size=1", "bin\/start\.mjs", "--external"\]$/m);
+    expect(final).toMatch(/^CMD \["node", "--max-semi-space-size=1", "--optimize-for-size", "bin\/start\.mjs", "--external"\]$/m);
     expect(final).toMatch(/MALLOC_ARENA_MAX=1 /);
-    expect(pkg.scripts.worker).toMatch(/^MALLOC_ARENA_MAX=1 .*node --max-semi-space-size=1 bin\/start\.mjs --external$/);
+    expect(pkg.scripts.worker).toMatch(/^MALLOC_ARENA_MAX=1 .*node --max-semi-space-size=1 --optimize-for-size bin\/start\.mjs --external$/);
     // No TypeScript sources in the image: it runs dist/ only, the health check included.
     expect(final).not.toMatch(/^COPY (src|workflows|activities|temporal-schedules) /m);
     expect(readFileSync(join(root, 'bin', 'healthcheck.mjs'), 'utf8')).toMatch(/import\('\.\.\/dist\/src\/healthcheck\.js'\)/);
