@@ -32,40 +32,41 @@ export async function purgeTimeline(client: Client, workflowId: string): Promise
     const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
     const events = history.events ?? [];
     const scheduled = new Map<string, { type: string; at: number }>();
-    // Each workflow task that a lane run's end woke and that scheduled the next lane run: its three legs.
+    // A lane run's start is written with its end; looked up when the lane run is scheduled.
     const startedAt = new Map<string, number>();
     for (const e of events) if (e.activityTaskStartedEventAttributes) startedAt.set(String(e.activityTaskStartedEventAttributes.scheduledEventId), ms(e.eventTime as never));
+    // The workflow task that a lane run's end woke, until it schedules the next lane run: its three legs.
     let woke: { taskScheduled?: number; taskStarted?: number; taskCompleted?: number } | null = null;
-    for (const e of events) {
-      const at = ms(e.eventTime as never);
-      if (e.activityTaskCompletedEventAttributes && scheduled.get(String(e.activityTaskCompletedEventAttributes.scheduledEventId))?.type === 'purgeLaneRun') woke = {};
-      else if (woke && e.workflowTaskScheduledEventAttributes && woke.taskScheduled === undefined) woke.taskScheduled = at;
-      else if (woke && e.workflowTaskStartedEventAttributes && woke.taskScheduled !== undefined) woke.taskStarted = at;
-      else if (woke && e.workflowTaskCompletedEventAttributes && woke.taskStarted !== undefined) woke.taskCompleted = at;
-      else if (woke?.taskCompleted !== undefined && e.activityTaskScheduledEventAttributes?.activityType?.name === 'purgeLaneRun') {
-        const laneStart = startedAt.get(String(e.eventId));
-        if (laneStart !== undefined) {
-          legs.count++;
-          legs.taskQueuedMs += woke.taskStarted! - woke.taskScheduled!;
-          legs.taskRunMs += woke.taskCompleted - woke.taskStarted!;
-          legs.laneQueuedMs += laneStart - at;
-        }
-        woke = null;
-      }
-      if (e.activityTaskScheduledEventAttributes) scheduled.set(String(e.eventId), { type: e.activityTaskScheduledEventAttributes.activityType?.name ?? '?', at });
-    }
     for (const e of events) {
       const at = ms(e.eventTime as never);
       first = Math.min(first, at);
       if (e.workflowExecutionCompletedEventAttributes) completed = Math.max(completed, at);
+      if (woke && e.workflowTaskScheduledEventAttributes && woke.taskScheduled === undefined) woke.taskScheduled = at;
+      else if (woke && e.workflowTaskStartedEventAttributes && woke.taskScheduled !== undefined) woke.taskStarted = at;
+      else if (woke && e.workflowTaskCompletedEventAttributes && woke.taskStarted !== undefined) woke.taskCompleted = at;
       const s = e.activityTaskScheduledEventAttributes;
-      if (s) scheduled.set(String(e.eventId), { type: s.activityType?.name ?? '?', at });
+      if (s) {
+        scheduled.set(String(e.eventId), { type: s.activityType?.name ?? '?', at });
+        const laneStart = startedAt.get(String(e.eventId));
+        if (woke?.taskCompleted !== undefined && s.activityType?.name === 'purgeLaneRun') {
+          if (laneStart !== undefined) {
+            legs.count++;
+            legs.taskQueuedMs += woke.taskStarted! - woke.taskScheduled!;
+            legs.taskRunMs += woke.taskCompleted - woke.taskStarted!;
+            legs.laneQueuedMs += laneStart - at;
+          }
+          woke = null;
+        }
+      }
       const done = e.activityTaskCompletedEventAttributes;
       if (done) {
         const from = scheduled.get(String(done.scheduledEventId));
         if (!from) continue;
         byType.set(from.type, [...(byType.get(from.type) ?? []), at - from.at]);
-        if (from.type === 'purgeLaneRun') lanes.push({ start: from.at, end: at });
+        if (from.type === 'purgeLaneRun') {
+          lanes.push({ start: from.at, end: at });
+          woke = {};
+        }
       }
     }
   }

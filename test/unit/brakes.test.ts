@@ -23,7 +23,7 @@ describe('the impact budget', () => {
     expect(checksAnything(NO_BRAKES)).toBe(false);
   });
 
-  it('looks again soon at first, then every second; sleeps the batch time times the coefficient', () => {
+  it('looks again soon at first, then every half second; sleeps the batch time times the coefficient', () => {
     expect(recheckAfterMs(0)).toBe(250);
     expect(recheckAfterMs(60_000)).toBe(500);
     expect(sleepAfterBatchMs(80, { ...NO_BRAKES, sleepCoefficient: 2 })).toBe(160);
