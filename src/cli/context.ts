@@ -5,8 +5,6 @@ import { pgConfig } from '../db/schema.js';
 import type { Settings } from '../settings/index.js';
 import { readLocalEnvironment } from '../local/environment.js';
 import { checkNamespace, checkTaskQueue, checkWorkflowId, int, isoTimeField, parseField } from '../kernel/validate.js';
-import { failureReason } from './errors.js';
-import { warnWhenNoWorker } from './worker-watch.js';
 
 export interface ConnectionFlags {
   address?: string;
@@ -98,12 +96,12 @@ export interface WaitingOn {
  * picks the workflow up.
  */
 export async function reportingWorkflowFailure(label: string, workflowId: string, fn: () => Promise<void>, waitingOn?: WaitingOn): Promise<void> {
-  const stopWatch = waitingOn ? warnWhenNoWorker(waitingOn.client, waitingOn.handle, waitingOn) : undefined;
+  const stopWatch = waitingOn ? (await import('./worker-watch.js')).warnWhenNoWorker(waitingOn.client, waitingOn.handle, waitingOn) : undefined;
   try {
     await fn();
   } catch (err) {
     // Loaded only on failure: the client library is heavy and `maint --help` must answer at once.
-    const { WorkflowFailedError } = await import('@temporalio/client');
+    const [{ WorkflowFailedError }, { failureReason }] = await Promise.all([import('@temporalio/client'), import('./errors.js')]);
     if (!(err instanceof WorkflowFailedError)) throw err;
     process.stderr.write(`${label} ${workflowId} did not complete: ${failureReason(err.cause ?? err)}\n`);
     process.exitCode = 1;

@@ -1,7 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { InputError } from '../kernel/errors.js';
 import type { Settings } from '../settings/index.js';
-import { describeError } from './errors.js';
 import { registerDetect } from './commands/detect.js';
 import { registerCancel } from './commands/cancel.js';
 import { registerRerun } from './commands/rerun.js';
@@ -50,6 +49,8 @@ try {
     process.stderr.write(e.message.split('\n').map((line) => `error: ${line}\n`).join(''));
     process.exitCode = 2;
   } else {
+    // Loaded only on failure: it takes the Temporal client's error classes, which `maint --help` must not load.
+    const { describeError } = await import('./errors.js');
     process.stderr.write(`error: ${describeError(err)}\n`);
     process.exitCode = 1;
   }

@@ -7,7 +7,6 @@ import { commandDatabase, parseIntFlag, parseTaskQueueFlag, reportingWorkflowFai
 import { renderCleanupStats, renderReport } from '../../health/render.js';
 import type { Settings } from '../../settings/index.js';
 import { InputError } from '../../kernel/errors.js';
-import { describeError } from '../errors.js';
 
 /** Per-job cleanup statistics over the last `days` days, read from the audit table. */
 async function readCleanupStats(database: PoolConfig, days: number): Promise<CleanupStats> {
@@ -30,6 +29,7 @@ export function registerReport(program: Command, settings: SettingsSource): void
       try {
         status = await report(await settings(), flags);
       } catch (err) {
+        const { describeError } = await import('../errors.js');
         process.stderr.write(`error: ${describeError(err instanceof Error && err.cause instanceof InputError ? err.cause : err)}\n`);
       }
       process.exitCode = status ? EXIT_CODES[status] : UNKNOWN;

@@ -2,7 +2,6 @@ import type { Command } from 'commander';
 import type { Client, ScheduleDescription, ScheduleHandle } from '@temporalio/client';
 import { InputError } from '../../kernel/errors.js';
 import { OVERLAP_POLICIES, type OverlapPolicy } from '../../catalogue/schedules.js';
-import { MANAGED_BY } from '../../temporal/labels.js';
 import { parseTaskQueueFlag, parseTimeFlag, resolveTemporal, type ConnectionFlags, type SettingsSource } from '../context.js';
 import { table } from '../../kernel/text.js';
 
@@ -88,6 +87,7 @@ export function registerSchedules(program: Command, settings: SettingsSource): v
   withConnection(schedules.command('list').description('all schedules on the server, ours marked'))
     .action(async (flags: Flags) =>
       withClient(settings, flags, async (client) => {
+        const { MANAGED_BY } = await import('../../temporal/labels.js');
         const rows = [];
         for await (const s of client.schedule.list()) {
           const d = await client.schedule.getHandle(s.scheduleId).describe();

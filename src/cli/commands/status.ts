@@ -4,7 +4,6 @@ import { withPoolDb } from '../../db/query.js';
 import { BATCH_FAILING, lastRunPerJob } from '../../db/run-record.js';
 import { listKeys } from '../../keys/store.js';
 import type { KeyRow } from '../../keys/types.js';
-import { MANAGED_BY } from '../../temporal/labels.js';
 import { table } from '../../kernel/text.js';
 import { commandDatabase, parseTaskQueueFlag, resolveTemporal, type ConnectionFlags, type SettingsSource } from '../context.js';
 import { startRotation } from './keys.js';
@@ -65,6 +64,7 @@ async function gatherStatus(settings: SettingsSource, flags: Flags) {
   const standby = keys.filter((k) => k.state === 'pending' || k.state === 'published');
   const rotateAfterMs = s.config.keyPolicy.rotateAfterSeconds * 1000;
   return withClient(settings, flags, async (client, taskQueue, namespace) => {
+    const { MANAGED_BY } = await import('../../temporal/labels.js');
     const paused: Array<{ id: string; note: string }> = [];
     let rotationCheck: string | null = null;
     for await (const sch of client.schedule.list()) {
